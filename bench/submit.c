@@ -1,0 +1,2 @@
+/* bench-submit: placeholder. */
+int main(void) { return 1; }

@@ -1,0 +1,79 @@
+/*
+ * job: the job record shared by ebbd, the store and the CLI.
+ *
+ * A job is a command plus resources, an estimate, a deadline, allowed sites
+ * and an owner. On the wire and in `ebb show --json` it is a JSON object whose
+ * field names match the struct members below (times are UTC epoch seconds,
+ * sizes bytes, durations seconds). job_from_submit() is the one validator of
+ * what a client may ask for; the daemon fills in owner and times.
+ */
+#ifndef EBB_JOB_H
+#define EBB_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+enum job_state {
+	JOB_QUEUED, JOB_PLANNED, JOB_RUNNING, JOB_SUCCEEDED, JOB_FAILED,
+	JOB_CANCELLED,
+};
+#define JOB_NSTATES	6
+
+struct job {
+	int64_t		 id;
+	char		*name;
+	char		*user;		/* owner's login name */
+	uint32_t	 uid, gid;	/* owner, from SO_PEERCRED */
+	json_t		*argv;		/* array of strings, non-empty */
+	json_t		*env;		/* array of "KEY=VALUE" strings */
+	char		*workdir;	/* absolute path */
+	int		 cpus;
+	int64_t		 mem;		/* bytes; 0 = no limit */
+	int64_t		 duration;	/* estimate, s; 0 = unknown */
+	int64_t		 deadline;	/* latest end, epoch s; 0 = none */
+	int64_t		 max_delay;	/* latest start - submit, s; 0 = none */
+	json_t		*sites;		/* array of site names; empty = any */
+	int		 interruptible;
+	char		*policy;	/* requested policy name or NULL */
+	enum job_state	 state;
+	int64_t		 submit_time;
+	int64_t		 planned_start;	/* 0 until planned */
+	char		*site;		/* chosen site or NULL */
+	int64_t		 start_time, end_time;	/* 0 until known */
+	int		 exit_code;	/* -1 until known */
+	int		 signal;	/* terminating signal, 0 if none */
+	int64_t		 cpu_usec;	/* CPU time measured, -1 unknown */
+	int64_t		 peak_mem;	/* bytes, -1 unknown */
+	char		*measure;	/* "cgroup-v1", "cgroup-v2", "rusage" */
+	char		*reason;	/* why it is in its state */
+};
+
+const char *job_state_name(enum job_state);
+/* Returns the state or -1. */
+int	job_state_parse(const char *);
+/* 1 for succeeded, failed, cancelled. */
+int	job_state_final(enum job_state);
+
+/* A zeroed job with "unknown" markers set; free with job_free. */
+struct job *job_new(void);
+void	job_free(struct job *);
+
+/*
+ * Validates a submit request's "job" object and returns a new queued job
+ * owned by the caller, or NULL with the reason in err (naming the field).
+ * Owner and submit_time are left for the caller.
+ */
+struct job *job_from_submit(const json_t *req, int64_t now, char *err,
+	    size_t errlen);
+/* Full JSON form of a job (new reference). */
+json_t	*job_to_json(const struct job *);
+/* Inverse of job_to_json, for stored and replied records; NULL if malformed. */
+struct job *job_from_json(const json_t *, char *err, size_t errlen);
+
+/* The latest time the job may start and still meet its limits (0: none). */
+int64_t	job_latest_start(const struct job *);
+
+#endif

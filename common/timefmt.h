@@ -1,0 +1,37 @@
+/*
+ * timefmt: time, duration and size parsing and formatting at the edges.
+ *
+ * Inside ebb every instant is UTC int64_t seconds since the epoch and every
+ * span is int64_t seconds. Text forms appear only at the edges (CLI, YAML,
+ * reports): durations "90s", "90m", "6h", "2d", "1h30m"; instants as
+ * ISO-8601 with an offset ("2026-11-22T13:00:00Z", "...+01:00") or
+ * "now+DURATION"; sizes "512M", "4G", "1.5GiB". Parsers return 0 or -1 with
+ * the reason in err.
+ */
+#ifndef EBB_TIMEFMT_H
+#define EBB_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "1h30m" -> 5400. Rejects empty, negative, unitless and overflowing input. */
+int	ebb_parse_duration(const char *s, int64_t *out, char *err, size_t errlen);
+/* ISO-8601 with offset, "now", or "now+DURATION", relative to now. */
+int	ebb_parse_time(const char *s, int64_t now, int64_t *out, char *err,
+	    size_t errlen);
+/* "512M" -> 536870912 (binary units K, M, G, T; optional "i", "B"). */
+int	ebb_parse_size(const char *s, int64_t *out, char *err, size_t errlen);
+
+/* Writes "2026-11-22T13:00:00Z"; returns buf. 21 bytes suffice. */
+char	*ebb_fmt_time(int64_t t, char *buf, size_t len);
+/* Writes "1h30m" (0 -> "0s"); returns buf. 32 bytes suffice. */
+char	*ebb_fmt_duration(int64_t secs, char *buf, size_t len);
+/* Writes "512M", "1.5G" or the byte count; returns buf. 32 bytes suffice. */
+char	*ebb_fmt_size(int64_t bytes, char *buf, size_t len);
+
+/* Current UTC time in seconds. */
+int64_t	ebb_now(void);
+/* Monotonic clock in nanoseconds. */
+int64_t	ebb_mono_ns(void);
+
+#endif

@@ -1,0 +1,2 @@
+/* ebb: placeholder until the CLI lands. */
+int main(void) { return 1; }

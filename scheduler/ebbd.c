@@ -1,0 +1,2 @@
+/* ebbd: placeholder until the daemon lands. */
+int main(void) { return 1; }
