@@ -1,0 +1,247 @@
+/*
+ * jobfile: a job YAML file -> the JSON "job" object of a submit request
+ * (see jobfile.h and docs/job-file.md).
+ *
+ * One yamltree table row per key, then the checks that involve more than
+ * one key (command or argv, deadline or max_delay) or need positions inside
+ * a value (env names). Only keys present in the file are emitted, so the
+ * caller (ebb submit: workdir, env), the daemon and policies can fill in the
+ * rest. The daemon validates the object again (job_from_submit); this file's
+ * job is to say where in the YAML a mistake is.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timefmt.h"
+#include "common/xmalloc.h"
+#include "config/jobfile.h"
+#include "config/yamltree.h"
+
+#define MAX_NAME	128
+
+struct jobspec {
+	char			*name;
+	char			*command;
+	struct yt_strlist	 argv;
+	int			 cpus;
+	int64_t			 mem;
+	int64_t			 duration;
+	int64_t			 deadline;
+	int64_t			 max_delay;
+	struct yt_strlist	 sites;
+	int			 interruptible;
+	char			*workdir;
+	char			*policy;
+	struct yt_strmap	 env;
+};
+
+static int
+check_name(const void *field, char *err, size_t errlen)
+{
+	if (strlen(*(char *const *)field) > MAX_NAME) {
+		snprintf(err, errlen, "must be at most %d characters",
+		    MAX_NAME);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct yt_key job_keys[] = {
+	{ .name = "name", .type = YT_STRING, .check = check_name,
+	  .offset = offsetof(struct jobspec, name),
+	  .doc = "job name; default: the command's basename" },
+	{ .name = "command", .type = YT_STRING,
+	  .offset = offsetof(struct jobspec, command),
+	  .doc = "shell command, run as /bin/sh -c COMMAND" },
+	{ .name = "argv", .type = YT_STRLIST,
+	  .offset = offsetof(struct jobspec, argv),
+	  .doc = "program and arguments, run without a shell" },
+	{ .name = "cpus", .type = YT_INT, .min = 1, .max = 4096,
+	  .offset = offsetof(struct jobspec, cpus),
+	  .doc = "CPUs the job needs" },
+	{ .name = "mem", .type = YT_SIZE,
+	  .offset = offsetof(struct jobspec, mem),
+	  .doc = "memory limit" },
+	{ .name = "duration", .type = YT_DURATION,
+	  .offset = offsetof(struct jobspec, duration),
+	  .doc = "run-time estimate" },
+	{ .name = "deadline", .type = YT_TIME,
+	  .offset = offsetof(struct jobspec, deadline),
+	  .doc = "latest end, ISO-8601 or now+DURATION" },
+	{ .name = "max_delay", .type = YT_DURATION,
+	  .offset = offsetof(struct jobspec, max_delay),
+	  .doc = "latest start after submission" },
+	{ .name = "sites", .type = YT_STRLIST,
+	  .offset = offsetof(struct jobspec, sites),
+	  .doc = "sites the job may run at; default: any" },
+	{ .name = "interruptible", .type = YT_BOOL,
+	  .offset = offsetof(struct jobspec, interruptible),
+	  .doc = "may be paused and resumed" },
+	{ .name = "workdir", .type = YT_PATH,
+	  .offset = offsetof(struct jobspec, workdir),
+	  .doc = "working directory; default: where ebb submit runs" },
+	{ .name = "policy", .type = YT_STRING,
+	  .offset = offsetof(struct jobspec, policy),
+	  .doc = "policy to apply" },
+	{ .name = "env", .type = YT_STRMAP,
+	  .offset = offsetof(struct jobspec, env),
+	  .doc = "environment variables, NAME: value" },
+	{ .name = NULL },
+};
+
+static void
+check_command(struct yt_doc *d, const struct jobspec *j)
+{
+	const struct yt_node *root = yt_root(d);
+	const struct yt_node *cmd = yt_get_key(root, "command");
+	const struct yt_node *argv = yt_get_key(root, "argv");
+	const struct yt_node *v;
+
+	if (cmd == NULL && argv == NULL) {
+		yt_error(d, root, "missing 'command' or 'argv' (give one)");
+		return;
+	}
+	if (cmd != NULL && argv != NULL) {
+		yt_error(d, cmd->line > argv->line ? cmd : argv,
+		    "give 'command' or 'argv', not both");
+		return;
+	}
+	if (cmd != NULL && j->command != NULL && j->command[0] == '\0')
+		yt_error(d, yt_get(root, "command"), "command: must not be "
+		    "empty");
+	v = yt_get(root, "argv");
+	if (argv == NULL || v->kind != YT_SEQ)
+		return;
+	if (v->nkids == 0)
+		yt_error(d, v, "argv: must not be empty");
+	else if (j->argv.n > 0 && j->argv.v[0][0] == '\0')
+		yt_error(d, v->kids[0], "argv: the first entry must name a "
+		    "program");
+}
+
+static void
+check_env(struct yt_doc *d)
+{
+	const struct yt_node *env = yt_get(yt_root(d), "env");
+
+	if (env == NULL || env->kind != YT_MAP)
+		return;
+	for (size_t i = 0; i < env->nkids; i += 2) {
+		const char *k = env->kids[i]->text;
+
+		if (k[0] == '\0' || strchr(k, '=') != NULL)
+			yt_error(d, env->kids[i], "env: '%s' is not a valid "
+			    "variable name", k);
+	}
+}
+
+static void
+check_times(struct yt_doc *d, const struct jobspec *j, int64_t now)
+{
+	const struct yt_node *root = yt_root(d);
+	const struct yt_node *dl = yt_get(root, "deadline");
+	const struct yt_node *md = yt_get_key(root, "max_delay");
+	char t1[32], t2[32];
+
+	if (dl == NULL || j->deadline == 0)
+		return;
+	if (md != NULL)
+		yt_error(d, md->line > dl->line ? md : yt_get_key(root,
+		    "deadline"), "give 'deadline' or 'max_delay', not both");
+	if (j->deadline <= now)
+		yt_error(d, dl, "deadline: %s is in the past",
+		    ebb_fmt_time(j->deadline, t1, sizeof(t1)));
+	else if (now + j->duration > j->deadline)
+		yt_error(d, dl, "deadline: %s is too soon for a duration of %s",
+		    ebb_fmt_time(j->deadline, t1, sizeof(t1)),
+		    ebb_fmt_duration(j->duration, t2, sizeof(t2)));
+}
+
+static json_t *
+strlist_json(const struct yt_strlist *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(a, json_string(l->v[i]));
+	return a;
+}
+
+/* The submit object: the keys present in the file. */
+static json_t *
+to_json(const struct yt_node *root, const struct jobspec *j)
+{
+	json_t *o = json_object(), *a;
+
+	if (j->name != NULL)
+		json_object_set_new(o, "name", json_string(j->name));
+	if (j->command != NULL) {
+		a = json_array();
+		json_array_append_new(a, json_string("/bin/sh"));
+		json_array_append_new(a, json_string("-c"));
+		json_array_append_new(a, json_string(j->command));
+		json_object_set_new(o, "argv", a);
+	} else
+		json_object_set_new(o, "argv", strlist_json(&j->argv));
+	if (yt_get(root, "env") != NULL) {
+		a = json_array();
+		for (size_t i = 0; i < j->env.n; i++) {
+			char *kv = xasprintf("%s=%s", j->env.keys[i],
+			    j->env.values[i]);
+
+			json_array_append_new(a, json_string(kv));
+			free(kv);
+		}
+		json_object_set_new(o, "env", a);
+	}
+	if (j->workdir != NULL)
+		json_object_set_new(o, "workdir", json_string(j->workdir));
+	if (yt_get(root, "cpus") != NULL)
+		json_object_set_new(o, "cpus", json_integer(j->cpus));
+	if (yt_get(root, "mem") != NULL)
+		json_object_set_new(o, "mem", json_integer(j->mem));
+	if (yt_get(root, "duration") != NULL)
+		json_object_set_new(o, "duration", json_integer(j->duration));
+	if (yt_get(root, "deadline") != NULL)
+		json_object_set_new(o, "deadline", json_integer(j->deadline));
+	if (yt_get(root, "max_delay") != NULL)
+		json_object_set_new(o, "max_delay",
+		    json_integer(j->max_delay));
+	if (yt_get(root, "sites") != NULL)
+		json_object_set_new(o, "sites", strlist_json(&j->sites));
+	if (yt_get(root, "interruptible") != NULL)
+		json_object_set_new(o, "interruptible",
+		    json_boolean(j->interruptible));
+	if (j->policy != NULL)
+		json_object_set_new(o, "policy", json_string(j->policy));
+	return o;
+}
+
+json_t *
+jobfile_load(const char *path, int64_t now, char **errs)
+{
+	struct yt_doc *d = yt_load(path);
+	struct jobspec j = { .cpus = 1 };
+	json_t *o = NULL;
+
+	*errs = NULL;
+	yt_set_now(d, now);
+	if (yt_nerrors(d) == 0 && (yt_root(d) == NULL ||
+	    yt_root(d)->kind == YT_MAP)) {
+		yt_decode(d, yt_root(d), job_keys, &j);
+		check_command(d, &j);
+		check_env(d);
+		check_times(d, &j, now);
+	}
+	else if (yt_nerrors(d) == 0)
+		yt_decode(d, yt_root(d), job_keys, &j);
+	if (yt_nerrors(d) > 0)
+		*errs = yt_errors(d);
+	else
+		o = to_json(yt_root(d), &j);
+	yt_free_fields(job_keys, &j);
+	yt_free(d);
+	return o;
+}

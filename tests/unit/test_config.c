@@ -1,0 +1,414 @@
+/*
+ * test_config: ebb.yaml loading. Defaults, every key, relative paths, the
+ * config_dump() round trip, all errors reported at once, the example config
+ * and the golden error files in tests/golden/config (NAME.yaml -> NAME.err).
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "config/config.h"
+
+static char tmpdir[64];
+
+static const char *
+data_dir(void)
+{
+	const char *d = getenv("EBB_TEST_DATA");
+
+	assert_non_null(d);
+	return d;
+}
+
+/* Whole file as a string, or NULL if it does not exist. */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = xmalloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static char *
+write_tmp(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static int
+setup(void **state)
+{
+	strcpy(tmpdir, "/tmp/test_config.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	return 0;
+}
+
+static void
+test_default(void **state)
+{
+	struct ebb_config *c;
+
+	setenv("XDG_STATE_HOME", "/srv/xdg", 1);
+	c = config_default();
+	assert_string_equal(c->path, "(default)");
+	if (geteuid() == 0) {
+		assert_string_equal(c->state_dir, "/var/lib/ebb");
+		assert_string_equal(c->socket, "/run/ebb/ebbd.sock");
+	} else {
+		assert_string_equal(c->state_dir, "/srv/xdg/ebb");
+		assert_string_equal(c->socket, "/srv/xdg/ebb/ebbd.sock");
+	}
+	assert_int_equal(c->socket_mode, 0660);
+	assert_null(c->socket_group);
+	assert_null(c->admin_group);
+	assert_null(c->runner);
+	assert_int_equal(c->kill_grace, 10);
+	assert_int_equal(c->log_level, LOG_LVL_INFO);
+	assert_int_equal(c->nsites, 1);
+	assert_string_equal(c->sites[0].name, "local");
+	assert_string_equal(c->sites[0].backend, "local");
+	assert_int_equal(c->sites[0].cpus, sysconf(_SC_NPROCESSORS_ONLN));
+	assert_int_equal(c->sites[0].memory,
+	    (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
+	assert_null(c->sites[0].zone);
+	assert_true(c->sites[0].pue == 1.0);
+	assert_ptr_equal(config_site(c, "local"), &c->sites[0]);
+	assert_null(config_site(c, "elsewhere"));
+	unsetenv("XDG_STATE_HOME");
+	config_free(c);
+}
+
+static void
+test_every_key(void **state)
+{
+	char *path = write_tmp("full.yaml",
+	    "state_dir: state\n"
+	    "socket: /run/ebb/x.sock\n"
+	    "socket_group: ebb\n"
+	    "socket_mode: 0600\n"
+	    "admin_group: wheel\n"
+	    "runner: ../bin/ebb-run\n"
+	    "kill_grace: 1m30s\n"
+	    "log_level: debug\n"
+	    "sites:\n"
+	    "  - name: node-1.a_b\n"
+	    "    backend: local\n"
+	    "    cpus: 16\n"
+	    "    memory: 64G\n"
+	    "    zone: DE\n"
+	    "    pue: 1.25\n"
+	    "  - name: small\n");
+	struct ebb_config *c;
+	char *errs, *want;
+
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	assert_null(errs);
+	assert_string_equal(c->path, path);
+	want = xasprintf("%s/state", tmpdir);
+	assert_string_equal(c->state_dir, want);
+	free(want);
+	want = xasprintf("%s/../bin/ebb-run", tmpdir);
+	assert_string_equal(c->runner, want);
+	free(want);
+	assert_string_equal(c->socket, "/run/ebb/x.sock");
+	assert_string_equal(c->socket_group, "ebb");
+	assert_int_equal(c->socket_mode, 0600);
+	assert_string_equal(c->admin_group, "wheel");
+	assert_int_equal(c->kill_grace, 90);
+	assert_int_equal(c->log_level, LOG_LVL_DEBUG);
+	assert_int_equal(c->nsites, 2);
+	assert_string_equal(c->sites[0].name, "node-1.a_b");
+	assert_int_equal(c->sites[0].cpus, 16);
+	assert_int_equal(c->sites[0].memory, INT64_C(64) << 30);
+	assert_string_equal(c->sites[0].zone, "DE");
+	assert_true(c->sites[0].pue == 1.25);
+	/* The second site gets the machine defaults. */
+	assert_string_equal(c->sites[1].backend, "local");
+	assert_int_equal(c->sites[1].cpus, sysconf(_SC_NPROCESSORS_ONLN));
+	assert_true(c->sites[1].memory > 0);
+	assert_true(c->sites[1].pue == 1.0);
+	assert_ptr_equal(config_site(c, "small"), &c->sites[1]);
+	config_free(c);
+	free(path);
+}
+
+static void
+test_socket_follows_state_dir(void **state)
+{
+	char *path = write_tmp("sd.yaml", "state_dir: /srv/ebb\n");
+	struct ebb_config *c;
+	char *errs;
+
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	assert_string_equal(c->state_dir, "/srv/ebb");
+	assert_string_equal(c->socket, geteuid() == 0 ?
+	    "/run/ebb/ebbd.sock" : "/srv/ebb/ebbd.sock");
+	config_free(c);
+	free(path);
+}
+
+/* dump -> load -> dump gives the same text, and the same values. */
+static void
+round_trip(const struct ebb_config *c)
+{
+	char *text = config_dump(c), *text2, *errs, *path;
+	struct ebb_config *c2;
+
+	path = write_tmp("dump.yaml", text);
+	if (config_load(path, &c2, &errs) == -1)
+		fail_msg("dump does not load:\n%s\n%s", text, errs);
+	text2 = config_dump(c2);
+	assert_string_equal(text, text2);
+	assert_string_equal(c2->state_dir, c->state_dir);
+	assert_int_equal(c2->socket_mode, c->socket_mode);
+	assert_int_equal(c2->nsites, c->nsites);
+	for (size_t i = 0; i < c->nsites; i++) {
+		assert_string_equal(c2->sites[i].name, c->sites[i].name);
+		assert_int_equal(c2->sites[i].memory, c->sites[i].memory);
+		assert_true(c2->sites[i].pue == c->sites[i].pue);
+	}
+	config_free(c2);
+	free(text);
+	free(text2);
+	free(path);
+}
+
+static void
+test_dump_round_trip(void **state)
+{
+	struct ebb_config *c = config_default();
+	char *path, *errs, *text;
+
+	round_trip(c);
+	text = config_dump(c);
+	assert_non_null(strstr(text, "kill_grace: 10s\n"));
+	assert_non_null(strstr(text, "socket_mode: \"0660\"\n"));
+	assert_non_null(strstr(text, "socket_group: null\n"));
+	assert_non_null(strstr(text, "log_level: info\n"));
+	free(text);
+	config_free(c);
+
+	path = write_tmp("odd.yaml",
+	    "socket_group: \"null\"\n"
+	    "admin_group: 'a: b'\n"
+	    "kill_grace: 2h3m4s\n"
+	    "log_level: error\n"
+	    "socket_mode: 0007\n"
+	    "sites:\n"
+	    "  - {name: a, memory: 1000001, pue: 1.1, zone: \"US-CAL-CISO\"}\n"
+	    "  - {name: b, memory: 1.5G, pue: 1.0000000000000002}\n");
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	round_trip(c);
+	text = config_dump(c);
+	assert_non_null(strstr(text, "socket_group: \"null\"\n"));
+	assert_non_null(strstr(text, "kill_grace: 2h3m4s\n"));
+	assert_non_null(strstr(text, "memory: 1000001\n"));
+	assert_non_null(strstr(text, "memory: 1536M\n"));
+	assert_non_null(strstr(text, "pue: 1.1\n"));
+	free(text);
+	config_free(c);
+	free(path);
+}
+
+static void
+test_all_errors_at_once(void **state)
+{
+	char *path = write_tmp("bad.yaml",
+	    "kill_grace: 6x\n"
+	    "log_level: chatty\n"
+	    "sites:\n"
+	    "  - name: a\n"
+	    "    cpus: -1\n");
+	struct ebb_config *c = (struct ebb_config *)&c;
+	char *errs, *want;
+
+	assert_int_equal(config_load(path, &c, &errs), -1);
+	assert_null(c);
+	want = xasprintf(
+	    "%s:1:13: kill_grace: bad duration '6x': unknown unit 'x' (use "
+	    "s, m, h, d or w)\n"
+	    "%s:2:12: log_level: 'chatty' is not one of error, warn, info, "
+	    "debug\n"
+	    "%s:5:11: cpus: must be between 1 and 1048576, got -1\n",
+	    path, path, path);
+	assert_string_equal(errs, want);
+	free(want);
+	free(errs);
+	free(path);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct ebb_config *c;
+	char *errs;
+
+	assert_int_equal(config_load("/nonexistent/ebb.yaml", &c, &errs), -1);
+	assert_string_equal(errs,
+	    "/nonexistent/ebb.yaml: No such file or directory\n");
+	free(errs);
+}
+
+static void
+test_empty_file_is_defaults(void **state)
+{
+	char *path = write_tmp("empty.yaml", "# nothing\n");
+	struct ebb_config *c, *def = config_default();
+	char *errs, *a, *b;
+
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	a = config_dump(c);
+	b = config_dump(def);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	config_free(c);
+	config_free(def);
+	free(path);
+}
+
+static void
+test_example(void **state)
+{
+	char *path = xasprintf("%s/../examples/ebb.yaml", data_dir());
+	struct ebb_config *c;
+	char *errs = NULL;
+
+	if (config_load(path, &c, &errs) == -1)
+		fail_msg("%s", errs);
+	assert_true(c->nsites >= 1);
+	round_trip(c);
+	config_free(c);
+	free(path);
+}
+
+static void
+test_client_socket(void **state)
+{
+	char *xdg = xasprintf("%s/xdg", tmpdir), *dir, *sock, *got;
+	FILE *f;
+
+	setenv("XDG_STATE_HOME", xdg, 1);
+	got = config_client_socket();
+	assert_string_equal(got, "/run/ebb/ebbd.sock");
+	free(got);
+	dir = xasprintf("%s/ebb", xdg);
+	sock = xasprintf("%s/ebbd.sock", dir);
+	assert_int_equal(mkdir(xdg, 0700), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_non_null(f = fopen(sock, "w"));
+	fclose(f);
+	got = config_client_socket();
+	assert_string_equal(got, geteuid() == 0 ? "/run/ebb/ebbd.sock" :
+	    sock);
+	free(got);
+	unsetenv("XDG_STATE_HOME");
+	free(xdg);
+	free(dir);
+	free(sock);
+}
+
+static int
+by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int
+is_yaml(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 5 && strcmp(e->d_name + n - 5, ".yaml") == 0;
+}
+
+static void
+test_golden(void **state)
+{
+	struct dirent **ents;
+	int n, failed = 0;
+
+	assert_int_equal(chdir(data_dir()), 0);
+	n = scandir("golden/config", &ents, is_yaml, by_name);
+	assert_true(n >= 8);
+	for (int i = 0; i < n; i++) {
+		char *yaml = xasprintf("golden/config/%s", ents[i]->d_name);
+		char *errf = xasprintf("%.*s.err", (int)strlen(yaml) - 5, yaml);
+		char *want = slurp(errf), *errs = NULL;
+		struct ebb_config *c;
+
+		if (config_load(yaml, &c, &errs) == 0) {
+			print_error("%s: loaded without errors\n", yaml);
+			config_free(c);
+			failed++;
+		} else if (want == NULL || strcmp(want, errs) != 0) {
+			print_error("%s: expected (%s):\n%sgot:\n%s", yaml,
+			    errf, want ? want : "(missing)\n", errs);
+			failed++;
+		}
+		free(yaml);
+		free(errf);
+		free(want);
+		free(errs);
+		free(ents[i]);
+	}
+	free(ents);
+	assert_int_equal(failed, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_socket_follows_state_dir),
+		cmocka_unit_test(test_dump_round_trip),
+		cmocka_unit_test(test_all_errors_at_once),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_empty_file_is_defaults),
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_client_socket),
+		cmocka_unit_test(test_golden),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
