@@ -1,2 +1,178 @@
-/* ebb: placeholder until the CLI lands. */
-int main(void) { return 1; }
+/*
+ * ebb: the command table and the global options of the ebb command.
+ *
+ * Every command is one row of `commands` below: its name, an alias, its
+ * handler, the line `ebb --help` shows and the text `ebb CMD --help` shows.
+ * Adding a command is adding a row (and a section in docs/ebb.1.md). This
+ * file does not talk to ebbd; the handlers in cmd_*.c do, through cli.c.
+ */
+#include <string.h>
+
+#include "scheduler/cli/cli.h"
+
+static const struct cli_cmd commands[] = {
+	{ "submit", NULL, cmd_submit, "queue a job",
+	  "ebb submit [options] [--] CMD [ARGS...]\n"
+	  "       ebb submit -f FILE [options] [[--] CMD [ARGS...]]\n"
+	  "\n"
+	  "Queue CMD to run without a shell when and where its emissions are\n"
+	  "lowest, within its deadline. Options override a job file's values.\n"
+	  "\n"
+	  "  -f, --file FILE        read the job from a YAML job file\n"
+	  "      --name NAME        job name (default: basename of CMD)\n"
+	  "      --cpus N           CPUs, 1 to 4096 (default 1)\n"
+	  "      --mem SIZE         memory limit, e.g. 512M, 4G (default none)\n"
+	  "      --duration DUR     run-time estimate, e.g. 90m, 2h (s m h d w)\n"
+	  "      --deadline TIME    latest end: 2026-11-22T18:00:00Z, "
+	  "+01:00 offsets,\n"
+	  "                         or now+DUR\n"
+	  "      --max-delay DUR    latest start is submit time + DUR\n"
+	  "      --site A,B         sites it may run on (default: any)\n"
+	  "      --interruptible    it may be paused and resumed\n"
+	  "      --no-interruptible it may not (overrides a job file)\n"
+	  "      --workdir DIR      working directory (default: the current "
+	  "one)\n"
+	  "      --policy NAME      policy to apply\n"
+	  "      --export=SPEC      environment: ALL (default), NONE, or a "
+	  "list of\n"
+	  "                         NAME and NAME=VALUE items, optionally "
+	  "after\n"
+	  "                         ALL or NONE: --export=ALL,DEBUG=1\n"
+	  "  -q, --quiet            print only the job id\n"
+	  "  -h, --help             show this text\n" },
+	{ "queue", "ls", cmd_queue, "list your jobs",
+	  "ebb queue [--all] [--json]\n"
+	  "\n"
+	  "List your queued, planned and running jobs (all users' for root and\n"
+	  "admin_group members). Times are UTC.\n"
+	  "\n"
+	  "  -a, --all     include finished jobs\n"
+	  "      --json    print the jobs as a JSON array\n"
+	  "  -h, --help    show this text\n" },
+	{ "show", NULL, cmd_show, "show a job and its history",
+	  "ebb show [--json] JOB\n"
+	  "\n"
+	  "Show every field of job JOB and its state changes. Times are UTC.\n"
+	  "\n"
+	  "      --json    print the daemon's reply as JSON\n"
+	  "  -h, --help    show this text\n" },
+	{ "cancel", NULL, cmd_cancel, "cancel jobs",
+	  "ebb cancel JOB...\n"
+	  "\n"
+	  "Cancel jobs. A queued or planned job is cancelled at once; a running\n"
+	  "one gets SIGTERM, then SIGKILL after the grace period.\n"
+	  "\n"
+	  "  -h, --help    show this text\n" },
+	{ "logs", NULL, cmd_logs, "print a job's output",
+	  "ebb logs [--stderr] [--follow] JOB\n"
+	  "\n"
+	  "Write what job JOB wrote to its standard output (or error) so far.\n"
+	  "\n"
+	  "      --stderr    the job's standard error instead\n"
+	  "  -f, --follow    keep writing new output until the job has ended\n"
+	  "  -h, --help      show this text\n" },
+	{ "help", NULL, cmd_help, "show help for ebb or a command",
+	  "ebb help [COMMAND]\n" },
+};
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *f)
+{
+	char names[32];
+
+	fprintf(f, "usage: ebb [--socket PATH] COMMAND [ARGS...]\n"
+	    "       ebb --version | --help\n\nCommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		snprintf(names, sizeof(names), "%s%s%s", commands[i].name,
+		    commands[i].alias ? ", " : "",
+		    commands[i].alias ? commands[i].alias : "");
+		fprintf(f, "  %-12s %s\n", names, commands[i].summary);
+	}
+	fprintf(f, "\nOptions:\n"
+	    "      --socket PATH  ebbd's control socket (default: "
+	    "$EBB_SOCKET, then\n"
+	    "                     the per-user socket if it exists, else the "
+	    "system one)\n"
+	    "  -V, --version      print the version\n"
+	    "  -h, --help         show this text\n"
+	    "\nRun 'ebb COMMAND --help' for a command's options.\n");
+}
+
+const struct cli_cmd *
+cli_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0 ||
+		    (commands[i].alias != NULL &&
+		    strcmp(commands[i].alias, name) == 0))
+			return &commands[i];
+	return NULL;
+}
+
+int
+cmd_help(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_cmd *cmd;
+	int ch;
+
+	optind = 0;
+	while ((ch = cli_getopt(c, argc, argv, ":h", opts)) != -1) {
+		if (ch == 'h')
+			return cli_help(c);
+		return CLI_USAGE;
+	}
+	if (optind == argc) {
+		usage(c->out);
+		return CLI_OK;
+	}
+	if (argc - optind > 1)
+		return cli_usage_error(c, "give one command");
+	if ((cmd = cli_find(argv[optind])) == NULL)
+		return cli_usage_error(c, "unknown command '%s' (see ebb "
+		    "--help)", argv[optind]);
+	c->cmd = cmd;
+	return cli_help(c);
+}
+
+int
+ebb_main(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	c->cmd = NULL;
+	optind = 0;
+	while ((ch = cli_getopt(c, argc, argv, "+:hV", opts)) != -1) {
+		switch (ch) {
+		case 's':
+			c->socket = optarg;
+			break;
+		case 'V':
+			fprintf(c->out, "ebb %s\n", EBB_VERSION);
+			return CLI_OK;
+		case 'h':
+			usage(c->out);
+			return CLI_OK;
+		default:
+			return CLI_USAGE;
+		}
+	}
+	if (optind == argc) {
+		usage(c->err);
+		return CLI_USAGE;
+	}
+	if ((c->cmd = cli_find(argv[optind])) == NULL)
+		return cli_usage_error(c, "unknown command '%s' (see ebb "
+		    "--help)", argv[optind]);
+	return c->cmd->run(c, argc - optind, argv + optind);
+}

@@ -1,0 +1,115 @@
+/*
+ * cli: the pieces of the ebb command shared by its command files.
+ *
+ * ebb.c holds the command table and the global options; each cmd_*.c file
+ * holds the handlers of one group of commands. A handler gets the command's
+ * own argv (argv[0] is the command name) and returns the exit status:
+ * CLI_OK, CLI_FAIL (the daemon said no, not found, denied, cannot connect)
+ * or CLI_USAGE (unknown option, bad value). All output goes through the
+ * FILE pointers in struct cli, and all inputs from the caller's process
+ * (environment, working directory, clock) come from it too, so handlers can
+ * be driven by tests without a terminal, a daemon or a real clock.
+ */
+#ifndef EBB_CLI_H
+#define EBB_CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#define CLI_OK		0
+#define CLI_FAIL	1
+#define CLI_USAGE	2
+
+struct cli;
+struct client;
+
+struct cli_cmd {
+	const char	*name;
+	const char	*alias;		/* another name, or NULL */
+	int		(*run)(struct cli *, int argc, char **argv);
+	const char	*summary;	/* one line for `ebb --help` */
+	const char	*usage;		/* synopsis and options, for --help */
+};
+
+struct cli {
+	FILE		*out, *err;
+	char		**envp;		/* the caller's environment */
+	const char	*cwd;		/* working directory, or NULL */
+	int64_t		 now;		/* UTC seconds */
+	const char	*socket;	/* from --socket, or NULL */
+	const struct cli_cmd *cmd;	/* the command being run */
+	struct client	*client;	/* opened by the first cli_call */
+};
+
+/*
+ * Runs `ebb ARGS...` (argv[0] is the program name) and returns its exit
+ * status. The caller fills out, err, envp, cwd and now and zeroes the rest;
+ * cli_done() releases what the run opened.
+ */
+int	ebb_main(struct cli *, int argc, char **argv);
+void	cli_done(struct cli *);
+
+/* The command called (or aliased) name, or NULL. */
+const struct cli_cmd *cli_find(const char *name);
+
+/* Prints "ebb CMD: message\n" to err; returns CLI_USAGE. */
+int	cli_usage_error(struct cli *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Prints "ebb CMD: message\n" to err; returns CLI_FAIL. */
+int	cli_fail(struct cli *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Prints the current command's usage text to out; returns CLI_OK. */
+int	cli_help(struct cli *);
+
+/*
+ * getopt_long for a command: restarts the scan on every first call
+ * (optind must be 0 then), stops at the first operand, and turns unknown
+ * options and missing values into "ebb CMD: ..." messages, returning '?'.
+ */
+int	cli_getopt(struct cli *, int argc, char **argv, const char *shortopts,
+	    const struct option *longopts);
+
+/* Parses a decimal job id; prints "bad job id" and returns -1 if not one. */
+int	cli_parse_id(struct cli *, const char *s, int64_t *id);
+
+/* The value of NAME in the caller's environment, or NULL. */
+const char *cli_getenv(const struct cli *, const char *name);
+/* Socket path: --socket, then $EBB_SOCKET, then the default (caller frees). */
+char	*cli_socket_path(const struct cli *);
+
+/*
+ * Sends one request (args stolen) and returns CLI_OK with the result in
+ * *result (caller decrefs), or prints the failure and returns CLI_FAIL, or
+ * CLI_USAGE when the daemon's code is "usage".
+ */
+int	cli_call(struct cli *, const char *cmd, json_t *args, json_t **result);
+
+/* Prints a JSON value, indented, with a trailing newline. */
+void	cli_print_json(struct cli *, const json_t *);
+
+/* The command handlers (one table row each, in ebb.c). */
+int	cmd_submit(struct cli *, int, char **);
+int	cmd_queue(struct cli *, int, char **);
+int	cmd_show(struct cli *, int, char **);
+int	cmd_cancel(struct cli *, int, char **);
+int	cmd_logs(struct cli *, int, char **);
+int	cmd_help(struct cli *, int, char **);
+
+/*
+ * submit's parsing, apart so tests can check it: builds the "job" object
+ * of a submit request from the command's argv. Returns CLI_OK with *job set
+ * (caller decrefs) and *quiet set for -q, or the exit status after printing
+ * why (CLI_OK after --help, with *job NULL).
+ */
+int	submit_build(struct cli *, int argc, char **argv, json_t **job,
+	    int *quiet);
+
+/* The queue table of a "queue" reply's job array. */
+void	queue_print(FILE *, const json_t *jobs);
+/* The "key: value" listing and history of a "show" reply's result. */
+void	show_print(FILE *, const json_t *result);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * cmd_queue: the commands that look at jobs: `ebb queue` (a table) and
+ * `ebb show` (one job in full, with its history).
+ *
+ * queue_print() and show_print() turn the daemon's replies into text and
+ * do nothing else, so tests can feed them canned replies. Times are shown
+ * in ISO-8601 UTC, durations and sizes in ebb's units (common/timefmt.h),
+ * missing values as "-".
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/job.h"
+#include "common/timefmt.h"
+#include "common/xmalloc.h"
+#include "scheduler/cli/cli.h"
+
+#define NCOLS	9
+
+static int64_t
+get_int(const json_t *o, const char *k, int64_t dflt)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+static const char *
+get_str(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL && *s != '\0' ? s : "-";
+}
+
+/* A time, or "-" for 0 (not known). */
+static char *
+fmt_when(int64_t t, char *buf, size_t len)
+{
+	if (t <= 0)
+		snprintf(buf, len, "-");
+	else
+		ebb_fmt_time(t, buf, len);
+	return buf;
+}
+
+static int
+is_final(const json_t *job)
+{
+	int st = job_state_parse(get_str(job, "state"));
+
+	return st >= 0 && job_state_final((enum job_state)st);
+}
+
+/* The START column: the planned start until it runs, then the start. */
+static int64_t
+start_of(const json_t *job)
+{
+	if (strcmp(get_str(job, "state"), "planned") == 0 ||
+	    strcmp(get_str(job, "state"), "queued") == 0)
+		return get_int(job, "planned_start", 0);
+	return get_int(job, "start_time", 0);
+}
+
+/* The END/EXIT column: "TIME exit N" or "TIME signal N" once ended. */
+static char *
+fmt_end(const json_t *job, char *buf, size_t len)
+{
+	char t[32];
+	int64_t end = get_int(job, "end_time", 0);
+	int64_t code = get_int(job, "exit_code", -1);
+	int64_t sig = get_int(job, "signal", 0);
+
+	if (!is_final(job) || end <= 0)
+		snprintf(buf, len, "-");
+	else if (sig > 0)
+		snprintf(buf, len, "%s signal %" PRId64,
+		    ebb_fmt_time(end, t, sizeof(t)), sig);
+	else if (code >= 0)
+		snprintf(buf, len, "%s exit %" PRId64,
+		    ebb_fmt_time(end, t, sizeof(t)), code);
+	else
+		ebb_fmt_time(end, buf, len);
+	return buf;
+}
+
+static void
+row_cells(const json_t *job, char *cells[NCOLS])
+{
+	char buf[64];
+
+	cells[0] = xasprintf("%" PRId64, get_int(job, "id", 0));
+	cells[1] = xstrdup(get_str(job, "name"));
+	cells[2] = xstrdup(get_str(job, "user"));
+	cells[3] = xstrdup(get_str(job, "state"));
+	cells[4] = xstrdup(get_str(job, "site"));
+	cells[5] = xasprintf("%" PRId64, get_int(job, "cpus", 0));
+	cells[6] = xstrdup(fmt_when(get_int(job, "submit_time", 0), buf,
+	    sizeof(buf)));
+	cells[7] = xstrdup(fmt_when(start_of(job), buf, sizeof(buf)));
+	cells[8] = xstrdup(fmt_end(job, buf, sizeof(buf)));
+}
+
+static void
+print_row(FILE *f, char *const cells[NCOLS], const size_t width[NCOLS])
+{
+	for (int i = 0; i < NCOLS; i++) {
+		if (i == NCOLS - 1)
+			fprintf(f, "%s\n", cells[i]);
+		else if (i == 0 || i == 5)
+			fprintf(f, "%*s  ", (int)width[i], cells[i]);
+		else
+			fprintf(f, "%-*s  ", (int)width[i], cells[i]);
+	}
+}
+
+void
+queue_print(FILE *f, const json_t *jobs)
+{
+	static char *const head[NCOLS] = {
+		"ID", "NAME", "USER", "STATE", "SITE", "CPUS", "SUBMITTED",
+		"START", "END/EXIT",
+	};
+	size_t n = json_array_size(jobs), width[NCOLS];
+	char *(*cells)[NCOLS] = xcalloc(n ? n : 1, sizeof(*cells));
+
+	for (int i = 0; i < NCOLS; i++)
+		width[i] = strlen(head[i]);
+	for (size_t r = 0; r < n; r++) {
+		row_cells(json_array_get(jobs, r), cells[r]);
+		for (int i = 0; i < NCOLS; i++)
+			if (strlen(cells[r][i]) > width[i])
+				width[i] = strlen(cells[r][i]);
+	}
+	print_row(f, head, width);
+	for (size_t r = 0; r < n; r++) {
+		print_row(f, cells[r], width);
+		for (int i = 0; i < NCOLS; i++)
+			free(cells[r][i]);
+	}
+	free(cells);
+}
+
+#define KEYW	15
+
+/* Writes "key:" padded to the value column. */
+static void
+key_col(FILE *f, const char *key)
+{
+	size_t n = strlen(key) + 1;
+
+	fprintf(f, "%s:%*s", key, n < KEYW ? (int)(KEYW - n) : 1, "");
+}
+
+static void
+kv(FILE *f, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+kv(FILE *f, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	key_col(f, key);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+}
+
+/* Writes s as a shell word: bare when safe, else in single quotes. */
+static void
+shell_word(FILE *f, const char *s)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+@%-";
+
+	if (*s != '\0' && s[strspn(s, safe)] == '\0') {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s != '\0'; s++)
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	fputc('\'', f);
+}
+
+static void
+print_list(FILE *f, const char *key, const json_t *list, int shell,
+    const char *empty)
+{
+	size_t i;
+	json_t *e;
+
+	key_col(f, key);
+	if (json_array_size(list) == 0)
+		fputs(empty, f);
+	json_array_foreach(list, i, e) {
+		if (i > 0)
+			fputs(shell ? " " : ", ", f);
+		if (shell)
+			shell_word(f, json_string_value(e) ?
+			    json_string_value(e) : "");
+		else
+			fputs(json_string_value(e) ? json_string_value(e) :
+			    "?", f);
+	}
+	fputc('\n', f);
+}
+
+/* "none"/"unknown" for the 0 or -1 markers, else the formatted value. */
+static void
+kv_dur(FILE *f, const char *key, int64_t v, const char *none)
+{
+	char buf[32];
+
+	kv(f, key, "%s", v > 0 ? ebb_fmt_duration(v, buf, sizeof(buf)) : none);
+}
+
+/* The size when at least lo, else `none`. */
+static void
+kv_size(FILE *f, const char *key, int64_t v, int64_t lo, const char *none)
+{
+	char buf[32];
+
+	kv(f, key, "%s", v >= lo ? ebb_fmt_size(v, buf, sizeof(buf)) : none);
+}
+
+static void
+kv_time(FILE *f, const char *key, int64_t v, const char *none)
+{
+	char buf[32];
+
+	kv(f, key, "%s", v > 0 ? ebb_fmt_time(v, buf, sizeof(buf)) : none);
+}
+
+static void
+show_job(FILE *f, const json_t *job)
+{
+	static const char *const shown[] = {
+		"id", "name", "user", "uid", "gid", "state", "reason", "argv",
+		"workdir", "env", "cpus", "mem", "duration", "deadline",
+		"max_delay", "sites", "interruptible", "policy", "submit_time",
+		"planned_start", "site", "start_time", "end_time", "exit_code",
+		"signal", "cpu_usec", "peak_mem", "measure",
+	};
+	int64_t v;
+	const char *key, *m;
+	json_t *val;
+	char *dump;
+
+	kv(f, "id", "%" PRId64, get_int(job, "id", 0));
+	kv(f, "name", "%s", get_str(job, "name"));
+	kv(f, "user", "%s (uid %" PRId64 ", gid %" PRId64 ")",
+	    get_str(job, "user"), get_int(job, "uid", -1),
+	    get_int(job, "gid", -1));
+	kv(f, "state", "%s", get_str(job, "state"));
+	kv(f, "reason", "%s", get_str(job, "reason"));
+	print_list(f, "argv", json_object_get(job, "argv"), 1, "-");
+	kv(f, "workdir", "%s", get_str(job, "workdir"));
+	kv(f, "env", "%zu variables", json_array_size(json_object_get(job,
+	    "env")));
+	kv(f, "cpus", "%" PRId64, get_int(job, "cpus", 0));
+	kv_size(f, "mem", get_int(job, "mem", 0), 1, "none");
+	kv_dur(f, "duration", get_int(job, "duration", 0), "unknown");
+	kv_time(f, "deadline", get_int(job, "deadline", 0), "none");
+	kv_dur(f, "max_delay", get_int(job, "max_delay", 0), "none");
+	print_list(f, "sites", json_object_get(job, "sites"), 0, "any");
+	kv(f, "interruptible", "%s", json_is_true(json_object_get(job,
+	    "interruptible")) ? "yes" : "no");
+	kv(f, "policy", "%s", get_str(job, "policy"));
+	kv_time(f, "submit_time", get_int(job, "submit_time", 0), "-");
+	kv_time(f, "planned_start", get_int(job, "planned_start", 0), "-");
+	kv(f, "site", "%s", get_str(job, "site"));
+	kv_time(f, "start_time", get_int(job, "start_time", 0), "-");
+	kv_time(f, "end_time", get_int(job, "end_time", 0), "-");
+	if ((v = get_int(job, "exit_code", -1)) >= 0)
+		kv(f, "exit_code", "%" PRId64, v);
+	else
+		kv(f, "exit_code", "-");
+	if ((v = get_int(job, "signal", 0)) > 0)
+		kv(f, "signal", "%" PRId64, v);
+	else
+		kv(f, "signal", "-");
+	if ((v = get_int(job, "cpu_usec", -1)) >= 0)
+		kv(f, "cpu_time", "%" PRId64 ".%03" PRId64 " s", v / 1000000,
+		    v % 1000000 / 1000);
+	else
+		kv(f, "cpu_time", "unknown");
+	kv_size(f, "peak_mem", get_int(job, "peak_mem", -1), 0, "unknown");
+	m = get_str(job, "measure");
+	if (strcmp(m, "rusage") == 0)
+		kv(f, "measure", "rusage (measured by process accounting "
+		    "because no cgroup could be made)");
+	else
+		kv(f, "measure", "%s", m);
+	json_object_foreach((json_t *)job, key, val) {
+		size_t i;
+
+		for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+			if (strcmp(key, shown[i]) == 0)
+				break;
+		if (i < sizeof(shown) / sizeof(shown[0]))
+			continue;
+		dump = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+		kv(f, key, "%s", dump ? dump : "-");
+		free(dump);
+	}
+}
+
+void
+show_print(FILE *f, const json_t *result)
+{
+	const json_t *ev;
+	char t[32];
+	size_t i;
+
+	show_job(f, json_object_get(result, "job"));
+	fprintf(f, "events:\n");
+	json_array_foreach(json_object_get(result, "events"), i, ev)
+		fprintf(f, "  %s  %s -> %s  %s\n",
+		    fmt_when(get_int(ev, "time", 0), t, sizeof(t)),
+		    get_str(ev, "from"), get_str(ev, "to"),
+		    get_str(ev, "reason"));
+}
+
+int
+cmd_queue(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, all = 0, json = 0, rc;
+	json_t *result, *jobs;
+
+	optind = 0;
+	while ((ch = cli_getopt(c, argc, argv, ":ah", opts)) != -1) {
+		if (ch == 'a')
+			all = 1;
+		else if (ch == 'j')
+			json = 1;
+		else if (ch == 'h')
+			return cli_help(c);
+		else
+			return CLI_USAGE;
+	}
+	if (optind < argc)
+		return cli_usage_error(c, "unexpected argument '%s'",
+		    argv[optind]);
+	if ((rc = cli_call(c, "queue", json_pack("{s:b}", "all", all),
+	    &result)) != CLI_OK)
+		return rc;
+	if (!json_is_array(jobs = json_object_get(result, "jobs"))) {
+		json_decref(result);
+		return cli_fail(c, "malformed reply from ebbd: no jobs");
+	}
+	if (json)
+		cli_print_json(c, jobs);
+	else
+		queue_print(c->out, jobs);
+	json_decref(result);
+	return CLI_OK;
+}
+
+int
+cmd_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, json = 0, rc;
+	json_t *result;
+	int64_t id;
+
+	optind = 0;
+	while ((ch = cli_getopt(c, argc, argv, ":h", opts)) != -1) {
+		if (ch == 'j')
+			json = 1;
+		else if (ch == 'h')
+			return cli_help(c);
+		else
+			return CLI_USAGE;
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(c, "give one job id (ebb show JOB)");
+	if (cli_parse_id(c, argv[optind], &id) == -1)
+		return CLI_USAGE;
+	if ((rc = cli_call(c, "show", json_pack("{s:I}", "id", (json_int_t)id),
+	    &result)) != CLI_OK)
+		return rc;
+	if (!json_is_object(json_object_get(result, "job"))) {
+		json_decref(result);
+		return cli_fail(c, "malformed reply from ebbd: no job");
+	}
+	if (json)
+		cli_print_json(c, result);
+	else
+		show_print(c->out, result);
+	json_decref(result);
+	return CLI_OK;
+}

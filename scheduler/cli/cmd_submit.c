@@ -1,0 +1,313 @@
+/*
+ * cmd_submit: `ebb submit`, turning options, a job file and a command into
+ * a submit request.
+ *
+ * submit_build() is the whole translation (pure apart from reading the job
+ * file): option values are parsed with common/timefmt.h, a job file is
+ * read with config/jobfile.h, options override the file's values, and the
+ * result is checked with job_from_submit(), the same validator the daemon
+ * runs, so a bad request gets the daemon's words before it is sent. It does
+ * not apply policies or pick sites: ebbd does.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/job.h"
+#include "common/timefmt.h"
+#include "common/xmalloc.h"
+#include "config/jobfile.h"
+#include "scheduler/cli/cli.h"
+
+enum {
+	O_NAME = 256, O_CPUS, O_MEM, O_DURATION, O_DEADLINE, O_MAX_DELAY,
+	O_SITE, O_INTR, O_NO_INTR, O_WORKDIR, O_POLICY, O_EXPORT,
+};
+
+/* Sets NAME=VALUE (kv) in env, replacing an earlier NAME. */
+static void
+env_set(json_t *env, const char *kv)
+{
+	size_t n = strcspn(kv, "=") + 1, i;
+	json_t *e;
+
+	json_array_foreach(env, i, e)
+		if (strncmp(json_string_value(e), kv, n) == 0) {
+			json_array_set_new(env, i, json_string(kv));
+			return;
+		}
+	json_array_append_new(env, json_string(kv));
+}
+
+/*
+ * The job's environment from an --export spec and a job file's env (or
+ * NULL): the spec's leading ALL (the caller's whole environment) or NONE
+ * (nothing; also what a spec without either starts from), then the file's
+ * variables, then the spec's NAME (copied from the caller's environment
+ * when set there) and NAME=VALUE items, comma-separated, later ones
+ * replacing earlier ones.
+ */
+static int
+build_env(struct cli *c, const char *spec, const json_t *fileenv,
+    json_t **out)
+{
+	char *copy = xstrdup(spec), *item, *rest = copy, *kv;
+	json_t *env = json_array(), *e;
+	const char *val;
+	int rc = CLI_OK;
+	size_t i;
+
+	item = strsep(&rest, ",");
+	if (strcmp(item, "ALL") == 0) {
+		for (char **p = c->envp; p && *p; p++)
+			if (**p != '=' && strchr(*p, '='))
+				env_set(env, *p);
+		item = strsep(&rest, ",");
+	} else if (strcmp(item, "NONE") == 0)
+		item = strsep(&rest, ",");
+	json_array_foreach(fileenv, i, e)
+		if (json_is_string(e))
+			env_set(env, json_string_value(e));
+	for (; rc == CLI_OK && item != NULL; item = strsep(&rest, ",")) {
+		if (strcmp(item, "ALL") == 0 || strcmp(item, "NONE") == 0)
+			rc = cli_usage_error(c, "--export: %s must come first "
+			    "in '%s'", item, spec);
+		else if (item[0] == '\0' || item[0] == '=')
+			rc = cli_usage_error(c, "--export: bad item '%s' in "
+			    "'%s' (use ALL, NONE, NAME or NAME=VALUE)", item,
+			    spec);
+		else if (strchr(item, '=') != NULL)
+			env_set(env, item);
+		else if ((val = cli_getenv(c, item)) != NULL) {
+			kv = xasprintf("%s=%s", item, val);
+			env_set(env, kv);
+			free(kv);
+		}
+	}
+	free(copy);
+	if (rc != CLI_OK) {
+		json_decref(env);
+		return rc;
+	}
+	*out = env;
+	return CLI_OK;
+}
+
+static int
+split_sites(struct cli *c, const char *spec, json_t **out)
+{
+	char *copy = xstrdup(spec), *item, *rest = copy;
+	json_t *sites = json_array();
+
+	while ((item = strsep(&rest, ",")) != NULL) {
+		if (*item == '\0') {
+			free(copy);
+			json_decref(sites);
+			return cli_usage_error(c, "--site: empty site name in "
+			    "'%s'", spec);
+		}
+		json_array_append_new(sites, json_string(item));
+	}
+	free(copy);
+	*out = sites;
+	return CLI_OK;
+}
+
+/* Parses one option's value into over; returns an exit status. */
+static int
+parse_value(struct cli *c, int opt, const char *arg, json_t *over)
+{
+	char err[256], *end;
+	int64_t v;
+	json_t *sites = NULL;
+	long n;
+
+	switch (opt) {
+	case O_NAME:
+		json_object_set_new(over, "name", json_string(arg));
+		return CLI_OK;
+	case O_POLICY:
+		json_object_set_new(over, "policy", json_string(arg));
+		return CLI_OK;
+	case O_CPUS:
+		n = strtol(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || n < 1 ||
+		    n > 4096)
+			return cli_usage_error(c, "--cpus: bad number '%s' (use "
+			    "1 to 4096)", arg);
+		json_object_set_new(over, "cpus", json_integer(n));
+		return CLI_OK;
+	case O_MEM:
+		if (ebb_parse_size(arg, &v, err, sizeof(err)) == -1)
+			return cli_usage_error(c, "--mem: %s", err);
+		json_object_set_new(over, "mem", json_integer(v));
+		return CLI_OK;
+	case O_DURATION:
+		if (ebb_parse_duration(arg, &v, err, sizeof(err)) == -1)
+			return cli_usage_error(c, "--duration: %s", err);
+		json_object_set_new(over, "duration", json_integer(v));
+		return CLI_OK;
+	case O_MAX_DELAY:
+		if (ebb_parse_duration(arg, &v, err, sizeof(err)) == -1)
+			return cli_usage_error(c, "--max-delay: %s", err);
+		json_object_set_new(over, "max_delay", json_integer(v));
+		return CLI_OK;
+	case O_DEADLINE:
+		if (ebb_parse_time(arg, c->now, &v, err, sizeof(err)) == -1)
+			return cli_usage_error(c, "--deadline: %s", err);
+		json_object_set_new(over, "deadline", json_integer(v));
+		return CLI_OK;
+	case O_SITE:
+		if (split_sites(c, arg, &sites) != CLI_OK)
+			return CLI_USAGE;
+		json_object_set_new(over, "sites", sites);
+		return CLI_OK;
+	case O_INTR:
+	case O_NO_INTR:
+		json_object_set_new(over, "interruptible",
+		    json_boolean(opt == O_INTR));
+		return CLI_OK;
+	case O_WORKDIR:
+		if (arg[0] == '/') {
+			json_object_set_new(over, "workdir", json_string(arg));
+			return CLI_OK;
+		}
+		if (c->cwd == NULL)
+			return cli_fail(c, "--workdir: cannot tell the current "
+			    "directory to resolve '%s'", arg);
+		json_object_set_new(over, "workdir", json_sprintf("%s%s%s",
+		    c->cwd, strcmp(c->cwd, "/") == 0 ? "" : "/", arg));
+		return CLI_OK;
+	}
+	return CLI_USAGE;
+}
+
+/* The job file's object, or NULL after printing its errors. */
+static json_t *
+load_file(struct cli *c, const char *path)
+{
+	char *errs = NULL, *line, *rest;
+	json_t *job;
+
+	if ((job = jobfile_load(path, c->now, &errs)) != NULL)
+		return job;
+	rest = errs;
+	while ((line = strsep(&rest, "\n")) != NULL)
+		if (*line != '\0')
+			cli_usage_error(c, "%s", line);
+	free(errs);
+	return NULL;
+}
+
+int
+submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "cpus", required_argument, NULL, O_CPUS },
+		{ "mem", required_argument, NULL, O_MEM },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "deadline", required_argument, NULL, O_DEADLINE },
+		{ "max-delay", required_argument, NULL, O_MAX_DELAY },
+		{ "site", required_argument, NULL, O_SITE },
+		{ "interruptible", no_argument, NULL, O_INTR },
+		{ "no-interruptible", no_argument, NULL, O_NO_INTR },
+		{ "workdir", required_argument, NULL, O_WORKDIR },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "export", required_argument, NULL, O_EXPORT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *over = json_object(), *job = NULL, *cmd, *env;
+	const char *file = NULL, *export = NULL;
+	struct job *checked;
+	char err[512];
+	int ch, rc = CLI_USAGE;
+
+	*jobp = NULL;
+	*quiet = 0;
+	optind = 0;
+	while ((ch = cli_getopt(c, argc, argv, "+:f:qh", opts)) != -1) {
+		if (ch == 'f')
+			file = optarg;
+		else if (ch == 'q')
+			*quiet = 1;
+		else if (ch == 'h') {
+			rc = cli_help(c);
+			goto out;
+		} else if (ch == O_EXPORT)
+			export = optarg;
+		else if (ch == '?' ||
+		    (rc = parse_value(c, ch, optarg, over)) != CLI_OK)
+			goto out;
+	}
+	rc = CLI_USAGE;
+	if (optind < argc) {
+		cmd = json_array();
+		for (int i = optind; i < argc; i++)
+			json_array_append_new(cmd, json_string(argv[i]));
+		json_object_set_new(over, "argv", cmd);
+	} else if (file == NULL) {
+		cli_usage_error(c, "a command is required (ebb submit "
+		    "[options] -- CMD [ARGS...])");
+		goto out;
+	}
+	if (file != NULL) {
+		if ((job = load_file(c, file)) == NULL)
+			goto out;
+		if (json_object_get(over, "deadline") != NULL)
+			json_object_del(job, "max_delay");
+		if (json_object_get(over, "max_delay") != NULL)
+			json_object_del(job, "deadline");
+		json_object_update(job, over);
+	} else
+		job = json_incref(over);
+	if (build_env(c, export ? export : "ALL", json_object_get(job, "env"),
+	    &env) != CLI_OK)
+		goto out;
+	json_object_set_new(job, "env", env);
+	if (json_object_get(job, "workdir") == NULL) {
+		if (c->cwd == NULL) {
+			rc = cli_fail(c, "cannot tell the current directory; "
+			    "give --workdir");
+			goto out;
+		}
+		json_object_set_new(job, "workdir", json_string(c->cwd));
+	}
+	if ((checked = job_from_submit(job, c->now, err, sizeof(err))) ==
+	    NULL) {
+		cli_usage_error(c, "%s", err);
+		goto out;
+	}
+	job_free(checked);
+	*jobp = json_incref(job);
+	rc = CLI_OK;
+out:
+	json_decref(job);
+	json_decref(over);
+	return rc;
+}
+
+int
+cmd_submit(struct cli *c, int argc, char **argv)
+{
+	json_t *job, *result;
+	int quiet, rc;
+	json_int_t id;
+
+	if ((rc = submit_build(c, argc, argv, &job, &quiet)) != CLI_OK ||
+	    job == NULL)
+		return rc;
+	if ((rc = cli_call(c, "submit", json_pack("{s:o}", "job", job),
+	    &result)) != CLI_OK)
+		return rc;
+	id = json_integer_value(json_object_get(result, "id"));
+	if (quiet)
+		fprintf(c->out, "%" JSON_INTEGER_FORMAT "\n", id);
+	else
+		fprintf(c->out, "submitted job %" JSON_INTEGER_FORMAT "\n", id);
+	json_decref(result);
+	return CLI_OK;
+}
