@@ -1,2 +1,618 @@
-/* ebb-run: placeholder until the supervisor lands. */
-int main(void) { return 1; }
+/*
+ * ebb-run: the job supervisor. `ebb-run JOBDIR` runs the one job described
+ * in JOBDIR/spec.json, measures it and leaves JOBDIR/result.json. ebbd
+ * (runner/local.c) relies on exactly this contract; docs/ebb-run.md is the
+ * reference.
+ *
+ *  1. It detaches (setsid) so it outlives ebbd, and sends its own
+ *     diagnostics to JOBDIR/runner.log.
+ *  2. It opens JOBDIR/lock and takes flock(LOCK_EX|LOCK_NB), then writes its
+ *     pid into the file. If another ebb-run holds the lock it exits 3.
+ *  3. It creates JOBDIR/started with O_CREAT|O_EXCL and writes the start
+ *     time (epoch s) into it. If the file exists, an earlier supervisor
+ *     already started the job, which must never run twice: it exits 4.
+ *  4. It reads spec.json: job_id, argv, env (the job's whole environment,
+ *     "K=V" strings), workdir, uid, gid, user, cpus, mem (bytes, 0 none),
+ *     cgroup (group name, "" or absent for none), kill_grace (s).
+ *  5. It creates the cgroup (falling back to rusage measurement when
+ *     cgroups are unavailable) and forks the job, which joins the cgroup,
+ *     takes stdin from /dev/null and stdout/stderr to JOBDIR/stdout and
+ *     JOBDIR/stderr (0640, owned by the job's user), becomes its own session,
+ *     drops to the job's user and groups when run as root, changes to
+ *     workdir and execs argv[0] found through the job's PATH. A failure of
+ *     any of these comes back over a close-on-exec pipe: exit_code 127 with
+ *     "exec X: reason" when the program is missing, 126 otherwise.
+ *  6. SIGTERM or SIGINT to ebb-run cancels: SIGTERM to every process of the
+ *     job (its cgroup, or its process group without one), SIGKILL after
+ *     kill_grace seconds. When the job's main process ends, whatever it
+ *     left running is killed.
+ *  7. It writes JOBDIR/result.json atomically: job_id, exit_code (-1 when
+ *     killed by a signal), signal, start_time, end_time (epoch s), wall_ms,
+ *     cpu_usec, peak_mem (bytes, -1 unknown), measure ("cgroup-v1",
+ *     "cgroup-v2" or "rusage"), cancelled, error (string or null). Then it
+ *     removes the cgroup, releases the lock and exits 0.
+ *
+ * Exit status: 0 result written, 1 result could not be written, 2 usage or
+ * unusable JOBDIR, 3 lock held by another supervisor, 4 already started.
+ * It does not enforce cpus, retry jobs or talk to ebbd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "common/xmalloc.h"
+#include "runner/cgroup.h"
+
+#define EXIT_NORESULT	1
+#define EXIT_USAGE	2
+#define EXIT_LOCKED	3
+#define EXIT_STARTED	4
+
+#define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+
+struct spec {
+	int64_t		 job_id;
+	char		**argv;		/* NULL-terminated */
+	char		**env;		/* NULL-terminated */
+	char		*workdir;
+	char		*user;		/* NULL: no supplementary groups */
+	char		*cgroup;	/* NULL: no cgroup */
+	uid_t		 uid;
+	gid_t		 gid;
+	int64_t		 mem;
+	int64_t		 kill_grace;
+};
+
+struct result {
+	int		 exit_code;
+	int		 sig;
+	int64_t		 start_time, end_time, wall_ms;
+	int64_t		 cpu_usec, peak_mem;
+	const char	*measure;
+	int		 cancelled;
+	char		 error[512];	/* "" for none */
+};
+
+/* What the job child sends back when it cannot exec. */
+struct child_report {
+	int	code;
+	char	msg[500];
+};
+
+static char **
+strv_from_json(const json_t *arr)
+{
+	char **v = xcalloc(json_array_size(arr) + 1, sizeof(*v));
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(arr, i, s)
+		v[i] = xstrdup(json_string_value(s));
+	return v;
+}
+
+static void
+strv_free(char **v)
+{
+	for (char **p = v; p != NULL && *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+static int
+strv_check(const json_t *arr)
+{
+	size_t i;
+	json_t *s;
+
+	if (!json_is_array(arr))
+		return -1;
+	json_array_foreach(arr, i, s)
+		if (!json_is_string(s))
+			return -1;
+	return 0;
+}
+
+static int
+spec_load(const char *path, struct spec *sp, char *err, size_t errlen)
+{
+	json_t *doc, *argv, *env;
+	json_error_t jerr;
+	json_int_t id, uid, gid, mem = 0, grace = 10;
+	const char *workdir, *user = NULL, *cgroup = NULL;
+	char why[256];
+
+	if ((doc = fs_read_json(path, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "spec: %s", why);
+		return -1;
+	}
+	if (json_unpack_ex(doc, &jerr, 0,
+	    "{s:I, s:o, s:o, s:s, s:I, s:I, s?:s, s?:I, s?:s, s?:I}",
+	    "job_id", &id, "argv", &argv, "env", &env, "workdir", &workdir,
+	    "uid", &uid, "gid", &gid, "user", &user, "mem", &mem,
+	    "cgroup", &cgroup, "kill_grace", &grace) == -1) {
+		snprintf(err, errlen, "spec: %s", jerr.text);
+		json_decref(doc);
+		return -1;
+	}
+	if (strv_check(argv) == -1 || json_array_size(argv) == 0 ||
+	    strv_check(env) == -1 || uid < 0 || gid < 0 || mem < 0 ||
+	    grace < 0) {
+		snprintf(err, errlen, "spec: bad argv, env, uid, gid, mem or "
+		    "kill_grace");
+		json_decref(doc);
+		return -1;
+	}
+	sp->job_id = id;
+	sp->argv = strv_from_json(argv);
+	sp->env = strv_from_json(env);
+	sp->workdir = xstrdup(workdir);
+	sp->user = user != NULL && *user != '\0' ? xstrdup(user) : NULL;
+	sp->cgroup = cgroup != NULL && *cgroup != '\0' ? xstrdup(cgroup) : NULL;
+	sp->uid = (uid_t)uid;
+	sp->gid = (gid_t)gid;
+	sp->mem = mem;
+	sp->kill_grace = grace;
+	json_decref(doc);
+	return 0;
+}
+
+static void
+spec_clear(struct spec *sp)
+{
+	strv_free(sp->argv);
+	strv_free(sp->env);
+	free(sp->workdir);
+	free(sp->user);
+	free(sp->cgroup);
+}
+
+/* In the job child: report why it cannot run and exit. */
+static void __attribute__((noreturn, format(printf, 3, 4)))
+child_fail(int fd, int code, const char *fmt, ...)
+{
+	struct child_report r;
+	va_list ap;
+	ssize_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.code = code;
+	va_start(ap, fmt);
+	vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+	va_end(ap);
+	do
+		n = write(fd, &r, sizeof(r));
+	while (n == -1 && errno == EINTR);
+	_exit(code);
+}
+
+static int
+open_output(const char *jobdir, const char *name, const struct spec *sp)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", jobdir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd != -1 && geteuid() == 0 && fchown(fd, sp->uid, sp->gid) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+child_drop_privileges(int rfd, const struct spec *sp)
+{
+	gid_t groups[NGROUPS_MAX];
+	int n = NGROUPS_MAX;
+
+	if (sp->user == NULL || getgrouplist(sp->user, sp->gid, groups, &n) < 0) {
+		groups[0] = sp->gid;
+		n = 1;
+	}
+	if (setgroups((size_t)n, groups) == -1)
+		child_fail(rfd, 126, "setgroups: %s", strerror(errno));
+	if (setgid(sp->gid) == -1)
+		child_fail(rfd, 126, "setgid %ld: %s", (long)sp->gid,
+		    strerror(errno));
+	if (setuid(sp->uid) == -1)
+		child_fail(rfd, 126, "setuid %ld: %s", (long)sp->uid,
+		    strerror(errno));
+	if (getuid() != sp->uid || geteuid() != sp->uid ||
+	    getgid() != sp->gid || getegid() != sp->gid ||
+	    (sp->uid != 0 && setuid(0) != -1))
+		child_fail(rfd, 126, "cannot drop privileges to uid %ld",
+		    (long)sp->uid);
+}
+
+static const char *
+env_get(char **env, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (; *env != NULL; env++)
+		if (strncmp(*env, key, len) == 0 && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+/* execvp with the job's own PATH and environment. */
+static void __attribute__((noreturn))
+child_exec(int rfd, const struct spec *sp)
+{
+	const char *cmd = sp->argv[0], *path, *p;
+	char full[PATH_MAX];
+	int saw_eacces = 0;
+
+	if (strchr(cmd, '/') != NULL) {
+		execve(cmd, sp->argv, sp->env);
+		child_fail(rfd, errno == ENOENT ? 127 : 126, "exec %s: %s",
+		    cmd, strerror(errno));
+	}
+	if ((path = env_get(sp->env, "PATH")) == NULL)
+		path = DEFAULT_PATH;
+	for (p = path; ; p++) {
+		const char *end = strchrnul(p, ':');
+		int dlen = (int)(end - p);
+
+		snprintf(full, sizeof(full), "%.*s%s%s", dlen, p,
+		    dlen > 0 ? "/" : "", cmd);
+		execve(full, sp->argv, sp->env);
+		if (errno == EACCES)
+			saw_eacces = 1;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			child_fail(rfd, 126, "exec %s: %s", cmd,
+			    strerror(errno));
+		if (*end == '\0')
+			break;
+		p = end;
+	}
+	child_fail(rfd, saw_eacces ? 126 : 127, "exec %s: %s", cmd,
+	    strerror(saw_eacces ? EACCES : ENOENT));
+}
+
+/* The job child, between fork and exec. */
+static void __attribute__((noreturn))
+child_run(int rfd, const char *jobdir, const struct spec *sp,
+    const struct cg *g)
+{
+	char err[400];
+	sigset_t none;
+	int fd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (g != NULL && cg_attach(g, getpid(), err, sizeof(err)) == -1)
+		child_fail(rfd, 126, "cgroup: %s", err);
+	setsid();
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    dup2(fd, 0) == -1)
+		child_fail(rfd, 126, "/dev/null: %s", strerror(errno));
+	if ((fd = open_output(jobdir, "stdout", sp)) == -1 || dup2(fd, 1) == -1)
+		child_fail(rfd, 126, "%s/stdout: %s", jobdir, strerror(errno));
+	if ((fd = open_output(jobdir, "stderr", sp)) == -1 || dup2(fd, 2) == -1)
+		child_fail(rfd, 126, "%s/stderr: %s", jobdir, strerror(errno));
+	if (geteuid() == 0)
+		child_drop_privileges(rfd, sp);
+	if (chdir(sp->workdir) == -1)
+		child_fail(rfd, 126, "chdir %s: %s", sp->workdir,
+		    strerror(errno));
+	child_exec(rfd, sp);
+}
+
+/* SIGTERM/SIGKILL to the whole job: its cgroup, else its process group. */
+static void
+signal_job(struct cg *g, pid_t child, int sig)
+{
+	char err[256];
+
+	if (g != NULL) {
+		if (cg_signal(g, sig, err, sizeof(err)) == -1)
+			log_warnx("%s", err);
+	} else if (kill(-child, sig) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)-child);
+}
+
+/*
+ * Waits for the job's main process, cancelling on SIGTERM/SIGINT; kills
+ * what it leaves behind and reaps it.
+ */
+static void
+supervise(struct cg *g, pid_t child, const struct spec *sp, const sigset_t *set,
+    struct result *res, int *status, struct rusage *ru)
+{
+	int64_t deadline = 0;
+
+	for (;;) {
+		struct timespec ts = { 60, 0 };
+		siginfo_t si;
+		int sig;
+
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == 0 && si.si_pid == child)
+			break;
+		if (deadline != 0) {
+			int64_t left = deadline - ebb_mono_ns();
+
+			if (left <= 0) {
+				log_info("kill_grace over: SIGKILL");
+				signal_job(g, child, SIGKILL);
+				deadline = 0;
+				continue;
+			}
+			ts.tv_sec = left / 1000000000;
+			ts.tv_nsec = left % 1000000000;
+		}
+		sig = sigtimedwait(set, NULL, &ts);
+		if ((sig == SIGTERM || sig == SIGINT) && !res->cancelled) {
+			log_info("cancelled by signal %d", sig);
+			res->cancelled = 1;
+			signal_job(g, child, SIGTERM);
+			deadline = ebb_mono_ns() + sp->kill_grace * 1000000000;
+		}
+	}
+	/* The zombie still holds the process group id, so this is safe. */
+	signal_job(g, child, SIGKILL);
+	while (wait4(child, status, 0, ru) == -1 && errno == EINTR)
+		;
+}
+
+/* Runs the job and fills res; returns after everything is reaped. */
+static void
+run_job(const char *jobdir, const struct spec *sp, const sigset_t *set,
+    int64_t mono0, struct result *res)
+{
+	struct child_report rep;
+	struct rusage ru;
+	struct cg *g = NULL;
+	char err[512];
+	int pfd[2], status = 0, unavailable;
+	pid_t child;
+	ssize_t n;
+
+	if (sp->cgroup != NULL) {
+		g = cg_create(sp->cgroup, cg_detect(), sp->mem, &unavailable,
+		    err, sizeof(err));
+		if (g == NULL && unavailable)
+			log_info("%s; measuring with rusage", err);
+		else if (g == NULL)
+			log_warnx("%s; measuring with rusage", err);
+	}
+	if (geteuid() != 0 && (sp->uid != getuid() || sp->gid != getgid()))
+		log_info("not root: job runs as uid %ld, not %ld",
+		    (long)getuid(), (long)sp->uid);
+	memset(&ru, 0, sizeof(ru));
+	if (pipe2(pfd, O_CLOEXEC) == -1 || (child = fork()) == -1) {
+		snprintf(res->error, sizeof(res->error), "fork: %s",
+		    strerror(errno));
+		res->exit_code = 126;
+		goto measure;
+	}
+	if (child == 0) {
+		close(pfd[0]);
+		child_run(pfd[1], jobdir, sp, g);
+	}
+	close(pfd[1]);
+	log_info("job %" PRId64 " started as pid %ld", sp->job_id, (long)child);
+	do
+		n = read(pfd[0], &rep, sizeof(rep));
+	while (n == -1 && errno == EINTR);
+	close(pfd[0]);
+	if (n == (ssize_t)sizeof(rep)) {
+		rep.msg[sizeof(rep.msg) - 1] = '\0';
+		snprintf(res->error, sizeof(res->error), "%s", rep.msg);
+		log_warnx("job %" PRId64 ": %s", sp->job_id, rep.msg);
+		while (wait4(child, &status, 0, &ru) == -1 && errno == EINTR)
+			;
+		res->exit_code = rep.code;
+	} else {
+		supervise(g, child, sp, set, res, &status, &ru);
+		if (WIFSIGNALED(status)) {
+			res->exit_code = -1;
+			res->sig = WTERMSIG(status);
+		} else
+			res->exit_code = WEXITSTATUS(status);
+	}
+measure:
+	res->end_time = ebb_now();
+	res->wall_ms = (ebb_mono_ns() - mono0) / 1000000;
+	res->cpu_usec = (int64_t)ru.ru_utime.tv_sec * 1000000 +
+	    ru.ru_utime.tv_usec + (int64_t)ru.ru_stime.tv_sec * 1000000 +
+	    ru.ru_stime.tv_usec;
+	res->peak_mem = ru.ru_maxrss > 0 ? (int64_t)ru.ru_maxrss * 1024 : -1;
+	res->measure = "rusage";
+	if (g != NULL) {
+		int64_t usec;
+
+		if (cg_cpu_usec(g, &usec, err, sizeof(err)) == 0) {
+			res->cpu_usec = usec;
+			res->peak_mem = cg_peak_mem(g);
+			res->measure = cg_measure(g);
+		} else
+			log_warnx("%s; using rusage", err);
+		if (cg_destroy(g, err, sizeof(err)) == -1)
+			log_warnx("%s", err);
+	}
+}
+
+static int
+write_result(const char *jobdir, int64_t job_id, const struct result *res)
+{
+	char *path = xasprintf("%s/result.json", jobdir);
+	char err[512];
+	json_t *doc;
+	int rc;
+
+	doc = json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:s, s:b}",
+	    "job_id", (json_int_t)job_id, "exit_code", res->exit_code,
+	    "signal", res->sig, "start_time", (json_int_t)res->start_time,
+	    "end_time", (json_int_t)res->end_time,
+	    "wall_ms", (json_int_t)res->wall_ms,
+	    "cpu_usec", (json_int_t)res->cpu_usec,
+	    "peak_mem", (json_int_t)res->peak_mem,
+	    "measure", res->measure, "cancelled", res->cancelled);
+	json_object_set_new(doc, "error", res->error[0] != '\0' ?
+	    json_string(res->error) : json_null());
+	if ((rc = fs_write_json(path, doc, 0644, err, sizeof(err))) == -1)
+		log_warnx("%s", err);
+	json_decref(doc);
+	free(path);
+	return rc;
+}
+
+/* JOBDIR cannot be used: log why and exit 2. */
+static void __attribute__((noreturn))
+unusable(const char *path)
+{
+	log_warn("%s", path);
+	exit(EXIT_USAGE);
+}
+
+/* Takes JOBDIR/lock and records our pid in it; -1 if held elsewhere. */
+static int
+take_lock(const char *jobdir, int *lockfd)
+{
+	char *path = xasprintf("%s/lock", jobdir);
+	char buf[32];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd == -1)
+		unusable(path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			unusable(path);
+		log_warnx("%s is held by another ebb-run", path);
+		free(path);
+		close(fd);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 ||
+	    pwrite(fd, buf, strlen(buf), 0) != (ssize_t)strlen(buf))
+		unusable(path);
+	free(path);
+	*lockfd = fd;
+	return 0;
+}
+
+/* Creates JOBDIR/started holding now; -1 if it already exists. */
+static int
+mark_started(const char *jobdir, int64_t now)
+{
+	char *path = xasprintf("%s/started", jobdir);
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd == -1) {
+		if (errno != EEXIST)
+			unusable(path);
+		log_warnx("%s exists: the job was started before", path);
+		free(path);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%" PRId64 "\n", now);
+	if (write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf) ||
+	    fsync(fd) == -1)
+		log_warn("%s", path);
+	close(fd);
+	free(path);
+	return 0;
+}
+
+/* stdin from /dev/null, stdout and stderr to JOBDIR/runner.log. */
+static void
+redirect_stdio(const char *jobdir)
+{
+	char *path = xasprintf("%s/runner.log", jobdir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1 || nul == -1) {
+		fprintf(stderr, "ebb-run: %s: %s\n", path, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	dup2(nul, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+	close(nul);
+	free(path);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct spec sp;
+	struct result res;
+	sigset_t set;
+	const char *jobdir;
+	char *path;
+	int lockfd, rc;
+	int64_t mono0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if (argc != 2) {
+		fprintf(stderr, "usage: ebb-run JOBDIR\n");
+		return EXIT_USAGE;
+	}
+	jobdir = argv[1];
+	redirect_stdio(jobdir);
+	log_init("ebb-run", 1);
+	setsid();
+	if (take_lock(jobdir, &lockfd) == -1)
+		return EXIT_LOCKED;
+
+	memset(&res, 0, sizeof(res));
+	res.start_time = ebb_now();
+	mono0 = ebb_mono_ns();
+	if (mark_started(jobdir, res.start_time) == -1)
+		return EXIT_STARTED;
+
+	memset(&sp, 0, sizeof(sp));
+	path = xasprintf("%s/spec.json", jobdir);
+	if (spec_load(path, &sp, res.error, sizeof(res.error)) == -1) {
+		log_warnx("%s", res.error);
+		res.exit_code = 126;
+		res.end_time = res.start_time;
+		res.cpu_usec = 0;
+		res.peak_mem = -1;
+		res.measure = "rusage";
+	} else
+		run_job(jobdir, &sp, &set, mono0, &res);
+	free(path);
+	log_info("job %" PRId64 " done: exit %d signal %d cpu %" PRId64
+	    " us peak %" PRId64 " B (%s)", sp.job_id, res.exit_code, res.sig,
+	    res.cpu_usec, res.peak_mem, res.measure);
+	rc = write_result(jobdir, sp.job_id, &res) == 0 ? 0 : EXIT_NORESULT;
+	spec_clear(&sp);
+	close(lockfd);
+	return rc;
+}

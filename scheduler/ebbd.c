@@ -1,2 +1,270 @@
-/* ebbd: placeholder until the daemon lands. */
-int main(void) { return 1; }
+/*
+ * ebbd: the ebb daemon. Loads the config, opens the store, the backends and
+ * the control socket, and runs one libev loop until SIGTERM/SIGINT. SIGHUP
+ * reloads the config, swapping it in only if it is valid. Each loop
+ * iteration ends in one place (on_prepare): plan, commit, launch, reply.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "config/config.h"
+#include "scheduler/control.h"
+#include "scheduler/daemon.h"
+#include "scheduler/dispatch.h"
+#include "scheduler/store.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: ebbd [-dfhnV] [-c FILE]\n"
+	    "  -c FILE  read the config from FILE (default: the embedded "
+	    "default)\n"
+	    "  -d       log debug messages\n"
+	    "  -f       stay in the foreground and log to stderr\n"
+	    "  -n       check the config, print it normalised, and exit\n"
+	    "  -h       show this help\n"
+	    "  -V       show the version\n");
+}
+
+/* Loads -c FILE or the default; prints errors and returns NULL on failure. */
+static struct ebb_config *
+load_config(const char *path, int to_log)
+{
+	struct ebb_config *cfg = NULL;
+	char *errs = NULL;
+
+	if (path == NULL)
+		return config_default();
+	if (config_load(path, &cfg, &errs) == 0)
+		return cfg;
+	if (to_log) {
+		for (char *l = strtok(errs, "\n"); l; l = strtok(NULL, "\n"))
+			log_warnx("%s", l);
+	} else
+		fputs(errs, stderr);
+	free(errs);
+	return NULL;
+}
+
+/* ebb-run: the config's, $EBB_RUN, next to ebbd, the install path. */
+static char *
+find_runner(const struct ebb_config *cfg)
+{
+	char self[PATH_MAX], *cand;
+	ssize_t n;
+
+	if (cfg->runner != NULL)
+		return xstrdup(cfg->runner);
+	if (getenv("EBB_RUN") != NULL)
+		return xstrdup(getenv("EBB_RUN"));
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		cand = xasprintf("%s/ebb-run", dirname(self));
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		cand = xasprintf("%s/../runner/ebb-run", self);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+	}
+	return xstrdup(EBB_LIBEXECDIR "/ebb-run");
+}
+
+static void
+on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct ebbd *d = w->data;
+
+	for (int round = 0; round < 4; round++) {
+		dispatch_before_commit(d->dispatch);
+		if (store_commit(d->store) == -1)
+			fatalx("store: %s; stopping so that nothing "
+			    "unrecorded is acknowledged", store_errmsg(d->store));
+		dispatch_after_commit(d->dispatch);
+		if (store_pending(d->store) == 0)
+			break;
+	}
+	control_flush(d->control);
+}
+
+static void
+on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_info("received %s; stopping", strsignal(w->signum));
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+on_reload(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct ebbd *d = w->data;
+	struct ebb_config *cfg, *old = d->cfg;
+	char err[512];
+
+	log_info("SIGHUP: reloading %s", d->config_path ? d->config_path :
+	    "the embedded default");
+	if ((cfg = load_config(d->config_path, 1)) == NULL) {
+		log_warnx("config not reloaded: it has errors; keeping the "
+		    "running one");
+		return;
+	}
+	/* Where state and the socket live cannot change under a live daemon. */
+	if (strcmp(cfg->state_dir, old->state_dir) != 0 ||
+	    strcmp(cfg->socket, old->socket) != 0)
+		log_warnx("state_dir and socket changes take effect only after "
+		    "a restart");
+	free(cfg->state_dir);
+	cfg->state_dir = xstrdup(old->state_dir);
+	free(cfg->socket);
+	cfg->socket = xstrdup(old->socket);
+	d->cfg = cfg;
+	if (dispatch_reconfigure(d->dispatch, err, sizeof(err)) == -1) {
+		log_warnx("config not reloaded: %s", err);
+		d->cfg = old;
+		config_free(cfg);
+		dispatch_reconfigure(d->dispatch, err, sizeof(err));
+		return;
+	}
+	log_set_level((enum log_level)cfg->log_level);
+	config_free(old);
+	log_info("config reloaded: %zu site(s)", cfg->nsites);
+}
+
+/* Takes <state_dir>/ebbd.pid so that one state dir has one daemon. */
+static int
+lock_state(const char *state_dir)
+{
+	char *path = xasprintf("%s/ebbd.pid", state_dir);
+	char buf[32];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd == -1)
+		fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fatalx("another ebbd (pid %s) is using %s", buf, state_dir);
+	}
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%ld\n", (long)getpid());
+	free(path);
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ebbd d = { 0 };
+	ev_signal sigterm, sigint, sighup;
+	ev_prepare prep;
+	char err[1024], *dir, *dbpath;
+	int ch, foreground = 0, check = 0, debug = 0, lockfd;
+
+	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
+		switch (ch) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("ebbd %s\n", EBB_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if ((d.cfg = load_config(d.config_path, 0)) == NULL)
+		return 1;
+	if (check) {
+		char *text = config_dump(d.cfg);
+
+		fputs(text, stdout);
+		free(text);
+		config_free(d.cfg);
+		return 0;
+	}
+	log_init("ebbd", foreground);
+	log_set_level(debug ? LOG_LVL_DEBUG : (enum log_level)d.cfg->log_level);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	signal(SIGPIPE, SIG_IGN);
+	if (fs_mkdir_p(d.cfg->state_dir, 0755, err, sizeof(err)) == -1)
+		fatalx("state_dir: %s", err);
+	dir = xstrdup(d.cfg->socket);
+	if (fs_mkdir_p(dirname(dir), 0755, err, sizeof(err)) == -1)
+		fatalx("socket: %s", err);
+	free(dir);
+	lockfd = lock_state(d.cfg->state_dir);
+	dbpath = xasprintf("%s/ebb.db", d.cfg->state_dir);
+	if ((d.store = store_open(dbpath, err, sizeof(err))) == NULL)
+		fatalx("store: %s", err);
+	free(dbpath);
+	d.runner_path = find_runner(d.cfg);
+	d.loop = ev_default_loop(EVFLAG_AUTO);
+	if ((d.dispatch = dispatch_new(&d, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (dispatch_recover(d.dispatch, err, sizeof(err)) == -1)
+		fatalx("recovery: %s", err);
+	if ((d.control = control_open(&d, d.cfg->socket, d.cfg->socket_mode,
+	    d.cfg->socket_group, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+
+	ev_signal_init(&sigterm, on_stop, SIGTERM);
+	ev_signal_init(&sigint, on_stop, SIGINT);
+	ev_signal_init(&sighup, on_reload, SIGHUP);
+	sighup.data = &d;
+	ev_signal_start(d.loop, &sigterm);
+	ev_signal_start(d.loop, &sigint);
+	ev_signal_start(d.loop, &sighup);
+	ev_prepare_init(&prep, on_prepare);
+	prep.data = &d;
+	ev_prepare_start(d.loop, &prep);
+	ev_unref(d.loop);	/* the prepare watcher alone keeps nothing alive */
+
+	log_info("ebbd %s ready: socket %s, state %s, %zu site(s), runner %s",
+	    EBB_VERSION, d.cfg->socket, d.cfg->state_dir, d.cfg->nsites,
+	    d.runner_path);
+	ev_run(d.loop, 0);
+
+	control_close(d.control);
+	dispatch_free(d.dispatch);
+	store_close(d.store);
+	config_free(d.cfg);
+	free(d.runner_path);
+	close(lockfd);
+	ev_loop_destroy(d.loop);
+	log_info("stopped");
+	return 0;
+}

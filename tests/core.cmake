@@ -1,1 +1,10 @@
 # Tests of common/ and the daemon's modules.
+ebb_unit_test(test_timefmt unit/test_timefmt.c ebb_common)
+ebb_unit_test(test_proto unit/test_proto.c ebb_common)
+ebb_unit_test(test_job unit/test_job.c ebb_common)
+ebb_unit_test(test_store unit/test_store.c ebb_sched)
+ebb_unit_test(test_planner unit/test_planner.c ebb_sched)
+ebb_script_test(it_lifecycle integration/it_lifecycle.sh)
+ebb_script_test(it_durability integration/it_durability.sh)
+ebb_script_test(it_badinput integration/it_badinput.sh)
+ebb_script_test(it_reload integration/it_reload.sh)

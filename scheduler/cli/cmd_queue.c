@@ -338,8 +338,9 @@ cmd_queue(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch, all = 0, json = 0, rc;
+	int ch, all = 0, json = 0, rc, more;
 	json_t *result, *jobs;
+	int64_t after = 0;
 
 	optind = 0;
 	while ((ch = cli_getopt(c, argc, argv, ":ah", opts)) != -1) {
@@ -355,18 +356,34 @@ cmd_queue(struct cli *c, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(c, "unexpected argument '%s'",
 		    argv[optind]);
-	if ((rc = cli_call(c, "queue", json_pack("{s:b}", "all", all),
-	    &result)) != CLI_OK)
-		return rc;
-	if (!json_is_array(jobs = json_object_get(result, "jobs"))) {
+	/* ebbd answers in pages; ask for the next one after the last id. */
+	jobs = json_array();
+	do {
+		json_t *page;
+
+		if ((rc = cli_call(c, "queue", json_pack("{s:b, s:I}", "all",
+		    all, "after", (json_int_t)after), &result)) != CLI_OK) {
+			json_decref(jobs);
+			return rc;
+		}
+		page = json_object_get(result, "jobs");
+		if (!json_is_array(page) || (json_array_size(page) == 0 &&
+		    json_is_true(json_object_get(result, "more")))) {
+			json_decref(result);
+			json_decref(jobs);
+			return cli_fail(c, "malformed reply from ebbd: no jobs");
+		}
+		json_array_extend(jobs, page);
+		more = json_is_true(json_object_get(result, "more"));
+		after = get_int(json_array_get(page, json_array_size(page) - 1),
+		    "id", after);
 		json_decref(result);
-		return cli_fail(c, "malformed reply from ebbd: no jobs");
-	}
+	} while (more);
 	if (json)
 		cli_print_json(c, jobs);
 	else
 		queue_print(c->out, jobs);
-	json_decref(result);
+	json_decref(jobs);
 	return CLI_OK;
 }
 

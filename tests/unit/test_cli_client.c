@@ -166,7 +166,8 @@ daemon_errors(void **state)
 	assert_string_equal(h.err, "ebb queue: all: must be true or false\n");
 	h_done(&h);
 	fake_wait(&f);
-	assert_req(&f, 0, "{\"args\":{\"all\":true},\"cmd\":\"queue\",\"v\":1}");
+	assert_req(&f, 0, "{\"args\":{\"after\":0,\"all\":true},"
+	    "\"cmd\":\"queue\",\"v\":1}");
 	json_decref(f.reqs);
 }
 
@@ -175,7 +176,9 @@ queue_json(void **state)
 {
 	const char *replies[] = {
 		"{\"v\": 1, \"ok\": true, \"result\": {\"jobs\": [{\"id\": 1, "
-		"\"state\": \"queued\"}]}}", NULL,
+		"\"state\": \"queued\"}], \"more\": true}}",
+		"{\"v\": 1, \"ok\": true, \"result\": {\"jobs\": [{\"id\": 5, "
+		"\"state\": \"running\"}], \"more\": false}}", NULL,
 	};
 	struct harness h;
 	struct fake f;
@@ -186,14 +189,18 @@ queue_json(void **state)
 	assert_int_equal(h_run(&h, "--socket", f.sock, "queue", "--json",
 	    NULL), CLI_OK);
 	printed = json_loads(h.out, 0, NULL);
-	want = json_loads("[{\"id\": 1, \"state\": \"queued\"}]", 0, NULL);
+	want = json_loads("[{\"id\": 1, \"state\": \"queued\"}, "
+	    "{\"id\": 5, \"state\": \"running\"}]", 0, NULL);
 	assert_true(json_equal(printed, want));
 	json_decref(printed);
 	json_decref(want);
 	h_done(&h);
 	fake_wait(&f);
-	assert_req(&f, 0, "{\"args\":{\"all\":false},\"cmd\":\"queue\","
-	    "\"v\":1}");
+	/* Pages: the second asks for the jobs after the first page's last. */
+	assert_req(&f, 0, "{\"args\":{\"after\":0,\"all\":false},"
+	    "\"cmd\":\"queue\",\"v\":1}");
+	assert_req(&f, 1, "{\"args\":{\"after\":1,\"all\":false},"
+	    "\"cmd\":\"queue\",\"v\":1}");
 	json_decref(f.reqs);
 }
 

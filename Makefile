@@ -1,0 +1,34 @@
+# Thin wrapper over CMake: `make demo` runs ebb's main job, `make test`
+# builds with ASan+UBSan and runs every test. See README.md.
+BUILD      ?= build
+TESTBUILD  ?= build-test
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build demo test bench install clean
+
+all: build
+
+deps:
+	sh .ci/deps
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_WERROR=ON
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	sh examples/demo.sh $(BUILD)
+
+test: deps
+	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DEBB_SANITIZE=ON \
+	    -DEBB_WERROR=ON
+	cmake --build $(TESTBUILD) -j$(JOBS)
+	cd $(TESTBUILD) && ctest --output-on-failure -j$(JOBS)
+
+bench: build
+	sh bench/run.sh $(BUILD)
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(TESTBUILD)

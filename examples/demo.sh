@@ -1,0 +1,55 @@
+#!/bin/bash
+# demo.sh: ebb's main job, run by `make demo`. Starts ebbd on its embedded
+# default (no config file: state and socket in the default places, one local
+# site sized to this machine), submits the example jobs in examples/jobs,
+# shows the queue, waits for the jobs, and shows their results.
+set -eu
+BUILD=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+EBBD=$BUILD/scheduler/ebbd
+EBB=$BUILD/scheduler/cli/ebb
+export EBB_RUN=$BUILD/runner/ebb-run
+log=$(mktemp /tmp/ebbd-demo.XXXXXX.log)
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+say "the embedded default configuration (ebbd -n)"
+"$EBBD" -n
+sock=$("$EBBD" -n | sed -n 's/^socket: //p')
+export EBB_SOCKET=$sock
+
+say "starting ebbd in the background (log: $log)"
+"$EBBD" -f >"$log" 2>&1 &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do "$EBB" queue >/dev/null 2>&1 && break; sleep 0.1; done
+head -n 1 "$log"
+
+say "submitting the example jobs"
+ids=()
+for f in "$here"/jobs/*.yaml; do
+	printf '$ ebb submit -f %s\n' "examples/jobs/${f##*/}"
+	id=$("$EBB" submit -q -f "$f"); echo "submitted job $id"; ids+=("$id")
+done
+printf '$ ebb submit --name failing --duration 1m -- sh -c "exit 3"\n'
+id=$("$EBB" submit -q --name failing --duration 1m -- sh -c "exit 3")
+echo "submitted job $id"; ids+=("$id")
+
+say "the queue right after submitting"
+run "$EBB" queue
+
+say "waiting for the jobs to finish"
+for _ in $(seq 1 600); do
+	[ "$("$EBB" queue --json | jq length)" = 0 ] && break; sleep 0.2
+done
+echo "all done"
+
+say "results of this run's jobs"
+"$EBB" queue --all | sed -n 1p
+"$EBB" queue --all | awk -v ids=" ${ids[*]} " 'NR > 1 && index(ids, " " $1 " ")'
+say "one job in detail"
+run "$EBB" show "${ids[1]}"
+say "its output"
+run "$EBB" logs "${ids[0]}"
+say "stopping ebbd"

@@ -1,0 +1,85 @@
+/*
+ * cmd: the control command table and request validation common to all
+ * commands (version, name, args). What each command does is in cmd_*.c.
+ */
+#include <string.h>
+
+#include "common/job.h"
+#include "common/proto.h"
+#include "scheduler/daemon.h"
+#include "scheduler/store.h"
+
+static const struct cmd commands[] = {
+	{ "hello",	cmd_hello },
+	{ "submit",	cmd_submit },
+	{ "queue",	cmd_queue },
+	{ "show",	cmd_show },
+	{ "cancel",	cmd_cancel },
+	{ "logs",	cmd_logs },
+};
+
+json_t *
+cmd_run(struct ebbd *d, const struct peer *p, const json_t *req)
+{
+	json_t *v = json_object_get(req, "v"), *args;
+	const char *name;
+
+	if (!json_is_integer(v) || json_integer_value(v) != EBB_PROTO_VERSION)
+		return proto_reply_err("version", "unsupported protocol version"
+		    " (this ebbd speaks %d)", EBB_PROTO_VERSION);
+	if ((name = json_string_value(json_object_get(req, "cmd"))) == NULL)
+		return proto_reply_err("usage", "request has no \"cmd\"");
+	args = json_object_get(req, "args");
+	if (args != NULL && !json_is_object(args))
+		return proto_reply_err("usage", "\"args\" must be an object");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, name) == 0) {
+			json_t *empty = NULL, *r;
+
+			if (args == NULL)
+				args = empty = json_object();
+			r = commands[i].fn(d, p, args);
+			json_decref(empty);
+			return r;
+		}
+	}
+	return proto_reply_err("usage", "unknown command '%.64s'", name);
+}
+
+struct job *
+cmd_job_for_peer(struct ebbd *d, const struct peer *p, int64_t id,
+    json_t **reply)
+{
+	struct job *j;
+	int rc;
+
+	if ((rc = store_job_get(d->store, id, &j)) == -1) {
+		*reply = proto_reply_err("failed", "%s",
+		    store_errmsg(d->store));
+		return NULL;
+	}
+	if (rc == 0) {
+		*reply = proto_reply_err("notfound", "job %lld: no such job",
+		    (long long)id);
+		return NULL;
+	}
+	if (!p->admin && j->uid != p->uid) {
+		*reply = proto_reply_err("denied", "job %lld: permission denied"
+		    " (owned by %s)", (long long)id, j->user ? j->user : "?");
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+int64_t
+cmd_arg_id(const json_t *args, json_t **reply)
+{
+	json_t *v = json_object_get(args, "id");
+
+	if (!json_is_integer(v) || json_integer_value(v) < 1) {
+		*reply = proto_reply_err("usage", "id: a job id is required");
+		return -1;
+	}
+	return json_integer_value(v);
+}

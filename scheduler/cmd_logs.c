@@ -1,0 +1,84 @@
+/*
+ * cmd_logs: the "logs" command: a chunk of a job's captured stdout or
+ * stderr, read from the file its supervisor writes. Following is the
+ * client's loop; the daemon keeps no per-reader state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/b64.h"
+#include "common/job.h"
+#include "common/proto.h"
+#include "common/xmalloc.h"
+#include "scheduler/daemon.h"
+#include "scheduler/dispatch.h"
+
+#define LOGS_MAX	(1 << 20)
+
+json_t *
+cmd_logs(struct ebbd *d, const struct peer *p, const json_t *args)
+{
+	json_t *reply = NULL, *v;
+	int64_t id = cmd_arg_id(args, &reply), offset = 0, max = 65536;
+	const char *stream = "stdout";
+	struct job *j;
+	char *path, *data;
+	unsigned char *buf;
+	ssize_t n = 0;
+	int fd, eof;
+
+	if (id < 0)
+		return reply;
+	if ((v = json_object_get(args, "stream")) != NULL) {
+		stream = json_string_value(v);
+		if (stream == NULL || (strcmp(stream, "stdout") != 0 &&
+		    strcmp(stream, "stderr") != 0))
+			return proto_reply_err("usage", "stream: must be "
+			    "stdout or stderr");
+	}
+	if ((v = json_object_get(args, "offset")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return proto_reply_err("usage", "offset: must be a "
+			    "non-negative integer");
+		offset = json_integer_value(v);
+	}
+	if ((v = json_object_get(args, "max")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > LOGS_MAX)
+			return proto_reply_err("usage", "max: must be in [1, "
+			    "%d]", LOGS_MAX);
+		max = json_integer_value(v);
+	}
+	if ((j = cmd_job_for_peer(d, p, id, &reply)) == NULL)
+		return reply;
+	buf = xmalloc((size_t)max);
+	path = dispatch_log_path(d->dispatch, j, stream);
+	if (path != NULL && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = pread(fd, buf, (size_t)max, offset);
+		close(fd);
+	} else if (path == NULL || errno != ENOENT) {
+		reply = proto_reply_err("failed", "job %lld: %s: %s",
+		    (long long)id, stream, path ? strerror(errno) :
+		    "no log for this job");
+		goto out;
+	}
+	if (n < 0) {
+		reply = proto_reply_err("failed", "job %lld: %s: %s",
+		    (long long)id, stream, strerror(errno));
+		goto out;
+	}
+	eof = n < max;
+	data = b64_encode(buf, (size_t)n);
+	reply = proto_reply_ok(json_pack("{s:s, s:I, s:b, s:b}", "data", data,
+	    "offset", (json_int_t)(offset + n), "eof", eof, "final",
+	    job_state_final(j->state)));
+	free(data);
+out:
+	free(path);
+	free(buf);
+	job_free(j);
+	return reply;
+}

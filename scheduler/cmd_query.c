@@ -1,0 +1,103 @@
+/*
+ * cmd_query: read-only commands: "hello", "queue" and "show".
+ */
+#include <stdint.h>
+
+#include "common/job.h"
+#include "common/proto.h"
+#include "scheduler/daemon.h"
+#include "scheduler/store.h"
+
+#define QUEUE_PAGE	1000
+
+json_t *
+cmd_hello(struct ebbd *d, const struct peer *p, const json_t *args)
+{
+	return proto_reply_ok(json_pack("{s:s, s:i, s:I, s:b}", "version",
+	    EBB_VERSION, "proto", EBB_PROTO_VERSION, "uid", (json_int_t)p->uid,
+	    "admin", p->admin));
+}
+
+struct page {
+	json_t		*jobs;
+	int64_t		 after;
+	size_t		 limit;
+	int		 more;
+};
+
+static int
+page_cb(void *arg, const struct job *j)
+{
+	struct page *pg = arg;
+	json_t *o;
+
+	if (j->id <= pg->after)
+		return 0;
+	if (json_array_size(pg->jobs) == pg->limit) {
+		pg->more = 1;
+		return 1;
+	}
+	o = job_to_json(j);
+	json_object_del(o, "env");
+	json_array_append_new(pg->jobs, o);
+	return 0;
+}
+
+json_t *
+cmd_queue(struct ebbd *d, const struct peer *p, const json_t *args)
+{
+	struct store_filter f = {
+		.uid = p->admin ? -1 : (int64_t)p->uid,
+		.states = 1u << JOB_QUEUED | 1u << JOB_PLANNED |
+		    1u << JOB_RUNNING,
+	};
+	struct page pg = { .jobs = json_array(), .limit = QUEUE_PAGE };
+	json_t *v;
+
+	if (json_is_true(json_object_get(args, "all")))
+		f.states = 0;
+	if ((v = json_object_get(args, "after")) != NULL) {
+		if (!json_is_integer(v)) {
+			json_decref(pg.jobs);
+			return proto_reply_err("usage", "after: must be an "
+			    "integer");
+		}
+		pg.after = json_integer_value(v);
+	}
+	if ((v = json_object_get(args, "limit")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > QUEUE_PAGE) {
+			json_decref(pg.jobs);
+			return proto_reply_err("usage", "limit: must be an "
+			    "integer in [1, %d]", QUEUE_PAGE);
+		}
+		pg.limit = (size_t)json_integer_value(v);
+	}
+	if (store_jobs_foreach(d->store, &f, page_cb, &pg) == -1) {
+		json_decref(pg.jobs);
+		return proto_reply_err("failed", "%s", store_errmsg(d->store));
+	}
+	return proto_reply_ok(json_pack("{s:o, s:b}", "jobs", pg.jobs,
+	    "more", pg.more));
+}
+
+json_t *
+cmd_show(struct ebbd *d, const struct peer *p, const json_t *args)
+{
+	json_t *reply = NULL, *events;
+	int64_t id = cmd_arg_id(args, &reply);
+	struct job *j;
+
+	if (id < 0)
+		return reply;
+	if ((j = cmd_job_for_peer(d, p, id, &reply)) == NULL)
+		return reply;
+	if ((events = store_events(d->store, id)) == NULL) {
+		job_free(j);
+		return proto_reply_err("failed", "%s", store_errmsg(d->store));
+	}
+	reply = proto_reply_ok(json_pack("{s:o, s:o}", "job", job_to_json(j),
+	    "events", events));
+	job_free(j);
+	return reply;
+}

@@ -1,0 +1,44 @@
+/*
+ * cmd_submit: the "submit" command. Validates the job (common/job.c and
+ * the sites check in dispatch), stamps its owner from the peer's
+ * credentials and stores it; the reply waits for the commit.
+ */
+#include <stdio.h>
+
+#include "common/job.h"
+#include "common/proto.h"
+#include "common/timefmt.h"
+#include "common/xmalloc.h"
+#include "scheduler/daemon.h"
+#include "scheduler/dispatch.h"
+#include "scheduler/store.h"
+
+json_t *
+cmd_submit(struct ebbd *d, const struct peer *p, const json_t *args)
+{
+	json_t *spec = json_object_get(args, "job");
+	struct job *j;
+	char err[512];
+
+	if (spec == NULL)
+		return proto_reply_err("usage", "submit: missing \"job\"");
+	if ((j = job_from_submit(spec, ebb_now(), err, sizeof(err))) == NULL)
+		return proto_reply_err("usage", "%s", err);
+	if (dispatch_admit(d->dispatch, j, err, sizeof(err)) == -1) {
+		job_free(j);
+		return proto_reply_err("usage", "%s", err);
+	}
+	j->uid = p->uid;
+	j->gid = p->gid;
+	j->user = xstrdup(p->user);
+	j->reason = xasprintf("submitted by %s", p->user);
+	if (store_job_insert(d->store, j) == -1) {
+		job_free(j);
+		return proto_reply_err("failed", "%s", store_errmsg(d->store));
+	}
+	dispatch_added(d->dispatch, j);
+	spec = json_pack("{s:I, s:s}", "id", (json_int_t)j->id, "state",
+	    job_state_name(j->state));
+	job_free(j);
+	return proto_reply_ok(spec);
+}

@@ -1,0 +1,70 @@
+/*
+ * daemon: the state every part of ebbd shares, and the command table.
+ *
+ * One struct ebbd per process, owned by ebbd.c's main(). Command handlers
+ * (cmd_*.c) get it with the requesting peer and return the reply; they never
+ * block and never write to sockets themselves.
+ */
+#ifndef EBB_DAEMON_H
+#define EBB_DAEMON_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+struct ebb_config;
+struct store;
+struct dispatch;
+struct control;
+
+struct ebbd {
+	struct ev_loop		*loop;
+	struct ebb_config	*cfg;
+	struct store		*store;
+	struct dispatch		*dispatch;
+	struct control		*control;
+	char			*config_path;	/* -c FILE, or NULL */
+	char			*runner_path;	/* the ebb-run executable */
+};
+
+/* Who sent a request, from SO_PEERCRED (never from the request). */
+struct peer {
+	uid_t		 uid;
+	gid_t		 gid;
+	pid_t		 pid;
+	char		 user[64];
+	int		 admin;		/* root or member of admin_group */
+};
+
+typedef json_t *(*cmd_fn)(struct ebbd *, const struct peer *,
+    const json_t *args);
+
+struct cmd {
+	const char	*name;
+	cmd_fn		 fn;
+};
+
+/* Runs one decoded request and returns its reply (new reference). */
+json_t	*cmd_run(struct ebbd *, const struct peer *, const json_t *request);
+
+/* Handlers, one per command (cmd_*.c). */
+json_t	*cmd_hello(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_submit(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_queue(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_show(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_cancel(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_logs(struct ebbd *, const struct peer *, const json_t *);
+
+/*
+ * Loads the job named by args' "id" (or `id` if >= 0) that the peer may see.
+ * Returns the job (caller job_free()s) or NULL with *reply set to the error
+ * reply.
+ */
+/* The request's "id" argument, or -1 with *reply set to the error reply. */
+int64_t	cmd_arg_id(const json_t *args, json_t **reply);
+struct job *cmd_job_for_peer(struct ebbd *, const struct peer *,
+	    int64_t id, json_t **reply);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * dispatch: turns plans into running jobs and backend events into states.
+ *
+ * Keeps a compact in-memory index of the active (not final) jobs, runs the
+ * planner when something changed, records each transition in the store and
+ * drives the sites' backends. A job is marked running and committed before
+ * its supervisor is launched, and launched only after that commit, so a
+ * crash at any point can neither lose nor double-start it (ebb-run's
+ * started marker settles the rest on recovery).
+ */
+#ifndef EBB_DISPATCH_H
+#define EBB_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ebbd;
+struct job;
+struct dispatch;
+
+/* Opens the configured sites' backends; NULL with err set. */
+struct dispatch *dispatch_new(struct ebbd *, char *err, size_t errlen);
+void	dispatch_free(struct dispatch *);
+/* Loads the active jobs from the store and re-adopts running ones. */
+int	dispatch_recover(struct dispatch *, char *err, size_t errlen);
+/* Checks a new job against the sites (names, capacity); err names the field. */
+int	dispatch_admit(struct dispatch *, const struct job *, char *err,
+	    size_t errlen);
+/* A job was stored: index it and plan again. */
+void	dispatch_added(struct dispatch *, const struct job *);
+/*
+ * Cancels a job the caller loaded: queued/planned ones at once (the job's
+ * state is updated), running ones by asking the backend to stop them.
+ */
+int	dispatch_cancel(struct dispatch *, struct job *, const char *by,
+	    char *err, size_t errlen);
+/* Before the loop's commit: plan if anything changed. */
+void	dispatch_before_commit(struct dispatch *);
+/* After the commit: launch the jobs the committed plan started. */
+void	dispatch_after_commit(struct dispatch *);
+/* The config's sites changed (SIGHUP). */
+int	dispatch_reconfigure(struct dispatch *, char *err, size_t errlen);
+/* Path of a job's stdout/stderr file (caller frees), or NULL. */
+char	*dispatch_log_path(struct dispatch *, const struct job *,
+	    const char *stream);
+/* Number of jobs currently running. */
+size_t	dispatch_nrunning(const struct dispatch *);
+
+#endif

@@ -1,0 +1,502 @@
+/*
+ * store: sqlite persistence of jobs and their event history.
+ *
+ * Owns the database handle and its prepared statements. Writes open a
+ * transaction lazily and stay in it until store_commit(), which the daemon
+ * calls once per loop iteration before replying (group commit). It does not
+ * decide anything about jobs; callers pass finished records.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "common/xmalloc.h"
+#include "scheduler/store.h"
+
+/* Migration N brings user_version from N to N + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL, user TEXT, uid INTEGER NOT NULL,"
+	"  gid INTEGER NOT NULL, argv TEXT NOT NULL, env TEXT NOT NULL,"
+	"  workdir TEXT NOT NULL, cpus INTEGER NOT NULL, mem INTEGER NOT NULL,"
+	"  duration INTEGER NOT NULL, deadline INTEGER NOT NULL,"
+	"  max_delay INTEGER NOT NULL, sites TEXT NOT NULL,"
+	"  interruptible INTEGER NOT NULL, policy TEXT,"
+	"  state TEXT NOT NULL, submit_time INTEGER NOT NULL,"
+	"  planned_start INTEGER NOT NULL DEFAULT 0, site TEXT,"
+	"  start_time INTEGER NOT NULL DEFAULT 0,"
+	"  end_time INTEGER NOT NULL DEFAULT 0,"
+	"  exit_code INTEGER NOT NULL DEFAULT -1,"
+	"  signal INTEGER NOT NULL DEFAULT 0,"
+	"  cpu_usec INTEGER NOT NULL DEFAULT -1,"
+	"  peak_mem INTEGER NOT NULL DEFAULT -1, measure TEXT, reason TEXT);"
+	"CREATE INDEX jobs_state ON jobs(state);"
+	"CREATE TABLE events ("
+	"  job_id INTEGER NOT NULL REFERENCES jobs(id), time INTEGER NOT NULL,"
+	"  from_state TEXT, to_state TEXT NOT NULL, reason TEXT);"
+	"CREATE INDEX events_job ON events(job_id);",
+};
+
+#define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
+	"duration, deadline, max_delay, sites, interruptible, policy, state, " \
+	"submit_time, planned_start, site, start_time, end_time, exit_code, " \
+	"signal, cpu_usec, peak_mem, measure, reason"
+
+enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
+	ST_ROLLBACK, ST_N };
+
+static const char *const stmt_sql[ST_N] = {
+	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
+	    "workdir, cpus, mem, duration, deadline, max_delay, sites, "
+	    "interruptible, policy, state, submit_time, reason) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
+	[ST_SAVE] = "UPDATE jobs SET state = ?, planned_start = ?, site = ?, "
+	    "start_time = ?, end_time = ?, exit_code = ?, signal = ?, "
+	    "cpu_usec = ?, peak_mem = ?, measure = ?, reason = ?, "
+	    "duration = ? WHERE id = ?",
+	[ST_EVENT] = "INSERT INTO events (job_id, time, from_state, to_state, "
+	    "reason) VALUES (?, ?, ?, ?, ?)",
+	[ST_EVENTS] = "SELECT time, from_state, to_state, reason FROM events "
+	    "WHERE job_id = ? ORDER BY rowid",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*st[ST_N];
+	int		 in_txn;
+	int		 pending;
+	char		 errmsg[512];
+};
+
+static int
+fail(struct store *s, const char *what)
+{
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", what,
+	    sqlite3_errmsg(s->db));
+	return -1;
+}
+
+const char *
+store_errmsg(const struct store *s)
+{
+	return s->errmsg;
+}
+
+static int
+exec_sql(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s", msg ? msg :
+		    sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pragma_int(struct store *s, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, sql);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : fail(s, sql);
+}
+
+static int
+migrate(struct store *s)
+{
+	int version, n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+
+	if (pragma_int(s, "PRAGMA user_version", &version) == -1)
+		return -1;
+	if (version > n) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "database schema "
+		    "version %d is newer than this ebbd understands (%d)",
+		    version, n);
+		return -1;
+	}
+	for (; version < n; version++) {
+		char *sql = xasprintf("BEGIN; %s PRAGMA user_version = %d; "
+		    "COMMIT;", migrations[version], version + 1);
+		int rc = exec_sql(s, sql);
+
+		free(sql);
+		if (rc == -1) {
+			exec_sql(s, "ROLLBACK");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	int mode;
+
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	    " PRAGMA foreign_keys = ON;") == -1 ||
+	    pragma_int(s, "PRAGMA quick_check = 1", &mode) == -1 ||
+	    migrate(s) == -1) {
+		snprintf(err, errlen, "%s: %s", path, s->errmsg);
+		goto fail;
+	}
+	for (int i = 0; i < ST_N; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", path,
+			    sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->in_txn)
+		store_commit(s);
+	for (int i = 0; i < ST_N; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+/* Runs a statement that returns no rows, then resets it. */
+static int
+step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+static int
+begin(struct store *s)
+{
+	if (s->in_txn)
+		return 0;
+	if (step_done(s, s->st[ST_BEGIN], "begin") == -1)
+		return -1;
+	s->in_txn = 1;
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	if (!s->in_txn)
+		return 0;
+	s->in_txn = 0;
+	s->pending = 0;
+	if (step_done(s, s->st[ST_COMMIT], "commit") == -1) {
+		step_done(s, s->st[ST_ROLLBACK], "rollback");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_pending(const struct store *s)
+{
+	return s->pending;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_json(sqlite3_stmt *st, int i, const json_t *v)
+{
+	if (v == NULL)
+		sqlite3_bind_text(st, i, "[]", -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(st, i, json_dumps(v, JSON_COMPACT), -1,
+		    free);
+}
+
+static int
+add_event(struct store *s, int64_t id, int64_t when, const char *from,
+    const char *to, const char *reason)
+{
+	sqlite3_stmt *st = s->st[ST_EVENT];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, when);
+	bind_text(st, 3, from);
+	bind_text(st, 4, to);
+	bind_text(st, 5, reason);
+	s->pending++;
+	return step_done(s, st, "insert event");
+}
+
+int
+store_job_insert(struct store *s, struct job *j)
+{
+	sqlite3_stmt *st = s->st[ST_INSERT];
+	int i = 1;
+
+	if (begin(s) == -1)
+		return -1;
+	bind_text(st, i++, j->name);
+	bind_text(st, i++, j->user);
+	sqlite3_bind_int64(st, i++, j->uid);
+	sqlite3_bind_int64(st, i++, j->gid);
+	bind_json(st, i++, j->argv);
+	bind_json(st, i++, j->env);
+	bind_text(st, i++, j->workdir);
+	sqlite3_bind_int(st, i++, j->cpus);
+	sqlite3_bind_int64(st, i++, j->mem);
+	sqlite3_bind_int64(st, i++, j->duration);
+	sqlite3_bind_int64(st, i++, j->deadline);
+	sqlite3_bind_int64(st, i++, j->max_delay);
+	bind_json(st, i++, j->sites);
+	sqlite3_bind_int(st, i++, j->interruptible);
+	bind_text(st, i++, j->policy);
+	bind_text(st, i++, job_state_name(j->state));
+	sqlite3_bind_int64(st, i++, j->submit_time);
+	bind_text(st, i++, j->reason);
+	if (step_done(s, st, "insert job") == -1)
+		return -1;
+	j->id = sqlite3_last_insert_rowid(s->db);
+	return add_event(s, j->id, j->submit_time, NULL,
+	    job_state_name(j->state), j->reason);
+}
+
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static json_t *
+col_json(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	json_t *v = t ? json_loads(t, 0, NULL) : NULL;
+
+	return v ? v : json_array();
+}
+
+/* Builds a job from a row of JOB_COLS. */
+static struct job *
+row_job(sqlite3_stmt *st, int with_env)
+{
+	struct job *j = job_new();
+	char *state;
+	int i = 0;
+
+	j->id = sqlite3_column_int64(st, i++);
+	j->name = col_text(st, i++);
+	j->user = col_text(st, i++);
+	j->uid = (uint32_t)sqlite3_column_int64(st, i++);
+	j->gid = (uint32_t)sqlite3_column_int64(st, i++);
+	j->argv = col_json(st, i++);
+	j->env = with_env ? col_json(st, i) : json_array();
+	i++;
+	j->workdir = col_text(st, i++);
+	j->cpus = sqlite3_column_int(st, i++);
+	j->mem = sqlite3_column_int64(st, i++);
+	j->duration = sqlite3_column_int64(st, i++);
+	j->deadline = sqlite3_column_int64(st, i++);
+	j->max_delay = sqlite3_column_int64(st, i++);
+	j->sites = col_json(st, i++);
+	j->interruptible = sqlite3_column_int(st, i++);
+	j->policy = col_text(st, i++);
+	state = col_text(st, i++);
+	j->state = (enum job_state)job_state_parse(state ? state : "");
+	free(state);
+	j->submit_time = sqlite3_column_int64(st, i++);
+	j->planned_start = sqlite3_column_int64(st, i++);
+	j->site = col_text(st, i++);
+	j->start_time = sqlite3_column_int64(st, i++);
+	j->end_time = sqlite3_column_int64(st, i++);
+	j->exit_code = sqlite3_column_int(st, i++);
+	j->signal = sqlite3_column_int(st, i++);
+	j->cpu_usec = sqlite3_column_int64(st, i++);
+	j->peak_mem = sqlite3_column_int64(st, i++);
+	j->measure = col_text(st, i++);
+	j->reason = col_text(st, i++);
+	return j;
+}
+
+int
+store_job_get(struct store *s, int64_t id, struct job **out)
+{
+	sqlite3_stmt *st = s->st[ST_GET];
+	int rc;
+
+	*out = NULL;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = row_job(st, 1);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "get job");
+	return *out != NULL;
+}
+
+int
+store_job_save(struct store *s, const struct job *j)
+{
+	sqlite3_stmt *st = s->st[ST_SAVE];
+	int i = 1;
+
+	if (begin(s) == -1)
+		return -1;
+	bind_text(st, i++, job_state_name(j->state));
+	sqlite3_bind_int64(st, i++, j->planned_start);
+	bind_text(st, i++, j->site);
+	sqlite3_bind_int64(st, i++, j->start_time);
+	sqlite3_bind_int64(st, i++, j->end_time);
+	sqlite3_bind_int(st, i++, j->exit_code);
+	sqlite3_bind_int(st, i++, j->signal);
+	sqlite3_bind_int64(st, i++, j->cpu_usec);
+	sqlite3_bind_int64(st, i++, j->peak_mem);
+	bind_text(st, i++, j->measure);
+	bind_text(st, i++, j->reason);
+	sqlite3_bind_int64(st, i++, j->duration);
+	sqlite3_bind_int64(st, i++, j->id);
+	s->pending++;
+	return step_done(s, st, "save job");
+}
+
+int
+store_job_transition(struct store *s, struct job *j, enum job_state to,
+    int64_t when, const char *reason)
+{
+	enum job_state from = j->state;
+
+	j->state = to;
+	free(j->reason);
+	j->reason = reason ? xstrdup(reason) : NULL;
+	if (store_job_save(s, j) == -1)
+		return -1;
+	return add_event(s, j->id, when, job_state_name(from),
+	    job_state_name(to), reason);
+}
+
+int
+store_jobs_foreach(struct store *s, const struct store_filter *f,
+    int (*cb)(void *, const struct job *), void *arg)
+{
+	char where[512] = "1";
+	sqlite3_stmt *st;
+	int rc, first = 1;
+
+	if (f->states != 0) {
+		strcat(where, " AND state IN (");
+		for (int i = 0; i < JOB_NSTATES; i++) {
+			if (!(f->states & (1u << i)))
+				continue;
+			if (!first)
+				strcat(where, ",");
+			strcat(where, "'");
+			strcat(where, job_state_name((enum job_state)i));
+			strcat(where, "'");
+			first = 0;
+		}
+		strcat(where, ")");
+	}
+	if (f->uid >= 0) {
+		size_t n = strlen(where);
+
+		snprintf(where + n, sizeof(where) - n, " AND uid = %lld",
+		    (long long)f->uid);
+	}
+	{
+		char *sql = xasprintf("SELECT " JOB_COLS " FROM jobs WHERE %s "
+		    "ORDER BY id", where);
+
+		rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+		free(sql);
+	}
+	if (rc != SQLITE_OK)
+		return fail(s, "list jobs");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct job *j = row_job(st, f->with_env);
+		int stop = cb(arg, j);
+
+		job_free(j);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "list jobs");
+}
+
+json_t *
+store_events(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = s->st[ST_EVENTS];
+	json_t *a = json_array();
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *e = json_object();
+		const char *from = (const char *)sqlite3_column_text(st, 1);
+		const char *reason = (const char *)sqlite3_column_text(st, 3);
+
+		json_object_set_new(e, "time",
+		    json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(e, "from", from ? json_string(from) :
+		    json_null());
+		json_object_set_new(e, "to", json_string((const char *)
+		    sqlite3_column_text(st, 2)));
+		json_object_set_new(e, "reason", reason ? json_string(reason) :
+		    json_null());
+		json_array_append_new(a, e);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(a);
+		fail(s, "list events");
+		return NULL;
+	}
+	return a;
+}

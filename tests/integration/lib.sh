@@ -1,0 +1,97 @@
+# lib.sh: shared helpers for ebb's integration tests (sourced, bash).
+#
+# Each test gets a private state dir and socket, a config written by
+# write_config, and a real ebbd started with start_ebbd. Everything the test
+# started is stopped and removed on exit. Programs come from the environment
+# ctest sets (EBBD, EBB, EBB_RUN, EBB_BURN, EBB_RAWSEND).
+
+set -u
+: "${EBBD:?run through ctest}" "${EBB:?}" "${EBB_RUN:?}"
+export EBB_RUN
+T=$(mktemp -d /tmp/ebb-it.XXXXXX)
+chmod 755 "$T"
+STATE=$T/state
+SOCK=$T/ebbd.sock
+CONF=$T/ebb.yaml
+LOG=$T/ebbd.log
+export EBB_SOCKET=$SOCK
+EBBD_PID=
+FAILS=0
+
+cleanup() {
+	if [ -n "$EBBD_PID" ] && kill -0 "$EBBD_PID" 2>/dev/null; then
+		kill -TERM "$EBBD_PID"; wait "$EBBD_PID" 2>/dev/null
+	fi
+	# Supervisors outlive ebbd by design; end the ones this test left.
+	pkill -KILL -f "ebb-run $STATE/" 2>/dev/null
+	if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then
+		echo "--- ebbd log ($LOG) ---"; tail -n 40 "$LOG" 2>/dev/null
+	fi
+	[ "${KEEP:-0}" = 1 ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		fail "$1: expected [$2], got [$3]"; fi
+}
+
+# write_config CPUS [extra yaml lines...]
+write_config() {
+	local cpus=$1; shift
+	{
+		echo "state_dir: $STATE"
+		echo "socket: $SOCK"
+		echo "kill_grace: 2s"
+		for l in "$@"; do echo "$l"; done
+		echo "sites:"
+		echo "  - name: local"
+		echo "    backend: local"
+		echo "    cpus: $cpus"
+	} > "$CONF"
+}
+
+start_ebbd() {
+	"$EBBD" -f -d -c "$CONF" >>"$LOG" 2>&1 &
+	EBBD_PID=$!
+	for _ in $(seq 1 100); do
+		[ -S "$SOCK" ] && "$EBB" queue >/dev/null 2>&1 && return 0
+		kill -0 "$EBBD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "ebbd did not start:"; cat "$LOG"; exit 1
+}
+
+kill9_ebbd() {
+	kill -KILL "$EBBD_PID"; wait "$EBBD_PID" 2>/dev/null; EBBD_PID=
+}
+
+stop_ebbd() {
+	kill -TERM "$EBBD_PID"; wait "$EBBD_PID"; local rc=$?; EBBD_PID=
+	return $rc
+}
+
+# job_field ID FIELD: one field of the job in `ebb show --json`.
+job_field() {
+	"$EBB" show --json "$1" | jq -r ".job.$2"
+}
+
+# wait_final TIMEOUT_S: until no job is queued, planned or running.
+wait_final() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt $end ]; do
+		[ "$("$EBB" queue --json | jq length)" = 0 ] && return 0
+		sleep 0.2
+	done
+	fail "jobs still active after $1 s"; "$EBB" queue
+	return 1
+}
+
+finish() {
+	if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
+	echo "all checks passed"; exit 0
+}

@@ -1,0 +1,120 @@
+/*
+ * test_job: submit validation (the one place that decides what a client may
+ * ask for), JSON round trip and latest start.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/job.h"
+
+#define NOW	1800000000
+
+static struct job *
+submit(const char *json, char *err, size_t errlen)
+{
+	json_t *req = json_loads(json, 0, NULL);
+	struct job *j;
+
+	assert_non_null(req);
+	j = job_from_submit(req, NOW, err, errlen);
+	json_decref(req);
+	return j;
+}
+
+static void
+test_valid(void **state)
+{
+	char err[256];
+	struct job *j = submit("{\"argv\": [\"/bin/echo\", \"hi\"], \"workdir\":"
+	    " \"/tmp\", \"cpus\": 2, \"duration\": 600, \"max_delay\": 3600,"
+	    " \"sites\": [\"a\"], \"interruptible\": true}", err, sizeof(err));
+	json_t *o;
+	struct job *k;
+
+	assert_non_null(j);
+	assert_string_equal(j->name, "echo");
+	assert_int_equal(j->cpus, 2);
+	assert_int_equal(j->state, JOB_QUEUED);
+	assert_int_equal(j->submit_time, NOW);
+	assert_int_equal(job_latest_start(j), NOW + 3600);
+	assert_true(j->interruptible);
+	assert_int_equal(json_array_size(j->env), 0);
+	j->id = 7;
+	o = job_to_json(j);
+	k = job_from_json(o, err, sizeof(err));
+	assert_non_null(k);
+	assert_int_equal(k->id, 7);
+	assert_int_equal(k->duration, 600);
+	assert_true(json_equal(k->argv, j->argv));
+	assert_string_equal(k->workdir, "/tmp");
+	json_decref(o);
+	job_free(k);
+	job_free(j);
+}
+
+static void
+test_errors(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "{\"workdir\": \"/\"}", "argv: a command is required" },
+		{ "{\"argv\": [], \"workdir\": \"/\"}",
+		    "argv: a command is required" },
+		{ "{\"argv\": [1], \"workdir\": \"/\"}",
+		    "argv[0]: must be a string" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"rel\"}",
+		    "workdir: an absolute path is required" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"cpus\": 0}",
+		    "cpus: 0 is out of range [1, 4096]" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"cpus\": \"2\"}",
+		    "cpus: must be an integer" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"bogus\": 1}",
+		    "unknown field 'bogus'" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"env\": [\"NOEQ\"]}",
+		    "env[0]: 'NOEQ' is not KEY=VALUE" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"deadline\": "
+		    "1577836800}",
+		    "deadline: 2020-01-01T00:00:00Z is in the past" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"deadline\": "
+		    "1800000060, \"duration\": 3600}",
+		    "deadline: 2027-01-15T08:01:00Z is too soon for a duration "
+		    "of 1h" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"deadline\": "
+		    "1800003600, \"max_delay\": 60}",
+		    "deadline: give a deadline or a max delay, not both" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"interruptible\": 1}",
+		    "interruptible: must be true or false" },
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_null(submit(cases[i][0], err, sizeof(err)));
+		assert_string_equal(err, cases[i][1]);
+	}
+}
+
+static void
+test_states(void **state)
+{
+	for (int s = 0; s < JOB_NSTATES; s++)
+		assert_int_equal(job_state_parse(job_state_name(
+		    (enum job_state)s)), s);
+	assert_int_equal(job_state_parse("done"), -1);
+	assert_true(job_state_final(JOB_CANCELLED));
+	assert_false(job_state_final(JOB_RUNNING));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_states),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
