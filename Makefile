@@ -16,7 +16,7 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
-	sh examples/demo.sh $(BUILD)
+	bash examples/demo.sh $(BUILD)
 
 test: deps
 	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DEBB_SANITIZE=ON \
@@ -25,7 +25,7 @@ test: deps
 	cd $(TESTBUILD) && ctest --output-on-failure -j$(JOBS)
 
 bench: build
-	sh bench/run.sh $(BUILD)
+	bash bench/run.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

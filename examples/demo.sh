@@ -4,7 +4,7 @@
 # site sized to this machine), submits the example jobs in examples/jobs,
 # shows the queue, waits for the jobs, and shows their results.
 set -eu
-BUILD=${1:-build}
+BUILD=$(cd "${1:-build}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 EBBD=$BUILD/scheduler/ebbd
 EBB=$BUILD/scheduler/cli/ebb
@@ -12,7 +12,7 @@ export EBB_RUN=$BUILD/runner/ebb-run
 log=$(mktemp /tmp/ebbd-demo.XXXXXX.log)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$ ebb %s\n' "$*"; "$EBB" "$@"; }
 
 say "the embedded default configuration (ebbd -n)"
 "$EBBD" -n
@@ -37,7 +37,7 @@ id=$("$EBB" submit -q --name failing --duration 1m -- sh -c "exit 3")
 echo "submitted job $id"; ids+=("$id")
 
 say "the queue right after submitting"
-run "$EBB" queue
+run queue
 
 say "waiting for the jobs to finish"
 for _ in $(seq 1 600); do
@@ -49,7 +49,7 @@ say "results of this run's jobs"
 "$EBB" queue --all | sed -n 1p
 "$EBB" queue --all | awk -v ids=" ${ids[*]} " 'NR > 1 && index(ids, " " $1 " ")'
 say "one job in detail"
-run "$EBB" show "${ids[1]}"
+run show "${ids[1]}"
 say "its output"
-run "$EBB" logs "${ids[0]}"
+run logs "${ids[0]}"
 say "stopping ebbd"

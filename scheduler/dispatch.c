@@ -415,17 +415,26 @@ dispatch_before_commit(struct dispatch *dp)
 		sites[s].cpus_free = sites[s].cpus_total = cfg->sites[s].cpus;
 		sites[s].mem_free = sites[s].mem_total = cfg->sites[s].memory;
 	}
+	for (size_t i = 0; i < dp->nact; i++) {
+		const struct active *a = &dp->act[i];
+
+		if (a->state == JOB_RUNNING && a->site >= 0 &&
+		    (size_t)a->site < cfg->nsites) {
+			sites[a->site].cpus_free -= a->cpus;
+			sites[a->site].mem_free -= a->mem;
+		}
+	}
+	for (n = 0; n < cfg->nsites && sites[n].cpus_free <= 0; n++)
+		;
+	if (n == cfg->nsites)
+		return;		/* every site is full: nothing can start */
+	n = 0;
 	pj = xmalloc((dp->nact ? dp->nact : 1) * sizeof(*pj));
 	for (size_t i = 0; i < dp->nact; i++) {
 		const struct active *a = &dp->act[i];
 
-		if (a->state == JOB_RUNNING) {
-			if (a->site >= 0 && (size_t)a->site < cfg->nsites) {
-				sites[a->site].cpus_free -= a->cpus;
-				sites[a->site].mem_free -= a->mem;
-			}
+		if (a->state == JOB_RUNNING)
 			continue;
-		}
 		pj[n].id = a->id;
 		pj[n].cpus = a->cpus;
 		pj[n].mem = a->mem;

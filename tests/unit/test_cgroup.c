@@ -320,7 +320,7 @@ test_freeze(void **state)
 	assert_true(u2 - u1 < 5000);
 	if (cg_freeze(g, 0, err, sizeof(err)) == -1)
 		fail_msg("thaw: %s", err);
-	sleep_ms(300);
+	sleep_ms(500);
 	u3 = usec(g);
 	assert_true(u3 - u2 > 50000);
 	/* Killing a frozen group thaws it first. */

@@ -366,22 +366,23 @@ test_adopt_pid_late(void **state)
 {
 	char *lock = job_path(9, "lock");
 	char buf[32], c;
-	int go[2], fd;
+	int go[2], locked[2], fd;
 	pid_t pid;
 
 	mkjobdir(9);
 	touch(9, "started");
 	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(locked), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		fd = open(lock, O_RDWR | O_CREAT, 0644);
 		if (fd == -1 || flock(fd, LOCK_EX) == -1 ||
-		    write(go[1], "l", 1) != 1 || read(go[0], &c, 1) != 1)
+		    write(locked[1], "l", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(1);
 		_exit(0);
 	}
-	assert_int_equal(read(go[0], &c, 1), 1);
+	assert_int_equal(read(locked[0], &c, 1), 1);
 	adopt(9);
 	usleep(100000);
 	ev_run(loop, EVRUN_NOWAIT);
@@ -400,6 +401,8 @@ test_adopt_pid_late(void **state)
 	waitpid(pid, NULL, WNOHANG);
 	close(go[0]);
 	close(go[1]);
+	close(locked[0]);
+	close(locked[1]);
 	free(lock);
 }
 
