@@ -9,6 +9,7 @@
  * does not cache anything across groups except libcgroup's mount table.
  */
 #include <errno.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -601,4 +602,24 @@ cg_destroy(struct cg *g, char *err, size_t errlen)
 	}
 	cg_free(g);
 	return rc;
+}
+
+void
+cg_prune(const char *name)
+{
+	glob_t gl;
+	char *pat;
+
+	if (!valid_name(name))
+		return;
+	pat = xasprintf("/sys/fs/cgroup/*/%s", name);
+	if (glob(pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &gl) == 0) {
+		for (size_t i = 0; i < gl.gl_pathc; i++)
+			rmdir(gl.gl_pathv[i]);
+		globfree(&gl);
+	}
+	free(pat);
+	pat = xasprintf("/sys/fs/cgroup/%s", name);
+	rmdir(pat);
+	free(pat);
 }

@@ -73,4 +73,10 @@ int	cg_signal(struct cg *, int sig, char *err, size_t errlen);
  */
 int	cg_destroy(struct cg *, char *err, size_t errlen);
 
+/*
+ * Removes the directory `name` from every hierarchy where it exists and is
+ * empty (a daemon's "ebb/<instance>" parent when it stops); best effort.
+ */
+void	cg_prune(const char *name);
+
 #endif

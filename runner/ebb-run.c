@@ -134,10 +134,10 @@ strv_check(const json_t *arr)
 static int
 spec_load(const char *path, struct spec *sp, char *err, size_t errlen)
 {
-	json_t *doc, *argv, *env;
+	json_t *doc, *argv, *env, *user_j = NULL, *cgroup_j = NULL;
 	json_error_t jerr;
 	json_int_t id, uid, gid, mem = 0, grace = 10;
-	const char *workdir, *user = NULL, *cgroup = NULL;
+	const char *workdir, *user, *cgroup;
 	char why[256];
 
 	if ((doc = fs_read_json(path, why, sizeof(why))) == NULL) {
@@ -145,22 +145,26 @@ spec_load(const char *path, struct spec *sp, char *err, size_t errlen)
 		return -1;
 	}
 	if (json_unpack_ex(doc, &jerr, 0,
-	    "{s:I, s:o, s:o, s:s, s:I, s:I, s?:s, s?:I, s?:s, s?:I}",
+	    "{s:I, s:o, s:o, s:s, s:I, s:I, s?:o, s?:I, s?:o, s?:I}",
 	    "job_id", &id, "argv", &argv, "env", &env, "workdir", &workdir,
-	    "uid", &uid, "gid", &gid, "user", &user, "mem", &mem,
-	    "cgroup", &cgroup, "kill_grace", &grace) == -1) {
+	    "uid", &uid, "gid", &gid, "user", &user_j, "mem", &mem,
+	    "cgroup", &cgroup_j, "kill_grace", &grace) == -1) {
 		snprintf(err, errlen, "spec: %s", jerr.text);
 		json_decref(doc);
 		return -1;
 	}
 	if (strv_check(argv) == -1 || json_array_size(argv) == 0 ||
 	    strv_check(env) == -1 || uid < 0 || gid < 0 || mem < 0 ||
-	    grace < 0) {
-		snprintf(err, errlen, "spec: bad argv, env, uid, gid, mem or "
-		    "kill_grace");
+	    grace < 0 || (user_j != NULL && !json_is_string(user_j) &&
+	    !json_is_null(user_j)) || (cgroup_j != NULL &&
+	    !json_is_string(cgroup_j) && !json_is_null(cgroup_j))) {
+		snprintf(err, errlen, "spec: bad argv, env, uid, gid, user, "
+		    "mem, cgroup or kill_grace");
 		json_decref(doc);
 		return -1;
 	}
+	user = json_string_value(user_j);
+	cgroup = json_string_value(cgroup_j);
 	sp->job_id = id;
 	sp->argv = strv_from_json(argv);
 	sp->env = strv_from_json(env);

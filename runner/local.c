@@ -7,7 +7,7 @@
  * again after an ebbd restart from the job directory alone (result.json,
  * the flock on lock and the pid written into it, started). Events are
  * queued and delivered from a zero-delay ev_timer, never from inside a
- * call. The "started" event carries the supervisor's pid and a start_time
+ * call; the event callback may call start, adopt and cancel, but not close. The "started" event carries the supervisor's pid and a start_time
  * that is the launch time for start() and the time ebb-run wrote into
  * JOBDIR/started for adopt(); the "finished" event carries result.json, whose
  * start_time is authoritative.
@@ -33,6 +33,7 @@
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "runner/backend.h"
+#include "runner/cgroup.h"
 
 #define ADOPT_RETRY_S	0.02	/* lock held but its pid not written yet */
 #define ADOPT_TRIES	250	/* 5 s in all */
@@ -260,6 +261,10 @@ local_open(struct ev_loop *loop, const struct backend_conf *conf,
 static void
 local_close(struct backend *b)
 {
+	char *parent = xasprintf("ebb/%s", b->instance);
+
+	cg_prune(parent);
+	free(parent);
 	ev_timer_stop(b->loop, &b->deliver);
 	while (b->watches != NULL)
 		watch_free(b->watches);

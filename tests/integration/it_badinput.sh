@@ -34,6 +34,7 @@ bad4.yaml:2:12: log_level: 'loud' is not one of error, warn, info, debug" \
 	-- "$EBBD" -n -c bad4.yaml
 cd - >/dev/null
 
+share_bins
 # --- a running daemon with two ordinary users sharing the socket group.
 for u in ebbit1 ebbit2; do
 	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u
@@ -74,7 +75,8 @@ expect_eq "request without version" version "$(echo "$out" | jq -r .code)"
 "$EBB" queue >/dev/null && ok "daemon alive after bad frames" || fail "daemon died"
 
 # Another user's job: invisible and not cancellable.
-as() { local u=$1; shift; runuser -u "$u" -- env EBB_SOCKET="$SOCK" "$@"; }
+as() { local u=$1; shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env EBB_SOCKET="$SOCK" "$@"; }
 id1=$(as ebbit1 "$EBB" submit -q --workdir /tmp -- sleep 30)
 [ -n "$id1" ] && ok "ebbit1 submitted job $id1" || fail "ebbit1 cannot submit"
 expect_err "cancel another user's job" 1 \

@@ -31,6 +31,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# share_bins: copy the programs to where other users can run them (the build
+# tree may sit under a home directory they cannot enter).
+share_bins() {
+	local v
+	mkdir -p "$T/bin"
+	for v in EBBD EBB EBB_RUN EBB_BURN; do
+		cp "${!v}" "$T/bin/"
+		printf -v "$v" '%s' "$T/bin/$(basename "${!v}")"
+	done
+	export EBB_RUN
+}
+
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok: $*"; }
 

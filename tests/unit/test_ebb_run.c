@@ -291,6 +291,29 @@ test_exact_env(void **state)
 	assert_file("stdout", "PATH=/usr/bin:/bin\nFOO=bar\n");
 }
 
+/* A spec without a cgroup is measured with rusage, even as root. */
+static void
+test_no_cgroup(void **state)
+{
+	static const char *const argv[] = { "sh", "-c", "echo x", NULL };
+	char *path = xasprintf("%s/spec.json", jobdir);
+	char err[256];
+	json_t *doc, *r;
+
+	spec(argv);
+	assert_non_null(doc = fs_read_json(path, err, sizeof(err)));
+	json_object_set_new(doc, "cgroup", json_null());
+	assert_int_equal(fs_write_json(path, doc, 0600, err, sizeof(err)), 0);
+	json_decref(doc);
+	free(path);
+	assert_int_equal(run(), 0);
+	r = result();
+	assert_int_equal(rint_of(r, "exit_code"), 0);
+	assert_string_equal(json_string_value(json_object_get(r, "measure")),
+	    "rusage");
+	json_decref(r);
+}
+
 static void
 test_exec_failure(void **state)
 {
@@ -533,6 +556,7 @@ main(void)
 		T(test_killed_by_signal),
 		T(test_path_from_job_env),
 		T(test_exact_env),
+		T(test_no_cgroup),
 		T(test_exec_failure),
 		T(test_bad_workdir),
 		T(test_bad_spec),

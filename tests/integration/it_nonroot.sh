@@ -1,0 +1,36 @@
+#!/bin/bash
+# it_nonroot: an ordinary user runs ebbd on the embedded default (no config
+# file): state under $XDG_STATE_HOME/ebb, the socket found by ebb without
+# --socket, and jobs that run without cgroups are measured by process
+# accounting, which `ebb show` says.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root to create a test user"; exit 77; }
+share_bins
+id -u ebbit1 >/dev/null 2>&1 || useradd -M -N -s /bin/sh ebbit1
+home=$T/home; mkdir -p "$home"; chown ebbit1 "$home"
+user=(setpriv --reuid=ebbit1 --regid="$(id -g ebbit1)" --init-groups env -i
+	PATH=/usr/bin:/bin HOME="$home" XDG_STATE_HOME="$home/state" EBB_RUN="$EBB_RUN")
+as() { "${user[@]}" "$@"; }
+
+expect_eq "default state_dir for a user" "state_dir: $home/state/ebb" \
+	"$(as "$EBBD" -n | grep '^state_dir:')"
+"${user[@]}" "$EBBD" -f >>"$LOG" 2>&1 &	# $! is ebbd itself (exec chain)
+EBBD_PID=$!
+for _ in $(seq 1 100); do as "$EBB" queue >/dev/null 2>&1 && break; sleep 0.1; done
+[ -S "$home/state/ebb/ebbd.sock" ] && ok "socket in the state dir" || fail "no socket"
+expect_eq "socket mode" 660 "$(stat -c %a "$home/state/ebb/ebbd.sock")"
+id=$(as "$EBB" submit -q --workdir "$home" -- "$EBB_BURN" 300)
+for _ in $(seq 1 100); do
+	[ "$(as "$EBB" show --json "$id" | jq -r .job.state)" = succeeded ] && break; sleep 0.1
+done
+expect_eq "job ran" succeeded "$(as "$EBB" show --json "$id" | jq -r .job.state)"
+expect_eq "measured by process accounting" rusage \
+	"$(as "$EBB" show --json "$id" | jq -r .job.measure)"
+us=$(as "$EBB" show --json "$id" | jq -r .job.cpu_usec)
+[ "$us" -ge 270000 ] && [ "$us" -le 330000 ] && ok "CPU time ${us} us for 300 ms of work" ||
+	fail "CPU time ${us} us for 300 ms of work"
+as "$EBB" show "$id" | grep -q 'process accounting' && ok "ebb show says how it was measured" ||
+	fail "ebb show does not explain rusage"
+stop_ebbd && ok "ebbd stopped cleanly" || fail "ebbd exit status"
+finish
