@@ -1,0 +1,1 @@
+# Tests of carbon-intensity providers, history and the forecaster.
