@@ -1,0 +1,82 @@
+/*
+ * ci: carbon-intensity points, batches and the pure operations on them.
+ *
+ * A point is the intensity of one zone's grid over an interval starting at
+ * t, in gCO2e/kWh, tagged with its kind (measured, provider forecast, ebb's
+ * own forecast), its vintage (when it was issued or fetched) and flags
+ * (filled by interpolation, replayed from a trace). A batch is what one
+ * provider returned for one zone and signal in one refresh. Everything here
+ * is pure: no I/O, no clock.
+ */
+#ifndef EBB_CI_H
+#define EBB_CI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum ci_signal { CI_AVERAGE, CI_MARGINAL };
+enum ci_kind { CI_ACTUAL, CI_FORECAST, CI_OWN };
+
+#define CI_FILLED	0x01	/* interpolated across a gap */
+#define CI_REPLAY	0x02	/* a trace year mapped onto the present */
+
+#define CI_MAX_VALUE	2000.0	/* g/kWh: anything above is rejected */
+
+struct ci_point {
+	int64_t		t;		/* interval start, epoch s (UTC) */
+	double		value;		/* gCO2e/kWh */
+	int64_t		vintage;	/* issued (forecasts) / fetched */
+	uint8_t		kind;		/* enum ci_kind */
+	uint8_t		flags;		/* CI_FILLED | CI_REPLAY */
+};
+
+struct ci_batch {
+	char		*zone;
+	enum ci_signal	 signal;
+	char		*source;	/* provider name */
+	struct ci_point	*pts;
+	size_t		 n, cap;
+};
+
+struct ci_rejects {
+	size_t		negative, too_high, duplicate, out_of_order, not_finite;
+};
+
+const char *ci_signal_name(enum ci_signal);	/* "average" | "marginal" */
+int	ci_signal_parse(const char *);		/* -1 if unknown */
+const char *ci_kind_name(enum ci_kind);		/* "actual" | "forecast" | "ebb" */
+int	ci_kind_parse(const char *);
+
+/* Batches own their strings and points; ci_batch_free releases them. */
+void	ci_batch_init(struct ci_batch *, const char *zone, enum ci_signal,
+	    const char *source);
+void	ci_batch_add(struct ci_batch *, int64_t t, double value,
+	    enum ci_kind kind, int64_t vintage, unsigned flags);
+void	ci_batch_free(struct ci_batch *);
+
+/*
+ * Drops, in place, points that are not finite, negative, above
+ * CI_MAX_VALUE, out of order (t not after the previous kept point of the
+ * same kind) or duplicated (same t and kind); counts each in *rej (added
+ * to what it holds).
+ */
+void	ci_sanitize(struct ci_batch *, struct ci_rejects *rej);
+
+/*
+ * Resamples points (sorted by t, each holding until the next one or for
+ * `hold` seconds, whichever comes first, so a missing point is a gap) onto
+ * the grid t0, t0 + slot, ... < t1: out[i] is the
+ * time-weighted mean over slot i, or NAN where no point covers any of it.
+ * Returns the number of slots, (t1 - t0) / slot.
+ */
+size_t	ci_resample(const struct ci_point *pts, size_t n, int64_t hold,
+	    int64_t t0, int64_t t1, int64_t slot, double *out);
+
+/*
+ * Fills runs of NAN no longer than max_gap slots that have a value on both
+ * sides by linear interpolation; sets filled[i] = 1 where it filled (filled
+ * may be NULL). Returns how many slots it filled.
+ */
+size_t	ci_fill_gaps(double *v, size_t n, size_t max_gap, uint8_t *filled);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * test_forecast: ebb's own forecaster (scheduler/carbon/forecast.c) on
+ * synthetic histories whose future is known: a pure daily sinusoid, a
+ * constant, gaps, a level shift and a weekend dip; plus determinism, the
+ * output length and the errors. Speed is the bench's business
+ * (bench-forecast), not asserted here.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scheduler/carbon/forecast.h"
+
+#define DAY	86400
+#define T0	1672531200	/* 2023-01-01T00:00:00Z, a Sunday */
+
+static double
+sinusoid(int64_t t)
+{
+	return 300 + 100 * sin(2 * M_PI * (double)(t % DAY) / DAY);
+}
+
+/* days of history at `slot` from T0, filled by f. Caller frees. */
+static double *
+history(int days, int64_t slot, double (*f)(int64_t), size_t *n)
+{
+	double *h;
+
+	*n = (size_t)(days * DAY / slot);
+	h = malloc(*n * sizeof(*h));
+	for (size_t i = 0; i < *n; i++)
+		h[i] = f(T0 + (int64_t)i * slot);
+	return h;
+}
+
+static double
+max_error(const double *out, size_t horizon, size_t n, int64_t slot,
+    double (*f)(int64_t))
+{
+	double worst = 0;
+
+	for (size_t j = 0; j < horizon; j++) {
+		double e = fabs(out[j] - f(T0 + (int64_t)(n + j) * slot));
+
+		if (e > worst)
+			worst = e;
+	}
+	return worst;
+}
+
+static void
+test_sinusoid(void **state)
+{
+	static const int64_t slots[] = { 300, 1800, 3600 };
+	char err[128];
+
+	for (size_t k = 0; k < 3; k++) {
+		size_t n, horizon = (size_t)(2 * DAY / slots[k]);
+		double *h = history(35, slots[k], sinusoid, &n);
+		double *out = malloc(horizon * sizeof(*out));
+
+		assert_int_equal(fc_forecast(h, n, slots[k], T0, horizon, out,
+		    err, sizeof(err)), 0);
+		assert_true(max_error(out, horizon, n, slots[k], sinusoid) <
+		    1e-6);
+		free(out);
+		free(h);
+	}
+}
+
+static double
+constant(int64_t t)
+{
+	return 250;
+}
+
+static void
+test_constant(void **state)
+{
+	size_t n;
+	double *h = history(10, 1800, constant, &n), out[96];
+	char err[128];
+
+	/* Ten days: fewer than the profile wants, still a full answer. */
+	assert_int_equal(fc_forecast(h, n, 1800, T0, 96, out, err,
+	    sizeof(err)), 0);
+	for (size_t j = 0; j < 96; j++)
+		assert_true(fabs(out[j] - 250) < 1e-9);
+	free(h);
+}
+
+static void
+test_deterministic(void **state)
+{
+	size_t n;
+	double *h = history(30, 300, sinusoid, &n), *copy;
+	double a[576], b[576];
+	char err[128];
+
+	for (size_t i = 0; i < n; i += 97)
+		h[i] = NAN;
+	h[n - 1] += 40;
+	copy = malloc(n * sizeof(*copy));
+	memcpy(copy, h, n * sizeof(*h));
+	assert_int_equal(fc_forecast(h, n, 300, T0, 576, a, err, sizeof(err)),
+	    0);
+	assert_int_equal(fc_forecast(h, n, 300, T0, 576, b, err, sizeof(err)),
+	    0);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_memory_equal(h, copy, n * sizeof(*h));	/* input untouched */
+	free(copy);
+	free(h);
+}
+
+static void
+test_gaps(void **state)
+{
+	size_t n;
+	double *h = history(28, 1800, sinusoid, &n), out[96];
+	char err[128];
+
+	/* One time of day missing on every day, one whole day missing, and
+	 * the last two hours unknown. */
+	for (size_t i = 0; i < n; i++)
+		if (i % 48 == 7 || (i >= 20 * 48 && i < 21 * 48) || i >= n - 4)
+			h[i] = NAN;
+	assert_int_equal(fc_forecast(h, n, 1800, T0, 96, out, err,
+	    sizeof(err)), 0);
+	for (size_t j = 0; j < 96; j++)
+		assert_true(isfinite(out[j]));
+	/* The missing time of day is interpolated from its neighbours. */
+	assert_true(max_error(out, 96, n, 1800, sinusoid) < 2);
+	free(h);
+}
+
+static double
+shifted(int64_t t)
+{
+	return sinusoid(t) + (t >= T0 + 28 * DAY - 3600 ? 100 : 0);
+}
+
+static void
+test_level(void **state)
+{
+	size_t n;
+	double *h = history(28, 3600, shifted, &n), out[48];
+	char err[128];
+
+	/* The last hour jumped by 100: the forecast starts near the new
+	 * level and leans back toward the daily profile with lead time. */
+	assert_int_equal(fc_forecast(h, n, 3600, T0, 48, out, err,
+	    sizeof(err)), 0);
+	assert_true(out[0] - sinusoid(T0 + 28 * DAY) > 80);
+	assert_true(out[23] - sinusoid(T0 + 28 * DAY + 23 * 3600) <
+	    out[0] - sinusoid(T0 + 28 * DAY));
+	assert_true(out[47] - sinusoid(T0 + 28 * DAY + 47 * 3600) > 0);
+	free(h);
+}
+
+static double
+weekly(int64_t t)
+{
+	int64_t wd = ((t / DAY) + 4) % 7;	/* 0 = Sunday */
+
+	return sinusoid(t) - (wd == 0 || wd == 6 ? 60 : 0);
+}
+
+static void
+test_weekend(void **state)
+{
+	size_t n;
+	double *h = history(27, 3600, weekly, &n), out[48];
+	char err[128];
+
+	/* History ends on Friday 2023-01-27 24:00: Saturday is forecast
+	 * lower than Friday was at the same hours. */
+	assert_int_equal(fc_forecast(h, n, 3600, T0, 48, out, err,
+	    sizeof(err)), 0);
+	for (size_t j = 12; j < 24; j++)
+		assert_true(out[j] < h[n - 24 + j] - 20);
+	free(h);
+}
+
+static void
+test_length_and_errors(void **state)
+{
+	size_t n;
+	double *h = history(3, 3600, sinusoid, &n), out[32];
+	char err[128];
+
+	for (size_t j = 0; j < 32; j++)
+		out[j] = -7;
+	assert_int_equal(fc_forecast(h, n, 3600, T0, 24, out, err,
+	    sizeof(err)), 0);
+	for (size_t j = 0; j < 24; j++)
+		assert_true(out[j] >= 0);
+	for (size_t j = 24; j < 32; j++)
+		assert_true(out[j] == -7);	/* nothing past horizon */
+	assert_int_equal(fc_forecast(h, n, 3600, T0, 0, out, err,
+	    sizeof(err)), 0);
+
+	assert_int_equal(fc_forecast(h, n, 7, T0, 24, out, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "divide a day"));
+	assert_int_equal(fc_forecast(h, 0, 3600, T0, 24, out, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "no known value"));
+	for (size_t i = 0; i < n; i++)
+		h[i] = NAN;
+	assert_int_equal(fc_forecast(h, n, 3600, T0, 24, out, err,
+	    sizeof(err)), -1);
+	free(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sinusoid),
+		cmocka_unit_test(test_constant),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_gaps),
+		cmocka_unit_test(test_level),
+		cmocka_unit_test(test_weekend),
+		cmocka_unit_test(test_length_and_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
