@@ -29,6 +29,8 @@
 #define SYSTEM_STATE_DIR	"/var/lib/ebb"
 #define SYSTEM_SOCKET		"/run/ebb/ebbd.sock"
 #define SOCKET_NAME		"ebbd.sock"
+#define DEFAULT_TRACE		"DE-LU_2023_hourly.csv"
+#define DEFAULT_TRACE_COLUMN	"Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (LCA)"
 
 static const char *const log_levels[] = {
 	"error", "warn", "info", "debug", NULL,
@@ -60,6 +62,194 @@ check_backend(const void *field, char *err, size_t errlen)
 	return 0;
 }
 
+
+/*---- Carbon-intensity providers: one settings block per provider ----*/
+
+static const char *const provider_names[PROV_N + 1] = {
+	"trace", "electricitymaps", "watttime", "ukci", "entsoe", NULL,
+};
+static const char *const signals[] = { "average", "marginal", NULL };
+
+int
+config_provider_id(const char *name)
+{
+	for (int i = 0; i < PROV_N; i++)
+		if (strcmp(provider_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+config_provider_name(enum prov_id id)
+{
+	return provider_names[id];
+}
+
+/*
+ * Lifecycle gCO2e/kWh by ENTSO-E production type B01..B20: IPCC SRREN
+ * Annex II medians where IPCC gives one (as in "Let's Wait Awhile"); the
+ * others are documented in docs/providers.md. Negative: left out of the
+ * mix (pumped storage only moves energy that was generated elsewhere).
+ */
+static const double default_factors[PROV_NFUELS] = {
+	18,	/* B01 biomass */
+	1001,	/* B02 lignite (as coal) */
+	1001,	/* B03 coal-derived gas (as coal) */
+	469,	/* B04 fossil gas */
+	1001,	/* B05 hard coal */
+	840,	/* B06 oil */
+	840,	/* B07 oil shale (as oil) */
+	1001,	/* B08 peat (as coal) */
+	45,	/* B09 geothermal */
+	-1,	/* B10 hydro pumped storage: left out */
+	4,	/* B11 hydro run-of-river */
+	4,	/* B12 hydro reservoir */
+	8,	/* B13 marine: IPCC SRREN ocean energy */
+	16,	/* B14 nuclear */
+	22,	/* B15 other renewable */
+	46,	/* B16 solar */
+	770,	/* B17 waste (as other) */
+	12,	/* B18 wind offshore */
+	12,	/* B19 wind onshore */
+	770,	/* B20 other */
+};
+
+void
+provider_conf_defaults(struct provider_conf *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->timeout = 20;
+	p->history = 86400;
+	p->scale = 1.0;
+	memcpy(p->factors, default_factors, sizeof(p->factors));
+}
+
+#define PC(f)	offsetof(struct provider_conf, f)
+#define HTTP_KEYS \
+	{ .name = "base_url", .type = YT_STRING, .offset = PC(base_url), \
+	  .doc = "API root (tests point it at loopback)" }, \
+	{ .name = "zone", .type = YT_STRING, .offset = PC(zone), \
+	  .doc = "the provider's zone or region id; default: the site's" }, \
+	{ .name = "min_refresh", .type = YT_DURATION, .min = 0, \
+	  .max = 86400, .offset = PC(min_refresh), \
+	  .doc = "least time between refreshes; 0: the provider's default" }, \
+	{ .name = "timeout", .type = YT_DURATION, .min = 1, .max = 600, \
+	  .offset = PC(timeout), .doc = "limit for one request" }, \
+	{ .name = "history", .type = YT_DURATION, .min = 3600, \
+	  .max = 30 * 86400, .offset = PC(history), \
+	  .doc = "how much past data to ask for" }
+#define TOKEN_KEYS \
+	{ .name = "token_file", .type = YT_PATH, .offset = PC(token_file), \
+	  .doc = "file holding the API token" }, \
+	{ .name = "token_env", .type = YT_STRING, .offset = PC(token_env), \
+	  .doc = "environment variable holding the API token" }
+
+static const struct yt_key trace_keys[] = {
+	{ .name = "file", .type = YT_PATH, .required = 1, .offset = PC(file),
+	  .doc = "CSV file: a header row, then time and value columns" },
+	{ .name = "time_column", .type = YT_STRING, .offset = PC(time_column),
+	  .doc = "name or 0-based index; default 0" },
+	{ .name = "value_column", .type = YT_STRING,
+	  .offset = PC(value_column), .doc = "name or 0-based index; default 1" },
+	{ .name = "scale", .type = YT_FLOAT, .fmin = 1e-9, .fmax = 1e9,
+	  .offset = PC(scale), .doc = "factor applied to every value" },
+	{ .name = "replay", .type = YT_BOOL, .offset = PC(replay),
+	  .doc = "map the trace's year onto the present" },
+	{ .name = "signal", .type = YT_ENUM, .choices = signals,
+	  .offset = PC(signal), .doc = "average or marginal" },
+	{ .name = "zone", .type = YT_STRING, .offset = PC(zone),
+	  .doc = "zone the trace describes; default: the site's" },
+	{ .name = "min_refresh", .type = YT_DURATION, .min = 0, .max = 86400,
+	  .offset = PC(min_refresh),
+	  .doc = "how often to re-read the file; 0: every slot" },
+	{ .name = NULL },
+};
+
+static const struct yt_key electricitymaps_keys[] = {
+	HTTP_KEYS, TOKEN_KEYS, { .name = NULL },
+};
+
+static const struct yt_key watttime_keys[] = {
+	HTTP_KEYS,
+	{ .name = "user", .type = YT_STRING, .offset = PC(user),
+	  .doc = "WattTime account name" },
+	{ .name = "password_file", .type = YT_PATH,
+	  .offset = PC(password_file), .doc = "file holding the password" },
+	{ .name = "password_env", .type = YT_STRING,
+	  .offset = PC(password_env),
+	  .doc = "environment variable holding the password" },
+	{ .name = NULL },
+};
+
+static const struct yt_key ukci_keys[] = {
+	HTTP_KEYS,
+	{ .name = "region", .type = YT_INT, .min = 0, .max = 17,
+	  .offset = PC(region), .doc = "0 national, 1..17 a DNO region" },
+	{ .name = NULL },
+};
+
+#define FUEL(n, i) { .name = n, .type = YT_FLOAT, .fmin = -1, .fmax = 5000, \
+	.offset = PC(factors) + (i) * sizeof(double), \
+	.doc = "lifecycle g/kWh of this production type; -1: leave it out" }
+static const struct yt_key factor_keys[] = {
+	FUEL("B01", 0), FUEL("B02", 1), FUEL("B03", 2), FUEL("B04", 3),
+	FUEL("B05", 4), FUEL("B06", 5), FUEL("B07", 6), FUEL("B08", 7),
+	FUEL("B09", 8), FUEL("B10", 9), FUEL("B11", 10), FUEL("B12", 11),
+	FUEL("B13", 12), FUEL("B14", 13), FUEL("B15", 14), FUEL("B16", 15),
+	FUEL("B17", 16), FUEL("B18", 17), FUEL("B19", 18), FUEL("B20", 19),
+	{ .name = NULL },
+};
+
+static const struct yt_key entsoe_keys[] = {
+	HTTP_KEYS, TOKEN_KEYS,
+	{ .name = "factors", .type = YT_STRUCT, .sub = factor_keys,
+	  .offset = 0, .doc = "g/kWh by production type B01..B20" },
+	{ .name = NULL },
+};
+
+static int
+check_providers(const void *field, char *err, size_t errlen)
+{
+	const struct yt_strlist *l = field;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (config_provider_id(l->v[i]) < 0) {
+			snprintf(err, errlen, "unknown provider '%s' (known: "
+			    "trace, electricitymaps, watttime, ukci, entsoe)",
+			    l->v[i]);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(l->v[i], l->v[j]) == 0) {
+				snprintf(err, errlen, "'%s' is listed twice",
+				    l->v[i]);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+site_lists(const struct ebb_site *s, enum prov_id id)
+{
+	for (size_t i = 0; i < s->providers.n; i++)
+		if (config_provider_id(s->providers.v[i]) == (int)id)
+			return 1;
+	return 0;
+}
+
+#define LISTED(fn, id) \
+static int fn(const void *obj) { return site_lists(obj, id); }
+LISTED(lists_trace, PROV_TRACE)
+LISTED(lists_electricitymaps, PROV_ELECTRICITYMAPS)
+LISTED(lists_watttime, PROV_WATTTIME)
+LISTED(lists_ukci, PROV_UKCI)
+LISTED(lists_entsoe, PROV_ENTSOE)
+
+#define SP(i)	offsetof(struct ebb_site, prov) + (i) * \
+	sizeof(struct provider_conf)
+
 static const struct yt_key site_keys[] = {
 	{ .name = "name", .type = YT_STRING, .required = 1,
 	  .offset = offsetof(struct ebb_site, name), .check = check_site_name,
@@ -79,10 +269,43 @@ static const struct yt_key site_keys[] = {
 	{ .name = "pue", .type = YT_FLOAT, .fmin = 1.0, .fmax = HUGE_VAL,
 	  .offset = offsetof(struct ebb_site, pue),
 	  .doc = "power usage effectiveness, >= 1.0" },
+	{ .name = "providers", .type = YT_STRLIST,
+	  .offset = offsetof(struct ebb_site, providers),
+	  .check = check_providers,
+	  .doc = "carbon-intensity sources, in fallback order" },
+	{ .name = "trace", .type = YT_STRUCT, .sub = trace_keys,
+	  .offset = SP(PROV_TRACE), .present = lists_trace,
+	  .doc = "settings of the trace provider" },
+	{ .name = "electricitymaps", .type = YT_STRUCT,
+	  .sub = electricitymaps_keys, .offset = SP(PROV_ELECTRICITYMAPS),
+	  .present = lists_electricitymaps,
+	  .doc = "settings of the Electricity Maps provider" },
+	{ .name = "watttime", .type = YT_STRUCT, .sub = watttime_keys,
+	  .offset = SP(PROV_WATTTIME), .present = lists_watttime,
+	  .doc = "settings of the WattTime provider" },
+	{ .name = "ukci", .type = YT_STRUCT, .sub = ukci_keys,
+	  .offset = SP(PROV_UKCI), .present = lists_ukci,
+	  .doc = "settings of the UK Carbon Intensity provider" },
+	{ .name = "entsoe", .type = YT_STRUCT, .sub = entsoe_keys,
+	  .offset = SP(PROV_ENTSOE), .present = lists_entsoe,
+	  .doc = "settings of the ENTSO-E provider" },
 	{ .name = NULL },
 };
 
 static void site_init(void *);
+
+static int
+check_slot(const void *field, char *err, size_t errlen)
+{
+	int64_t v = *(const int64_t *)field;
+
+	if (3600 % v != 0) {
+		snprintf(err, errlen, "must divide an hour evenly (e.g. 5m, "
+		    "15m, 30m)");
+		return -1;
+	}
+	return 0;
+}
 
 static const struct yt_key config_keys[] = {
 	{ .name = "state_dir", .type = YT_PATH,
@@ -109,6 +332,12 @@ static const struct yt_key config_keys[] = {
 	{ .name = "log_level", .type = YT_ENUM, .choices = log_levels,
 	  .offset = offsetof(struct ebb_config, log_level),
 	  .doc = "error, warn, info or debug" },
+	{ .name = "slot", .type = YT_DURATION, .min = 60, .max = 3600,
+	  .offset = offsetof(struct ebb_config, slot), .check = check_slot,
+	  .doc = "planning grid step; divides an hour" },
+	{ .name = "max_gap", .type = YT_DURATION, .min = 0, .max = 86400,
+	  .offset = offsetof(struct ebb_config, max_gap),
+	  .doc = "longest gap in intensity data filled by interpolation" },
 	{ .name = "sites", .type = YT_MAPLIST, .sub = site_keys,
 	  .offset = offsetof(struct ebb_config, sites),
 	  .elemsize = sizeof(struct ebb_site),
@@ -129,6 +358,8 @@ site_init(void *p)
 	s->memory = pages > 0 && pagesize > 0 ? (int64_t)pages * pagesize :
 	    INT64_C(1) << 30;
 	s->pue = 1.0;
+	for (int i = 0; i < PROV_N; i++)
+		provider_conf_defaults(&s->prov[i]);
 }
 
 /* $XDG_STATE_HOME/ebb, else ~/.local/state/ebb (malloc'd). */
@@ -144,6 +375,36 @@ user_state_dir(void)
 	    (pw = getpwuid(geteuid())) != NULL)
 		home = pw->pw_dir;
 	return xasprintf("%s/.local/state/ebb", home ? home : "");
+}
+
+/*
+ * The default site's carbon intensity: the bundled Electricity Maps 2023
+ * trace for Germany (examples/traces, installed under share/ebb/traces),
+ * replayed onto the present so ebb works offline out of the box.
+ */
+static void
+default_carbon(struct ebb_site *s)
+{
+	static const char *const dirs[] = {
+		EBB_DATADIR "/traces", EBB_SOURCE_DIR "/examples/traces",
+	};
+	struct provider_conf *p = &s->prov[PROV_TRACE];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char *f = xasprintf("%s/%s", dirs[i], DEFAULT_TRACE);
+
+		if (access(f, R_OK) == 0) {
+			s->zone = xstrdup("DE");
+			s->providers.v = xcalloc(2, sizeof(char *));
+			s->providers.v[0] = xstrdup("trace");
+			s->providers.n = 1;
+			p->file = f;
+			p->value_column = xstrdup(DEFAULT_TRACE_COLUMN);
+			p->replay = 1;
+			return;
+		}
+		free(f);
+	}
 }
 
 /* Fills what the file left out. */
@@ -163,6 +424,7 @@ fill_defaults(struct ebb_config *c)
 		c->nsites = 1;
 		site_init(&c->sites[0]);
 		c->sites[0].name = xstrdup("local");
+		default_carbon(&c->sites[0]);
 	}
 }
 
@@ -174,6 +436,8 @@ config_new(void)
 	c->socket_mode = 0660;
 	c->kill_grace = 10;
 	c->log_level = LOG_LVL_INFO;
+	c->slot = 300;
+	c->max_gap = 7200;
 	return c;
 }
 
@@ -197,6 +461,65 @@ config_free(struct ebb_config *c)
 	free(c);
 }
 
+/* A provider's signal: marginal for WattTime, the trace's own setting. */
+static int
+provider_signal(const struct ebb_site *s, int id)
+{
+	if (id == PROV_WATTTIME)
+		return 1;
+	return id == PROV_TRACE ? s->prov[PROV_TRACE].signal : 0;
+}
+
+/* Checks that span a site's keys: each listed provider is usable. */
+static void
+check_site_providers(struct yt_doc *d, const struct yt_node *map,
+    const struct ebb_site *s)
+{
+	const struct yt_node *list = yt_get(map, "providers");
+
+	for (int id = 0; id < PROV_N; id++) {
+		const struct yt_node *blk = yt_get_key(map,
+		    provider_names[id]);
+
+		if (blk != NULL && !site_lists(s, (enum prov_id)id))
+			yt_error(d, blk, "%s: settings for a provider that "
+			    "'providers' does not list", provider_names[id]);
+	}
+	for (size_t i = 0; list != NULL && i < s->providers.n; i++) {
+		int id = config_provider_id(s->providers.v[i]);
+		const struct provider_conf *p;
+		const struct yt_node *at;
+
+		if (id < 0 || i >= list->nkids)
+			continue;
+		p = &s->prov[id];
+		at = list->kids[i];
+		if (id == PROV_TRACE && p->file == NULL)
+			yt_error(d, at, "trace: needs a 'trace:' block with a "
+			    "file");
+		if ((id == PROV_ELECTRICITYMAPS || id == PROV_ENTSOE) &&
+		    p->token_file == NULL && p->token_env == NULL)
+			yt_error(d, at, "%s: needs token_file or token_env in "
+			    "its '%s:' block", provider_names[id],
+			    provider_names[id]);
+		if (id == PROV_WATTTIME && (p->user == NULL ||
+		    (p->password_file == NULL && p->password_env == NULL)))
+			yt_error(d, at, "watttime: needs user and "
+			    "password_file or password_env in its 'watttime:' "
+			    "block");
+		if (id != PROV_TRACE && s->zone == NULL && p->zone == NULL)
+			yt_error(d, at, "%s: needs a zone (the site's zone or "
+			    "%s.zone)", provider_names[id], provider_names[id]);
+		if (provider_signal(s, id) != provider_signal(s,
+		    config_provider_id(s->providers.v[0])))
+			yt_error(d, at, "%s gives %s intensity but %s gives "
+			    "%s; one site uses one signal", provider_names[id],
+			    signals[provider_signal(s, id)],
+			    s->providers.v[0], signals[provider_signal(s,
+			    config_provider_id(s->providers.v[0]))]);
+	}
+}
+
 /* Site checks that span entries: at least one, names unique. */
 static void
 check_sites(struct yt_doc *d, const struct ebb_config *c)
@@ -209,6 +532,8 @@ check_sites(struct yt_doc *d, const struct ebb_config *c)
 		yt_error(d, sites, "sites: at least one site is required");
 		return;
 	}
+	for (size_t i = 0; i < c->nsites && i < sites->nkids; i++)
+		check_site_providers(d, sites->kids[i], &c->sites[i]);
 	for (size_t i = 1; i < c->nsites; i++) {
 		const struct yt_node *n = yt_get(sites->kids[i], "name");
 
@@ -285,149 +610,8 @@ config_client_socket(void)
 	return xstrdup(SYSTEM_SOCKET);
 }
 
-/* config_dump(): libyaml's emitter writing into a growing string. */
-struct sink {
-	char	*buf;
-	size_t	 len;
-};
-
-static int
-sink_write(void *arg, unsigned char *data, size_t size)
-{
-	struct sink *s = arg;
-
-	s->buf = xrealloc(s->buf, s->len + size + 1);
-	memcpy(s->buf + s->len, data, size);
-	s->len += size;
-	s->buf[s->len] = '\0';
-	return 1;
-}
-
-static void
-emit(yaml_emitter_t *e, yaml_event_t *ev)
-{
-	if (!yaml_emitter_emit(e, ev))
-		fatalx("config_dump: yaml emitter: %s",
-		    e->problem ? e->problem : "error");
-}
-
-/* A plain or double-quoted scalar. */
-static void
-emit_scalar(yaml_emitter_t *e, const char *s, int quote)
-{
-	yaml_event_t ev;
-
-	yaml_scalar_event_initialize(&ev, NULL, NULL,
-	    (yaml_char_t *)(uintptr_t)s, (int)strlen(s), 1, 1,
-	    quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
-	emit(e, &ev);
-}
-
-static void
-emit_kv(yaml_emitter_t *e, const char *key, const char *value, int quote)
-{
-	emit_scalar(e, key, 0);
-	emit_scalar(e, value, quote);
-}
-
-/* An optional string: null when unset, quoted when it would read as null. */
-static void
-emit_optstr(yaml_emitter_t *e, const char *key, const char *value)
-{
-	if (value == NULL)
-		emit_kv(e, key, "null", 0);
-	else
-		emit_kv(e, key, value, value[0] == '\0' ||
-		    strcmp(value, "~") == 0 || strcasecmp(value, "null") == 0);
-}
-
-/* The shortest decimal text that reads back as v. */
-static void
-fmt_double(double v, char *buf, size_t len)
-{
-	snprintf(buf, len, "%.15g", v);
-	if (strtod(buf, NULL) != v)
-		snprintf(buf, len, "%.17g", v);
-}
-
-/* A size that reads back exactly: "16G" when it is one, else bytes. */
-static void
-fmt_size_exact(int64_t bytes, char *buf, size_t len)
-{
-	int64_t back;
-	char err[128];
-
-	ebb_fmt_size(bytes, buf, len);
-	if (ebb_parse_size(buf, &back, err, sizeof(err)) == -1 ||
-	    back != bytes)
-		snprintf(buf, len, "%lld", (long long)bytes);
-}
-
-static void
-emit_site(yaml_emitter_t *e, const struct ebb_site *s)
-{
-	yaml_event_t ev;
-	char buf[64];
-
-	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-	    YAML_BLOCK_MAPPING_STYLE);
-	emit(e, &ev);
-	emit_optstr(e, "name", s->name);
-	emit_optstr(e, "backend", s->backend);
-	snprintf(buf, sizeof(buf), "%d", s->cpus);
-	emit_kv(e, "cpus", buf, 0);
-	fmt_size_exact(s->memory, buf, sizeof(buf));
-	emit_kv(e, "memory", buf, 0);
-	emit_optstr(e, "zone", s->zone);
-	fmt_double(s->pue, buf, sizeof(buf));
-	emit_kv(e, "pue", buf, 0);
-	yaml_mapping_end_event_initialize(&ev);
-	emit(e, &ev);
-}
-
 char *
 config_dump(const struct ebb_config *c)
 {
-	yaml_emitter_t e;
-	yaml_event_t ev;
-	struct sink out = { xstrdup(""), 0 };
-	char buf[64];
-
-	yaml_emitter_initialize(&e);
-	yaml_emitter_set_output(&e, sink_write, &out);
-	yaml_emitter_set_unicode(&e, 1);
-	yaml_emitter_set_width(&e, -1);
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	emit(&e, &ev);
-	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-	emit(&e, &ev);
-	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-	    YAML_BLOCK_MAPPING_STYLE);
-	emit(&e, &ev);
-	emit_optstr(&e, "state_dir", c->state_dir);
-	emit_optstr(&e, "socket", c->socket);
-	emit_optstr(&e, "socket_group", c->socket_group);
-	snprintf(buf, sizeof(buf), "%04o", (unsigned)c->socket_mode);
-	emit_kv(&e, "socket_mode", buf, 1);
-	emit_optstr(&e, "admin_group", c->admin_group);
-	emit_optstr(&e, "runner", c->runner);
-	emit_kv(&e, "kill_grace", ebb_fmt_duration(c->kill_grace, buf,
-	    sizeof(buf)), 0);
-	emit_kv(&e, "log_level", log_levels[c->log_level], 0);
-	emit_scalar(&e, "sites", 0);
-	yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-	    YAML_BLOCK_SEQUENCE_STYLE);
-	emit(&e, &ev);
-	for (size_t i = 0; i < c->nsites; i++)
-		emit_site(&e, &c->sites[i]);
-	yaml_sequence_end_event_initialize(&ev);
-	emit(&e, &ev);
-	yaml_mapping_end_event_initialize(&ev);
-	emit(&e, &ev);
-	yaml_document_end_event_initialize(&ev, 1);
-	emit(&e, &ev);
-	yaml_stream_end_event_initialize(&ev);
-	emit(&e, &ev);
-	yaml_emitter_delete(&e);
-	return out.buf;
+	return yt_emit(config_keys, c);
 }

@@ -16,6 +16,42 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "config/yamltree.h"
+
+/* ENTSO-E production types (B01..B20) and their lifecycle factors. */
+#define PROV_NFUELS	20
+
+/*
+ * One carbon-intensity provider's settings for one site
+ * (ebb.yaml: sites[].<provider>; see scheduler/carbon/provider.h).
+ */
+struct provider_conf {
+	char	*base_url;	/* HTTP providers; default: the public API */
+	char	*zone;		/* provider's zone/region id; default: site zone */
+	char	*token_file;	/* secret: file holding it ... */
+	char	*token_env;	/* ... or environment variable naming it */
+	char	*user;		/* watttime: account name */
+	char	*password_file;	/* watttime */
+	char	*password_env;	/* watttime */
+	int64_t	 min_refresh;	/* s between refreshes (default per provider) */
+	int64_t	 timeout;	/* s per request, default 20 */
+	int64_t	 history;	/* s of past data to ask for, default 24h */
+	int	 region;	/* ukci: 0 national, 1..17 regional */
+	/* trace */
+	char	*file;
+	char	*time_column;	/* name or 0-based index; default column 0 */
+	char	*value_column;	/* name or 0-based index; default column 1 */
+	double	 scale;		/* multiply values, default 1 */
+	int	 replay;	/* map the trace's year onto the present */
+	int	 signal;	/* enum ci_signal of the trace, default average */
+	/* entsoe: g/kWh per production type B01..B20 (index 0 = B01) */
+	double	 factors[PROV_NFUELS];
+};
+
+/* The providers a site may list, in the order of ebb_site.prov[]. */
+enum prov_id { PROV_TRACE, PROV_ELECTRICITYMAPS, PROV_WATTTIME, PROV_UKCI,
+	PROV_ENTSOE, PROV_N };
+
 struct ebb_site {
 	char	*name;		/* unique, [A-Za-z0-9_.-]+ */
 	char	*backend;	/* "local" */
@@ -23,6 +59,8 @@ struct ebb_site {
 	int64_t	 memory;	/* bytes; default: physical memory */
 	char	*zone;		/* grid zone id, or NULL */
 	double	 pue;		/* >= 1.0, default 1.0 */
+	struct yt_strlist providers;	/* names, in fallback order */
+	struct provider_conf prov[PROV_N];	/* settings by enum prov_id */
 };
 
 struct ebb_config {
@@ -35,6 +73,8 @@ struct ebb_config {
 	char	*runner;	/* ebb-run path, or NULL: next to ebbd */
 	int64_t	 kill_grace;	/* s between SIGTERM and SIGKILL, default 10 */
 	int	 log_level;	/* enum log_level, default info */
+	int64_t	 slot;		/* planning grid step, s; default 5m */
+	int64_t	 max_gap;	/* longest gap filled by interpolation, s */
 	struct ebb_site *sites;
 	size_t	 nsites;
 };
@@ -52,6 +92,12 @@ void	config_free(struct ebb_config *);
 char	*config_dump(const struct ebb_config *);
 /* The site called name, or NULL. */
 const struct ebb_site *config_site(const struct ebb_config *, const char *name);
+
+/* Provider ids and names ("trace", ...): -1 / unknown for others. */
+int	config_provider_id(const char *name);
+const char *config_provider_name(enum prov_id);
+/* The defaults every provider's settings start from. */
+void	provider_conf_defaults(struct provider_conf *);
 
 /*
  * Where a client looks for the socket when neither --socket nor $EBB_SOCKET

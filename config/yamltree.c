@@ -10,9 +10,11 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -949,4 +951,216 @@ yt_free_fields(const struct yt_key *table, void *obj)
 			break;
 		}
 	}
+}
+
+/*---- Emitting: the key table drives the output, so it stays in step ----*/
+
+struct sink {
+	char	*buf;
+	size_t	 len;
+};
+
+static int
+sink_write(void *arg, unsigned char *data, size_t size)
+{
+	struct sink *s = arg;
+
+	s->buf = xrealloc(s->buf, s->len + size + 1);
+	memcpy(s->buf + s->len, data, size);
+	s->len += size;
+	s->buf[s->len] = '\0';
+	return 1;
+}
+
+static void
+emit(yaml_emitter_t *e, yaml_event_t *ev)
+{
+	if (!yaml_emitter_emit(e, ev)) {
+		fprintf(stderr, "yt_emit: %s\n", e->problem ? e->problem :
+		    "yaml emitter error");
+		abort();
+	}
+}
+
+/* A plain scalar, or a double-quoted one when quote is set. */
+static void
+emit_scalar(yaml_emitter_t *e, const char *s, int quote)
+{
+	yaml_event_t ev;
+
+	yaml_scalar_event_initialize(&ev, NULL, NULL,
+	    (yaml_char_t *)(uintptr_t)s, (int)strlen(s), 1, 1,
+	    quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	emit(e, &ev);
+}
+
+/* A string that must read back as a string, not null or a number. */
+static void
+emit_string(yaml_emitter_t *e, const char *v)
+{
+	if (v == NULL)
+		emit_scalar(e, "null", 0);
+	else
+		emit_scalar(e, v, v[0] == '\0' || strcmp(v, "~") == 0 ||
+		    strcasecmp(v, "null") == 0 || strcasecmp(v, "true") == 0 ||
+		    strcasecmp(v, "false") == 0);
+}
+
+static void
+emit_collection(yaml_emitter_t *e, int seq, int start)
+{
+	yaml_event_t ev;
+
+	if (seq && start)
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_ANY_SEQUENCE_STYLE);
+	else if (seq)
+		yaml_sequence_end_event_initialize(&ev);
+	else if (start)
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_BLOCK_MAPPING_STYLE);
+	else
+		yaml_mapping_end_event_initialize(&ev);
+	emit(e, &ev);
+}
+
+static void emit_map(yaml_emitter_t *, const struct yt_key *, const void *);
+
+static void
+emit_value(yaml_emitter_t *e, const struct yt_key *k, const void *obj)
+{
+	const char *field = (const char *)obj + k->offset;
+	char buf[64], err[128];
+	int64_t back;
+
+	switch (k->type) {
+	case YT_STRING:
+	case YT_PATH:
+		emit_string(e, *(char *const *)(const void *)field);
+		return;
+	case YT_INT:
+		snprintf(buf, sizeof(buf), "%d", *(const int *)(const void *)
+		    field);
+		break;
+	case YT_INT64:
+		snprintf(buf, sizeof(buf), "%lld", (long long)
+		    *(const int64_t *)(const void *)field);
+		break;
+	case YT_FLOAT: {
+		double v = *(const double *)(const void *)field;
+
+		snprintf(buf, sizeof(buf), "%.15g", v);
+		if (strtod(buf, NULL) != v)
+			snprintf(buf, sizeof(buf), "%.17g", v);
+		break;
+	}
+	case YT_BOOL:
+		snprintf(buf, sizeof(buf), "%s", *(const int *)(const void *)
+		    field ? "true" : "false");
+		break;
+	case YT_DURATION:
+		ebb_fmt_duration(*(const int64_t *)(const void *)field, buf,
+		    sizeof(buf));
+		break;
+	case YT_SIZE:
+		back = *(const int64_t *)(const void *)field;
+		ebb_fmt_size(back, buf, sizeof(buf));
+		{
+			int64_t orig = back;
+
+			if (ebb_parse_size(buf, &back, err, sizeof(err)) ==
+			    -1 || back != orig)
+				snprintf(buf, sizeof(buf), "%lld",
+				    (long long)orig);
+		}
+		break;
+	case YT_TIME:
+		ebb_fmt_time(*(const int64_t *)(const void *)field, buf,
+		    sizeof(buf));
+		break;
+	case YT_ENUM:
+		emit_scalar(e, k->choices[*(const int *)(const void *)field],
+		    0);
+		return;
+	case YT_MODE:
+		snprintf(buf, sizeof(buf), "%04o", (unsigned)
+		    *(const mode_t *)(const void *)field);
+		emit_scalar(e, buf, 1);
+		return;
+	case YT_STRLIST: {
+		const struct yt_strlist *l = (const void *)field;
+
+		emit_collection(e, 1, 1);
+		for (size_t i = 0; i < l->n; i++)
+			emit_string(e, l->v[i]);
+		emit_collection(e, 1, 0);
+		return;
+	}
+	case YT_STRMAP: {
+		const struct yt_strmap *m = (const void *)field;
+
+		emit_collection(e, 0, 1);
+		for (size_t i = 0; i < m->n; i++) {
+			emit_string(e, m->keys[i]);
+			emit_string(e, m->values[i]);
+		}
+		emit_collection(e, 0, 0);
+		return;
+	}
+	case YT_MAPLIST: {
+		const char *arr = *(char *const *)(const void *)field;
+		size_t n = *(const size_t *)(const void *)((const char *)obj +
+		    k->count_offset);
+		yaml_event_t ev;
+
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_BLOCK_SEQUENCE_STYLE);
+		emit(e, &ev);
+		for (size_t i = 0; i < n; i++)
+			emit_map(e, k->sub, arr + i * k->elemsize);
+		emit_collection(e, 1, 0);
+		return;
+	}
+	case YT_STRUCT:
+		emit_map(e, k->sub, field);
+		return;
+	}
+	emit_scalar(e, buf, 0);
+}
+
+static void
+emit_map(yaml_emitter_t *e, const struct yt_key *table, const void *obj)
+{
+	emit_collection(e, 0, 1);
+	for (const struct yt_key *k = table; k->name != NULL; k++) {
+		if (k->present != NULL && !k->present(obj))
+			continue;
+		emit_scalar(e, k->name, 0);
+		emit_value(e, k, obj);
+	}
+	emit_collection(e, 0, 0);
+}
+
+char *
+yt_emit(const struct yt_key *table, const void *obj)
+{
+	yaml_emitter_t e;
+	yaml_event_t ev;
+	struct sink out = { xstrdup(""), 0 };
+
+	yaml_emitter_initialize(&e);
+	yaml_emitter_set_output(&e, sink_write, &out);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_width(&e, -1);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	emit(&e, &ev);
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	emit(&e, &ev);
+	emit_map(&e, table, obj);
+	yaml_document_end_event_initialize(&ev, 1);
+	emit(&e, &ev);
+	yaml_stream_end_event_initialize(&ev);
+	emit(&e, &ev);
+	yaml_emitter_delete(&e);
+	return out.buf;
 }

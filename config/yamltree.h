@@ -91,6 +91,8 @@ struct yt_key {
 	void			(*init)(void *elem);	/* YT_MAPLIST */
 	int			(*check)(const void *field, char *err,
 				    size_t errlen);
+	/* yt_emit: write this row only if present(obj) (NULL: always). */
+	int			(*present)(const void *obj);
 	const char		 *doc;
 };
 
@@ -141,6 +143,12 @@ int		 yt_is_null(const struct yt_node *);
  */
 size_t		 yt_decode(struct yt_doc *, const struct yt_node *map,
 		    const struct yt_key *table, void *obj);
+/*
+ * The inverse of yt_decode(): obj as YAML text that yt_decode() reads back
+ * to the same values, every row in table order, unset strings as null
+ * (caller frees).
+ */
+char		*yt_emit(const struct yt_key *table, const void *obj);
 /* Free what yt_decode() allocated into obj (strings, lists, arrays). */
 void		 yt_free_fields(const struct yt_key *table, void *obj);
 

@@ -1,8 +1,10 @@
 #!/bin/bash
 # demo.sh: ebb's main job, run by `make demo`. Starts ebbd on its embedded
 # default (no config file: state and socket in the default places, one local
-# site sized to this machine), submits the example jobs in examples/jobs,
-# shows the queue, waits for the jobs, and shows their results.
+# site sized to this machine whose carbon intensity is a bundled Electricity
+# Maps trace replayed onto the present), shows the site and its forecast,
+# submits the example jobs in examples/jobs, shows the queue, waits for the
+# jobs, and shows their results.
 set -eu
 BUILD=$(cd "${1:-build}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +27,14 @@ pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do "$EBB" queue >/dev/null 2>&1 && break; sleep 0.1; done
 head -n 1 "$log"
+
+say "carbon intensity of the default site (a bundled 2023 trace, replayed)"
+for _ in $(seq 1 50); do
+	[ "$("$EBB" sites --json | jq -r '.sites[0].providers[0].status')" = ok ] && break
+	sleep 0.1
+done
+run sites
+run forecast --hours 24
 
 say "submitting the example jobs"
 ids=()

@@ -16,6 +16,8 @@ static const struct cmd commands[] = {
 	{ "show",	cmd_show },
 	{ "cancel",	cmd_cancel },
 	{ "logs",	cmd_logs },
+	{ "sites",	cmd_sites },
+	{ "forecast",	cmd_forecast },
 };
 
 json_t *

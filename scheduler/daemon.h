@@ -18,6 +18,7 @@ struct ebb_config;
 struct store;
 struct dispatch;
 struct control;
+struct carbon;
 
 struct ebbd {
 	struct ev_loop		*loop;
@@ -25,6 +26,7 @@ struct ebbd {
 	struct store		*store;
 	struct dispatch		*dispatch;
 	struct control		*control;
+	struct carbon		*carbon;
 	char			*config_path;	/* -c FILE, or NULL */
 	char			*runner_path;	/* the ebb-run executable */
 };
@@ -56,6 +58,8 @@ json_t	*cmd_queue(struct ebbd *, const struct peer *, const json_t *);
 json_t	*cmd_show(struct ebbd *, const struct peer *, const json_t *);
 json_t	*cmd_cancel(struct ebbd *, const struct peer *, const json_t *);
 json_t	*cmd_logs(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_sites(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_forecast(struct ebbd *, const struct peer *, const json_t *);
 
 /*
  * Loads the job named by args' "id" (or `id` if >= 0) that the peer may see.

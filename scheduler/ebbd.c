@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "config/config.h"
+#include "scheduler/carbon/carbon.h"
 #include "scheduler/control.h"
 #include "scheduler/daemon.h"
 #include "scheduler/dispatch.h"
@@ -132,11 +133,13 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	free(cfg->socket);
 	cfg->socket = xstrdup(old->socket);
 	d->cfg = cfg;
-	if (dispatch_reconfigure(d->dispatch, err, sizeof(err)) == -1) {
+	if (dispatch_reconfigure(d->dispatch, err, sizeof(err)) == -1 ||
+	    carbon_reconfigure(d->carbon, cfg, err, sizeof(err)) == -1) {
 		log_warnx("config not reloaded: %s", err);
 		d->cfg = old;
 		config_free(cfg);
 		dispatch_reconfigure(d->dispatch, err, sizeof(err));
+		carbon_reconfigure(d->carbon, old, err, sizeof(err));
 		return;
 	}
 	log_set_level((enum log_level)cfg->log_level);
@@ -237,6 +240,9 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (dispatch_recover(d.dispatch, err, sizeof(err)) == -1)
 		fatalx("recovery: %s", err);
+	if ((d.carbon = carbon_new(d.loop, d.store, d.cfg, err,
+	    sizeof(err))) == NULL)
+		fatalx("carbon intensity: %s", err);
 	if ((d.control = control_open(&d, d.cfg->socket, d.cfg->socket_mode,
 	    d.cfg->socket_group, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -259,6 +265,7 @@ main(int argc, char *argv[])
 	ev_run(d.loop, 0);
 
 	control_close(d.control);
+	carbon_free(d.carbon);
 	dispatch_free(d.dispatch);
 	store_close(d.store);
 	config_free(d.cfg);

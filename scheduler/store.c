@@ -39,6 +39,21 @@ static const char *const migrations[] = {
 	"  job_id INTEGER NOT NULL REFERENCES jobs(id), time INTEGER NOT NULL,"
 	"  from_state TEXT, to_state TEXT NOT NULL, reason TEXT);"
 	"CREATE INDEX events_job ON events(job_id);",
+
+	/* 2: carbon-intensity history and provider status */
+	"CREATE TABLE ci_points ("
+	"  zone TEXT NOT NULL, signal INTEGER NOT NULL, t INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL, source TEXT NOT NULL,"
+	"  vkey INTEGER NOT NULL,"	/* vintage for forecasts, 0 for actuals */
+	"  vintage INTEGER NOT NULL, value REAL NOT NULL,"
+	"  flags INTEGER NOT NULL,"
+	"  PRIMARY KEY (zone, signal, t, kind, source, vkey)) WITHOUT ROWID;"
+	"CREATE TABLE providers ("
+	"  site TEXT NOT NULL, provider TEXT NOT NULL,"
+	"  last_try INTEGER NOT NULL, last_ok INTEGER NOT NULL,"
+	"  since INTEGER NOT NULL, failing INTEGER NOT NULL, reason TEXT,"
+	"  failures INTEGER NOT NULL, rejected INTEGER NOT NULL,"
+	"  PRIMARY KEY (site, provider));",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -47,7 +62,7 @@ static const char *const migrations[] = {
 	"signal, cpu_usec, peak_mem, measure, reason"
 
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
-	ST_ROLLBACK, ST_N };
+	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_N };
 
 static const char *const stmt_sql[ST_N] = {
 	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
@@ -66,6 +81,20 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_CI_PUT] = "INSERT OR REPLACE INTO ci_points (zone, signal, t, kind, "
+	    "source, vkey, vintage, value, flags) VALUES (?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?)",
+	/* Per t: actuals first, then the newest vintage; callers keep the
+	 * first row of each t. */
+	[ST_CI_GET] = "SELECT t, kind, source, vintage, value, flags FROM "
+	    "ci_points WHERE zone = ? AND signal = ? AND t >= ? AND t < ? AND "
+	    "vintage <= ? AND (kind = 0 OR ? = 0) ORDER BY t, kind, "
+	    "vintage DESC, source",
+	[ST_PROV_PUT] = "INSERT OR REPLACE INTO providers (site, provider, "
+	    "last_try, last_ok, since, failing, reason, failures, rejected) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_PROV_GET] = "SELECT last_try, last_ok, since, failing, reason, "
+	    "failures, rejected FROM providers WHERE site = ? AND provider = ?",
 };
 
 struct store {
@@ -499,4 +528,113 @@ store_events(struct store *s, int64_t id)
 		return NULL;
 	}
 	return a;
+}
+
+int
+store_ci_put(struct store *s, const struct ci_batch *b)
+{
+	sqlite3_stmt *st = s->st[ST_CI_PUT];
+
+	if (begin(s) == -1)
+		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ci_point *p = &b->pts[i];
+
+		sqlite3_bind_text(st, 1, b->zone, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, b->signal);
+		sqlite3_bind_int64(st, 3, p->t);
+		sqlite3_bind_int(st, 4, p->kind);
+		sqlite3_bind_text(st, 5, b->source, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, p->kind == CI_ACTUAL ? 0 : p->vintage);
+		sqlite3_bind_int64(st, 7, p->vintage);
+		sqlite3_bind_double(st, 8, p->value);
+		sqlite3_bind_int(st, 9, p->flags);
+		s->pending++;
+		if (step_done(s, st, "store intensity") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_ci_best(struct store *s, const char *zone, enum ci_signal signal,
+    int64_t t0, int64_t t1, int64_t asof, int actual_only,
+    void (*cb)(void *, const struct ci_point *, const char *), void *arg)
+{
+	sqlite3_stmt *st = s->st[ST_CI_GET];
+	int64_t last = INT64_MIN;
+	int rc;
+
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, signal);
+	sqlite3_bind_int64(st, 3, t0);
+	sqlite3_bind_int64(st, 4, t1);
+	sqlite3_bind_int64(st, 5, asof);
+	sqlite3_bind_int(st, 6, actual_only);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ci_point p;
+
+		p.t = sqlite3_column_int64(st, 0);
+		if (p.t == last)
+			continue;
+		last = p.t;
+		p.kind = (uint8_t)sqlite3_column_int(st, 1);
+		p.vintage = sqlite3_column_int64(st, 3);
+		p.value = sqlite3_column_double(st, 4);
+		p.flags = (uint8_t)sqlite3_column_int(st, 5);
+		cb(arg, &p, (const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "read intensity");
+}
+
+int
+store_prov_put(struct store *s, const char *site, const char *provider,
+    const struct store_prov *p)
+{
+	sqlite3_stmt *st = s->st[ST_PROV_PUT];
+
+	if (begin(s) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, p->last_try);
+	sqlite3_bind_int64(st, 4, p->last_ok);
+	sqlite3_bind_int64(st, 5, p->since);
+	sqlite3_bind_int(st, 6, p->failing);
+	bind_text(st, 7, p->reason[0] ? p->reason : NULL);
+	sqlite3_bind_int64(st, 8, p->failures);
+	sqlite3_bind_int64(st, 9, p->rejected);
+	s->pending++;
+	return step_done(s, st, "save provider status");
+}
+
+int
+store_prov_get(struct store *s, const char *site, const char *provider,
+    struct store_prov *p)
+{
+	sqlite3_stmt *st = s->st[ST_PROV_GET];
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	sqlite3_bind_text(st, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 4);
+
+		p->last_try = sqlite3_column_int64(st, 0);
+		p->last_ok = sqlite3_column_int64(st, 1);
+		p->since = sqlite3_column_int64(st, 2);
+		p->failing = sqlite3_column_int(st, 3);
+		snprintf(p->reason, sizeof(p->reason), "%s", r ? r : "");
+		p->failures = sqlite3_column_int64(st, 5);
+		p->rejected = sqlite3_column_int64(st, 6);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "read provider status");
+	return rc == SQLITE_ROW;
 }

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "common/job.h"
+#include "scheduler/carbon/ci.h"
 
 struct store;
 
@@ -53,5 +54,38 @@ int	store_jobs_foreach(struct store *, const struct store_filter *,
 	    int (*cb)(void *arg, const struct job *), void *arg);
 /* The job's events as a JSON array (new reference) or NULL on error. */
 json_t	*store_events(struct store *, int64_t id);
+
+/*---- Carbon-intensity history ----*/
+
+/*
+ * Keeps every point of a batch: actuals replace an earlier fetch of the
+ * same interval from the same source; forecasts are kept per vintage.
+ */
+int	store_ci_put(struct store *, const struct ci_batch *);
+/*
+ * The best known point for each stored t in [t0, t1) as of `asof`, in t
+ * order: an actual if one was fetched by then, else the forecast with the
+ * newest vintage not after asof (actual_only: actuals only). cb gets the
+ * point and its source; both are borrowed for the call.
+ */
+int	store_ci_best(struct store *, const char *zone, enum ci_signal,
+	    int64_t t0, int64_t t1, int64_t asof, int actual_only,
+	    void (*cb)(void *arg, const struct ci_point *, const char *source),
+	    void *arg);
+
+/* What is known about a site's provider, kept across restarts. */
+struct store_prov {
+	int64_t	last_try, last_ok;	/* epoch s, 0 = never */
+	int64_t	since;			/* start of the current failing run */
+	int	failing;		/* the last try failed */
+	char	reason[256];		/* why, if failing */
+	int64_t	failures, rejected;	/* totals */
+};
+
+int	store_prov_put(struct store *, const char *site, const char *provider,
+	    const struct store_prov *);
+/* 1 and *out filled if known, 0 if never seen (zeroed), -1 on error. */
+int	store_prov_get(struct store *, const char *site, const char *provider,
+	    struct store_prov *out);
 
 #endif

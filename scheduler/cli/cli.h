@@ -96,6 +96,8 @@ int	cmd_queue(struct cli *, int, char **);
 int	cmd_show(struct cli *, int, char **);
 int	cmd_cancel(struct cli *, int, char **);
 int	cmd_logs(struct cli *, int, char **);
+int	cmd_forecast(struct cli *, int, char **);
+int	cmd_sites(struct cli *, int, char **);
 int	cmd_help(struct cli *, int, char **);
 
 /*
@@ -106,6 +108,27 @@ int	cmd_help(struct cli *, int, char **);
  */
 int	submit_build(struct cli *, int argc, char **argv, json_t **job,
 	    int *quiet);
+
+/*
+ * forecast's parsing, apart so tests can check it: builds the args of a
+ * forecast request ({"hours", "window"} and "target" when given) from the
+ * command's argv. Returns CLI_OK with *args set (caller decrefs) and
+ * *flags holding FORECAST_ALL and FORECAST_JSON for --all and --json, or
+ * the exit status after printing why (CLI_OK after --help, *args NULL).
+ */
+#define FORECAST_ALL	0x01
+#define FORECAST_JSON	0x02
+int	forecast_build(struct cli *, int argc, char **argv, json_t **args,
+	    int *flags);
+
+/*
+ * The text of a "forecast" reply's result: header, sparkline, table (one
+ * row per UTC hour unless all) and the cleanest window of the asked-for
+ * length window (seconds; 0 when none was asked for).
+ */
+void	forecast_print(FILE *, const json_t *result, int64_t window, int all);
+/* The sites table of a "sites" reply's site array; ages are from now. */
+void	sites_print(FILE *, const json_t *sites, int64_t now);
 
 /* The queue table of a "queue" reply's job array. */
 void	queue_print(FILE *, const json_t *jobs);

@@ -71,6 +71,30 @@ static const struct cli_cmd commands[] = {
 	  "      --stderr    the job's standard error instead\n"
 	  "  -f, --follow    keep writing new output until the job has ended\n"
 	  "  -h, --help      show this text\n" },
+	{ "forecast", NULL, cmd_forecast, "show a zone's carbon intensity",
+	  "ebb forecast [options] [SITE|ZONE]\n"
+	  "\n"
+	  "Show the carbon intensity (gCO2e/kWh) of a site's zone, or of a\n"
+	  "zone, from now on: a sparkline, a table (one row per UTC hour,\n"
+	  "the mean of its slots) and the cleanest window. Default: the first\n"
+	  "site. Times are UTC.\n"
+	  "\n"
+	  "      --hours N      hours ahead, 1 to 168 (default 48)\n"
+	  "      --window DUR   length of the cleanest window to find, e.g.\n"
+	  "                     90m (default 2h; 0 for none)\n"
+	  "  -a, --all          one row per slot instead of per hour\n"
+	  "      --json         print the daemon's reply as JSON\n"
+	  "  -h, --help         show this text\n" },
+	{ "sites", NULL, cmd_sites, "list sites and their carbon data",
+	  "ebb sites [--refresh] [--json]\n"
+	  "\n"
+	  "List the sites with their zone, backend, CPUs, current carbon\n"
+	  "intensity and the state of each intensity provider.\n"
+	  "\n"
+	  "      --refresh print the status, and have every provider\n"
+	  "                refreshed now (root and admin_group only)\n"
+	  "      --json    print the daemon's reply as JSON\n"
+	  "  -h, --help    show this text\n" },
 	{ "help", NULL, cmd_help, "show help for ebb or a command",
 	  "ebb help [COMMAND]\n" },
 };

@@ -108,7 +108,17 @@ test_default(void **state)
 	assert_int_equal(c->sites[0].cpus, sysconf(_SC_NPROCESSORS_ONLN));
 	assert_int_equal(c->sites[0].memory,
 	    (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
-	assert_null(c->sites[0].zone);
+	/* The bundled Germany trace, replayed onto the present. */
+	assert_string_equal(c->sites[0].zone, "DE");
+	assert_int_equal(c->sites[0].providers.n, 1);
+	assert_string_equal(c->sites[0].providers.v[0], "trace");
+	assert_non_null(strstr(c->sites[0].prov[PROV_TRACE].file,
+	    "/traces/DE-LU_2023_hourly.csv"));
+	assert_true(c->sites[0].prov[PROV_TRACE].replay);
+	assert_string_equal(c->sites[0].prov[PROV_TRACE].value_column,
+	    "Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (LCA)");
+	assert_int_equal(c->slot, 300);
+	assert_int_equal(c->max_gap, 7200);
 	assert_true(c->sites[0].pue == 1.0);
 	assert_ptr_equal(config_site(c, "local"), &c->sites[0]);
 	assert_null(config_site(c, "elsewhere"));

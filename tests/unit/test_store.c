@@ -140,6 +140,99 @@ test_schema_version(void **state)
 	assert_non_null(strstr(err, "schema version 99 is newer"));
 }
 
+struct got {
+	int64_t		t[16];
+	double		v[16];
+	int		kind[16];
+	char		src[16][32];
+	size_t		n;
+};
+
+static void
+got_cb(void *arg, const struct ci_point *p, const char *source)
+{
+	struct got *g = arg;
+
+	g->t[g->n] = p->t;
+	g->v[g->n] = p->value;
+	g->kind[g->n] = p->kind;
+	snprintf(g->src[g->n], sizeof(g->src[0]), "%s", source);
+	g->n++;
+}
+
+static void
+test_intensity(void **state)
+{
+	char err[256];
+	struct store *s = store_open(path, err, sizeof(err));
+	struct ci_batch a, f1, f2;
+	struct store_prov sp = { .last_try = 5, .last_ok = 4, .failing = 1,
+	    .since = 5, .failures = 2, .rejected = 3 }, back;
+	struct got g = { .n = 0 };
+
+	assert_non_null(s);
+	/* Forecasts issued at 100 and at 200 for t = 1000..3000. */
+	ci_batch_init(&f1, "DE", CI_AVERAGE, "electricitymaps");
+	ci_batch_init(&f2, "DE", CI_AVERAGE, "electricitymaps");
+	for (int i = 1; i <= 3; i++) {
+		ci_batch_add(&f1, i * 1000, 100 + i, CI_FORECAST, 100, 0);
+		ci_batch_add(&f2, i * 1000, 200 + i, CI_FORECAST, 200, 0);
+	}
+	/* An actual for t = 2000, fetched at 300; then refetched at 400. */
+	ci_batch_init(&a, "DE", CI_AVERAGE, "ukci");
+	ci_batch_add(&a, 2000, 50, CI_ACTUAL, 300, 0);
+	assert_int_equal(store_ci_put(s, &f1), 0);
+	assert_int_equal(store_ci_put(s, &f2), 0);
+	assert_int_equal(store_ci_put(s, &a), 0);
+	a.pts[0].value = 55;
+	a.pts[0].vintage = 400;
+	assert_int_equal(store_ci_put(s, &a), 0);
+	assert_int_equal(store_commit(s), 0);
+
+	/* As of 1000: actual (refetched value) beats both forecasts; the
+	 * newest forecast wins elsewhere. */
+	assert_int_equal(store_ci_best(s, "DE", CI_AVERAGE, 0, 10000, 1000, 0,
+	    got_cb, &g), 0);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.t[0], 1000);
+	assert_true(g.v[0] == 201);
+	assert_true(g.v[1] == 55);
+	assert_int_equal(g.kind[1], CI_ACTUAL);
+	assert_string_equal(g.src[1], "ukci");
+	assert_true(g.v[2] == 203);
+
+	/* As of 150: only the first forecast was issued, no actual yet. */
+	g.n = 0;
+	assert_int_equal(store_ci_best(s, "DE", CI_AVERAGE, 0, 10000, 150, 0,
+	    got_cb, &g), 0);
+	assert_int_equal(g.n, 3);
+	assert_true(g.v[0] == 101 && g.v[1] == 102 && g.v[2] == 103);
+
+	/* Actuals only; other zone and signal see nothing. */
+	g.n = 0;
+	assert_int_equal(store_ci_best(s, "DE", CI_AVERAGE, 0, 10000, 1000, 1,
+	    got_cb, &g), 0);
+	assert_int_equal(g.n, 1);
+	g.n = 0;
+	assert_int_equal(store_ci_best(s, "FR", CI_AVERAGE, 0, 10000, 1000, 0,
+	    got_cb, &g), 0);
+	assert_int_equal(store_ci_best(s, "DE", CI_MARGINAL, 0, 10000, 1000,
+	    0, got_cb, &g), 0);
+	assert_int_equal(g.n, 0);
+
+	snprintf(sp.reason, sizeof(sp.reason), "HTTP 500");
+	assert_int_equal(store_prov_get(s, "local", "ukci", &back), 0);
+	assert_int_equal(store_prov_put(s, "local", "ukci", &sp), 0);
+	assert_int_equal(store_prov_get(s, "local", "ukci", &back), 1);
+	assert_int_equal(back.failures, 2);
+	assert_int_equal(back.rejected, 3);
+	assert_string_equal(back.reason, "HTTP 500");
+	ci_batch_free(&a);
+	ci_batch_free(&f1);
+	ci_batch_free(&f2);
+	store_close(s);
+}
+
 static int
 setup(void **state)
 {
@@ -160,6 +253,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_intensity),
 		cmocka_unit_test(test_schema_version),
 	};
 
