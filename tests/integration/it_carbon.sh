@@ -25,6 +25,7 @@ URL=http://127.0.0.1:$(head -n 1 "$T/port")
 srv() { curl -s "$URL$1"; }
 
 export EBB_TEST_EM_TOKEN=secret-em-token EBB_TEST_WT_PW=secret-wt-password
+export EBB_TEST_ENTSOE_TOKEN=secret-entsoe
 trace=$EBB_SRC/examples/traces/DE-LU_2023_hourly.csv
 write_config 1 "max_gap: 2h"
 cat >> "$CONF" <<EOF
@@ -149,6 +150,38 @@ refresh_local
 expect_eq "4 bad points rejected and counted" $((rej + 4)) "$(prov local electricitymaps rejected)"
 expect_eq "no value out of range in the store" 0 \
 	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE value < 0 OR value > 2000")"
+
+# ENTSO-E A75 with A03 curves (variable-sized blocks, forward-filled), from
+# the recording in ../shared (its licence does not let the repo carry it).
+fi_xml=$EBB_SRC/../shared/data/provider-samples/entsoe/FI_production.xml
+if [ -r "$fi_xml" ]; then
+	mkdir -p "$samples/entsoe"; cp "$fi_xml" "$samples/entsoe/"
+	echo "/api entsoe/FI_production.xml" >> "$samples/routes"
+	kill $SERVER; wait $SERVER 2>/dev/null
+	"$EBB_CI_SERVER" "$samples" > "$T/port" 2>>"$T/server.log" &
+	SERVER=$!
+	for _ in $(seq 1 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+	URL=http://127.0.0.1:$(head -n 1 "$T/port")
+	sed -i "s#base_url: http://127.0.0.1:[0-9]*#base_url: $URL#" "$CONF"
+	cat >> "$CONF" <<EOF
+  - name: fi
+    zone: FI
+    providers: [entsoe]
+    entsoe:
+      base_url: $URL/api
+      zone: 10YFI-1--------U
+      token_env: EBB_TEST_ENTSOE_TOKEN
+EOF
+	kill -HUP "$EBBD_PID"
+	for _ in $(seq 1 100); do [ "$(prov fi entsoe status)" = ok ] && break; sleep 0.1; done
+	expect_eq "ENTSO-E A03 document refreshed" ok "$(prov fi entsoe status)"
+	expect_eq "one point per 15 min over 3 days" 288 "$(rows entsoe)"
+	expect_eq "the token went in the query" 1 \
+		"$(srv /_log | jq -s '[.[] | select(.path == "/api") | select(.query | contains("securityToken=secret-entsoe"))] | length')"
+	grep -q secret-entsoe "$LOG" && fail "ENTSO-E token logged" || ok "ENTSO-E token never logged"
+else
+	echo "skip: ENTSO-E A03 replay: $fi_xml not found (needs ../shared)"
+fi
 
 # A restart does not fetch again what it has.
 srv /_reset >/dev/null
