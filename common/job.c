@@ -61,6 +61,11 @@ job_free(struct job *j)
 	free(j->workdir);
 	json_decref(j->sites);
 	free(j->policy);
+	json_decref(j->tags);
+	free(j->policy_applied);
+	free(j->duration_source);
+	free(j->plan_why);
+	free(j->alt_site);
 	free(j->site);
 	free(j->measure);
 	free(j->reason);
@@ -120,6 +125,25 @@ get_int(const json_t *req, const char *field, int64_t min, int64_t max,
 	return 0;
 }
 
+/* A non-negative number up to max (integers accepted). */
+static int
+get_real(const json_t *req, const char *field, double max, double *out,
+    char *err, size_t errlen)
+{
+	json_t *v = json_object_get(req, field);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_number(v) || json_number_value(v) < 0 ||
+	    json_number_value(v) > max) {
+		snprintf(err, errlen, "%s: must be a number from 0 to %g", field,
+		    max);
+		return -1;
+	}
+	*out = json_number_value(v);
+	return 0;
+}
+
 static int
 get_str(const json_t *req, const char *field, size_t maxlen, char **out,
     char *err, size_t errlen)
@@ -149,6 +173,7 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 	static const char *const known[] = {
 		"name", "argv", "env", "workdir", "cpus", "mem", "duration",
 		"deadline", "max_delay", "sites", "interruptible", "policy",
+		"tags", "power_w", "data_gb",
 	};
 	struct job *j = job_new();
 	const char *key;
@@ -195,6 +220,15 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 		j->sites = json_deep_copy(v);
 	} else
 		j->sites = json_array();
+	if ((v = json_object_get(req, "tags")) != NULL) {
+		if (string_array(v, "tags", 0, 64, err, errlen) == -1)
+			goto fail;
+		j->tags = json_deep_copy(v);
+	} else
+		j->tags = json_array();
+	if (get_real(req, "power_w", 1e6, &j->power_w, err, errlen) == -1 ||
+	    get_real(req, "data_gb", 1e9, &j->data_gb, err, errlen) == -1)
+		goto fail;
 	if (get_str(req, "workdir", 4096, &j->workdir, err, errlen) == -1)
 		goto fail;
 	if (j->workdir == NULL || j->workdir[0] != '/') {
@@ -282,6 +316,17 @@ job_to_json(const struct job *j)
 	json_object_set_new(o, "interruptible",
 	    json_boolean(j->interruptible));
 	set_str(o, "policy", j->policy);
+	json_object_set(o, "tags", j->tags ? j->tags : json_array());
+	json_object_set_new(o, "power_w", json_real(j->power_w));
+	json_object_set_new(o, "data_gb", json_real(j->data_gb));
+	set_str(o, "policy_applied", j->policy_applied);
+	set_str(o, "duration_source", j->duration_source);
+	set_str(o, "plan_why", j->plan_why);
+	json_object_set_new(o, "expected_g", json_real(j->expected_g));
+	json_object_set_new(o, "now_g", json_real(j->now_g));
+	set_str(o, "alt_site", j->alt_site);
+	json_object_set_new(o, "alt_start", json_integer(j->alt_start));
+	json_object_set_new(o, "alt_g", json_real(j->alt_g));
 	json_object_set_new(o, "state", json_string(job_state_name(j->state)));
 	json_object_set_new(o, "submit_time", json_integer(j->submit_time));
 	json_object_set_new(o, "planned_start",
@@ -344,6 +389,17 @@ job_from_json(const json_t *o, char *err, size_t errlen)
 	j->sites = json_deep_copy(json_object_get(o, "sites"));
 	j->interruptible = json_is_true(json_object_get(o, "interruptible"));
 	j->policy = dup_or_null(o, "policy");
+	j->tags = json_deep_copy(json_object_get(o, "tags"));
+	j->power_w = json_number_value(json_object_get(o, "power_w"));
+	j->data_gb = json_number_value(json_object_get(o, "data_gb"));
+	j->policy_applied = dup_or_null(o, "policy_applied");
+	j->duration_source = dup_or_null(o, "duration_source");
+	j->plan_why = dup_or_null(o, "plan_why");
+	j->expected_g = json_number_value(json_object_get(o, "expected_g"));
+	j->now_g = json_number_value(json_object_get(o, "now_g"));
+	j->alt_site = dup_or_null(o, "alt_site");
+	j->alt_start = int_or(o, "alt_start", 0);
+	j->alt_g = json_number_value(json_object_get(o, "alt_g"));
 	j->state = (enum job_state)s;
 	j->submit_time = int_or(o, "submit_time", 0);
 	j->planned_start = int_or(o, "planned_start", 0);

@@ -38,6 +38,19 @@ struct job {
 	json_t		*sites;		/* array of site names; empty = any */
 	int		 interruptible;
 	char		*policy;	/* requested policy name or NULL */
+	json_t		*tags;		/* array of strings, for policies */
+	double		 power_w;	/* expected mean power, W; 0: from cpus */
+	double		 data_gb;	/* data moved if run away from origin */
+	/* Filled by ebbd when it applies policies and plans: */
+	char		*policy_applied;	/* rule that matched, or NULL */
+	char		*duration_source;	/* "user", "history", "policy",
+						   "default" */
+	char		*plan_why;	/* planner's reason (plan_why_name) */
+	double		 expected_g;	/* expected emissions of the plan */
+	double		 now_g;		/* expected if started now at origin */
+	char		*alt_site;	/* next-best alternative, or NULL */
+	int64_t		 alt_start;
+	double		 alt_g;
 	enum job_state	 state;
 	int64_t		 submit_time;
 	int64_t		 planned_start;	/* 0 until planned */

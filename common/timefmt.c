@@ -232,15 +232,28 @@ bad:
 	return -1;
 }
 
-char *
-ebb_fmt_time(int64_t t, char *buf, size_t len)
+/* t as UTC in the strftime format fmt. */
+static char *
+fmt_utc(int64_t t, const char *fmt, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(buf, len, fmt, &tm);
 	return buf;
+}
+
+char *
+ebb_fmt_time(int64_t t, char *buf, size_t len)
+{
+	return fmt_utc(t, "%Y-%m-%dT%H:%M:%SZ", buf, len);
+}
+
+char *
+ebb_fmt_minute(int64_t t, char *buf, size_t len)
+{
+	return fmt_utc(t, "%Y-%m-%dT%H:%MZ", buf, len);
 }
 
 char *

@@ -24,6 +24,12 @@ int	ebb_parse_size(const char *s, int64_t *out, char *err, size_t errlen);
 
 /* Writes "2026-11-22T13:00:00Z"; returns buf. 21 bytes suffice. */
 char	*ebb_fmt_time(int64_t t, char *buf, size_t len);
+/*
+ * Writes "2026-11-22T13:05Z", to the minute (seconds dropped, not
+ * rounded), the form some carbon-intensity APIs take; returns buf. 18
+ * bytes suffice.
+ */
+char	*ebb_fmt_minute(int64_t t, char *buf, size_t len);
 /* Writes "1h30m" (0 -> "0s"); returns buf. 32 bytes suffice. */
 char	*ebb_fmt_duration(int64_t secs, char *buf, size_t len);
 /* Writes "512M", "1.5G" or the byte count; returns buf. 32 bytes suffice. */

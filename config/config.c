@@ -294,6 +294,36 @@ static const struct yt_key site_keys[] = {
 
 static void site_init(void *);
 
+#define PL(f)	offsetof(struct ebb_planner, f)
+static const struct yt_key planner_keys[] = {
+	{ .name = "watts_per_cpu", .type = YT_FLOAT, .fmin = 0.1, .fmax = 1e4,
+	  .offset = PL(watts_per_cpu),
+	  .doc = "power of one busy cpu when a job gives none, W" },
+	{ .name = "safety_margin", .type = YT_FLOAT, .fmin = 0, .fmax = 10,
+	  .offset = PL(safety_margin),
+	  .doc = "fraction added to durations when checking deadlines" },
+	{ .name = "min_chunk", .type = YT_DURATION, .min = 60, .max = 86400,
+	  .offset = PL(min_chunk),
+	  .doc = "shortest piece an interruptible job is run in" },
+	{ .name = "kwh_per_gb", .type = YT_FLOAT, .fmin = 0, .fmax = 100,
+	  .offset = PL(kwh_per_gb),
+	  .doc = "energy to move one GB of a job's data to another site" },
+	{ .name = "delay_g_per_h", .type = YT_FLOAT, .fmin = 0, .fmax = 1e6,
+	  .offset = PL(delay_g_per_h),
+	  .doc = "penalty per hour of delay and kW of power that breaks "
+	  "ties toward now" },
+	{ .name = "default_max_delay", .type = YT_DURATION, .min = 0,
+	  .max = 30 * 86400, .offset = PL(default_max_delay),
+	  .doc = "how long a job without deadline, max delay or policy may "
+	  "wait; 0s: it runs at once" },
+	{ .name = "horizon", .type = YT_DURATION, .min = 3600,
+	  .max = 7 * 86400, .offset = PL(horizon),
+	  .doc = "how far ahead plans reach" },
+	{ .name = "replan", .type = YT_DURATION, .min = 60, .max = 86400,
+	  .offset = PL(replan), .doc = "time between timed re-plans" },
+	{ .name = NULL },
+};
+
 static int
 check_slot(const void *field, char *err, size_t errlen)
 {
@@ -338,6 +368,12 @@ static const struct yt_key config_keys[] = {
 	{ .name = "max_gap", .type = YT_DURATION, .min = 0, .max = 86400,
 	  .offset = offsetof(struct ebb_config, max_gap),
 	  .doc = "longest gap in intensity data filled by interpolation" },
+	{ .name = "policies", .type = YT_PATH,
+	  .offset = offsetof(struct ebb_config, policies),
+	  .doc = "policy file (docs/policies.md)" },
+	{ .name = "planner", .type = YT_STRUCT, .sub = planner_keys,
+	  .offset = offsetof(struct ebb_config, planner),
+	  .doc = "how plans are weighed and bounded" },
 	{ .name = "sites", .type = YT_MAPLIST, .sub = site_keys,
 	  .offset = offsetof(struct ebb_config, sites),
 	  .elemsize = sizeof(struct ebb_site),
@@ -438,6 +474,13 @@ config_new(void)
 	c->log_level = LOG_LVL_INFO;
 	c->slot = 300;
 	c->max_gap = 7200;
+	c->planner.watts_per_cpu = 10;
+	c->planner.safety_margin = 0.1;
+	c->planner.min_chunk = 900;
+	c->planner.kwh_per_gb = 0.03;
+	c->planner.delay_g_per_h = 1.0;
+	c->planner.horizon = 48 * 3600;
+	c->planner.replan = 900;
 	return c;
 }
 

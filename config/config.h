@@ -63,6 +63,18 @@ struct ebb_site {
 	struct provider_conf prov[PROV_N];	/* settings by enum prov_id */
 };
 
+/* How the planner weighs and bounds plans (ebb.yaml: planner). */
+struct ebb_planner {
+	double	 watts_per_cpu;		/* power estimate per cpu, W */
+	double	 safety_margin;		/* duration * (1 + margin) must fit */
+	int64_t	 min_chunk;		/* s, interruptible jobs */
+	double	 kwh_per_gb;		/* energy to move a GB between sites */
+	double	 delay_g_per_h;		/* tie-break toward earlier starts */
+	int64_t	 default_max_delay;	/* s; 0: jobs without limits run now */
+	int64_t	 horizon;		/* s planned ahead */
+	int64_t	 replan;		/* s between timed re-plans */
+};
+
 struct ebb_config {
 	char	*path;		/* file it came from, or "(default)" */
 	char	*state_dir;
@@ -75,6 +87,8 @@ struct ebb_config {
 	int	 log_level;	/* enum log_level, default info */
 	int64_t	 slot;		/* planning grid step, s; default 5m */
 	int64_t	 max_gap;	/* longest gap filled by interpolation, s */
+	char	*policies;	/* policy file, or NULL */
+	struct ebb_planner planner;
 	struct ebb_site *sites;
 	size_t	 nsites;
 };

@@ -35,6 +35,9 @@ struct jobspec {
 	char			*workdir;
 	char			*policy;
 	struct yt_strmap	 env;
+	struct yt_strlist	 tags;
+	double			 power_w;
+	double			 data_gb;
 };
 
 static int
@@ -88,6 +91,15 @@ static const struct yt_key job_keys[] = {
 	{ .name = "env", .type = YT_STRMAP,
 	  .offset = offsetof(struct jobspec, env),
 	  .doc = "environment variables, NAME: value" },
+	{ .name = "tags", .type = YT_STRLIST,
+	  .offset = offsetof(struct jobspec, tags),
+	  .doc = "labels policies match on" },
+	{ .name = "power_w", .type = YT_FLOAT, .fmin = 0, .fmax = 1e6,
+	  .offset = offsetof(struct jobspec, power_w),
+	  .doc = "expected mean power, W; default: cpus x watts_per_cpu" },
+	{ .name = "data_gb", .type = YT_FLOAT, .fmin = 0, .fmax = 1e9,
+	  .offset = offsetof(struct jobspec, data_gb),
+	  .doc = "data moved if the job runs away from its first site" },
 	{ .name = NULL },
 };
 
@@ -216,6 +228,12 @@ to_json(const struct yt_node *root, const struct jobspec *j)
 		    json_boolean(j->interruptible));
 	if (j->policy != NULL)
 		json_object_set_new(o, "policy", json_string(j->policy));
+	if (yt_get(root, "tags") != NULL)
+		json_object_set_new(o, "tags", strlist_json(&j->tags));
+	if (yt_get(root, "power_w") != NULL)
+		json_object_set_new(o, "power_w", json_real(j->power_w));
+	if (yt_get(root, "data_gb") != NULL)
+		json_object_set_new(o, "data_gb", json_real(j->data_gb));
 	return o;
 }
 

@@ -58,6 +58,12 @@ struct backend_ops {
 	/* Ask a running job to stop: SIGTERM, then SIGKILL after kill_grace. */
 	int	(*cancel)(struct backend *, int64_t job_id, char *err,
 		    size_t errlen);
+	/*
+	 * Freeze (pause = 1) or thaw (0) a running interruptible job: the
+	 * cgroup freezer, else SIGSTOP/SIGCONT to its process group.
+	 */
+	int	(*pause)(struct backend *, int64_t job_id, int pause,
+		    char *err, size_t errlen);
 	/* Path of a job's captured output file ("stdout" or "stderr"). */
 	char	*(*log_path)(struct backend *, int64_t job_id,
 		    const char *stream);

@@ -22,14 +22,18 @@
  *     workdir and execs argv[0] found through the job's PATH. A failure of
  *     any of these comes back over a close-on-exec pipe: exit_code 127 with
  *     "exec X: reason" when the program is missing, 126 otherwise.
- *  6. SIGTERM or SIGINT to ebb-run cancels: SIGTERM to every process of the
+ *  6. SIGUSR1 to ebb-run freezes the job (its cgroup's freezer, else
+ *     SIGSTOP to its process group), SIGUSR2 thaws it; the time spent frozen
+ *     is reported as paused_ms. SIGTERM or SIGINT to ebb-run cancels (a
+ *     frozen job is thawed first): SIGTERM to every process of the
  *     job (its cgroup, or its process group without one), SIGKILL after
  *     kill_grace seconds. When the job's main process ends, whatever it
  *     left running is killed.
  *  7. It writes JOBDIR/result.json atomically: job_id, exit_code (-1 when
  *     killed by a signal), signal, start_time, end_time (epoch s), wall_ms,
  *     cpu_usec, peak_mem (bytes, -1 unknown), measure ("cgroup-v1",
- *     "cgroup-v2" or "rusage"), cancelled, error (string or null). Then it
+ *     "cgroup-v2" or "rusage"), cancelled, paused_ms, error (string or null).
+ *     Then it
  *     removes the cgroup, releases the lock and exits 0.
  *
  * Exit status: 0 result written, 1 result could not be written, 2 usage or
@@ -88,6 +92,8 @@ struct result {
 	int64_t		 cpu_usec, peak_mem;
 	const char	*measure;
 	int		 cancelled;
+	int64_t		 paused_since;	/* mono ns when frozen, 0 if not */
+	int64_t		 paused_ms;	/* total time frozen */
 	char		 error[512];	/* "" for none */
 };
 
@@ -339,6 +345,32 @@ signal_job(struct cg *g, pid_t child, int sig)
 }
 
 /*
+ * Freezes (SIGUSR1) or thaws (SIGUSR2) the job: its cgroup's freezer, else
+ * SIGSTOP/SIGCONT to its process group. Counts the time it spends frozen.
+ */
+static void
+pause_job(struct cg *g, pid_t child, int freeze, struct result *res)
+{
+	char err[256];
+
+	if (freeze == (res->paused_since != 0))
+		return;
+	if (g != NULL ? cg_freeze(g, freeze, err, sizeof(err)) == -1 :
+	    kill(-child, freeze ? SIGSTOP : SIGCONT) == -1) {
+		log_warnx("%s: %s", freeze ? "freeze" : "thaw", g != NULL ? err :
+		    strerror(errno));
+		return;
+	}
+	if (freeze)
+		res->paused_since = ebb_mono_ns();
+	else {
+		res->paused_ms += (ebb_mono_ns() - res->paused_since) / 1000000;
+		res->paused_since = 0;
+	}
+	log_info("%s", freeze ? "frozen" : "thawed");
+}
+
+/*
  * Waits for the job's main process, cancelling on SIGTERM/SIGINT; kills
  * what it leaves behind and reaps it.
  */
@@ -370,12 +402,18 @@ supervise(struct cg *g, pid_t child, const struct spec *sp, const sigset_t *set,
 			ts.tv_nsec = left % 1000000000;
 		}
 		sig = sigtimedwait(set, NULL, &ts);
+		if ((sig == SIGUSR1 || sig == SIGUSR2) && !res->cancelled)
+			pause_job(g, child, sig == SIGUSR1, res);
 		if ((sig == SIGTERM || sig == SIGINT) && !res->cancelled) {
 			log_info("cancelled by signal %d", sig);
 			res->cancelled = 1;
 			signal_job(g, child, SIGTERM);
 			deadline = ebb_mono_ns() + sp->kill_grace * 1000000000;
 		}
+	}
+	if (res->paused_since != 0) {
+		res->paused_ms += (ebb_mono_ns() - res->paused_since) / 1000000;
+		res->paused_since = 0;
 	}
 	/* The zombie still holds the process group id, so this is safe. */
 	signal_job(g, child, SIGKILL);
@@ -477,6 +515,7 @@ write_result(const char *jobdir, int64_t job_id, const struct result *res)
 	    "cpu_usec", (json_int_t)res->cpu_usec,
 	    "peak_mem", (json_int_t)res->peak_mem,
 	    "measure", res->measure, "cancelled", res->cancelled);
+	json_object_set_new(doc, "paused_ms", json_integer(res->paused_ms));
 	json_object_set_new(doc, "error", res->error[0] != '\0' ?
 	    json_string(res->error) : json_null());
 	if ((rc = fs_write_json(path, doc, 0644, err, sizeof(err))) == -1)
@@ -579,6 +618,8 @@ main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);

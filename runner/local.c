@@ -492,7 +492,8 @@ local_adopt(struct backend *b, int64_t id, char *err, size_t errlen)
 }
 
 static int
-local_cancel(struct backend *b, int64_t id, char *err, size_t errlen)
+signal_supervisor(struct backend *b, int64_t id, int sig, char *err,
+    size_t errlen)
 {
 	struct watch *w = *watch_find(b, id);
 
@@ -501,13 +502,27 @@ local_cancel(struct backend *b, int64_t id, char *err, size_t errlen)
 		    id);
 		return -1;
 	}
-	if (pidfd_send_signal(w->pidfd, SIGTERM, NULL, 0) == -1 &&
+	if (pidfd_send_signal(w->pidfd, sig, NULL, 0) == -1 &&
 	    errno != ESRCH) {
 		snprintf(err, errlen, "signal job %" PRId64 ": %s", id,
 		    strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+static int
+local_cancel(struct backend *b, int64_t id, char *err, size_t errlen)
+{
+	return signal_supervisor(b, id, SIGTERM, err, errlen);
+}
+
+static int
+local_pause(struct backend *b, int64_t id, int pause, char *err,
+    size_t errlen)
+{
+	return signal_supervisor(b, id, pause ? SIGUSR1 : SIGUSR2, err,
+	    errlen);
 }
 
 /* Only the two output files: never spec.json, which holds the env. */
@@ -526,5 +541,6 @@ const struct backend_ops backend_local_ops = {
 	.start = local_start,
 	.adopt = local_adopt,
 	.cancel = local_cancel,
+	.pause = local_pause,
 	.log_path = local_log_path,
 };

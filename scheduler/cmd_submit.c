@@ -1,7 +1,8 @@
 /*
- * cmd_submit: the "submit" command. Validates the job (common/job.c and
- * the sites check in dispatch), stamps its owner from the peer's
- * credentials and stores it; the reply waits for the commit.
+ * cmd_submit: the "submit" command. Validates the job (common/job.c),
+ * stamps its owner from the peer's credentials, lets dispatch apply its
+ * policy and duration estimate and check it against the sites, and stores
+ * it; the reply waits for the commit.
  */
 #include <stdio.h>
 
@@ -24,13 +25,13 @@ cmd_submit(struct ebbd *d, const struct peer *p, const json_t *args)
 		return proto_reply_err("usage", "submit: missing \"job\"");
 	if ((j = job_from_submit(spec, ebb_now(), err, sizeof(err))) == NULL)
 		return proto_reply_err("usage", "%s", err);
+	j->uid = p->uid;
+	j->gid = p->gid;
+	j->user = xstrdup(p->user);
 	if (dispatch_admit(d->dispatch, j, err, sizeof(err)) == -1) {
 		job_free(j);
 		return proto_reply_err("usage", "%s", err);
 	}
-	j->uid = p->uid;
-	j->gid = p->gid;
-	j->user = xstrdup(p->user);
 	j->reason = xasprintf("submitted by %s", p->user);
 	if (store_job_insert(d->store, j) == -1) {
 		job_free(j);

@@ -19,6 +19,7 @@ struct store;
 struct dispatch;
 struct control;
 struct carbon;
+struct policy_set;
 
 struct ebbd {
 	struct ev_loop		*loop;
@@ -27,6 +28,7 @@ struct ebbd {
 	struct dispatch		*dispatch;
 	struct control		*control;
 	struct carbon		*carbon;
+	struct policy_set	*policies;	/* cfg->policies, or NULL */
 	char			*config_path;	/* -c FILE, or NULL */
 	char			*runner_path;	/* the ebb-run executable */
 };

@@ -1,9 +1,13 @@
 /*
- * dispatch: the active-job index, planning passes, launches and backend
- * events. It decides nothing about where or when (that is the planner) and
- * runs nothing itself (that is the backend and ebb-run).
+ * dispatch: the active-job index, planning passes, launches, pauses and
+ * backend events. It decides nothing about where or when (that is the
+ * planner, fed through schedule.c) and runs nothing itself (that is the
+ * backend and ebb-run).
  */
+#include <grp.h>
 #include <inttypes.h>
+#include <math.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +18,28 @@
 #include "common/xmalloc.h"
 #include "config/config.h"
 #include "runner/backend.h"
+#include "policies/policy.h"
+#include "scheduler/carbon/carbon.h"
 #include "scheduler/daemon.h"
 #include "scheduler/dispatch.h"
 #include "scheduler/planner.h"
+#include "scheduler/schedule.h"
 #include "scheduler/store.h"
 
 #define MAX_SITES	64
+#define KICK_DELAY	0.05	/* s from a change to the planning pass */
+#define DEFAULT_DURATION 3600	/* s, for a job nobody gave an estimate */
+#define RUN_HISTORY	20	/* past runs a duration estimate looks at */
 
 struct active {
 	int64_t		 id;
-	int		 cpus;
 	int64_t		 mem;
 	int64_t		 submit_time;
-	int64_t		 latest_start;
-	uint64_t	 sites;		/* allowed sites, as a mask */
-	int		 site;		/* where it runs, -1 if not running */
+	int64_t		 start_time;	/* when running */
+	struct plan_job	 pj;		/* the planner's view (schedule.c) */
+	int		 site;		/* planned or running site, -1 */
+	int64_t		 planned_start;	/* 0 if not planned */
+	int		 paused;	/* 1 frozen, 0 not, -1 unknown */
 	enum job_state	 state;
 	char		*cancel_by;	/* set once a cancel was asked for */
 };
@@ -53,10 +64,14 @@ struct dispatch {
 	struct launch	*launches;
 	size_t		 nlaunch, caplaunch;
 	int		 dirty;
+	ev_timer	 kick;		/* a planning pass soon */
+	ev_timer	 wake;		/* the next planned start or re-plan */
 	char		 instance[17];
 };
 
 static void on_event(void *, int64_t, const json_t *);
+static void kick(struct dispatch *);
+static void on_kick(struct ev_loop *, ev_timer *, int);
 
 static struct active *
 find(struct dispatch *dp, int64_t id)
@@ -86,33 +101,24 @@ forget(struct dispatch *dp, int64_t id)
 	free(a->cancel_by);
 	memmove(a, a + 1, (size_t)(dp->act + dp->nact - (a + 1)) * sizeof(*a));
 	dp->nact--;
+	kick(dp);
+}
+
+static const struct policy_rule *
+rule_named(struct dispatch *dp, const char *name)
+{
+	return dp->d->policies != NULL && name != NULL ?
+	    policy_find(dp->d->policies, name) : NULL;
+}
+
+static void
+kick(struct dispatch *dp)
+{
 	dp->dirty = 1;
-}
-
-static int
-site_index(const struct ebb_config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->nsites && i < MAX_SITES; i++)
-		if (strcmp(cfg->sites[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static uint64_t
-site_mask(const struct ebb_config *cfg, const json_t *sites)
-{
-	uint64_t m = 0;
-	size_t i;
-	json_t *v;
-	int s;
-
-	if (json_array_size(sites) == 0)
-		return cfg->nsites >= MAX_SITES ? UINT64_MAX :
-		    (UINT64_C(1) << cfg->nsites) - 1;
-	json_array_foreach(sites, i, v)
-		if ((s = site_index(cfg, json_string_value(v))) >= 0)
-			m |= UINT64_C(1) << s;
-	return m;
+	if (!ev_is_active(&dp->kick)) {
+		ev_timer_set(&dp->kick, KICK_DELAY, 0.);
+		ev_timer_start(dp->d->loop, &dp->kick);
+	}
 }
 
 static void
@@ -133,14 +139,17 @@ index_job(struct dispatch *dp, const struct job *j)
 	a = &dp->act[pos];
 	memset(a, 0, sizeof(*a));
 	a->id = j->id;
-	a->cpus = j->cpus;
 	a->mem = j->mem;
 	a->submit_time = j->submit_time;
-	a->latest_start = job_latest_start(j);
-	a->sites = site_mask(dp->d->cfg, j->sites);
-	a->site = j->site ? site_index(dp->d->cfg, j->site) : -1;
+	a->start_time = j->start_time;
+	sched_plan_job(dp->d->cfg, j, rule_named(dp, j->policy_applied),
+	    j->submit_time, &a->pj);
+	a->site = j->site ? sched_site_index(dp->d->cfg, j->site) : -1;
+	a->planned_start = j->state == JOB_PLANNED ? j->planned_start : 0;
 	a->state = j->state;
-	dp->dirty = 1;
+	/* After a restart nobody knows if it was frozen: say so once. */
+	a->paused = j->state == JOB_RUNNING && j->interruptible ? -1 : 0;
+	kick(dp);
 }
 
 static struct bk *
@@ -203,6 +212,9 @@ dispatch_new(struct ebbd *d, char *err, size_t errlen)
 	snprintf(dp->instance, sizeof(dp->instance), "%08" PRIx32,
 	    (uint32_t)(h ^ (h >> 32)));
 	dp->d = d;
+	ev_timer_init(&dp->kick, on_kick, KICK_DELAY, 0.);
+	ev_timer_init(&dp->wake, on_kick, 0., 0.);
+	dp->kick.data = dp->wake.data = dp;
 	if (d->cfg->nsites > MAX_SITES) {
 		snprintf(err, errlen, "at most %d sites are supported",
 		    MAX_SITES);
@@ -221,6 +233,8 @@ dispatch_free(struct dispatch *dp)
 {
 	if (dp == NULL)
 		return;
+	ev_timer_stop(dp->d->loop, &dp->kick);
+	ev_timer_stop(dp->d->loop, &dp->wake);
 	for (size_t i = 0; i < dp->nbks; i++)
 		if (dp->bks[i].b != NULL)
 			dp->bks[i].ops->close(dp->bks[i].b);
@@ -294,25 +308,106 @@ dispatch_reconfigure(struct dispatch *dp, char *err, size_t errlen)
 	return load_active(dp, err, errlen);
 }
 
+/* The submitter's group names, NULL-terminated (free with groups_free). */
+static char **
+groups_of(const struct job *j)
+{
+	gid_t gids[256];
+	int n = 256;
+	char **names;
+
+	if (j->user == NULL || getgrouplist(j->user, j->gid, gids, &n) == -1)
+		n = 0;
+	names = xcalloc((size_t)n + 1, sizeof(*names));
+	for (int i = 0, k = 0; i < n; i++) {
+		struct group *g = getgrgid(gids[i]);
+
+		if (g != NULL)
+			names[k++] = xstrdup(g->gr_name);
+	}
+	return names;
+}
+
+static void
+groups_free(char **g)
+{
+	for (char **p = g; *p != NULL; p++)
+		free(*p);
+	free(g);
+}
+
+/* The 90th percentile of the user's past runs of this name, or 0. */
+static int64_t
+estimate_from_history(struct dispatch *dp, const struct job *j)
+{
+	int64_t runs[RUN_HISTORY], t;
+	int n = store_run_times(dp->d->store, j->uid, j->name, runs,
+	    RUN_HISTORY);
+
+	if (n < 3)
+		return 0;
+	for (int i = 1; i < n; i++)	/* insertion sort: n is tiny */
+		for (int k = i; k > 0 && runs[k - 1] > runs[k]; k--) {
+			t = runs[k];
+			runs[k] = runs[k - 1];
+			runs[k - 1] = t;
+		}
+	t = runs[(n * 9 + 9) / 10 - 1];
+	return t > 0 ? t : 1;
+}
+
 int
-dispatch_admit(struct dispatch *dp, const struct job *j, char *err,
-    size_t errlen)
+dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 {
 	const struct ebb_config *cfg = dp->d->cfg;
+	const struct policy_rule *rule = NULL;
+	struct plan_job pj;
 	int best = 0;
-	int64_t bestmem = 0;
+	int64_t bestmem = 0, hist;
 	size_t i;
 	json_t *v;
 
 	json_array_foreach(j->sites, i, v) {
-		if (site_index(cfg, json_string_value(v)) < 0) {
+		if (sched_site_index(cfg, json_string_value(v)) < 0) {
 			snprintf(err, errlen, "sites: unknown site '%s'",
 			    json_string_value(v));
 			return -1;
 		}
 	}
+	if (j->duration > 0)
+		j->duration_source = xstrdup("user");
+	else if ((hist = estimate_from_history(dp, j)) > 0) {
+		j->duration = hist;
+		j->duration_source = xstrdup("history");
+	}
+	if (dp->d->policies != NULL || j->policy != NULL) {
+		char **groups = groups_of(j);
+		struct policy_subject who = { j->user,
+		    (const char *const *)groups };
+
+		err[0] = '\0';
+		if (dp->d->policies != NULL)
+			rule = policy_match(dp->d->policies, j, &who, err,
+			    errlen);
+		groups_free(groups);
+		if (rule == NULL && (j->policy != NULL || err[0] != '\0')) {
+			if (err[0] == '\0')
+				snprintf(err, errlen, "policy: no policy '%s' "
+				    "is configured", j->policy);
+			return -1;
+		}
+		if (rule != NULL && policy_apply(rule, j, ebb_now(), err,
+		    errlen) == -1)
+			return -1;
+	}
+	if (j->duration <= 0) {
+		j->duration = DEFAULT_DURATION;
+		free(j->duration_source);
+		j->duration_source = xstrdup("default");
+	}
+	sched_plan_job(cfg, j, rule, j->submit_time, &pj);
 	for (size_t s = 0; s < cfg->nsites; s++) {
-		if (!(site_mask(cfg, j->sites) & (UINT64_C(1) << s)))
+		if (!(pj.sites & (UINT64_C(1) << s)))
 			continue;
 		if (cfg->sites[s].cpus > best)
 			best = cfg->sites[s].cpus;
@@ -372,83 +467,227 @@ queue_launch(struct dispatch *dp, const struct job *j)
 	l->bk = backend_for(dp, j->site);
 }
 
-/* Moves one planned start into the store and the launch list. */
-static void
-start_job(struct dispatch *dp, const struct plan_start *ps, int64_t now)
+/* Free cpus and memory at a site now, from the jobs running there. */
+static int
+fits_now(struct dispatch *dp, const struct active *a, int site)
 {
-	const struct ebb_site *site = &dp->d->cfg->sites[ps->site];
-	struct active *a = find(dp, ps->job_id);
-	struct job *j;
-	char why[256];
+	const struct ebb_site *s = &dp->d->cfg->sites[site];
+	int cpus = s->cpus;
+	int64_t mem = s->memory;
 
-	if (a == NULL || store_job_get(dp->d->store, ps->job_id, &j) != 1)
-		return;
+	for (size_t i = 0; i < dp->nact; i++) {
+		const struct active *o = &dp->act[i];
+
+		if (o->state == JOB_RUNNING && o->site == site &&
+		    o->paused != 1) {
+			cpus -= o->pj.cpus;
+			mem -= o->mem;
+		}
+	}
+	return a->pj.cpus <= cpus && a->mem <= mem;
+}
+
+/* Records what the plan says of a job and why. */
+static void
+explain(struct dispatch *dp, struct job *j, const struct plan_assign *r)
+{
+	const struct ebb_config *cfg = dp->d->cfg;
+
+	free(j->plan_why);
+	j->plan_why = xstrdup(plan_why_name(r->why));
+	/* Without a forecast nothing is expected: store 0, not NAN. */
+	j->expected_g = isfinite(r->expected_g) ? r->expected_g : 0;
+	j->now_g = isfinite(r->now_g) ? r->now_g : 0;
+	free(j->alt_site);
+	j->alt_site = r->alt_site >= 0 && (size_t)r->alt_site < cfg->nsites ?
+	    xstrdup(cfg->sites[r->alt_site].name) : NULL;
+	j->alt_start = r->alt_start;
+	j->alt_g = isfinite(r->alt_g) ? r->alt_g : 0;
 	free(j->site);
-	j->site = xstrdup(site->name);
-	j->planned_start = ps->start;
-	snprintf(why, sizeof(why), "capacity free on %s: %d cpus asked",
-	    site->name, j->cpus);
-	if (store_job_transition(dp->d->store, j, JOB_PLANNED, now, why) == -1 ||
-	    store_job_transition(dp->d->store, j, JOB_RUNNING, now,
-	    "launching supervisor") == -1)
-		fatalx("store: %s", store_errmsg(dp->d->store));
-	a->state = JOB_RUNNING;
-	a->site = ps->site;
-	queue_launch(dp, j);
+	j->site = r->site >= 0 ? xstrdup(cfg->sites[r->site].name) : NULL;
+	j->planned_start = r->site >= 0 ? r->start : 0;
+}
+
+/* Applies one job's placement: start it, (re)plan it, or leave it queued. */
+static void
+apply(struct dispatch *dp, struct active *a, const struct plan_assign *r,
+    int64_t now)
+{
+	struct store *st = dp->d->store;
+	struct job *j;
+	char why[512], t[32];
+	int starts = r->site >= 0 && r->start <= now &&
+	    (r->slots == NULL || r->slots[0] == 0);
+
+	if (r->site == a->site && r->start == a->planned_start &&
+	    a->state == JOB_PLANNED && !starts)
+		return;		/* unchanged */
+	if (r->site < 0 && a->state == JOB_QUEUED)
+		return;
+	if (store_job_get(st, a->id, &j) != 1)
+		return;
+	if (r->site < 0) {
+		explain(dp, j, r);
+		if (store_job_transition(st, j, JOB_QUEUED, now, "no capacity "
+		    "within the planning horizon") == -1)
+			fatalx("store: %s", store_errmsg(st));
+		a->state = JOB_QUEUED;
+		a->site = -1;
+		a->planned_start = 0;
+		job_free(j);
+		return;
+	}
+	if (starts && !fits_now(dp, a, r->site)) {
+		job_free(j);
+		return;		/* the estimate of a running job was short */
+	}
+	explain(dp, j, r);
+	if (r->why == PLAN_GREEN && r->now_g > r->expected_g)
+		snprintf(why, sizeof(why), "%s on %s at %s: %.0f g expected, "
+		    "%.0f g (%.0f%%) less than now", plan_why_name(r->why),
+		    j->site, ebb_fmt_time(r->start, t, sizeof(t)),
+		    r->expected_g, r->now_g - r->expected_g, 100 * (r->now_g -
+		    r->expected_g) / r->now_g);
+	else
+		snprintf(why, sizeof(why), "%s on %s at %s: %.0f g expected",
+		    plan_why_name(r->why), j->site, ebb_fmt_time(r->start, t,
+		    sizeof(t)), r->expected_g);
+	if (a->state == JOB_PLANNED && !starts) {
+		/* Re-planned: record the new plan, no new state. */
+		if (store_job_save(st, j) == -1)
+			fatalx("store: %s", store_errmsg(st));
+	} else if (a->state != JOB_PLANNED && store_job_transition(st, j,
+	    JOB_PLANNED, now, why) == -1)
+		fatalx("store: %s", store_errmsg(st));
+	a->state = JOB_PLANNED;
+	a->site = r->site;
+	a->planned_start = r->start;
+	if (starts) {
+		if (store_job_transition(st, j, JOB_RUNNING, now,
+		    "launching supervisor") == -1)
+			fatalx("store: %s", store_errmsg(st));
+		a->state = JOB_RUNNING;
+		a->start_time = now;
+		queue_launch(dp, j);
+	}
 	job_free(j);
 }
 
-void
-dispatch_before_commit(struct dispatch *dp)
+/* Freezes or thaws a running interruptible job to follow its slots. */
+static void
+follow_slots(struct dispatch *dp, struct active *a, const struct plan_assign *r)
+{
+	int want = r->slots != NULL && (r->nslots == 0 || r->slots[0] != 0);
+	struct bk *bk;
+	char err[256];
+
+	if (!a->pj.interruptible || want == a->paused || a->cancel_by != NULL)
+		return;
+	bk = backend_for(dp, dp->d->cfg->sites[a->site].name);
+	if (bk == NULL || bk->ops->pause(bk->b, a->id, want, err,
+	    sizeof(err)) == -1) {
+		log_warnx("job %" PRId64 ": %s: %s", a->id, want ? "freeze" :
+		    "thaw", bk ? err : "no backend");
+		return;
+	}
+	a->paused = want;
+	log_info("job %" PRId64 " %s: %s", a->id, want ? "frozen" : "thawed",
+	    want ? "outside its planned slots" : "in a planned slot");
+}
+
+/* One planning pass over every active job, on the current intensities. */
+static void
+plan_pass(struct dispatch *dp)
 {
 	const struct ebb_config *cfg = dp->d->cfg;
 	struct plan_site sites[MAX_SITES];
+	struct ci_series ser[MAX_SITES];
+	struct plan_params pp;
 	struct plan_job *pj;
-	struct plan_start *out;
-	size_t n = 0, nstart;
-	int64_t now = ebb_now();
+	struct plan_result res;
+	int64_t now = ebb_now(), next = 0;
+	int interruptible = 0;
+	char err[256];
 
-	if (!dp->dirty)
-		return;
 	dp->dirty = 0;
-	for (size_t s = 0; s < cfg->nsites; s++) {
-		sites[s].cpus_free = sites[s].cpus_total = cfg->sites[s].cpus;
-		sites[s].mem_free = sites[s].mem_total = cfg->sites[s].memory;
+	if (dp->nact == 0) {
+		ev_timer_stop(dp->d->loop, &dp->wake);
+		return;
 	}
+	sched_params(cfg, now, &pp);
+	memset(ser, 0, sizeof(ser));
+	for (size_t s = 0; s < cfg->nsites; s++) {
+		const struct ebb_site *c = &cfg->sites[s];
+
+		sites[s].cpus = c->cpus;
+		sites[s].gpus = 0;
+		sites[s].pue = c->pue;
+		if (dp->d->carbon == NULL || c->providers.n == 0 ||
+		    carbon_series(dp->d->carbon, c->zone ? c->zone : c->name,
+		    carbon_site_signal(dp->d->carbon, c->name), pp.t0, pp.t0 +
+		    (int64_t)pp.nslots * pp.slot, now, &ser[s], err,
+		    sizeof(err)) == -1 || ser[s].n < pp.nslots) {
+			ci_series_free(&ser[s]);
+			ser[s].value = xcalloc(pp.nslots, sizeof(double));
+			for (size_t k = 0; k < pp.nslots; k++)
+				ser[s].value[k] = NAN;
+		}
+		sites[s].ci = ser[s].value;
+	}
+	pj = xcalloc(dp->nact, sizeof(*pj));
 	for (size_t i = 0; i < dp->nact; i++) {
 		const struct active *a = &dp->act[i];
 
-		if (a->state == JOB_RUNNING && a->site >= 0 &&
-		    (size_t)a->site < cfg->nsites) {
-			sites[a->site].cpus_free -= a->cpus;
-			sites[a->site].mem_free -= a->mem;
+		pj[i] = a->pj;
+		if (pj[i].earliest < now)
+			pj[i].earliest = now;
+		if (a->state == JOB_RUNNING) {
+			pj[i].fixed = 1;
+			pj[i].site = a->site >= 0 ? a->site : 0;
+			pj[i].start = a->start_time ? a->start_time : now;
+			/* A job past its estimate holds its cpus a slot more. */
+			if (pj[i].start + pj[i].duration < now + pp.slot)
+				pj[i].duration = now + pp.slot - pj[i].start;
 		}
 	}
-	for (n = 0; n < cfg->nsites && sites[n].cpus_free <= 0; n++)
-		;
-	if (n == cfg->nsites)
-		return;		/* every site is full: nothing can start */
-	n = 0;
-	pj = xmalloc((dp->nact ? dp->nact : 1) * sizeof(*pj));
-	for (size_t i = 0; i < dp->nact; i++) {
-		const struct active *a = &dp->act[i];
+	if (plan_compute(&pp, sites, cfg->nsites, pj, dp->nact, &res, err,
+	    sizeof(err)) == -1) {
+		log_warnx("planning failed: %s", err);
+		res.n = 0;
+		res.a = NULL;
+	}
+	for (size_t i = 0; i < res.n && i < dp->nact; i++) {
+		struct active *a = &dp->act[i];
+		const struct plan_assign *r = &res.a[i];
 
 		if (a->state == JOB_RUNNING)
-			continue;
-		pj[n].id = a->id;
-		pj[n].cpus = a->cpus;
-		pj[n].mem = a->mem;
-		pj[n].submit_time = a->submit_time;
-		pj[n].latest_start = a->latest_start;
-		pj[n].sites = a->sites;
-		n++;
+			follow_slots(dp, a, r);
+		else
+			apply(dp, a, r, now);
+		if (a->state == JOB_PLANNED && a->planned_start > now &&
+		    (next == 0 || a->planned_start < next))
+			next = a->planned_start;
+		interruptible |= a->pj.interruptible;
 	}
-	out = xmalloc((n ? n : 1) * sizeof(*out));
-	nstart = plan_compute(pj, n, sites, cfg->nsites, now, out);
-	for (size_t i = 0; i < nstart; i++)
-		start_job(dp, &out[i], now);
-	free(out);
+	plan_result_free(&res);
 	free(pj);
+	for (size_t s = 0; s < cfg->nsites; s++)
+		ci_series_free(&ser[s]);
+	/* Wake for the next start, the next slot (to follow interruptible
+	 * jobs' slots), and at least every replan interval. */
+	if (interruptible && (next == 0 || pp.t0 + pp.slot < next))
+		next = pp.t0 + pp.slot;
+	if (next == 0 || next > now + cfg->planner.replan)
+		next = now + cfg->planner.replan;
+	ev_timer_stop(dp->d->loop, &dp->wake);
+	ev_timer_set(&dp->wake, (double)(next - now), 0.);
+	ev_timer_start(dp->d->loop, &dp->wake);
+}
+
+static void
+on_kick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	plan_pass(w->data);
 }
 
 static void
@@ -539,6 +778,7 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		    "start_time"));
 		if (j->start_time == 0)
 			j->start_time = ebb_now();
+		a->start_time = j->start_time;
 		if (store_job_save(dp->d->store, j) == -1)
 			fatalx("store: %s", store_errmsg(dp->d->store));
 		job_free(j);
@@ -631,6 +871,12 @@ dispatch_log_path(struct dispatch *dp, const struct job *j, const char *stream)
 	struct bk *bk = backend_for(dp, j->site);
 
 	return bk ? bk->ops->log_path(bk->b, j->id, stream) : NULL;
+}
+
+void
+dispatch_replan(struct dispatch *dp)
+{
+	kick(dp);
 }
 
 size_t

@@ -1,9 +1,12 @@
 /*
  * dispatch: turns plans into running jobs and backend events into states.
  *
- * Keeps a compact in-memory index of the active (not final) jobs, runs the
- * planner when something changed, records each transition in the store and
- * drives the sites' backends. A job is marked running and committed before
+ * Keeps a compact in-memory index of the active (not final) jobs, runs a
+ * planning pass shortly after anything changes (a submit, a job's end, new
+ * intensity data), at the next planned start and every planner.replan,
+ * records each transition in the store and drives the sites' backends:
+ * launches, and freezes and thaws interruptible jobs to follow their
+ * planned slots. A job is marked running and committed before
  * its supervisor is launched, and launched only after that commit, so a
  * crash at any point can neither lose nor double-start it (ebb-run's
  * started marker settles the rest on recovery).
@@ -23,9 +26,16 @@ struct dispatch *dispatch_new(struct ebbd *, char *err, size_t errlen);
 void	dispatch_free(struct dispatch *);
 /* Loads the active jobs from the store and re-adopts running ones. */
 int	dispatch_recover(struct dispatch *, char *err, size_t errlen);
-/* Checks a new job against the sites (names, capacity); err names the field. */
-int	dispatch_admit(struct dispatch *, const struct job *, char *err,
+/*
+ * Readies a new job: its duration estimate (given, else from the user's
+ * past runs of the same name, else the policy's, else a default), its
+ * policy (defaults and caps), and checks it against the sites. err names
+ * the field on refusal.
+ */
+int	dispatch_admit(struct dispatch *, struct job *, char *err,
 	    size_t errlen);
+/* Plan again soon (new intensity data, a policy change). */
+void	dispatch_replan(struct dispatch *);
 /* A job was stored: index it and plan again. */
 void	dispatch_added(struct dispatch *, const struct job *);
 /*
@@ -34,8 +44,6 @@ void	dispatch_added(struct dispatch *, const struct job *);
  */
 int	dispatch_cancel(struct dispatch *, struct job *, const char *by,
 	    char *err, size_t errlen);
-/* Before the loop's commit: plan if anything changed. */
-void	dispatch_before_commit(struct dispatch *);
 /* After the commit: launch the jobs the committed plan started. */
 void	dispatch_after_commit(struct dispatch *);
 /* The config's sites changed (SIGHUP). */

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "config/config.h"
+#include "policies/policy.h"
 #include "scheduler/carbon/carbon.h"
 #include "scheduler/control.h"
 #include "scheduler/daemon.h"
@@ -60,6 +61,58 @@ load_config(const char *path, int to_log)
 	return NULL;
 }
 
+/* The config's policy file, or NULL; prints or logs errors. */
+static int
+load_policies(const struct ebb_config *cfg, struct policy_set **out,
+    int to_log)
+{
+	char *errs = NULL;
+
+	*out = NULL;
+	if (cfg->policies == NULL)
+		return 0;
+	if (policy_load(cfg->policies, out, &errs) == 0) {
+		/* Rules may only name sites the config has. */
+		for (size_t i = 0; i < policy_count(*out); i++) {
+			const struct policy_rule *r = policy_rule_at(*out, i);
+			const struct yt_strlist *l[] = { &r->sites,
+			    &r->allowed_sites };
+
+			for (size_t k = 0; k < 2; k++)
+				for (size_t n = 0; n < l[k]->n; n++) {
+					char *prev = errs;
+
+					if (config_site(cfg, l[k]->v[n]) !=
+					    NULL)
+						continue;
+					errs = xasprintf("%s%s: rule '%s': %s: "
+					    "unknown site '%s'\n", prev ? prev :
+					    "", cfg->policies, r->name, k ?
+					    "caps.sites" : "defaults.sites",
+					    l[k]->v[n]);
+					free(prev);
+				}
+		}
+		if (errs == NULL)
+			return 0;
+		policy_free(*out);
+		*out = NULL;
+	}
+	if (to_log) {
+		for (char *l = strtok(errs, "\n"); l; l = strtok(NULL, "\n"))
+			log_warnx("%s", l);
+	} else
+		fputs(errs, stderr);
+	free(errs);
+	return -1;
+}
+
+static void
+replan(void *arg)
+{
+	dispatch_replan(arg);
+}
+
 /* ebb-run: the config's, $EBB_RUN, next to ebbd, the install path. */
 static char *
 find_runner(const struct ebb_config *cfg)
@@ -91,7 +144,6 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct ebbd *d = w->data;
 
 	for (int round = 0; round < 4; round++) {
-		dispatch_before_commit(d->dispatch);
 		if (store_commit(d->store) == -1)
 			fatalx("store: %s; stopping so that nothing "
 			    "unrecorded is acknowledged", store_errmsg(d->store));
@@ -114,13 +166,16 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct ebbd *d = w->data;
 	struct ebb_config *cfg, *old = d->cfg;
+	struct policy_set *pol, *oldpol = d->policies;
 	char err[512];
 
 	log_info("SIGHUP: reloading %s", d->config_path ? d->config_path :
 	    "the embedded default");
-	if ((cfg = load_config(d->config_path, 1)) == NULL) {
+	if ((cfg = load_config(d->config_path, 1)) == NULL ||
+	    load_policies(cfg, &pol, 1) == -1) {
 		log_warnx("config not reloaded: it has errors; keeping the "
 		    "running one");
+		config_free(cfg);
 		return;
 	}
 	/* Where state and the socket live cannot change under a live daemon. */
@@ -133,17 +188,21 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	free(cfg->socket);
 	cfg->socket = xstrdup(old->socket);
 	d->cfg = cfg;
+	d->policies = pol;
 	if (dispatch_reconfigure(d->dispatch, err, sizeof(err)) == -1 ||
 	    carbon_reconfigure(d->carbon, cfg, err, sizeof(err)) == -1) {
 		log_warnx("config not reloaded: %s", err);
 		d->cfg = old;
+		d->policies = oldpol;
 		config_free(cfg);
+		policy_free(pol);
 		dispatch_reconfigure(d->dispatch, err, sizeof(err));
 		carbon_reconfigure(d->carbon, old, err, sizeof(err));
 		return;
 	}
 	log_set_level((enum log_level)cfg->log_level);
 	config_free(old);
+	policy_free(oldpol);
 	log_info("config reloaded: %zu site(s)", cfg->nsites);
 }
 
@@ -208,7 +267,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if ((d.cfg = load_config(d.config_path, 0)) == NULL)
+	if ((d.cfg = load_config(d.config_path, 0)) == NULL ||
+	    load_policies(d.cfg, &d.policies, 0) == -1)
 		return 1;
 	if (check) {
 		char *text = config_dump(d.cfg);
@@ -243,6 +303,7 @@ main(int argc, char *argv[])
 	if ((d.carbon = carbon_new(d.loop, d.store, d.cfg, err,
 	    sizeof(err))) == NULL)
 		fatalx("carbon intensity: %s", err);
+	carbon_on_update(d.carbon, replan, d.dispatch);
 	if ((d.control = control_open(&d, d.cfg->socket, d.cfg->socket_mode,
 	    d.cfg->socket_group, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -269,6 +330,7 @@ main(int argc, char *argv[])
 	dispatch_free(d.dispatch);
 	store_close(d.store);
 	config_free(d.cfg);
+	policy_free(d.policies);
 	free(d.runner_path);
 	close(lockfd);
 	ev_loop_destroy(d.loop);

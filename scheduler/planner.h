@@ -1,10 +1,24 @@
 /*
- * planner: decides where and when queued jobs start.
+ * planner: where and when every queued job runs, for least emissions.
  *
- * A pure function: no I/O, no clock, no globals; the same input gives the
- * same plan. Callers copy what it needs out of their own records. At this
- * stage the plan starts jobs as capacity allows; carbon-aware planning
- * replaces the inside of plan_compute(), not its callers.
+ * A pure, deterministic function: (jobs, sites with capacity and intensity
+ * per slot, now) -> plan. No I/O, no clock, no globals; the same input gives
+ * the same plan. The daemon (dispatch.c) and the simulator (simulate.c)
+ * call it the same way.
+ *
+ * Time is a grid of nslots slots of `slot` seconds from t0 (t0 <= now <
+ * t0 + slot). A job placed in slot k starts at max(now, t0 + k * slot), so
+ * no plan starts a job in the past. Expected emissions of a job are
+ *   sum over its slots of power_w * slot_hours / 1000 * ci[site][slot] * pue
+ * plus, when it runs away from its origin, data_gb * kwh_per_gb * the mean
+ * intensity of the two sites, plus delay_g_per_h * power in kW * hours of
+ * delay (a small tie-break toward earlier starts).
+ *
+ * Constraints, all hard: a job ends by its deadline given its duration and
+ * the safety margin, starts no earlier than `earliest`, runs only on its
+ * allowed sites, and no site's cpus (or gpus) are exceeded in any slot,
+ * counting fixed (running) jobs. Non-interruptible jobs run as one block;
+ * interruptible ones in chunks of at least min_chunk slots.
  */
 #ifndef EBB_PLANNER_H
 #define EBB_PLANNER_H
@@ -12,39 +26,95 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct plan_job {
-	int64_t		id;
-	int		cpus;
-	int64_t		mem;		/* bytes, 0 = none asked */
-	int64_t		submit_time;
-	int64_t		latest_start;	/* 0 = no limit */
-	uint64_t	sites;		/* bit i: may run on site i */
-};
-
 struct plan_site {
-	int		cpus_free;
-	int64_t		mem_free;
-	int		cpus_total;	/* capacity, for reservations */
-	int64_t		mem_total;
+	int		 cpus, gpus;	/* capacity */
+	double		 pue;		/* >= 1 */
+	const double	*ci;		/* g/kWh per slot (nslots), NAN unknown */
 };
 
-struct plan_start {
-	int64_t		job_id;
-	int		site;		/* index into the sites array */
-	int64_t		start;		/* when to start it */
+/* Why a job got its placement. */
+enum plan_why {
+	PLAN_GREEN,		/* least expected emissions */
+	PLAN_THRESHOLD,		/* origin already below run_if_below: now */
+	PLAN_NO_FORECAST,	/* no usable intensity: latest safe start */
+	PLAN_RUN_NOW,		/* no slack (or policy says run at once) */
+	PLAN_LATE,		/* cannot meet its deadline: earliest possible */
+	PLAN_NO_ROOM,		/* no capacity within the horizon: not placed */
+	PLAN_FIXED,		/* already running, not movable */
+};
+
+struct plan_job {
+	int64_t		 id;
+	int		 cpus, gpus;
+	double		 power_w;	/* expected mean power */
+	int64_t		 duration;	/* estimate, s (> 0) */
+	int64_t		 earliest;	/* epoch s; 0: now */
+	int64_t		 deadline;	/* latest end, epoch s; 0: none */
+	uint64_t	 sites;		/* bit i: may run on site i */
+	int		 origin;	/* site index it was submitted at */
+	int		 interruptible;
+	double		 data_gb;	/* moved if it runs away from origin */
+	double		 run_if_below;	/* g/kWh; > 0: start now if origin's
+					   current intensity is at most this */
+	int		 run_now;	/* policy: no waiting at all */
+	/* A running job: fixed at `site` from `start` (non-interruptible ones
+	 * are never moved; interruptible ones keep their site and are
+	 * re-planned over their remaining duration). */
+	int		 fixed;
+	int		 site;
+	int64_t		 start;
+};
+
+struct plan_params {
+	int64_t		 now, t0, slot;
+	size_t		 nslots;
+	double		 safety_margin;	/* duration * (1 + margin) must fit */
+	int64_t		 min_chunk;	/* s, interruptible chunks */
+	double		 kwh_per_gb;	/* relocation energy */
+	double		 delay_g_per_h;	/* tie-break penalty per kW of power */
+};
+
+struct plan_assign {
+	int64_t		 job_id;
+	enum plan_why	 why;
+	int		 site;		/* -1 if not placed */
+	int64_t		 start, end;	/* first start, last end, epoch s */
+	uint32_t	*slots;		/* interruptible: its slot indexes,
+					   ascending (owned by the result);
+					   NULL for one block */
+	size_t		 nslots;
+	double		 expected_g;	/* at the plan's intensities */
+	double		 now_g;		/* started now at its origin */
+	int		 alt_site;	/* next-best choice, -1 if none */
+	int64_t		 alt_start;
+	double		 alt_g;
+};
+
+struct plan_result {
+	struct plan_assign	*a;	/* one per input job, in input order */
+	size_t			 n;
 };
 
 /*
- * Plans the queued jobs against the sites' free capacity at `now`. Writes
- * the jobs that start now into out (room for njobs entries) and returns how
- * many. Jobs are taken by least slack (earliest latest_start), then submit
- * time, then id; a job that does not fit now reserves the free capacity of
- * the allowed sites it could ever fit on, so later jobs never overtake it
- * there (no starvation).
- * `jobs` is reordered; `sites` is updated to the capacity left.
+ * Plans every job against the sites. Returns 0, or -1 with err for
+ * malformed input (no slots, a site without intensity array, ...).
+ * Free the result with plan_result_free().
  */
-size_t	plan_compute(struct plan_job *jobs, size_t njobs,
-	    struct plan_site *sites, size_t nsites, int64_t now,
-	    struct plan_start *out);
+int	plan_compute(const struct plan_params *, const struct plan_site *,
+	    size_t nsites, const struct plan_job *, size_t njobs,
+	    struct plan_result *out, char *err, size_t errlen);
+void	plan_result_free(struct plan_result *);
+
+/*
+ * The exact optimum for small instances (exhaustive search; tests and the
+ * quality benchmark use it to bound plan_compute). Returns -1 with err if
+ * the instance is too large to search.
+ */
+int	plan_oracle(const struct plan_params *, const struct plan_site *,
+	    size_t nsites, const struct plan_job *, size_t njobs,
+	    struct plan_result *out, char *err, size_t errlen);
+
+/* "green", "threshold", ... for explanations. */
+const char *plan_why_name(enum plan_why);
 
 #endif

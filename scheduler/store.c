@@ -54,26 +54,47 @@ static const char *const migrations[] = {
 	"  since INTEGER NOT NULL, failing INTEGER NOT NULL, reason TEXT,"
 	"  failures INTEGER NOT NULL, rejected INTEGER NOT NULL,"
 	"  PRIMARY KEY (site, provider));",
+
+	/* 3: what policies and the planner decided, and job hints */
+	"ALTER TABLE jobs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE jobs ADD COLUMN power_w REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN data_gb REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN policy_applied TEXT;"
+	"ALTER TABLE jobs ADD COLUMN duration_source TEXT;"
+	"ALTER TABLE jobs ADD COLUMN plan_why TEXT;"
+	"ALTER TABLE jobs ADD COLUMN expected_g REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN now_g REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN alt_site TEXT;"
+	"ALTER TABLE jobs ADD COLUMN alt_start INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN alt_g REAL NOT NULL DEFAULT 0;"
+	"CREATE INDEX jobs_user_name ON jobs(uid, name, state);",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
 	"duration, deadline, max_delay, sites, interruptible, policy, state, " \
 	"submit_time, planned_start, site, start_time, end_time, exit_code, " \
-	"signal, cpu_usec, peak_mem, measure, reason"
+	"signal, cpu_usec, peak_mem, measure, reason, tags, power_w, " \
+	"data_gb, policy_applied, duration_source, plan_why, expected_g, " \
+	"now_g, alt_site, alt_start, alt_g"
 
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
-	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_N };
+	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
+	ST_N };
 
 static const char *const stmt_sql[ST_N] = {
 	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
 	    "workdir, cpus, mem, duration, deadline, max_delay, sites, "
-	    "interruptible, policy, state, submit_time, reason) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "interruptible, policy, state, submit_time, reason, tags, power_w, "
+	    "data_gb) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
 	[ST_SAVE] = "UPDATE jobs SET state = ?, planned_start = ?, site = ?, "
 	    "start_time = ?, end_time = ?, exit_code = ?, signal = ?, "
 	    "cpu_usec = ?, peak_mem = ?, measure = ?, reason = ?, "
-	    "duration = ? WHERE id = ?",
+	    "duration = ?, max_delay = ?, deadline = ?, sites = ?, "
+	    "interruptible = ?, power_w = ?, policy_applied = ?, "
+	    "duration_source = ?, plan_why = ?, expected_g = ?, now_g = ?, "
+	    "alt_site = ?, alt_start = ?, alt_g = ? WHERE id = ?",
 	[ST_EVENT] = "INSERT INTO events (job_id, time, from_state, to_state, "
 	    "reason) VALUES (?, ?, ?, ?, ?)",
 	[ST_EVENTS] = "SELECT time, from_state, to_state, reason FROM events "
@@ -93,6 +114,9 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_PROV_PUT] = "INSERT OR REPLACE INTO providers (site, provider, "
 	    "last_try, last_ok, since, failing, reason, failures, rejected) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_RUNS] = "SELECT end_time - start_time FROM jobs WHERE uid = ? AND "
+	    "name = ? AND state = 'succeeded' AND start_time > 0 AND "
+	    "end_time >= start_time ORDER BY id DESC LIMIT ?",
 	[ST_PROV_GET] = "SELECT last_try, last_ok, since, failing, reason, "
 	    "failures, rejected FROM providers WHERE site = ? AND provider = ?",
 };
@@ -324,6 +348,9 @@ store_job_insert(struct store *s, struct job *j)
 	bind_text(st, i++, job_state_name(j->state));
 	sqlite3_bind_int64(st, i++, j->submit_time);
 	bind_text(st, i++, j->reason);
+	bind_json(st, i++, j->tags);
+	sqlite3_bind_double(st, i++, j->power_w);
+	sqlite3_bind_double(st, i++, j->data_gb);
 	if (step_done(s, st, "insert job") == -1)
 		return -1;
 	j->id = sqlite3_last_insert_rowid(s->db);
@@ -387,6 +414,17 @@ row_job(sqlite3_stmt *st, int with_env)
 	j->peak_mem = sqlite3_column_int64(st, i++);
 	j->measure = col_text(st, i++);
 	j->reason = col_text(st, i++);
+	j->tags = col_json(st, i++);
+	j->power_w = sqlite3_column_double(st, i++);
+	j->data_gb = sqlite3_column_double(st, i++);
+	j->policy_applied = col_text(st, i++);
+	j->duration_source = col_text(st, i++);
+	j->plan_why = col_text(st, i++);
+	j->expected_g = sqlite3_column_double(st, i++);
+	j->now_g = sqlite3_column_double(st, i++);
+	j->alt_site = col_text(st, i++);
+	j->alt_start = sqlite3_column_int64(st, i++);
+	j->alt_g = sqlite3_column_double(st, i++);
 	return j;
 }
 
@@ -427,6 +465,19 @@ store_job_save(struct store *s, const struct job *j)
 	bind_text(st, i++, j->measure);
 	bind_text(st, i++, j->reason);
 	sqlite3_bind_int64(st, i++, j->duration);
+	sqlite3_bind_int64(st, i++, j->max_delay);
+	sqlite3_bind_int64(st, i++, j->deadline);
+	bind_json(st, i++, j->sites);
+	sqlite3_bind_int(st, i++, j->interruptible);
+	sqlite3_bind_double(st, i++, j->power_w);
+	bind_text(st, i++, j->policy_applied);
+	bind_text(st, i++, j->duration_source);
+	bind_text(st, i++, j->plan_why);
+	sqlite3_bind_double(st, i++, j->expected_g);
+	sqlite3_bind_double(st, i++, j->now_g);
+	bind_text(st, i++, j->alt_site);
+	sqlite3_bind_int64(st, i++, j->alt_start);
+	sqlite3_bind_double(st, i++, j->alt_g);
 	sqlite3_bind_int64(st, i++, j->id);
 	s->pending++;
 	return step_done(s, st, "save job");
@@ -637,4 +688,24 @@ store_prov_get(struct store *s, const char *site, const char *provider,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(s, "read provider status");
 	return rc == SQLITE_ROW;
+}
+
+int
+store_run_times(struct store *s, uint32_t uid, const char *name,
+    int64_t *out, size_t max)
+{
+	sqlite3_stmt *st = s->st[ST_RUNS];
+	size_t n = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+		out[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "read run times");
+	return (int)n;
 }

@@ -55,6 +55,13 @@ int	store_jobs_foreach(struct store *, const struct store_filter *,
 /* The job's events as a JSON array (new reference) or NULL on error. */
 json_t	*store_events(struct store *, int64_t id);
 
+/*
+ * Run times (s) of the user's latest succeeded jobs with this name, newest
+ * first, at most max of them. Returns how many, or -1.
+ */
+int	store_run_times(struct store *, uint32_t uid, const char *name,
+	    int64_t *out, size_t max);
+
 /*---- Carbon-intensity history ----*/
 
 /*

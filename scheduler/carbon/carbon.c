@@ -57,6 +57,8 @@ struct carbon {
 	struct http		*http;
 	struct site_rt		*sites;
 	size_t			 nsites;
+	void			(*on_update)(void *);
+	void			*on_update_arg;
 };
 
 static void try_provider(struct site_rt *);
@@ -184,6 +186,8 @@ finish(struct site_rt *s, int ok, const char *why)
 			    "(%zu rejected)", nrej);
 		} else if (store_ci_put(c->store, &s->batch) == -1)
 			fatalx("store: %s", store_errmsg(c->store));
+		else if (c->on_update != NULL)
+			c->on_update(c->on_update_arg);
 	}
 	p->status.last_try = now;
 	if (ok) {
@@ -428,6 +432,13 @@ carbon_reconfigure(struct carbon *c, const struct ebb_config *cfg, char *err,
 	sites_free(c);
 	c->cfg = cfg;
 	return sites_setup(c, err, errlen);
+}
+
+void
+carbon_on_update(struct carbon *c, void (*cb)(void *), void *arg)
+{
+	c->on_update = cb;
+	c->on_update_arg = arg;
 }
 
 void

@@ -58,6 +58,8 @@ int	carbon_reconfigure(struct carbon *, const struct ebb_config *,
 int	carbon_series(struct carbon *, const char *zone, enum ci_signal,
 	    int64_t t0, int64_t t1, int64_t now, struct ci_series *out,
 	    char *err, size_t errlen);
+/* Calls cb(arg) whenever new intensity data has been stored. */
+void	carbon_on_update(struct carbon *, void (*cb)(void *), void *arg);
 /* Starts a refresh of every site that is not refreshing now. */
 void	carbon_refresh_now(struct carbon *);
 /* The signal a site's providers give (average when it has none). */

@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 
+#include "common/timefmt.h"
 #include "scheduler/carbon/prov_util.h"
 #include "scheduler/carbon/provider.h"
 
@@ -110,8 +111,8 @@ uk_request(struct pstate *st, int step, int64_t now, struct preq *req,
 	}
 	if (hist > UK_MAX_RANGE)
 		hist = UK_MAX_RANGE;
-	prov_fmt_minute(now - hist, t0, sizeof(t0));
-	prov_fmt_minute(now, t1, sizeof(t1));
+	ebb_fmt_minute(now - hist, t0, sizeof(t0));
+	ebb_fmt_minute(now, t1, sizeof(t1));
 	if (region == 0 && step == 0)
 		req->url = prov_url(st, UK_BASE, "/intensity/%s/%s", t0, t1);
 	else if (region == 0)

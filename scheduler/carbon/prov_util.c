@@ -1,15 +1,14 @@
 /*
  * prov_util: helpers shared by the HTTP providers' ops (see prov_util.h).
  *
- * Builds URLs, checks ids, formats times and reads JSON fields with errors
- * that say where the problem is. It parses nothing provider-specific and
- * does no I/O.
+ * Builds URLs, checks ids and reads JSON fields with errors that say
+ * where the problem is. It parses nothing provider-specific and does no
+ * I/O.
  */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
@@ -86,17 +85,6 @@ prov_check_secret(const char *what, const char *hint, const char *s,
 		}
 	}
 	return 0;
-}
-
-char *
-prov_fmt_minute(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%MZ", &tm);
-	return buf;
 }
 
 json_t *

@@ -2,9 +2,9 @@
  * prov_util: helpers shared by the HTTP providers' ops (prov_*.c).
  *
  * URL building from a configured or default API root, checks that ids and
- * tokens can go into a URL as they are, the minute-precision UTC time form
- * the APIs take, and JSON access that names the place of every problem
- * ("history[3].datetime: missing"). No I/O. Nothing here puts a secret
+ * tokens can go into a URL as they are, and JSON access that names the
+ * place of every problem ("history[3].datetime: missing"). Times in URLs
+ * are formatted by common/timefmt.h. No I/O. Nothing here puts a secret
  * into an error message.
  */
 #ifndef EBB_PROV_UTIL_H
@@ -38,9 +38,6 @@ int	prov_check_id(const char *what, const char *s, char *err,
  */
 int	prov_check_secret(const char *what, const char *hint, const char *s,
 	    int in_url, char *err, size_t errlen);
-
-/* Writes "2023-03-14T12:01Z"; returns buf. 18 bytes suffice. */
-char	*prov_fmt_minute(int64_t t, char *buf, size_t len);
 
 /* Parses a JSON body; NULL with "bad JSON at line L, column C: ..." */
 json_t	*prov_json_parse(const char *body, size_t len, char *err,

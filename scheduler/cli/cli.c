@@ -1,6 +1,7 @@
 /*
  * cli: helpers shared by the ebb commands: messages, option scanning, job
- * ids, the socket path and the one request/reply path to ebbd.
+ * ids, the socket path, the one request/reply path to ebbd and reading
+ * fields of its replies.
  *
  * It prints only through struct cli's FILE pointers and reads the caller's
  * environment only through struct cli, never the process's own.
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "config/config.h"
 #include "scheduler/cli/cli.h"
@@ -152,6 +154,32 @@ cli_print_json(struct cli *c, const json_t *v)
 {
 	json_dumpf(v, c->out, JSON_INDENT(2) | JSON_ENCODE_ANY);
 	fputc('\n', c->out);
+}
+
+int64_t
+cli_get_int(const json_t *o, const char *k, int64_t dflt)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+const char *
+cli_get_str(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL && *s != '\0' ? s : "-";
+}
+
+char *
+cli_fmt_when(int64_t t, char *buf, size_t len)
+{
+	if (t <= 0)
+		snprintf(buf, len, "-");
+	else
+		ebb_fmt_time(t, buf, len);
+	return buf;
 }
 
 void

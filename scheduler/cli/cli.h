@@ -90,6 +90,16 @@ int	cli_call(struct cli *, const char *cmd, json_t *args, json_t **result);
 /* Prints a JSON value, indented, with a trailing newline. */
 void	cli_print_json(struct cli *, const json_t *);
 
+/* Reading replies: o[k] if it is an integer, else dflt. */
+int64_t	cli_get_int(const json_t *o, const char *k, int64_t dflt);
+/* o[k] if it is a non-empty string (owned by o), else "-". */
+const char *cli_get_str(const json_t *o, const char *k);
+/*
+ * Writes t as ISO-8601 UTC ("2023-11-14T22:13:20Z"), or "-" when t is 0
+ * or less (not known); returns buf. 21 bytes suffice.
+ */
+char	*cli_fmt_when(int64_t t, char *buf, size_t len);
+
 /* The command handlers (one table row each, in ebb.c). */
 int	cmd_submit(struct cli *, int, char **);
 int	cmd_queue(struct cli *, int, char **);
@@ -98,6 +108,8 @@ int	cmd_cancel(struct cli *, int, char **);
 int	cmd_logs(struct cli *, int, char **);
 int	cmd_forecast(struct cli *, int, char **);
 int	cmd_sites(struct cli *, int, char **);
+int	cmd_policy(struct cli *, int, char **);
+int	cmd_simulate(struct cli *, int, char **);
 int	cmd_help(struct cli *, int, char **);
 
 /*

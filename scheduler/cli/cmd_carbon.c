@@ -41,33 +41,6 @@ struct row {
 	int		 gap, filled, replay;
 };
 
-static int64_t
-get_int(const json_t *o, const char *k, int64_t dflt)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
-static const char *
-get_str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s != NULL && *s != '\0' ? s : "-";
-}
-
-/* A time, or "-" for 0 (not known). */
-static char *
-fmt_when(int64_t t, char *buf, size_t len)
-{
-	if (t <= 0)
-		snprintf(buf, len, "-");
-	else
-		ebb_fmt_time(t, buf, len);
-	return buf;
-}
-
 /* Appends word to the sep-separated *list unless it is there already. */
 static void
 add_word(char **list, const char *word, const char *sep)
@@ -162,12 +135,12 @@ load_points(const json_t *arr, size_t *n, size_t *nval)
 	*n = json_array_size(arr);
 	*nval = 0;
 	json_array_foreach(arr, i, p) {
-		pts[i].t = get_int(p, "t", 0);
+		pts[i].t = cli_get_int(p, "t", 0);
 		pts[i].gap = !json_is_number(json_object_get(p, "value"));
 		pts[i].value = json_number_value(json_object_get(p, "value"));
-		pts[i].kind = get_str(p, "kind");
-		pts[i].source = get_str(p, "source");
-		pts[i].vintage = get_int(p, "vintage", 0);
+		pts[i].kind = cli_get_str(p, "kind");
+		pts[i].source = cli_get_str(p, "source");
+		pts[i].vintage = cli_get_int(p, "vintage", 0);
 		pts[i].filled = json_is_true(json_object_get(p, "filled"));
 		pts[i].replay = json_is_true(json_object_get(p, "replay"));
 		*nval += !pts[i].gap;
@@ -314,10 +287,11 @@ print_table(FILE *f, const struct pt *pts, size_t n, int all, int64_t slot)
 		else
 			snprintf(val, sizeof(val), "-");
 		fprintf(f, "%-20s  %9s  %-*s  %-*s  %-20s  %s\n",
-		    fmt_when(r->t, t, sizeof(t)), val, (int)wk,
+		    cli_fmt_when(r->t, t, sizeof(t)), val, (int)wk,
 		    r->kinds ? r->kinds : "-", (int)ws,
 		    r->sources ? r->sources : "-",
-		    fmt_when(r->vintage, v, sizeof(v)), flags ? flags : "-");
+		    cli_fmt_when(r->vintage, v, sizeof(v)),
+		    flags ? flags : "-");
 		free(flags);
 		free(r->kinds);
 		free(r->sources);
@@ -332,7 +306,8 @@ print_table(FILE *f, const struct pt *pts, size_t n, int all, int64_t slot)
 static void
 print_window(FILE *f, const json_t *w, int64_t window)
 {
-	int64_t start = get_int(w, "start", 0), end = get_int(w, "end", 0);
+	int64_t start = cli_get_int(w, "start", 0);
+	int64_t end = cli_get_int(w, "end", 0);
 	char len[32], s[32], e[32];
 
 	if (!json_is_object(w)) {
@@ -352,20 +327,20 @@ print_window(FILE *f, const json_t *w, int64_t window)
 void
 forecast_print(FILE *f, const json_t *result, int64_t window, int all)
 {
-	int64_t slot = get_int(result, "slot", 300);
+	int64_t slot = cli_get_int(result, "slot", 300);
 	char from[32], to[32], buf[32];
 	struct pt *pts;
 	size_t n, nval;
 
 	pts = load_points(json_object_get(result, "points"), &n, &nval);
-	fprintf(f, "%-9s%s\n", "site:", get_str(result, "site"));
-	fprintf(f, "%-9s%s\n", "zone:", get_str(result, "zone"));
-	fprintf(f, "%-9s%s\n", "signal:", get_str(result, "signal"));
+	fprintf(f, "%-9s%s\n", "site:", cli_get_str(result, "site"));
+	fprintf(f, "%-9s%s\n", "zone:", cli_get_str(result, "zone"));
+	fprintf(f, "%-9s%s\n", "signal:", cli_get_str(result, "signal"));
 	fprintf(f, "%-9s%s\n", "slot:", ebb_fmt_duration(slot, buf,
 	    sizeof(buf)));
-	fprintf(f, "%-9s%s .. %s\n", "period:", fmt_when(get_int(result,
-	    "from", 0), from, sizeof(from)), fmt_when(get_int(result, "to", 0),
-	    to, sizeof(to)));
+	fprintf(f, "%-9s%s .. %s\n", "period:",
+	    cli_fmt_when(cli_get_int(result, "from", 0), from, sizeof(from)),
+	    cli_fmt_when(cli_get_int(result, "to", 0), to, sizeof(to)));
 	print_sources(f, pts, n);
 	if (nval == 0)
 		fprintf(f, "\nno values\n");
@@ -382,14 +357,15 @@ forecast_print(FILE *f, const json_t *result, int64_t window, int all)
 static char *
 now_cell(const json_t *p, int64_t now)
 {
-	int64_t age = now - get_int(p, "t", now);
+	int64_t age = now - cli_get_int(p, "t", now);
 	char d[32];
 
 	if (!json_is_number(json_object_get(p, "value")))
 		return xstrdup("-");
 	ebb_fmt_duration(age < 0 ? -age : age, d, sizeof(d));
 	return xasprintf("%.1f g (%s, %s%s%s%s)",
-	    json_number_value(json_object_get(p, "value")), get_str(p, "kind"),
+	    json_number_value(json_object_get(p, "value")),
+	    cli_get_str(p, "kind"),
 	    json_is_true(json_object_get(p, "replay")) ? "replay, " : "",
 	    age < 0 ? "in " : "", d, age < 0 ? "" : " ago");
 }
@@ -398,17 +374,17 @@ now_cell(const json_t *p, int64_t now)
 static char *
 provider_cell(const json_t *p)
 {
-	const char *st = get_str(p, "status");
+	const char *st = cli_get_str(p, "status");
 	char t[32];
 
 	if (strcmp(st, "stale") == 0)
-		return xasprintf("%s stale since %s", get_str(p, "name"),
-		    fmt_when(get_int(p, "since", 0), t, sizeof(t)));
+		return xasprintf("%s stale since %s", cli_get_str(p, "name"),
+		    cli_fmt_when(cli_get_int(p, "since", 0), t, sizeof(t)));
 	if (strcmp(st, "failing") == 0 &&
 	    json_is_string(json_object_get(p, "reason")))
-		return xasprintf("%s failing: %s", get_str(p, "name"),
-		    get_str(p, "reason"));
-	return xasprintf("%s %s", get_str(p, "name"), st);
+		return xasprintf("%s failing: %s", cli_get_str(p, "name"),
+		    cli_get_str(p, "reason"));
+	return xasprintf("%s %s", cli_get_str(p, "name"), st);
 }
 
 #define SCOLS	6	/* the columns before PROVIDERS */
@@ -426,12 +402,12 @@ sites_print(FILE *f, const json_t *sites, int64_t now)
 	for (i = 0; i < SCOLS; i++)
 		width[i] = strlen(head[i]);
 	json_array_foreach(sites, r, s) {
-		cells[r][0] = xstrdup(get_str(s, "name"));
-		cells[r][1] = xstrdup(get_str(s, "zone"));
-		cells[r][2] = xstrdup(get_str(s, "backend"));
-		cells[r][3] = xasprintf("%" PRId64, get_int(s, "cpus", 0));
+		cells[r][0] = xstrdup(cli_get_str(s, "name"));
+		cells[r][1] = xstrdup(cli_get_str(s, "zone"));
+		cells[r][2] = xstrdup(cli_get_str(s, "backend"));
+		cells[r][3] = xasprintf("%" PRId64, cli_get_int(s, "cpus", 0));
 		cells[r][4] = now_cell(json_object_get(s, "current"), now);
-		cells[r][5] = xstrdup(get_str(s, "signal"));
+		cells[r][5] = xstrdup(cli_get_str(s, "signal"));
 		for (i = 0; i < SCOLS; i++)
 			if (strlen(cells[r][i]) > width[i])
 				width[i] = strlen(cells[r][i]);

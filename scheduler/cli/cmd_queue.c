@@ -19,37 +19,10 @@
 
 #define NCOLS	9
 
-static int64_t
-get_int(const json_t *o, const char *k, int64_t dflt)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
-static const char *
-get_str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s != NULL && *s != '\0' ? s : "-";
-}
-
-/* A time, or "-" for 0 (not known). */
-static char *
-fmt_when(int64_t t, char *buf, size_t len)
-{
-	if (t <= 0)
-		snprintf(buf, len, "-");
-	else
-		ebb_fmt_time(t, buf, len);
-	return buf;
-}
-
 static int
 is_final(const json_t *job)
 {
-	int st = job_state_parse(get_str(job, "state"));
+	int st = job_state_parse(cli_get_str(job, "state"));
 
 	return st >= 0 && job_state_final((enum job_state)st);
 }
@@ -58,10 +31,10 @@ is_final(const json_t *job)
 static int64_t
 start_of(const json_t *job)
 {
-	if (strcmp(get_str(job, "state"), "planned") == 0 ||
-	    strcmp(get_str(job, "state"), "queued") == 0)
-		return get_int(job, "planned_start", 0);
-	return get_int(job, "start_time", 0);
+	if (strcmp(cli_get_str(job, "state"), "planned") == 0 ||
+	    strcmp(cli_get_str(job, "state"), "queued") == 0)
+		return cli_get_int(job, "planned_start", 0);
+	return cli_get_int(job, "start_time", 0);
 }
 
 /* The END/EXIT column: "TIME exit N" or "TIME signal N" once ended. */
@@ -69,9 +42,9 @@ static char *
 fmt_end(const json_t *job, char *buf, size_t len)
 {
 	char t[32];
-	int64_t end = get_int(job, "end_time", 0);
-	int64_t code = get_int(job, "exit_code", -1);
-	int64_t sig = get_int(job, "signal", 0);
+	int64_t end = cli_get_int(job, "end_time", 0);
+	int64_t code = cli_get_int(job, "exit_code", -1);
+	int64_t sig = cli_get_int(job, "signal", 0);
 
 	if (!is_final(job) || end <= 0)
 		snprintf(buf, len, "-");
@@ -91,15 +64,15 @@ row_cells(const json_t *job, char *cells[NCOLS])
 {
 	char buf[64];
 
-	cells[0] = xasprintf("%" PRId64, get_int(job, "id", 0));
-	cells[1] = xstrdup(get_str(job, "name"));
-	cells[2] = xstrdup(get_str(job, "user"));
-	cells[3] = xstrdup(get_str(job, "state"));
-	cells[4] = xstrdup(get_str(job, "site"));
-	cells[5] = xasprintf("%" PRId64, get_int(job, "cpus", 0));
-	cells[6] = xstrdup(fmt_when(get_int(job, "submit_time", 0), buf,
+	cells[0] = xasprintf("%" PRId64, cli_get_int(job, "id", 0));
+	cells[1] = xstrdup(cli_get_str(job, "name"));
+	cells[2] = xstrdup(cli_get_str(job, "user"));
+	cells[3] = xstrdup(cli_get_str(job, "state"));
+	cells[4] = xstrdup(cli_get_str(job, "site"));
+	cells[5] = xasprintf("%" PRId64, cli_get_int(job, "cpus", 0));
+	cells[6] = xstrdup(cli_fmt_when(cli_get_int(job, "submit_time", 0), buf,
 	    sizeof(buf)));
-	cells[7] = xstrdup(fmt_when(start_of(job), buf, sizeof(buf)));
+	cells[7] = xstrdup(cli_fmt_when(start_of(job), buf, sizeof(buf)));
 	cells[8] = xstrdup(fmt_end(job, buf, sizeof(buf)));
 }
 
@@ -254,46 +227,46 @@ show_job(FILE *f, const json_t *job)
 	json_t *val;
 	char *dump;
 
-	kv(f, "id", "%" PRId64, get_int(job, "id", 0));
-	kv(f, "name", "%s", get_str(job, "name"));
+	kv(f, "id", "%" PRId64, cli_get_int(job, "id", 0));
+	kv(f, "name", "%s", cli_get_str(job, "name"));
 	kv(f, "user", "%s (uid %" PRId64 ", gid %" PRId64 ")",
-	    get_str(job, "user"), get_int(job, "uid", -1),
-	    get_int(job, "gid", -1));
-	kv(f, "state", "%s", get_str(job, "state"));
-	kv(f, "reason", "%s", get_str(job, "reason"));
+	    cli_get_str(job, "user"), cli_get_int(job, "uid", -1),
+	    cli_get_int(job, "gid", -1));
+	kv(f, "state", "%s", cli_get_str(job, "state"));
+	kv(f, "reason", "%s", cli_get_str(job, "reason"));
 	print_list(f, "argv", json_object_get(job, "argv"), 1, "-");
-	kv(f, "workdir", "%s", get_str(job, "workdir"));
+	kv(f, "workdir", "%s", cli_get_str(job, "workdir"));
 	kv(f, "env", "%zu variables", json_array_size(json_object_get(job,
 	    "env")));
-	kv(f, "cpus", "%" PRId64, get_int(job, "cpus", 0));
-	kv_size(f, "mem", get_int(job, "mem", 0), 1, "none");
-	kv_dur(f, "duration", get_int(job, "duration", 0), "unknown");
-	kv_time(f, "deadline", get_int(job, "deadline", 0), "none");
-	kv_dur(f, "max_delay", get_int(job, "max_delay", 0), "none");
+	kv(f, "cpus", "%" PRId64, cli_get_int(job, "cpus", 0));
+	kv_size(f, "mem", cli_get_int(job, "mem", 0), 1, "none");
+	kv_dur(f, "duration", cli_get_int(job, "duration", 0), "unknown");
+	kv_time(f, "deadline", cli_get_int(job, "deadline", 0), "none");
+	kv_dur(f, "max_delay", cli_get_int(job, "max_delay", 0), "none");
 	print_list(f, "sites", json_object_get(job, "sites"), 0, "any");
 	kv(f, "interruptible", "%s", json_is_true(json_object_get(job,
 	    "interruptible")) ? "yes" : "no");
-	kv(f, "policy", "%s", get_str(job, "policy"));
-	kv_time(f, "submit_time", get_int(job, "submit_time", 0), "-");
-	kv_time(f, "planned_start", get_int(job, "planned_start", 0), "-");
-	kv(f, "site", "%s", get_str(job, "site"));
-	kv_time(f, "start_time", get_int(job, "start_time", 0), "-");
-	kv_time(f, "end_time", get_int(job, "end_time", 0), "-");
-	if ((v = get_int(job, "exit_code", -1)) >= 0)
+	kv(f, "policy", "%s", cli_get_str(job, "policy"));
+	kv_time(f, "submit_time", cli_get_int(job, "submit_time", 0), "-");
+	kv_time(f, "planned_start", cli_get_int(job, "planned_start", 0), "-");
+	kv(f, "site", "%s", cli_get_str(job, "site"));
+	kv_time(f, "start_time", cli_get_int(job, "start_time", 0), "-");
+	kv_time(f, "end_time", cli_get_int(job, "end_time", 0), "-");
+	if ((v = cli_get_int(job, "exit_code", -1)) >= 0)
 		kv(f, "exit_code", "%" PRId64, v);
 	else
 		kv(f, "exit_code", "-");
-	if ((v = get_int(job, "signal", 0)) > 0)
+	if ((v = cli_get_int(job, "signal", 0)) > 0)
 		kv(f, "signal", "%" PRId64, v);
 	else
 		kv(f, "signal", "-");
-	if ((v = get_int(job, "cpu_usec", -1)) >= 0)
+	if ((v = cli_get_int(job, "cpu_usec", -1)) >= 0)
 		kv(f, "cpu_time", "%" PRId64 ".%03" PRId64 " s", v / 1000000,
 		    v % 1000000 / 1000);
 	else
 		kv(f, "cpu_time", "unknown");
-	kv_size(f, "peak_mem", get_int(job, "peak_mem", -1), 0, "unknown");
-	m = get_str(job, "measure");
+	kv_size(f, "peak_mem", cli_get_int(job, "peak_mem", -1), 0, "unknown");
+	m = cli_get_str(job, "measure");
 	if (strcmp(m, "rusage") == 0)
 		kv(f, "measure", "rusage (measured by process accounting "
 		    "because no cgroup could be made)");
@@ -324,9 +297,9 @@ show_print(FILE *f, const json_t *result)
 	fprintf(f, "events:\n");
 	json_array_foreach(json_object_get(result, "events"), i, ev)
 		fprintf(f, "  %s  %s -> %s  %s\n",
-		    fmt_when(get_int(ev, "time", 0), t, sizeof(t)),
-		    get_str(ev, "from"), get_str(ev, "to"),
-		    get_str(ev, "reason"));
+		    cli_fmt_when(cli_get_int(ev, "time", 0), t, sizeof(t)),
+		    cli_get_str(ev, "from"), cli_get_str(ev, "to"),
+		    cli_get_str(ev, "reason"));
 }
 
 int
@@ -375,8 +348,8 @@ cmd_queue(struct cli *c, int argc, char **argv)
 		}
 		json_array_extend(jobs, page);
 		more = json_is_true(json_object_get(result, "more"));
-		after = get_int(json_array_get(page, json_array_size(page) - 1),
-		    "id", after);
+		after = cli_get_int(json_array_get(page,
+		    json_array_size(page) - 1), "id", after);
 		json_decref(result);
 	} while (more);
 	if (json)

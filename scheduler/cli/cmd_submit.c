@@ -21,7 +21,8 @@
 
 enum {
 	O_NAME = 256, O_CPUS, O_MEM, O_DURATION, O_DEADLINE, O_MAX_DELAY,
-	O_SITE, O_INTR, O_NO_INTR, O_WORKDIR, O_POLICY, O_EXPORT,
+	O_SITE, O_INTR, O_NO_INTR, O_WORKDIR, O_POLICY, O_EXPORT, O_TAG,
+	O_POWER, O_DATA,
 };
 
 /* Sets NAME=VALUE (kv) in env, replacing an earlier NAME. */
@@ -93,8 +94,9 @@ build_env(struct cli *c, const char *spec, const json_t *fileenv,
 	return CLI_OK;
 }
 
+/* A comma-separated list of names for option opt ("--site", "--tag"). */
 static int
-split_sites(struct cli *c, const char *spec, json_t **out)
+split_list(struct cli *c, const char *opt, const char *spec, json_t **out)
 {
 	char *copy = xstrdup(spec), *item, *rest = copy;
 	json_t *sites = json_array();
@@ -103,8 +105,9 @@ split_sites(struct cli *c, const char *spec, json_t **out)
 		if (*item == '\0') {
 			free(copy);
 			json_decref(sites);
-			return cli_usage_error(c, "--site: empty site name in "
-			    "'%s'", spec);
+			return cli_usage_error(c, "%s: empty %s in '%s'", opt,
+			    strcmp(opt, "--site") == 0 ? "site name" : "tag",
+			    spec);
 		}
 		json_array_append_new(sites, json_string(item));
 	}
@@ -129,6 +132,22 @@ parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 	case O_POLICY:
 		json_object_set_new(over, "policy", json_string(arg));
 		return CLI_OK;
+	case O_TAG:
+		if (split_list(c, "--tag", arg, &sites) != CLI_OK)
+			return CLI_USAGE;
+		json_object_set_new(over, "tags", sites);
+		return CLI_OK;
+	case O_POWER:
+	case O_DATA: {
+		double d = strtod(arg, &end);
+
+		if (end == arg || *end != '\0' || !(d >= 0) || d > 1e6)
+			return cli_usage_error(c, "%s: bad number '%s'",
+			    opt == O_POWER ? "--power" : "--data", arg);
+		json_object_set_new(over, opt == O_POWER ? "power_w" :
+		    "data_gb", json_real(d));
+		return CLI_OK;
+	}
 	case O_CPUS:
 		n = strtol(arg, &end, 10);
 		if (*arg < '0' || *arg > '9' || *end != '\0' || n < 1 ||
@@ -158,7 +177,7 @@ parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 		json_object_set_new(over, "deadline", json_integer(v));
 		return CLI_OK;
 	case O_SITE:
-		if (split_sites(c, arg, &sites) != CLI_OK)
+		if (split_list(c, "--site", arg, &sites) != CLI_OK)
 			return CLI_USAGE;
 		json_object_set_new(over, "sites", sites);
 		return CLI_OK;
@@ -215,6 +234,9 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 		{ "no-interruptible", no_argument, NULL, O_NO_INTR },
 		{ "workdir", required_argument, NULL, O_WORKDIR },
 		{ "policy", required_argument, NULL, O_POLICY },
+		{ "tag", required_argument, NULL, O_TAG },
+		{ "power", required_argument, NULL, O_POWER },
+		{ "data", required_argument, NULL, O_DATA },
 		{ "export", required_argument, NULL, O_EXPORT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },

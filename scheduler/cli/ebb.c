@@ -33,6 +33,11 @@ static const struct cli_cmd commands[] = {
 	  "      --workdir DIR      working directory (default: the current "
 	  "one)\n"
 	  "      --policy NAME      policy to apply\n"
+	  "      --tag A,B          labels policies match on\n"
+	  "      --power WATTS      expected mean power (default: cpus x\n"
+	  "                         the planner's watts_per_cpu)\n"
+	  "      --data GB          data moved if it runs away from its\n"
+	  "                         first site\n"
 	  "      --export=SPEC      environment: ALL (default), NONE, or a "
 	  "list of\n"
 	  "                         NAME and NAME=VALUE items, optionally "
@@ -95,6 +100,33 @@ static const struct cli_cmd commands[] = {
 	  "                refreshed now (root and admin_group only)\n"
 	  "      --json    print the daemon's reply as JSON\n"
 	  "  -h, --help    show this text\n" },
+	{ "policy", NULL, cmd_policy, "check a policy file",
+	  "ebb policy check FILE\n"
+	  "\n"
+	  "Load the policy file FILE here, without ebbd, and print its rules\n"
+	  "and what each matches, or every error as file:line:col: message.\n"
+	  "\n"
+	  "  -h, --help    show this text\n" },
+	{ "simulate", NULL, cmd_simulate, "replay a workload over traces",
+	  "ebb simulate -c CONFIG [options] WORKLOAD.csv\n"
+	  "\n"
+	  "Plan and \"run\" the jobs of WORKLOAD.csv (header id,submit,\n"
+	  "duration_s,deadline,power_w,cpus,interruptible,sites) with a virtual\n"
+	  "clock over the carbon-intensity traces of CONFIG's sites, as ebbd\n"
+	  "would, and print their emissions against running each at once at\n"
+	  "its origin. Runs locally; no daemon. Times are UTC.\n"
+	  "\n"
+	  "  -c, --config FILE      ebb.yaml whose sites use the trace provider\n"
+	  "      --policies FILE    policy file (default: the config's)\n"
+	  "      --forecast MODE    what the planner knows of the future:\n"
+	  "                         perfect (default), noise:SIGMA[:SEED] (actual\n"
+	  "                         + Gaussian noise of SIGMA x the mean\n"
+	  "                         intensity), model (ebb's own forecaster)\n"
+	  "      --jobs-out FILE    write one CSV row per job to FILE\n"
+	  "      --json             print the summary as JSON\n"
+	  "      --oracle           also the optimal plan's emissions (small\n"
+	  "                         workloads only)\n"
+	  "  -h, --help             show this text\n" },
 	{ "help", NULL, cmd_help, "show help for ebb or a command",
 	  "ebb help [COMMAND]\n" },
 };

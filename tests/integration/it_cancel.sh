@@ -14,8 +14,10 @@ wait_state() { # ID STATE
 run=$("$EBB" submit -q -- sleep 60)
 wait_state "$run" running || fail "job $run never ran"
 queued=$("$EBB" submit -q -- sh -c "echo ran > $T/must-not-exist")
-expect_eq "second job waits" queued "$(job_field "$queued" state)"
-expect_eq "cancel queued job" "job $queued cancelled" "$("$EBB" cancel "$queued")"
+st=$(job_field "$queued" state)
+[ "$st" = queued ] || [ "$st" = planned ] && ok "second job waits ($st)" ||
+	fail "second job is $st while the only cpu is busy"
+expect_eq "cancel waiting job" "job $queued cancelled" "$("$EBB" cancel "$queued")"
 expect_eq "queued job state" cancelled "$(job_field "$queued" state)"
 
 t0=$(date +%s%N)

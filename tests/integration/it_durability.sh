@@ -25,7 +25,9 @@ for _ in $(seq 1 50); do
 	[ "$(job_field "$blocker" state)" = running ] && break; sleep 0.1
 done
 id=$("$EBB" submit -q -- sh -c "echo twice >> $marker")
-expect_eq "job $id waits for capacity" queued "$(job_field "$id" state)"
+st=$(job_field "$id" state)
+[ "$st" = queued ] || [ "$st" = planned ] && ok "job $id waits for capacity ($st)" ||
+	fail "job $id is $st while the only cpu is busy"
 kill9_ebbd
 sleep 0.5
 start_ebbd

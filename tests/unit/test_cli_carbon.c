@@ -1,22 +1,16 @@
 /*
  * test_cli_carbon: ebb forecast and ebb sites: the forecast request built
  * from options and its usage errors, the text made of canned replies
- * (compared whole), bucketing of long series, and both commands against a
- * one-request stand-in for ebbd on a real Unix socket.
+ * (compared whole), bucketing of long series, and both commands against
+ * the harness's stand-in for ebbd on a real Unix socket.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "common/proto.h"
 #include "common/xmalloc.h"
 #include "test_cli_harness.h"
 
@@ -481,90 +475,33 @@ sites_format(void **state)
 	json_decref(v);
 }
 
-/*
- * Serves one connection: answers its one request with reply and writes
- * the request, as compact sorted JSON, to the pipe *rfd reads.
- */
-static pid_t
-serve_one(const char *path, const char *reply, int *rfd)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int ls, fd, p[2];
-	char err[256], *s;
-	json_t *req, *rep;
-	pid_t pid;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	assert_true((ls = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
-	assert_int_equal(bind(ls, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(listen(ls, 1), 0);
-	assert_int_equal(pipe(p), 0);
-	assert_true((pid = fork()) >= 0);
-	if (pid == 0) {
-		if ((fd = accept(ls, NULL, NULL)) == -1 ||
-		    (req = proto_recv(fd, err, sizeof(err))) == NULL)
-			_exit(1);
-		s = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
-		if ((rep = json_loads(reply, 0, NULL)) == NULL ||
-		    proto_send(fd, rep, err, sizeof(err)) == -1 ||
-		    write(p[1], s, strlen(s)) != (ssize_t)strlen(s))
-			_exit(2);
-		_exit(0);
-	}
-	close(ls);
-	close(p[1]);
-	*rfd = p[0];
-	return pid;
-}
-
-/* Waits for the server; returns the request it got (caller frees). */
-static char *
-served(pid_t pid, int rfd, const char *path)
-{
-	char buf[4096];
-	ssize_t n;
-	int status;
-
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_true((n = read(rfd, buf, sizeof(buf) - 1)) > 0);
-	buf[n] = '\0';
-	close(rfd);
-	unlink(path);
-	return xstrdup(buf);
-}
-
 static void
 against_daemon(void **state)
 {
-	char dir[64], path[96], *reply, *req;
+	const char *replies[] = { NULL, NULL };
 	struct harness h;
+	struct fake f;
 	json_t *got, *want;
-	pid_t pid;
-	int rfd;
-
-	snprintf(dir, sizeof(dir), "/tmp/test_cli_carbon.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/s", dir);
+	char *reply;
 
 	reply = xasprintf("{\"v\": 1, \"ok\": true, \"result\": %s}",
 	    forecast_reply);
-	pid = serve_one(path, reply, &rfd);
+	replies[0] = reply;
+	fake_start(&f, replies);
 	h_init(&h, t_env);
-	assert_int_equal(h_run(&h, "--socket", path, "forecast", "--all",
+	assert_int_equal(h_run(&h, "--socket", f.sock, "forecast", "--all",
 	    "--window", "90m", "--hours", "24", "local", NULL), CLI_OK);
 	assert_memory_equal(h.out, forecast_head, strlen(forecast_head));
 	assert_non_null(strstr(h.out, forecast_all));
 	h_done(&h);
-	req = served(pid, rfd, path);
-	assert_string_equal(req, "{\"args\":{\"hours\":24,\"target\":"
+	fake_wait(&f);
+	assert_req(&f, 0, "{\"args\":{\"hours\":24,\"target\":"
 	    "\"local\",\"window\":5400},\"cmd\":\"forecast\",\"v\":1}");
-	free(req);
+	json_decref(f.reqs);
 
-	pid = serve_one(path, reply, &rfd);
+	fake_start(&f, replies);
 	h_init(&h, t_env);
-	assert_int_equal(h_run(&h, "--socket", path, "forecast", "--json",
+	assert_int_equal(h_run(&h, "--socket", f.sock, "forecast", "--json",
 	    NULL), CLI_OK);
 	got = json_loads(h.out, 0, NULL);
 	want = json_loads(forecast_reply, 0, NULL);
@@ -572,48 +509,54 @@ against_daemon(void **state)
 	json_decref(got);
 	json_decref(want);
 	h_done(&h);
-	free(served(pid, rfd, path));
+	fake_wait(&f);
+	json_decref(f.reqs);
 	free(reply);
 
 	reply = xasprintf("{\"v\": 1, \"ok\": true, \"result\": {\"sites\": "
 	    "%s}}", sites_reply);
-	pid = serve_one(path, reply, &rfd);
+	replies[0] = reply;
+	fake_start(&f, replies);
 	h_init(&h, t_env);
-	assert_int_equal(h_run(&h, "--socket", path, "sites", NULL), CLI_OK);
+	assert_int_equal(h_run(&h, "--socket", f.sock, "sites", NULL), CLI_OK);
 	assert_string_equal(h.out, sites_text);
 	h_done(&h);
-	req = served(pid, rfd, path);
-	assert_string_equal(req, "{\"args\":{},\"cmd\":\"sites\",\"v\":1}");
-	free(req);
-	pid = serve_one(path, reply, &rfd);
+	fake_wait(&f);
+	assert_req(&f, 0, "{\"args\":{},\"cmd\":\"sites\",\"v\":1}");
+	json_decref(f.reqs);
+	fake_start(&f, replies);
 	h_init(&h, t_env);
-	assert_int_equal(h_run(&h, "--socket", path, "sites", "--refresh",
+	assert_int_equal(h_run(&h, "--socket", f.sock, "sites", "--refresh",
 	    NULL), CLI_OK);
 	h_done(&h);
-	req = served(pid, rfd, path);
-	assert_string_equal(req, "{\"args\":{\"refresh\":true},\"cmd\":"
+	fake_wait(&f);
+	assert_req(&f, 0, "{\"args\":{\"refresh\":true},\"cmd\":"
 	    "\"sites\",\"v\":1}");
-	free(req);
+	json_decref(f.reqs);
 	free(reply);
 
-	pid = serve_one(path, "{\"v\": 1, \"ok\": false, \"error\": \"unknown "
-	    "site or zone 'XX'\", \"code\": \"notfound\"}", &rfd);
+	replies[0] = "{\"v\": 1, \"ok\": false, \"error\": \"unknown site "
+	    "or zone 'XX'\", \"code\": \"notfound\"}";
+	fake_start(&f, replies);
 	h_init(&h, t_env);
-	assert_int_equal(h_run(&h, "--socket", path, "forecast", "XX", NULL),
+	assert_int_equal(h_run(&h, "--socket", f.sock, "forecast", "XX", NULL),
 	    CLI_FAIL);
 	assert_string_equal(h.err, "ebb forecast: unknown site or zone 'XX'\n");
 	assert_string_equal(h.out, "");
 	h_done(&h);
-	free(served(pid, rfd, path));
+	fake_wait(&f);
+	json_decref(f.reqs);
 
-	pid = serve_one(path, "{\"v\": 1, \"ok\": true, \"result\": {}}", &rfd);
+	replies[0] = "{\"v\": 1, \"ok\": true, \"result\": {}}";
+	fake_start(&f, replies);
 	h_init(&h, t_env);
-	assert_int_equal(h_run(&h, "--socket", path, "sites", NULL), CLI_FAIL);
+	assert_int_equal(h_run(&h, "--socket", f.sock, "sites", NULL),
+	    CLI_FAIL);
 	assert_string_equal(h.err, "ebb sites: malformed reply from ebbd: no "
 	    "sites\n");
 	h_done(&h);
-	free(served(pid, rfd, path));
-	rmdir(dir);
+	fake_wait(&f);
+	json_decref(f.reqs);
 }
 
 int

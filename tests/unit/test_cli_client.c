@@ -4,102 +4,14 @@
  * errors mapped to exit statuses, cancel's per-job lines, and logs reading
  * in chunks and following until the job's output is final.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "common/proto.h"
 #include "test_cli_harness.h"
-
-struct fake {
-	char	 dir[64], sock[96], log[96];
-	pid_t	 pid;
-	json_t	*reqs;		/* the requests it got, after fake_wait */
-};
-
-/* Starts a server answering the n-th request with replies[n]. */
-static void
-fake_start(struct fake *f, const char *const *replies)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int ls, fd;
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_cli_client.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->sock, sizeof(f->sock), "%s/s", f->dir);
-	snprintf(f->log, sizeof(f->log), "%s/log", f->dir);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", f->sock);
-	assert_true((ls = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
-	assert_int_equal(bind(ls, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(listen(ls, 1), 0);
-	assert_true((f->pid = fork()) >= 0);
-	if (f->pid == 0) {
-		FILE *lf = fopen(f->log, "w");
-		char err[256], *s;
-		json_t *req, *rep;
-
-		if (lf == NULL || (fd = accept(ls, NULL, NULL)) == -1)
-			_exit(1);
-		for (size_t i = 0; replies[i] != NULL; i++) {
-			if ((req = proto_recv(fd, err, sizeof(err))) == NULL)
-				_exit(2);
-			s = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
-			fprintf(lf, "%s\n", s);
-			fflush(lf);
-			if ((rep = json_loads(replies[i], 0, NULL)) == NULL ||
-			    proto_send(fd, rep, err, sizeof(err)) == -1)
-				_exit(3);
-		}
-		_exit(0);
-	}
-	close(ls);
-}
-
-/* Waits for the server and loads the requests it logged. */
-static void
-fake_wait(struct fake *f)
-{
-	char line[4096];
-	int status;
-	FILE *lf;
-
-	assert_int_equal(waitpid(f->pid, &status, 0), f->pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	f->reqs = json_array();
-	assert_non_null(lf = fopen(f->log, "r"));
-	while (fgets(line, sizeof(line), lf) != NULL)
-		json_array_append_new(f->reqs, json_loads(line, 0, NULL));
-	fclose(lf);
-	unlink(f->log);
-	unlink(f->sock);
-	rmdir(f->dir);
-}
-
-/* Request i as compact sorted JSON (caller frees). */
-static char *
-req(const struct fake *f, size_t i)
-{
-	return json_dumps(json_array_get(f->reqs, i), JSON_COMPACT |
-	    JSON_SORT_KEYS);
-}
-
-static void
-assert_req(const struct fake *f, size_t i, const char *want)
-{
-	char *s = req(f, i);
-
-	assert_string_equal(s, want);
-	free(s);
-}
 
 static void
 submit(void **state)

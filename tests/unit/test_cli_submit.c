@@ -99,7 +99,8 @@ every_option(void **state)
 
 	build(&b, "--name", "train", "--cpus", "4", "--mem", "512M",
 	    "--duration", "1h30m", "--deadline", "now+6h", "--site", "a,b",
-	    "--interruptible", "--policy", "night", "-q", "--", "python3",
+	    "--interruptible", "--policy", "night", "--tag", "gpu,eu",
+	    "--power", "150", "--data", "2.5", "-q", "--", "python3",
 	    "-u", "train.py", NULL);
 	assert_int_equal(b.rc, CLI_OK);
 	assert_non_null(b.job);
@@ -115,6 +116,9 @@ every_option(void **state)
 	assert_true(json_is_true(json_object_get(b.job, "interruptible")));
 	assert_string_equal(json_string_value(json_object_get(b.job,
 	    "policy")), "night");
+	assert_list(json_object_get(b.job, "tags"), "gpu|eu");
+	assert_true(json_real_value(json_object_get(b.job, "power_w")) == 150);
+	assert_true(json_real_value(json_object_get(b.job, "data_gb")) == 2.5);
 	assert_list(json_object_get(b.job, "argv"), "python3|-u|train.py");
 	assert_string_equal(json_string_value(json_object_get(b.job,
 	    "workdir")), T_CWD);

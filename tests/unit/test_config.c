@@ -3,7 +3,6 @@
  * config_dump() round trip, all errors reported at once, the example config
  * and the golden error files in tests/golden/config (NAME.yaml -> NAME.err).
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,67 +18,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "config/config.h"
-
-static char tmpdir[64];
-
-static const char *
-data_dir(void)
-{
-	const char *d = getenv("EBB_TEST_DATA");
-
-	assert_non_null(d);
-	return d;
-}
-
-/* Whole file as a string, or NULL if it does not exist. */
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)n + 1);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static char *
-write_tmp(const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
-
-static int
-setup(void **state)
-{
-	strcpy(tmpdir, "/tmp/test_config.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	return 0;
-}
+#include "testutil.h"
 
 static void
 test_default(void **state)
@@ -129,7 +68,7 @@ test_default(void **state)
 static void
 test_every_key(void **state)
 {
-	char *path = write_tmp("full.yaml",
+	char *path = tu_write_tmp("full.yaml",
 	    "state_dir: state\n"
 	    "socket: /run/ebb/x.sock\n"
 	    "socket_group: ebb\n"
@@ -152,10 +91,10 @@ test_every_key(void **state)
 	assert_int_equal(config_load(path, &c, &errs), 0);
 	assert_null(errs);
 	assert_string_equal(c->path, path);
-	want = xasprintf("%s/state", tmpdir);
+	want = xasprintf("%s/state", tu_tmpdir());
 	assert_string_equal(c->state_dir, want);
 	free(want);
-	want = xasprintf("%s/../bin/ebb-run", tmpdir);
+	want = xasprintf("%s/../bin/ebb-run", tu_tmpdir());
 	assert_string_equal(c->runner, want);
 	free(want);
 	assert_string_equal(c->socket, "/run/ebb/x.sock");
@@ -183,7 +122,7 @@ test_every_key(void **state)
 static void
 test_socket_follows_state_dir(void **state)
 {
-	char *path = write_tmp("sd.yaml", "state_dir: /srv/ebb\n");
+	char *path = tu_write_tmp("sd.yaml", "state_dir: /srv/ebb\n");
 	struct ebb_config *c;
 	char *errs;
 
@@ -202,7 +141,7 @@ round_trip(const struct ebb_config *c)
 	char *text = config_dump(c), *text2, *errs, *path;
 	struct ebb_config *c2;
 
-	path = write_tmp("dump.yaml", text);
+	path = tu_write_tmp("dump.yaml", text);
 	if (config_load(path, &c2, &errs) == -1)
 		fail_msg("dump does not load:\n%s\n%s", text, errs);
 	text2 = config_dump(c2);
@@ -236,7 +175,7 @@ test_dump_round_trip(void **state)
 	free(text);
 	config_free(c);
 
-	path = write_tmp("odd.yaml",
+	path = tu_write_tmp("odd.yaml",
 	    "socket_group: \"null\"\n"
 	    "admin_group: 'a: b'\n"
 	    "kill_grace: 2h3m4s\n"
@@ -261,7 +200,7 @@ test_dump_round_trip(void **state)
 static void
 test_all_errors_at_once(void **state)
 {
-	char *path = write_tmp("bad.yaml",
+	char *path = tu_write_tmp("bad.yaml",
 	    "kill_grace: 6x\n"
 	    "log_level: chatty\n"
 	    "sites:\n"
@@ -300,7 +239,7 @@ test_missing_file(void **state)
 static void
 test_empty_file_is_defaults(void **state)
 {
-	char *path = write_tmp("empty.yaml", "# nothing\n");
+	char *path = tu_write_tmp("empty.yaml", "# nothing\n");
 	struct ebb_config *c, *def = config_default();
 	char *errs, *a, *b;
 
@@ -318,7 +257,7 @@ test_empty_file_is_defaults(void **state)
 static void
 test_example(void **state)
 {
-	char *path = xasprintf("%s/../examples/ebb.yaml", data_dir());
+	char *path = xasprintf("%s/../examples/ebb.yaml", tu_data_dir());
 	struct ebb_config *c;
 	char *errs = NULL;
 
@@ -333,7 +272,7 @@ test_example(void **state)
 static void
 test_client_socket(void **state)
 {
-	char *xdg = xasprintf("%s/xdg", tmpdir), *dir, *sock, *got;
+	char *xdg = xasprintf("%s/xdg", tu_tmpdir()), *dir, *sock, *got;
 	FILE *f;
 
 	setenv("XDG_STATE_HOME", xdg, 1);
@@ -356,51 +295,24 @@ test_client_socket(void **state)
 	free(sock);
 }
 
+/* A config_load() for tu_golden(). */
 static int
-by_name(const struct dirent **a, const struct dirent **b)
+load_config(const char *path, char **errs)
 {
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
+	struct ebb_config *c;
 
-static int
-is_yaml(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
-
-	return n > 5 && strcmp(e->d_name + n - 5, ".yaml") == 0;
+	if (config_load(path, &c, errs) == -1)
+		return -1;
+	config_free(c);
+	return 0;
 }
 
 static void
 test_golden(void **state)
 {
-	struct dirent **ents;
-	int n, failed = 0;
+	int failed;
 
-	assert_int_equal(chdir(data_dir()), 0);
-	n = scandir("golden/config", &ents, is_yaml, by_name);
-	assert_true(n >= 8);
-	for (int i = 0; i < n; i++) {
-		char *yaml = xasprintf("golden/config/%s", ents[i]->d_name);
-		char *errf = xasprintf("%.*s.err", (int)strlen(yaml) - 5, yaml);
-		char *want = slurp(errf), *errs = NULL;
-		struct ebb_config *c;
-
-		if (config_load(yaml, &c, &errs) == 0) {
-			print_error("%s: loaded without errors\n", yaml);
-			config_free(c);
-			failed++;
-		} else if (want == NULL || strcmp(want, errs) != 0) {
-			print_error("%s: expected (%s):\n%sgot:\n%s", yaml,
-			    errf, want ? want : "(missing)\n", errs);
-			failed++;
-		}
-		free(yaml);
-		free(errf);
-		free(want);
-		free(errs);
-		free(ents[i]);
-	}
-	free(ents);
+	assert_true(tu_golden("golden/config", load_config, &failed) >= 8);
 	assert_int_equal(failed, 0);
 }
 
@@ -420,5 +332,5 @@ main(void)
 		cmocka_unit_test(test_golden),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_setup, tu_teardown);
 }

@@ -28,6 +28,7 @@
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "runner/cgroup.h"
+#include "testutil.h"
 
 static const char *runner;
 static char jobdir[64];
@@ -181,12 +182,9 @@ static char *
 slurp(const char *name)
 {
 	char *path = xasprintf("%s/%s", jobdir, name);
-	char *buf = xcalloc(1, 4096);
-	FILE *f = fopen(path, "r");
+	char *buf = tu_slurp(path, NULL);
 
-	assert_non_null(f);
-	fread(buf, 1, 4095, f);
-	fclose(f);
+	assert_non_null(buf);
 	free(path);
 	return buf;
 }
@@ -455,6 +453,62 @@ test_cancel(void **state)
 	json_decref(r);
 }
 
+/* Cumulative CPU time of the job's cgroup (v1 cpuacct), ns. */
+static int64_t
+cg_usage(void)
+{
+	char path[256], *text;
+	int64_t v;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/cpuacct/%s/cpuacct.usage",
+	    cgname);
+	if ((text = tu_slurp(path, NULL)) == NULL)
+		return -1;
+	v = strtoll(text, NULL, 10);
+	free(text);
+	return v;
+}
+
+/* SIGUSR1 freezes the job (no CPU used), SIGUSR2 thaws it. */
+static void
+test_pause(void **state)
+{
+	static const char *const busy[] = { "sh", "-c",
+	    "while :; do :; done", NULL };
+	int64_t u1, u2, u3;
+	pid_t pid;
+	json_t *r;
+
+	if (geteuid() != 0 || cg_detect() == CG_UNIFIED ||
+	    access("/sys/fs/cgroup/cpuacct", F_OK) == -1) {
+		print_message("skip: needs root and a cgroup v1 cpuacct "
+		    "hierarchy\n");
+		skip();
+	}
+	spec(busy);
+	pid = launch(getuid());
+	wait_started();
+	assert_true(cg_usage() > 0);
+	assert_int_equal(kill(pid, SIGUSR1), 0);
+	usleep(300000);
+	u1 = cg_usage();
+	usleep(500000);
+	u2 = cg_usage();
+	assert_true(u1 > 0);
+	assert_int_equal(u1, u2);	/* frozen: not one ns of CPU */
+	assert_int_equal(kill(pid, SIGUSR2), 0);
+	usleep(300000);
+	u3 = cg_usage();
+	assert_true(u3 > u2 + 100000000);	/* > 0.1 s in 0.3 s: running */
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(wait_exit(pid), 0);
+	r = result();
+	assert_true(rint_of(r, "paused_ms") >= 750);
+	assert_true(rint_of(r, "paused_ms") < 2000);
+	assert_true(json_is_true(json_object_get(r, "cancelled")));
+	json_decref(r);
+}
+
 static void
 ensure_user(struct passwd **pw)
 {
@@ -563,6 +617,7 @@ main(void)
 		T(test_never_twice),
 		T(test_lock_held),
 		T(test_cancel),
+		T(test_pause),
 		T(test_runs_as_user),
 		T(test_unprivileged_fallback),
 	};

@@ -20,15 +20,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "common/fsutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/carbon/http.h"
+#include "testutil.h"
 
 static const char ok_body[] =
     "{\"zone\":\"DE\",\"forecast\":[{\"carbonIntensity\":312,"
     "\"datetime\":\"2023-03-14T12:00:00.000Z\"}]}\n";
 
-static char	tmpdir[] = "/tmp/test_http.XXXXXX";
 static pid_t	server = -1;
 static int	port;
 
@@ -158,18 +157,6 @@ logged(struct t *t, const char *path)
 	return n;
 }
 
-static void
-write_file(const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	free(path);
-}
-
 static int
 start_server(void **state)
 {
@@ -182,18 +169,17 @@ start_server(void **state)
 		fprintf(stderr, "EBB_CI_SERVER is not set (run via ctest)\n");
 		return -1;
 	}
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	write_file("ok.json", ok_body);
-	write_file("routes", "# test routes\n/v3/forecast?zone=FR ok.json\n"
-	    "/v3/forecast missing.json\n");
+	tu_tmpdir_create("test_http");
+	free(tu_write_tmp("ok.json", ok_body));
+	free(tu_write_tmp("routes", "# test routes\n/v3/forecast?zone=FR "
+	    "ok.json\n/v3/forecast missing.json\n"));
 	if (pipe(fds) == -1)
 		return -1;
 	if ((server = fork()) == 0) {
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		execl(bin, "ci-server", tmpdir, (char *)NULL);
+		execl(bin, "ci-server", tu_tmpdir(), (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -219,7 +205,7 @@ stop_server(void **state)
 			return -1;
 		}
 	}
-	fs_rm_rf(tmpdir);
+	tu_tmpdir_remove();
 	return 0;
 }
 

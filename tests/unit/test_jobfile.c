@@ -20,74 +20,15 @@
 #include "common/job.h"
 #include "common/xmalloc.h"
 #include "config/jobfile.h"
+#include "testutil.h"
 
 #define NOW	INT64_C(1767225600)	/* 2026-01-01T00:00:00Z */
-
-static char tmpdir[64];
-
-static const char *
-data_dir(void)
-{
-	const char *d = getenv("EBB_TEST_DATA");
-
-	assert_non_null(d);
-	return d;
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)n + 1);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static char *
-write_tmp(const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
-
-static int
-setup(void **state)
-{
-	strcpy(tmpdir, "/tmp/test_jobfile.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	return 0;
-}
 
 /* Loads text as a job file that must be valid. */
 static json_t *
 load_ok(const char *text)
 {
-	char *path = write_tmp("job.yaml", text), *errs = NULL;
+	char *path = tu_write_tmp("job.yaml", text), *errs = NULL;
 	json_t *o = jobfile_load(path, NOW, &errs);
 
 	if (o == NULL)
@@ -120,15 +61,19 @@ test_every_key(void **state)
 	    "interruptible: true\n"
 	    "workdir: runs/1\n"
 	    "policy: batch\n"
+	    "tags: [gpu]\n"
+	    "power_w: 150\n"
+	    "data_gb: 2.5\n"
 	    "env:\n"
 	    "  OMP_NUM_THREADS: 4\n"
 	    "  EMPTY: ''\n");
 	char *want = xasprintf("{\"argv\":[\"python3\",\"train.py\","
-	    "\"--epochs\",\"3\"],\"cpus\":4,\"deadline\":%lld,\"duration\":5400,"
+	    "\"--epochs\",\"3\"],\"cpus\":4,\"data_gb\":2.5,\"deadline\":%lld,\"duration\":5400,"
 	    "\"env\":[\"OMP_NUM_THREADS=4\",\"EMPTY=\"],\"interruptible\":true,"
 	    "\"mem\":2147483648,\"name\":\"train\",\"policy\":\"batch\","
-	    "\"sites\":[\"local\",\"gpu\"],\"workdir\":\"%s/runs/1\"}",
-	    (long long)(NOW + 86400), tmpdir);
+	    "\"power_w\":150.0,\"sites\":[\"local\",\"gpu\"],"
+	    "\"tags\":[\"gpu\"],\"workdir\":\"%s/runs/1\"}",
+	    (long long)(NOW + 86400), tu_tmpdir());
 
 	assert_json(o, want);
 	free(want);
@@ -179,7 +124,7 @@ test_accepted_by_daemon(void **state)
 static void
 test_past_deadline(void **state)
 {
-	char *path = write_tmp("past.yaml", "command: true\n"
+	char *path = tu_write_tmp("past.yaml", "command: true\n"
 	    "deadline: 2020-01-01T00:00:00Z\n");
 	char *errs = NULL, *want;
 
@@ -192,28 +137,14 @@ test_past_deadline(void **state)
 	free(path);
 }
 
-static int
-by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int
-is_yaml(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
-
-	return n > 5 && strcmp(e->d_name + n - 5, ".yaml") == 0;
-}
-
 static void
 test_examples(void **state)
 {
-	char *dir = xasprintf("%s/../examples/jobs", data_dir());
+	char *dir = xasprintf("%s/../examples/jobs", tu_data_dir());
 	struct dirent **ents;
 	int n;
 
-	n = scandir(dir, &ents, is_yaml, by_name);
+	n = tu_scan_yaml(dir, &ents);
 	assert_true(n >= 4);
 	for (int i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", dir, ents[i]->d_name);
@@ -237,38 +168,24 @@ test_examples(void **state)
 	free(dir);
 }
 
+/* A jobfile_load() for tu_golden(). */
+static int
+load_job(const char *path, char **errs)
+{
+	json_t *o = jobfile_load(path, NOW, errs);
+
+	if (o == NULL)
+		return -1;
+	json_decref(o);
+	return 0;
+}
+
 static void
 test_golden(void **state)
 {
-	struct dirent **ents;
-	int n, failed = 0;
+	int failed;
 
-	assert_int_equal(chdir(data_dir()), 0);
-	n = scandir("golden/config/jobs", &ents, is_yaml, by_name);
-	assert_true(n >= 5);
-	for (int i = 0; i < n; i++) {
-		char *yaml = xasprintf("golden/config/jobs/%s",
-		    ents[i]->d_name);
-		char *errf = xasprintf("%.*s.err", (int)strlen(yaml) - 5, yaml);
-		char *want = slurp(errf), *errs = NULL;
-		json_t *o = jobfile_load(yaml, NOW, &errs);
-
-		if (o != NULL) {
-			print_error("%s: loaded without errors\n", yaml);
-			json_decref(o);
-			failed++;
-		} else if (want == NULL || strcmp(want, errs) != 0) {
-			print_error("%s: expected (%s):\n%sgot:\n%s", yaml,
-			    errf, want ? want : "(missing)\n", errs);
-			failed++;
-		}
-		free(yaml);
-		free(errf);
-		free(want);
-		free(errs);
-		free(ents[i]);
-	}
-	free(ents);
+	assert_true(tu_golden("golden/config/jobs", load_job, &failed) >= 5);
 	assert_int_equal(failed, 0);
 }
 
@@ -285,5 +202,5 @@ main(void)
 		cmocka_unit_test(test_golden),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_setup, tu_teardown);
 }

@@ -16,6 +16,7 @@
 #include "common/xmalloc.h"
 #include "config/config.h"
 #include "scheduler/carbon/provider.h"
+#include "testutil.h"
 
 #define NOW	1678795260	/* 2023-03-14T12:01:00Z */
 #define LB	0.45359237
@@ -55,26 +56,6 @@ teardown(void **state)
 }
 
 static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (fp == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = xmalloc((size_t)n + 1);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
-
-static char *
 sample(const char *rel, size_t *len)
 {
 	const char *dir = getenv("EBB_TEST_DATA");
@@ -83,7 +64,7 @@ sample(const char *rel, size_t *len)
 
 	snprintf(path, sizeof(path), "%s/data/provider-samples/%s",
 	    dir != NULL ? dir : "tests", rel);
-	buf = slurp(path, len);
+	buf = tu_slurp(path, len);
 	if (buf == NULL)
 		fail_msg("cannot read %s", path);
 	return buf;
@@ -807,7 +788,7 @@ test_entsoe_fi(void **state)
 		snprintf(path, sizeof(path), "%s/../../shared/data/"
 		    "provider-samples/entsoe/FI_production.xml",
 		    data != NULL ? data : "tests");
-	if ((body = slurp(path, &len)) == NULL) {
+	if ((body = tu_slurp(path, &len)) == NULL) {
 		print_message("skip: %s is absent (not copied: AGPL "
 		    "repository; set EBB_SHARED)\n", path);
 		skip();

@@ -1,5 +1,6 @@
 /*
- * test_timefmt: durations, instants and sizes at the edges.
+ * test_timefmt: durations, instants (to the second and to the minute) and
+ * sizes at the edges.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +78,20 @@ test_times(void **state)
 }
 
 static void
+test_fmt_minute(void **state)
+{
+	char buf[18];
+
+	/* 2023-03-14T12:01:59Z: the seconds are dropped, not rounded. */
+	assert_string_equal(ebb_fmt_minute(1678795319, buf, sizeof(buf)),
+	    "2023-03-14T12:01Z");
+	assert_string_equal(ebb_fmt_minute(1795352400, buf, sizeof(buf)),
+	    "2026-11-22T13:00Z");
+	assert_string_equal(ebb_fmt_minute(0, buf, sizeof(buf)),
+	    "1970-01-01T00:00Z");
+}
+
+static void
 test_sizes(void **state)
 {
 	char err[256], buf[32];
@@ -106,6 +121,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_fmt_minute),
 		cmocka_unit_test(test_sizes),
 	};
 

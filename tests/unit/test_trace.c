@@ -22,6 +22,7 @@
 
 #include "scheduler/carbon/ci.h"
 #include "scheduler/carbon/provider.h"
+#include "testutil.h"
 
 #define T0	1672531200LL	/* 2023-01-01T00:00:00Z */
 #define HOUR	3600
@@ -31,36 +32,15 @@
 
 #define EM_LCA	"Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (LCA)"
 
-static char dir[64];
-
-static int
-setup(void **state)
-{
-	strcpy(dir, "/tmp/test_trace.XXXXXX");
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[96];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Writes `text` to dir/name; returns the path (static buffer). */
+/* tu_write_tmp(), the path in a static buffer kept until the next call. */
 static const char *
 write_file(const char *name, const char *text)
 {
 	static char path[128];
-	FILE *fp;
+	char *p = tu_write_tmp(name, text);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
+	snprintf(path, sizeof(path), "%s", p);
+	free(p);
 	return path;
 }
 
@@ -407,5 +387,5 @@ main(void)
 		cmocka_unit_test(test_bundled_de),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_setup, tu_teardown);
 }

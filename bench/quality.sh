@@ -1,0 +1,197 @@
+#!/bin/bash
+# bench/quality.sh: planning quality of ebb, measured with `ebb simulate`.
+#
+# usage: bash bench/quality.sh [BUILD_DIR] [--full]
+#
+# Turns the Alibaba PAI job trace (bench/data/pai_1k.csv: 1,000 jobs over
+# 7 days) into workloads (1 cpu = 10 W, deadline = arrival + length + 12 h)
+# over the Electricity Maps 2023 hourly traces (LCA column) of DE, GB and
+# US-CAL-CISO as three sites, and reports, for each site alone and for all
+# three allowed, the savings against running every job at once at its
+# origin, under perfect, noise:0.1 and model forecasts, with deadline
+# misses (must be 0). The week is replayed four times, from the Mondays
+# 2023-02-06, 2023-05-01, 2023-07-31 and 2023-10-30 (arrival second s ->
+# that Monday 00:00 UTC + s), so every season counts and the forecaster
+# has 28 days of history. With all three sites, job i's origin is site
+# i mod 3 (the baseline mixes the three grids).
+#
+# Then the gap to plan_oracle (exhaustive search) on small slices: 3
+# consecutive jobs of the first replay, 20 slices per site set, perfect
+# forecast; the floor is 1 %. Once with room for all, once with one cpu
+# per site (each job takes a whole site, power kept at 10 W x its cpus),
+# so jobs compete for the cleanest hours. Both sides are scored on emissions alone,
+# so this part runs with delay_g_per_h: 0 (with the default 0.1 g/h the
+# planner and the oracle both trade emissions for earlier starts).
+#
+# --full also runs the 100k-job PAI trace (../shared/data/job-traces/
+# pai-100k.csv, whose times are in hours over one year: arrival hour h ->
+# 2023-01-01 00:00 UTC + h), all three sites, the three forecasts; skipped
+# with a message when the file is absent. Prints Markdown tables.
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+full=0
+[ "${2:-}" = --full ] && full=1
+[ "${1:-}" = --full ] && { full=1; build=build; }
+case $build in /*) ;; *) build=$src/$build ;; esac
+ebb=$build/scheduler/cli/ebb
+[ -x "$ebb" ] || { echo "quality.sh: no $ebb (build the ebb target)" >&2; exit 1; }
+traces=$src/examples/traces
+pai=$src/bench/data/pai_1k.csv
+pai100k=$src/../shared/data/job-traces/pai-100k.csv
+tmp=$(mktemp -d /tmp/ebb-quality.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+lca="Carbon Intensity gCO₂eq/kWh (LCA)"
+site() {	# name file cpus
+	cat <<EOF
+  - name: $1
+    cpus: $3
+    zone: $1
+    providers: [trace]
+    trace:
+      file: $traces/$2
+      value_column: "$lca"
+EOF
+}
+config() {	# delay_g_per_h cpus_per_site
+	echo "slot: 30m"
+	echo "planner:"
+	echo "  watts_per_cpu: 10"
+	echo "  horizon: 3d"
+	echo "  replan: 1h"
+	echo "  delay_g_per_h: $1"
+	echo "sites:"
+	site DE DE-LU_2023_hourly.csv "$2"
+	site GB GB_2023_hourly.csv "$2"
+	site US-CAL-CISO US-CAL-CISO_2023_hourly.csv "$2"
+}
+config 0.1 1024 > "$tmp/ebb.yaml"	# the default tie-break
+config 0 1024 > "$tmp/ebb0.yaml"	# pure emissions, as the oracle is scored
+config 0 1 > "$tmp/ebb0-tight.yaml"	# one job at a time per site
+
+# workload SRC MONDAY_EPOCH SITES UNIT(s per trace unit) > CSV
+workload() {
+	awk -F, -v base="$2" -v sites="$3" -v unit="$4" '
+	BEGIN { n = split(sites, s, "|") }
+	NR == 1 { print "id,submit,duration_s,deadline,power_w,cpus," \
+	    "interruptible,sites"; next }
+	{
+		sub_t = base + int($1 * unit + 0.5)
+		dur = int($2 * unit + 0.5); if (dur < 1) dur = 1
+		# all sites: origin rotates, the others follow it
+		if (n == 1) list = s[1]
+		else { o = (NR - 2) % n; list = s[o + 1]
+		    for (k = 1; k < n; k++) list = list "|" s[(o + k) % n + 1] }
+		printf "p%d,%d,%d,%d,,%d,0,%s\n", NR - 1, sub_t, dur,
+		    sub_t + dur + 43200, $3, list
+	}' "$1"
+}
+
+# summary FIELD < text summary
+field() { awk -v k="$1" -F': ' '$1 == k { print $2 }'; }
+
+mondays="1675641600 1682899200 1690761600 1698624000"
+sets="DE GB US-CAL-CISO DE|GB|US-CAL-CISO"
+setname() { case $1 in *"|"*) echo "all three" ;; *) echo "$1" ;; esac; }
+
+echo "## Savings vs run-now, PAI 1k week x 4 replays (sums over the replays)"
+echo
+echo "| sites | forecast | jobs | energy kWh | baseline kg | emissions kg | savings | deadline misses | mean delay h | p95 delay h | sim s |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+for set in $sets; do
+	for fc in perfect noise:0.1 model; do
+		jobs=0 kwh=0 base=0 em=0 miss=0 dsum=0 p95=0 secs=0
+		for m in $mondays; do
+			workload "$pai" "$m" "$set" 1 > "$tmp/w.csv"
+			t0=$(date +%s.%N)
+			"$ebb" simulate -c "$tmp/ebb.yaml" --forecast "$fc" \
+			    "$tmp/w.csv" > "$tmp/s.txt"
+			t1=$(date +%s.%N)
+			read -r jobs kwh base em miss dsum p95 secs < <(awk \
+			    -v j="$jobs" -v k="$kwh" -v b="$base" -v e="$em" \
+			    -v mi="$miss" -v d="$dsum" -v p="$p95" -v s="$secs" \
+			    -v dt="$(echo "$t1 - $t0" | bc)" -F': ' '
+			    { v[$1] = $2 }
+			    END { printf "%d %.6f %.3f %.3f %d %.1f %.0f %.2f\n",
+				j + v["jobs"], k + v["energy_kwh"],
+				b + v["baseline_g"], e + v["emissions_g"],
+				mi + v["deadline_misses"] + v["unplaced"],
+				d + v["mean_delay_s"] * v["jobs"],
+				(v["p95_delay_s"] > p ? v["p95_delay_s"] : p),
+				s + dt }' "$tmp/s.txt")
+		done
+		awk -v set="$(setname "$set")" -v fc="$fc" -v j="$jobs" \
+		    -v k="$kwh" -v b="$base" -v e="$em" -v mi="$miss" \
+		    -v d="$dsum" -v p="$p95" -v s="$secs" 'BEGIN {
+			printf "| %s | %s | %d | %.1f | %.2f | %.2f | %.1f %% | %d | %.2f | %.2f | %.1f |\n",
+			    set, fc, j, k, b / 1000, e / 1000,
+			    100 * (1 - e / b), mi, d / j / 3600, p / 3600, s }'
+	done
+done
+
+# oracle_table TITLE CONFIG TIGHT(0/1)
+oracle_table() {
+echo
+echo "## $1"
+echo
+echo "| sites | slices | oracle g | ebb g | gap (sum) | worst slice | deadline misses |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for set in $sets; do
+	orc=0 sim=0 worst=0 miss=0 n=0
+	workload "$pai" 1675641600 "$set" 1 | tail -n +2 > "$tmp/all.csv"
+	for i in $(seq 0 19); do
+		{ echo "id,submit,duration_s,deadline,power_w,cpus,interruptible,sites"
+		  sed -n "$((i * 50 + 1)),$((i * 50 + 3))p" "$tmp/all.csv" |
+		  awk -F, -v OFS=, -v tight="$3" \
+		      'tight == 1 { $5 = 10 * $6; $6 = 1 } { print }'; } \
+		    > "$tmp/slice.csv"
+		"$ebb" simulate -c "$2" --oracle "$tmp/slice.csv" \
+		    > "$tmp/s.txt"
+		o=$(field oracle_g < "$tmp/s.txt")
+		case $o in -*) echo "slice $i: no oracle: $o" >&2; continue ;; esac
+		e=$(field emissions_g < "$tmp/s.txt")
+		mi=$(field deadline_misses < "$tmp/s.txt")
+		read -r orc sim worst miss n < <(awk -v o="$o" -v e="$e" \
+		    -v a="$orc" -v b="$sim" -v w="$worst" -v m="$miss" \
+		    -v mi="$mi" -v n="$n" 'BEGIN {
+			g = o > 0 ? 100 * (e - o) / o : 0
+			printf "%.3f %.3f %.4f %d %d\n", a + o, b + e,
+			    (g > w ? g : w), m + mi, n + 1 }')
+	done
+	awk -v set="$(setname "$set")" -v n="$n" -v o="$orc" -v e="$sim" \
+	    -v w="$worst" -v m="$miss" 'BEGIN {
+		printf "| %s | %d | %.1f | %.1f | %.3f %% | %.3f %% | %d |\n",
+		    set, n, o, e, 100 * (e - o) / o, w, m }'
+done
+}
+oracle_table "Gap to plan_oracle, perfect forecast, 20 slices of 3 jobs per site set" \
+    "$tmp/ebb0.yaml" 0
+oracle_table "Gap to plan_oracle, one cpu per site (jobs queue for room)" \
+    "$tmp/ebb0-tight.yaml" 1
+
+if [ $full = 1 ]; then
+	echo
+	if [ ! -r "$pai100k" ]; then
+		echo "pai-100k: $pai100k not found, skipped"
+		exit 0
+	fi
+	echo "## PAI 100k (one year), all three sites"
+	echo
+	echo "| forecast | jobs | baseline t | emissions t | savings | deadline misses | mean delay h | sim s |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+	workload "$pai100k" 1672531200 "DE|GB|US-CAL-CISO" 3600 > "$tmp/w.csv"
+	for fc in perfect noise:0.1 model; do
+		t0=$(date +%s)
+		"$ebb" simulate -c "$tmp/ebb.yaml" --forecast "$fc" \
+		    "$tmp/w.csv" > "$tmp/s.txt"
+		t1=$(date +%s)
+		awk -v fc="$fc" -v s=$((t1 - t0)) -F': ' '{ v[$1] = $2 } END {
+			printf "| %s | %d | %.2f | %.2f | %.1f %% | %d | %.2f | %d |\n",
+			    fc, v["jobs"], v["baseline_g"] / 1e6,
+			    v["emissions_g"] / 1e6, v["savings_pct"],
+			    v["deadline_misses"] + v["unplaced"],
+			    v["mean_delay_s"] / 3600, s }' "$tmp/s.txt"
+	done
+fi

@@ -1,0 +1,70 @@
+#!/bin/bash
+# it_plan: carbon-aware planning in a real daemon. The site's history has
+# a deep daily dip; a job that may wait is planned into the dip with its
+# expected saving, one that may not runs at once, and `ebb show` explains
+# both.
+. "$(dirname "$0")/lib.sh"
+
+now=$(date +%s)
+# 30 days of hourly history, 500 g/kWh except a dip to 100 at the hour
+# that comes 4 hours from now.
+dip=$(( (now / 3600 + 4) % 24 ))
+{
+	echo "time,intensity"
+	for t in $(seq $(( now / 3600 * 3600 - 30 * 86400 )) 3600 $now); do
+		h=$(( t / 3600 % 24 ))
+		v=500; [ $h = $dip ] && v=100
+		echo "$(date -u -d @$t '+%Y-%m-%d %H:%M:%S'),$v"
+	done
+} > "$T/trace.csv"
+write_config 2 "planner:" "  default_max_delay: 0s"
+cat >> "$CONF" <<EOF
+    zone: XX
+    providers: [trace]
+    trace:
+      file: $T/trace.csv
+EOF
+start_ebbd
+for _ in $(seq 1 50); do
+	[ "$("$EBB" sites --json | jq -r '.sites[0].providers[0].status')" = ok ] && break
+	sleep 0.1
+done
+
+wait_ebb_state() { # ID STATE
+	for _ in $(seq 1 100); do [ "$(job_field "$1" state)" = "$2" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+flex=$("$EBB" submit -q --name flex --duration 30m --max-delay 12h -- true)
+wait_ebb_state "$flex" planned && ok "a job that may wait is planned" ||
+	fail "flex job is $(job_field "$flex" state)"
+start=$(job_field "$flex" planned_start)
+dipstart=$(( now / 3600 * 3600 + 4 * 3600 ))
+[ "$start" -ge "$dipstart" ] && [ "$start" -lt $(( dipstart + 1800 )) ] &&
+	ok "planned into the dip ($(date -u -d @$start +%H:%M))" ||
+	fail "planned at $(date -u -d @$start +%H:%M), dip starts $(date -u -d @$dipstart +%H:%M)"
+expect_eq "why" green "$(job_field "$flex" plan_why)"
+exp=$(job_field "$flex" expected_g); nowg=$(job_field "$flex" now_g)
+awk -v e="$exp" -v n="$nowg" 'BEGIN { exit !(e > 0 && n > 3 * e) }' &&
+	ok "expected ${exp} g vs ${nowg} g now" || fail "expected ${exp} g, now ${nowg} g"
+"$EBB" show "$flex" | grep -q 'plan_why' && ok "ebb show explains the plan" ||
+	fail "ebb show has no plan"
+"$EBB" queue | grep -E "^ *$flex .*planned +local" >/dev/null &&
+	ok "ebb queue shows planned start and site" || fail "queue: $("$EBB" queue)"
+
+now_job=$("$EBB" submit -q --name quick -- true)
+wait_final_one() { for _ in $(seq 1 100); do
+	case "$(job_field "$1" state)" in succeeded|failed) return 0;; esac; sleep 0.1; done; return 1; }
+wait_final_one "$now_job" && ok "a job with no limits runs at once" || fail "quick job did not run"
+expect_eq "its reason" run-now "$(job_field "$now_job" plan_why)"
+
+tight=$("$EBB" submit -q --name tight --duration 20m --deadline now+25m -- true)
+wait_final_one "$tight" && ok "a job without slack runs at once" || fail "tight job waits"
+
+# A restart keeps the plan; cancel removes it.
+stop_ebbd; start_ebbd
+expect_eq "plan kept across a restart" "planned $start" \
+	"$(job_field "$flex" state) $(job_field "$flex" planned_start)"
+"$EBB" cancel "$flex" >/dev/null
+expect_eq "cancelled planned job" cancelled "$(job_field "$flex" state)"
+finish

@@ -1,0 +1,93 @@
+/*
+ * test_cli_policy: `ebb policy check FILE` without a daemon: a good file's
+ * rule list, a bad file's errors and exit status, and usage errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "common/xmalloc.h"
+#include "test_cli_harness.h"
+#include "testutil.h"
+
+static void
+check_good(void **state)
+{
+	struct harness h;
+
+	assert_int_equal(chdir(tu_data_dir()), 0);
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "policy", "check",
+	    "../examples/policies/ml-training.yaml", NULL), CLI_OK);
+	assert_string_equal(h.out,
+	    "../examples/policies/ml-training.yaml: 2 rules OK\n"
+	    "  ml-training  users alice, bob; groups ml; names train-*, "
+	    "finetune-*; tags gpu\n"
+	    "  ml-eval      groups ml; names eval-*\n");
+	assert_string_equal(h.err, "");
+	h_done(&h);
+}
+
+static void
+check_bad(void **state)
+{
+	struct harness h;
+	char *want;
+
+	assert_int_equal(chdir(tu_data_dir()), 0);
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "policy", "check",
+	    "golden/policies/default-over-cap.yaml", NULL), CLI_FAIL);
+	assert_string_equal(h.out, "");
+	want = tu_slurp("golden/policies/default-over-cap.err", NULL);
+	assert_non_null(want);
+	assert_string_equal(h.err, want);
+	free(want);
+	h_done(&h);
+}
+
+static void
+usage(void **state)
+{
+	static const struct {
+		const char *args[4];
+		const char *msg;
+	} cases[] = {
+		{ { "policy" }, "ebb policy: give a subcommand (ebb policy "
+		  "check FILE)\n" },
+		{ { "policy", "frob" }, "ebb policy: unknown subcommand 'frob' "
+		  "(known: check)\n" },
+		{ { "policy", "check" }, "ebb policy: give one file (ebb policy "
+		  "check FILE)\n" },
+		{ { "policy", "check", "a", "b" }, "ebb policy: give one file "
+		  "(ebb policy check FILE)\n" },
+	};
+	struct harness h;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		h_init(&h, t_env);
+		assert_int_equal(h_run(&h, cases[i].args[0], cases[i].args[1],
+		    cases[i].args[2], cases[i].args[3], NULL), CLI_USAGE);
+		assert_string_equal(h.err, cases[i].msg);
+		h_done(&h);
+	}
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "policy", "--help", NULL), CLI_OK);
+	assert_memory_equal(h.out, "usage: ebb policy check FILE\n", 29);
+	h_done(&h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(check_good),
+		cmocka_unit_test(check_bad),
+		cmocka_unit_test(usage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
