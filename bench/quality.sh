@@ -67,7 +67,7 @@ config() {	# delay_g_per_h cpus_per_site
 	site GB GB_2023_hourly.csv "$2"
 	site US-CAL-CISO US-CAL-CISO_2023_hourly.csv "$2"
 }
-config 0.1 1024 > "$tmp/ebb.yaml"	# the default tie-break
+config 1 1024 > "$tmp/ebb.yaml"	# the default tie-break (g/h per kW)
 config 0 1024 > "$tmp/ebb0.yaml"	# pure emissions, as the oracle is scored
 config 0 1 > "$tmp/ebb0-tight.yaml"	# one job at a time per site
 

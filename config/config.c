@@ -310,8 +310,8 @@ static const struct yt_key planner_keys[] = {
 	  .doc = "energy to move one GB of a job's data to another site" },
 	{ .name = "delay_g_per_h", .type = YT_FLOAT, .fmin = 0, .fmax = 1e6,
 	  .offset = PL(delay_g_per_h),
-	  .doc = "penalty per hour of delay and kW of power that breaks "
-	  "ties toward now" },
+	  .doc = "penalty in g per kWh of the job's energy per hour of "
+	  "delay; breaks ties toward now" },
 	{ .name = "default_max_delay", .type = YT_DURATION, .min = 0,
 	  .max = 30 * 86400, .offset = PL(default_max_delay),
 	  .doc = "how long a job without deadline, max delay or policy may "

@@ -46,20 +46,37 @@ printf '$ ebb submit --name failing --duration 1m -- sh -c "exit 3"\n'
 id=$("$EBB" submit -q --name failing --duration 1m -- sh -c "exit 3")
 echo "submitted job $id"; ids+=("$id")
 
-say "the queue right after submitting"
+sleep 0.5	# the planning pass follows each change within 50 ms
+say "the queue right after submitting: jobs that may wait are planned"
 run queue
+flex=$("$EBB" queue --json | jq -r '[.[] | select(.state == "planned")][0].id // empty')
+if [ -n "$flex" ]; then
+	say "why job $flex waits"
+	"$EBB" show "$flex" | grep -E '^(name|state|reason|site|planned_start|max_delay|deadline|duration|duration_source|plan_why|expected_g|now_g|alt_site|alt_start|alt_g):'
+fi
 
-say "waiting for the jobs to finish"
+say "waiting for the jobs that run now"
 for _ in $(seq 1 600); do
-	[ "$("$EBB" queue --json | jq length)" = 0 ] && break; sleep 0.2
+	[ "$("$EBB" queue --json | jq '[.[] | select(.state == "running" or .state == "queued")] | length')" = 0 ] && break
+	sleep 0.2
 done
-echo "all done"
+echo "done"
 
 say "results of this run's jobs"
 "$EBB" queue --all | sed -n 1p
 "$EBB" queue --all | awk -v ids=" ${ids[*]} " 'NR > 1 && index(ids, " " $1 " ")'
-say "one job in detail"
+say "one finished job in detail"
 run show "${ids[1]}"
 say "its output"
 run logs "${ids[0]}"
+
+planned=$("$EBB" queue --json | jq -r '.[] | select(.state == "planned") | .id' | tr '\n' ' ')
+if [ -n "$planned" ]; then
+	say "the deferred jobs would start at their green time; the demo cancels them"
+	run cancel $planned
+fi
+
+say "ebb simulate: a week of real jobs (Alibaba PAI) over real 2023 grid data"
+printf '$ ebb simulate -c examples/simulate/ebb.yaml examples/simulate/pai-week.csv\n'
+(cd "$here/.." && "$EBB" simulate -c examples/simulate/ebb.yaml examples/simulate/pai-week.csv)
 say "stopping ebbd"

@@ -543,13 +543,13 @@ apply(struct dispatch *dp, struct active *a, const struct plan_assign *r,
 	}
 	explain(dp, j, r);
 	if (r->why == PLAN_GREEN && r->now_g > r->expected_g)
-		snprintf(why, sizeof(why), "%s on %s at %s: %.0f g expected, "
-		    "%.0f g (%.0f%%) less than now", plan_why_name(r->why),
+		snprintf(why, sizeof(why), "%s on %s at %s: %.3g g expected, "
+		    "%.3g g (%.0f%%) less than now", plan_why_name(r->why),
 		    j->site, ebb_fmt_time(r->start, t, sizeof(t)),
 		    r->expected_g, r->now_g - r->expected_g, 100 * (r->now_g -
 		    r->expected_g) / r->now_g);
 	else
-		snprintf(why, sizeof(why), "%s on %s at %s: %.0f g expected",
+		snprintf(why, sizeof(why), "%s on %s at %s: %.3g g expected",
 		    plan_why_name(r->why), j->site, ebb_fmt_time(r->start, t,
 		    sizeof(t)), r->expected_g);
 	if (a->state == JOB_PLANNED && !starts) {

@@ -31,6 +31,17 @@
  * queued one over what is left of it, on its site, and gets an ordinary
  * reason, not PLAN_FIXED.
  *
+ * Repair: a job that comes out late (or without room) though it has
+ * on-time windows is lifted off, with its movable neighbours (placed
+ * green or run-now blocks: all of them if at most REPAIR_JOBS, else
+ * those overlapping its on-time span on its sites, at most REPAIR_JOBS);
+ * the same branch and bound as the oracle then searches them together,
+ * each over its on-time windows, for the cheapest plan that meets every
+ * one of their deadlines (REPAIR_NODES windows tried at most). On
+ * failure the plan stays as it was. Exhaustive on small queues, so when
+ * the oracle meets every deadline so does the planner; a budget of
+ * REPAIR_WORK per plan bounds it on big ones (bench-plan: ~0.1 s).
+ *
  * plan_oracle() searches every (site, start) combination of the block
  * jobs (branch and bound, options cheapest first) for the least total
  * expected_g within capacity and deadlines; it ignores run_now and
@@ -54,6 +65,9 @@
 #define MAX_SITES	64
 #define DP_MAX_CELLS	(8u * 1024 * 1024)
 #define ORACLE_MAX	1e7
+#define REPAIR_JOBS	12		/* neighbours searched with a late job */
+#define REPAIR_NODES	((size_t)1 << 16)	/* windows tried per repair */
+#define REPAIR_WORK	((size_t)1 << 18)	/* per plan, all repairs */
 #define NO_SLOT		LONG_MAX
 
 struct ctx {
@@ -312,14 +326,14 @@ energy_g(const struct ctx *c, const struct geo *g, size_t s, int64_t a,
 
 /*
  * Relocation and delay of a start in slot k at site s; NAN unknown. The
- * delay tie-break scales with the job's power, so it stays small next to
- * the job's own emissions whatever its size.
+ * delay tie-break is per kWh of the job's energy, like an intensity, so it
+ * stays small next to the job's own emissions whatever its size.
  */
 static double
 extra_g(const struct ctx *c, const struct geo *g, size_t s, long k)
 {
-	double x = c->p->delay_g_per_h * g->kw * (double)(start_rel(c, k) -
-	    g->er) / 3600.0;
+	double x = c->p->delay_g_per_h * g->kw * ((double)g->dur / 3600.0) *
+	    (double)(start_rel(c, k) - g->er) / 3600.0;
 	double gb = g->j->data_gb * c->p->kwh_per_gb;
 
 	if ((int)s != g->origin && gb > 0)
@@ -1103,6 +1117,276 @@ regret(struct ctx *c, const struct geo *g)
 	return isfinite(alt.g) ? alt.g - best.g : 0;
 }
 
+/*
+ * Exhaustive search, shared by the oracle and the repair: every job's
+ * on-time windows with a known cost (its options, cheapest first),
+ * searched with branch and bound for the least total within capacity.
+ */
+struct opt {
+	int		 site;
+	long		 k, sa, sb;
+	double		 g;
+};
+
+struct ojob {
+	struct geo	 g;
+	struct opt	*o;
+	size_t		 n;
+	size_t		 idx;		/* in the input */
+};
+
+struct search {
+	struct ctx	*c;
+	struct ojob	*oj;
+	size_t		 n;
+	double		*lb;		/* lb[i]: sum of minima of jobs >= i */
+	size_t		*pick;
+	double		 best;
+	size_t		*best_pick;
+	size_t		 nodes;		/* windows it may still try */
+};
+
+static int
+opt_cmp(const void *a, const void *b)
+{
+	const struct opt *x = a, *y = b;
+
+	if (x->g != y->g)
+		return x->g < y->g ? -1 : 1;
+	if (x->site != y->site)
+		return x->site < y->site ? -1 : 1;
+	return (x->k > y->k) - (x->k < y->k);
+}
+
+/* Fills oj->o with the job's options; returns the windows looked at. */
+static size_t
+options(const struct ctx *c, struct ojob *oj)
+{
+	const struct geo *g = &oj->g;
+	size_t w;
+
+	oj->o = NULL;
+	oj->n = 0;
+	if (g->e >= c->ns || g->l < g->e)
+		return 0;
+	w = (size_t)(g->l - g->e + 1) * c->nsites;
+	oj->o = xmalloc(w * sizeof(*oj->o));
+	for (size_t s = 0; s < c->nsites; s++) {
+		if (!(g->sites >> s & 1))
+			continue;
+		for (long k = g->e; k <= g->l; k++) {
+			struct opt *o = &oj->o[oj->n];
+
+			o->g = block_g(c, g, s, k);
+			if (isnan(o->g))
+				continue;
+			o->site = (int)s;
+			o->k = k;
+			occupy(c, g, k, &o->sa, &o->sb);
+			oj->n++;
+		}
+	}
+	qsort(oj->o, oj->n, sizeof(*oj->o), opt_cmp);
+	return w;
+}
+
+static int
+opt_fits(const struct ctx *c, const struct geo *g, const struct opt *o)
+{
+	for (long t = o->sa; t <= o->sb; t++)
+		if (blocked(c, g, (size_t)o->site, t))
+			return 0;
+	return 1;
+}
+
+static void
+give_slots(struct ctx *c, const struct geo *g, size_t s, long from, long to)
+{
+	for (long t = from; t <= to; t++) {
+		c->cpu[s * c->ns + t] += g->j->cpus;
+		c->gpu[s * c->ns + t] += g->j->gpus;
+	}
+}
+
+static void
+search(struct search *S, size_t i, double sofar)
+{
+	if (sofar + S->lb[i] >= S->best)
+		return;
+	if (i == S->n) {
+		S->best = sofar;
+		memcpy(S->best_pick, S->pick, S->n * sizeof(*S->pick));
+		return;
+	}
+	for (size_t k = 0; k < S->oj[i].n && S->nodes > 0; k++) {
+		struct opt *o = &S->oj[i].o[k];
+		struct geo *g = &S->oj[i].g;
+
+		if (sofar + o->g + S->lb[i + 1] >= S->best)
+			break;
+		S->nodes--;
+		if (!opt_fits(S->c, g, o))
+			continue;
+		take_slots(S->c, g, (size_t)o->site, o->sa, o->sb);
+		S->pick[i] = k;
+		search(S, i + 1, sofar + o->g);
+		give_slots(S->c, g, (size_t)o->site, o->sa, o->sb);
+	}
+}
+
+/* Searches S->oj[0 .. S->n); allocates and frees its own scratch. */
+static void
+search_run(struct search *S)
+{
+	S->lb = xcalloc(S->n + 1, sizeof(*S->lb));
+	for (size_t i = S->n; i-- > 0;)
+		S->lb[i] = S->lb[i + 1] + S->oj[i].o[0].g;
+	S->pick = xcalloc(S->n + 1, sizeof(*S->pick));
+	S->best_pick = xcalloc(S->n + 1, sizeof(*S->best_pick));
+	S->best = INFINITY;
+	search(S, 0, 0);
+	free(S->lb);
+	free(S->pick);
+	S->lb = NULL;
+	S->pick = NULL;
+}
+
+/* The start slot of a placed block. */
+static long
+slot_of(const struct ctx *c, const struct plan_assign *a)
+{
+	return (long)((a->start - c->p->t0) / c->slot);
+}
+
+/* Whether the repair may move a placed job. */
+static int
+movable(const struct plan_job *j, const struct plan_assign *a)
+{
+	return a->slots == NULL && !j->run_now && (a->why == PLAN_GREEN ||
+	    a->why == PLAN_RUN_NOW);
+}
+
+/* Sets a block job's next best against the capacity the others leave. */
+static void
+refresh_alt(struct ctx *c, const struct geo *g, struct plan_assign *a)
+{
+	struct choice ch = { a->site, slot_of(c, a), a->expected_g };
+	long sa, sb;
+	int anyfit;
+
+	occupy(c, g, ch.k, &sa, &sb);
+	give_slots(c, g, (size_t)ch.site, sa, sb);
+	green_block(c, g, &anyfit);
+	set_alt(c, a, alt_block(c, g, ch));
+	take_slots(c, g, (size_t)ch.site, sa, sb);
+}
+
+/*
+ * Job ji came out late (or found no room) though it has on-time windows. Its neighbours (the
+ * movable placed jobs, or if more than REPAIR_JOBS those whose blocks
+ * overlap its on-time span on its sites, at most REPAIR_JOBS) and the job
+ * are searched together, each over its options, for the cheapest plan in
+ * which all of them are on time. Spends *work (windows and jobs looked
+ * at). If it fails the plan stays as it was.
+ */
+static void
+repair(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
+    const size_t *placed, size_t nplaced, size_t ji, size_t *work)
+{
+	struct search S;
+	struct ojob *oj;
+	struct plan_assign *a = &out[ji];
+	long lsa, lsb, span;
+	size_t nmov = 0, n = 1, w;
+	int ok = 0;
+
+	*work -= *work < nplaced ? *work : nplaced;
+	for (size_t i = 0; i < nplaced; i++)
+		nmov += movable(&q[placed[i]], &out[placed[i]]);
+	oj = xcalloc(REPAIR_JOBS + 1, sizeof(*oj));
+	geo_init(c, &q[ji], &oj[0].g);
+	oj[0].idx = ji;
+	occupy(c, &oj[0].g, oj[0].g.l, &lsa, &span);
+	w = options(c, &oj[0]);
+	*work -= *work < w ? *work : w;
+	for (size_t i = 0; i < nplaced && n <= REPAIR_JOBS; i++) {
+		const struct plan_assign *b = &out[placed[i]];
+
+		if (!movable(&q[placed[i]], b))
+			continue;
+		if (nmov > REPAIR_JOBS) {
+			long sa, sb;
+			struct geo g;
+
+			geo_init(c, &q[placed[i]], &g);
+			occupy(c, &g, slot_of(c, b), &sa, &sb);
+			if (!(oj[0].g.sites >> b->site & 1) ||
+			    sb < oj[0].g.e || sa > span)
+				continue;
+		}
+		geo_init(c, &q[placed[i]], &oj[n].g);
+		oj[n].idx = placed[i];
+		w = options(c, &oj[n]);
+		*work -= *work < w ? *work : w;
+		if (oj[n].n > 0)
+			n++;
+		else
+			free(oj[n].o);
+	}
+	if (oj[0].n == 0 || *work == 0)
+		goto out;
+	/* lift the late job and the neighbours off the capacity */
+	if (a->site >= 0) {
+		occupy(c, &oj[0].g, slot_of(c, a), &lsa, &lsb);
+		give_slots(c, &oj[0].g, (size_t)a->site, lsa, lsb);
+	}
+	for (size_t i = 1; i < n; i++) {
+		long sa, sb;
+
+		occupy(c, &oj[i].g, slot_of(c, &out[oj[i].idx]), &sa, &sb);
+		give_slots(c, &oj[i].g, (size_t)out[oj[i].idx].site, sa, sb);
+	}
+	memset(&S, 0, sizeof(S));
+	S.c = c;
+	S.oj = oj;
+	S.n = n;
+	w = *work < REPAIR_NODES ? *work : REPAIR_NODES;
+	S.nodes = w;
+	search_run(&S);
+	*work -= w - S.nodes;
+	ok = S.best < INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		struct plan_assign *b = &out[oj[i].idx];
+		const struct opt *o;
+
+		if (!ok) {
+			long sa, sb;
+
+			if (b->site < 0)
+				continue;
+			occupy(c, &oj[i].g, slot_of(c, b), &sa, &sb);
+			take_slots(c, &oj[i].g, (size_t)b->site, sa, sb);
+			continue;
+		}
+		o = &oj[i].o[S.best_pick[i]];
+		take_slots(c, &oj[i].g, (size_t)o->site, o->sa, o->sb);
+		b->site = o->site;
+		b->start = c->p->t0 + start_rel(c, o->k);
+		b->end = b->start + oj[i].g.dur;
+		b->expected_g = o->g;
+	}
+	if (ok) {
+		a->why = oj[0].g.l == oj[0].g.e ? PLAN_RUN_NOW : PLAN_GREEN;
+		for (size_t i = 0; i < n; i++)
+			refresh_alt(c, &oj[i].g, &out[oj[i].idx]);
+	}
+	free(S.best_pick);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(oj[i].o);
+	free(oj);
+}
+
 static void
 assign_init(struct plan_assign *a, const struct plan_job *j)
 {
@@ -1123,7 +1407,7 @@ plan_compute(const struct plan_params *p, const struct plan_site *site,
 	struct ctx c;
 	struct plan_job *q;
 	struct order *ord;
-	size_t nq = 0;
+	size_t nq = 0, *placed, work = REPAIR_WORK;
 
 	out->a = NULL;
 	out->n = 0;
@@ -1157,12 +1441,20 @@ plan_compute(const struct plan_params *p, const struct plan_site *site,
 		nq++;
 	}
 	qsort(ord, nq, sizeof(*ord), order_cmp);
+	placed = xmalloc((nq ? nq : 1) * sizeof(*placed));
 	for (size_t i = 0; i < nq; i++) {
 		struct geo g;
+		size_t ji = ord[i].i;
 
-		geo_init(&c, &q[ord[i].i], &g);
-		place_job(&c, &g, &out->a[ord[i].i]);
+		geo_init(&c, &q[ji], &g);
+		place_job(&c, &g, &out->a[ji]);
+		if ((out->a[ji].why == PLAN_LATE || out->a[ji].why ==
+		    PLAN_NO_ROOM) && g.e < c.ns && g.l >= g.e &&
+		    !q[ji].run_now && work > 0)
+			repair(&c, q, out->a, placed, i, ji, &work);
+		placed[i] = ji;
 	}
+	free(placed);
 	free(ord);
 	free(q);
 	ctx_free(&c);
@@ -1177,80 +1469,6 @@ plan_result_free(struct plan_result *r)
 	free(r->a);
 	r->a = NULL;
 	r->n = 0;
-}
-
-/* The oracle: every job's options, searched with branch and bound. */
-struct opt {
-	int		 site;
-	long		 k, sa, sb;
-	double		 g;
-};
-
-struct ojob {
-	struct geo	 g;
-	struct opt	*o;
-	size_t		 n;
-	size_t		 idx;		/* in the input */
-};
-
-struct search {
-	struct ctx	*c;
-	struct ojob	*oj;
-	size_t		 n;
-	double		*lb;		/* lb[i]: sum of minima of jobs >= i */
-	size_t		*pick;
-	double		 best;
-	size_t		*best_pick;
-};
-
-static int
-opt_cmp(const void *a, const void *b)
-{
-	const struct opt *x = a, *y = b;
-
-	if (x->g != y->g)
-		return x->g < y->g ? -1 : 1;
-	if (x->site != y->site)
-		return x->site < y->site ? -1 : 1;
-	return (x->k > y->k) - (x->k < y->k);
-}
-
-static int
-opt_fits(const struct ctx *c, const struct geo *g, const struct opt *o)
-{
-	for (long t = o->sa; t <= o->sb; t++)
-		if (blocked(c, g, (size_t)o->site, t))
-			return 0;
-	return 1;
-}
-
-static void
-search(struct search *S, size_t i, double sofar)
-{
-	if (sofar + S->lb[i] >= S->best)
-		return;
-	if (i == S->n) {
-		S->best = sofar;
-		memcpy(S->best_pick, S->pick, S->n * sizeof(*S->pick));
-		return;
-	}
-	for (size_t k = 0; k < S->oj[i].n; k++) {
-		struct opt *o = &S->oj[i].o[k];
-		struct geo *g = &S->oj[i].g;
-		long nc = S->c->ns;
-
-		if (sofar + o->g + S->lb[i + 1] >= S->best)
-			break;
-		if (!opt_fits(S->c, g, o))
-			continue;
-		take_slots(S->c, g, (size_t)o->site, o->sa, o->sb);
-		S->pick[i] = k;
-		search(S, i + 1, sofar + o->g);
-		for (long t = o->sa; t <= o->sb; t++) {
-			S->c->cpu[(size_t)o->site * nc + t] += g->j->cpus;
-			S->c->gpu[(size_t)o->site * nc + t] += g->j->gpus;
-		}
-	}
 }
 
 int
@@ -1293,24 +1511,7 @@ plan_oracle(const struct plan_params *p, const struct plan_site *site,
 		oj = &S.oj[S.n++];
 		oj->idx = i;
 		geo_init(&c, &jobs[i], &oj->g);
-		if (oj->g.e < c.ns && oj->g.l >= oj->g.e)
-			oj->o = xmalloc((size_t)(oj->g.l - oj->g.e + 1) *
-			    nsites * sizeof(*oj->o));
-		for (size_t s = 0; s < nsites && oj->o != NULL; s++) {
-			if (!(oj->g.sites >> s & 1))
-				continue;
-			for (long k = oj->g.e; k <= oj->g.l; k++) {
-				struct opt *o = &oj->o[oj->n];
-
-				o->g = block_g(&c, &oj->g, s, k);
-				if (isnan(o->g))
-					continue;
-				o->site = (int)s;
-				o->k = k;
-				occupy(&c, &oj->g, k, &o->sa, &o->sb);
-				oj->n++;
-			}
-		}
+		options(&c, oj);
 		if (oj->n == 0) {
 			snprintf(err, errlen, "oracle: job %lld has no window "
 			    "before its deadline", (long long)jobs[i].id);
@@ -1322,15 +1523,9 @@ plan_oracle(const struct plan_params *p, const struct plan_site *site,
 			    "combinations", ORACLE_MAX);
 			goto out;
 		}
-		qsort(oj->o, oj->n, sizeof(*oj->o), opt_cmp);
 	}
-	S.lb = xcalloc(S.n + 1, sizeof(*S.lb));
-	for (size_t i = S.n; i-- > 0;)
-		S.lb[i] = S.lb[i + 1] + S.oj[i].o[0].g;
-	S.pick = xcalloc(S.n + 1, sizeof(*S.pick));
-	S.best_pick = xcalloc(S.n + 1, sizeof(*S.best_pick));
-	S.best = INFINITY;
-	search(&S, 0, 0);
+	S.nodes = SIZE_MAX;
+	search_run(&S);
 	if (S.best == INFINITY) {
 		snprintf(err, errlen, "oracle: no plan fits the capacity");
 		goto out;

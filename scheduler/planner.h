@@ -11,8 +11,9 @@
  * no plan starts a job in the past. Expected emissions of a job are
  *   sum over its slots of power_w * slot_hours / 1000 * ci[site][slot] * pue
  * plus, when it runs away from its origin, data_gb * kwh_per_gb * the mean
- * intensity of the two sites, plus delay_g_per_h * power in kW * hours of
- * delay (a small tie-break toward earlier starts).
+ * intensity of the two sites, plus delay_g_per_h * the job's energy in kWh
+ * * hours of delay (a small tie-break toward earlier starts: 1 g/kWh per
+ * hour is small next to the spread of grid intensities).
  *
  * Constraints, all hard: a job ends by its deadline given its duration and
  * the safety margin, starts no earlier than `earliest`, runs only on its
@@ -71,7 +72,7 @@ struct plan_params {
 	double		 safety_margin;	/* duration * (1 + margin) must fit */
 	int64_t		 min_chunk;	/* s, interruptible chunks */
 	double		 kwh_per_gb;	/* relocation energy */
-	double		 delay_g_per_h;	/* tie-break penalty per kW of power */
+	double		 delay_g_per_h;	/* tie-break, g per kWh per hour */
 };
 
 struct plan_assign {

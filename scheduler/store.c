@@ -85,8 +85,9 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
 	    "workdir, cpus, mem, duration, deadline, max_delay, sites, "
 	    "interruptible, policy, state, submit_time, reason, tags, power_w, "
-	    "data_gb) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "data_gb, policy_applied, duration_source) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?)",
 	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
 	[ST_SAVE] = "UPDATE jobs SET state = ?, planned_start = ?, site = ?, "
 	    "start_time = ?, end_time = ?, exit_code = ?, signal = ?, "
@@ -351,6 +352,8 @@ store_job_insert(struct store *s, struct job *j)
 	bind_json(st, i++, j->tags);
 	sqlite3_bind_double(st, i++, j->power_w);
 	sqlite3_bind_double(st, i++, j->data_gb);
+	bind_text(st, i++, j->policy_applied);
+	bind_text(st, i++, j->duration_source);
 	if (step_done(s, st, "insert job") == -1)
 		return -1;
 	j->id = sqlite3_last_insert_rowid(s->db);

@@ -220,7 +220,9 @@ show_job(FILE *f, const json_t *job)
 		"workdir", "env", "cpus", "mem", "duration", "deadline",
 		"max_delay", "sites", "interruptible", "policy", "submit_time",
 		"planned_start", "site", "start_time", "end_time", "exit_code",
-		"signal", "cpu_usec", "peak_mem", "measure",
+		"signal", "cpu_usec", "peak_mem", "measure", "tags", "power_w",
+		"data_gb", "policy_applied", "duration_source", "plan_why",
+		"expected_g", "now_g", "alt_site", "alt_start", "alt_g",
 	};
 	int64_t v;
 	const char *key, *m;
@@ -272,6 +274,33 @@ show_job(FILE *f, const json_t *job)
 		    "because no cgroup could be made)");
 	else
 		kv(f, "measure", "%s", m);
+	print_list(f, "tags", json_object_get(job, "tags"), 0, "-");
+	if (json_number_value(json_object_get(job, "power_w")) > 0)
+		kv(f, "power", "%.1f W", json_number_value(
+		    json_object_get(job, "power_w")));
+	else
+		kv(f, "power", "estimated from cpus");
+	if (json_number_value(json_object_get(job, "data_gb")) > 0)
+		kv(f, "data", "%.1f GB", json_number_value(
+		    json_object_get(job, "data_gb")));
+	kv(f, "estimate_from", "%s", cli_get_str(job, "duration_source"));
+	kv(f, "policy_applied", "%s", cli_get_str(job, "policy_applied"));
+	if (json_string_value(json_object_get(job, "plan_why")) != NULL) {
+		double e = json_number_value(json_object_get(job,
+		    "expected_g")), n = json_number_value(json_object_get(job,
+		    "now_g"));
+		char t[32];
+
+		kv(f, "plan", "%s", cli_get_str(job, "plan_why"));
+		kv(f, "expected", "%.3g gCO2e (starting now at its first "
+		    "site: %.3g g, saving %.3g g, %.1f%%)", e, n, n - e,
+		    n > 0 ? 100 * (n - e) / n : 0.0);
+		if (json_string_value(json_object_get(job, "alt_site")))
+			kv(f, "next_best", "%s at %s: %.3g g",
+			    cli_get_str(job, "alt_site"), cli_fmt_when(
+			    cli_get_int(job, "alt_start", 0), t, sizeof(t)),
+			    json_number_value(json_object_get(job, "alt_g")));
+	}
 	json_object_foreach((json_t *)job, key, val) {
 		size_t i;
 

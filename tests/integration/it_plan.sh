@@ -44,10 +44,11 @@ dipstart=$(( now / 3600 * 3600 + 4 * 3600 ))
 	ok "planned into the dip ($(date -u -d @$start +%H:%M))" ||
 	fail "planned at $(date -u -d @$start +%H:%M), dip starts $(date -u -d @$dipstart +%H:%M)"
 expect_eq "why" green "$(job_field "$flex" plan_why)"
+expect_eq "estimate given by the user" user "$(job_field "$flex" duration_source)"
 exp=$(job_field "$flex" expected_g); nowg=$(job_field "$flex" now_g)
 awk -v e="$exp" -v n="$nowg" 'BEGIN { exit !(e > 0 && n > 3 * e) }' &&
 	ok "expected ${exp} g vs ${nowg} g now" || fail "expected ${exp} g, now ${nowg} g"
-"$EBB" show "$flex" | grep -q 'plan_why' && ok "ebb show explains the plan" ||
+"$EBB" show "$flex" | grep -qE '^expected: .*saving' && ok "ebb show explains the plan" ||
 	fail "ebb show has no plan"
 "$EBB" queue | grep -E "^ *$flex .*planned +local" >/dev/null &&
 	ok "ebb queue shows planned start and site" || fail "queue: $("$EBB" queue)"
@@ -57,6 +58,13 @@ wait_final_one() { for _ in $(seq 1 100); do
 	case "$(job_field "$1" state)" in succeeded|failed) return 0;; esac; sleep 0.1; done; return 1; }
 wait_final_one "$now_job" && ok "a job with no limits runs at once" || fail "quick job did not run"
 expect_eq "its reason" run-now "$(job_field "$now_job" plan_why)"
+expect_eq "no estimate: the default" default "$(job_field "$now_job" duration_source)"
+# Three runs of a name give the next one an estimate from history.
+for i in 1 2 3; do id=$("$EBB" submit -q --name again -- sleep 1); wait_final_one "$id"; done
+id=$("$EBB" submit -q --name again -- true); wait_final_one "$id"
+expect_eq "estimate from history" history "$(job_field "$id" duration_source)"
+d=$(job_field "$id" duration)
+[ "$d" -ge 1 ] && [ "$d" -le 3 ] && ok "estimated ${d} s from runs of 1 s" || fail "estimate ${d} s"
 
 tight=$("$EBB" submit -q --name tight --duration 20m --deadline now+25m -- true)
 wait_final_one "$tight" && ok "a job without slack runs at once" || fail "tight job waits"
