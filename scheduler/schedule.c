@@ -7,6 +7,7 @@
 #include "common/job.h"
 #include "config/config.h"
 #include "policies/policy.h"
+#include "scheduler/carbon/ci.h"
 #include "scheduler/schedule.h"
 
 void
@@ -16,7 +17,7 @@ sched_params(const struct ebb_config *cfg, int64_t now,
 	memset(p, 0, sizeof(*p));
 	p->now = now;
 	p->slot = cfg->slot;
-	p->t0 = now - ((now % cfg->slot) + cfg->slot) % cfg->slot;
+	p->t0 = ci_slot_floor(now, cfg->slot);
 	p->nslots = (size_t)((cfg->planner.horizon + cfg->slot - 1) /
 	    cfg->slot);
 	p->safety_margin = cfg->planner.safety_margin;

@@ -438,27 +438,6 @@ sim_workload_count(const struct sim_workload *wl)
 
 /* ---- intensity */
 
-static int64_t
-slot_floor(int64_t t, int64_t slot)
-{
-	return t - ((t % slot) + slot) % slot;
-}
-
-/* The typical spacing of the points: how long the last one holds. */
-static int64_t
-native_step(const struct ci_batch *b)
-{
-	int64_t best = 3600;
-
-	for (size_t i = 1; i < b->n && i < 64; i++) {
-		int64_t d = b->pts[i].t - b->pts[i - 1].t;
-
-		if (d > 0 && d < best)
-			best = d;
-	}
-	return best;
-}
-
 /* Site i's actual intensity over the sim's grid from its trace. */
 static int
 load_site(struct sim *S, size_t i, int *signal, char *err, size_t errlen)
@@ -503,7 +482,7 @@ load_site(struct sim *S, size_t i, int *signal, char *err, size_t errlen)
 	}
 	ci_sanitize(&b, &rej);
 	S->actual[i] = xcalloc(S->n, sizeof(double));
-	ci_resample(b.pts, b.n, native_step(&b), S->t0, t1, S->slot,
+	ci_resample(b.pts, b.n, ci_native_step(b.pts, b.n), S->t0, t1, S->slot,
 	    S->actual[i]);
 	ci_fill_gaps(S->actual[i], S->n, (size_t)(S->cfg->max_gap / S->slot),
 	    NULL);
@@ -1120,7 +1099,7 @@ sim_run(const struct ebb_config *cfg, const struct policy_set *pol,
 		first = last = 0;
 	qsort_r(S.order, S.njobs, sizeof(*S.order), cmp_submit, &S);
 	/* History for the model before, room for delays and the horizon after. */
-	S.t0 = slot_floor(first, S.slot) - FC_HISTORY_DAYS * 86400LL;
+	S.t0 = ci_slot_floor(first, S.slot) - FC_HISTORY_DAYS * 86400LL;
 	end = last + 2 * cfg->planner.horizon + cfg->planner.default_max_delay +
 	    7 * 86400LL;
 	S.n = (size_t)((end - S.t0 + S.slot - 1) / S.slot);
@@ -1132,7 +1111,7 @@ sim_run(const struct ebb_config *cfg, const struct policy_set *pol,
 		S.ps[s].pue = cfg->sites[s].pue;
 	}
 	if (o->forecast == SIM_NOISE)
-		make_noise(&S, slot_floor(first, S.slot), last);
+		make_noise(&S, ci_slot_floor(first, S.slot), last);
 	if (o->oracle) {
 		for (size_t i = 0; i < S.njobs; i++)
 			admit(&S, pol, &S.jobs[i]);

@@ -490,21 +490,6 @@ pts_cb(void *arg, const struct ci_point *p, const char *source)
 	a->src[a->n++] = static_source(source);
 }
 
-/* The typical spacing of the points: how long the last one holds. */
-static int64_t
-native_step(const struct pts *a)
-{
-	int64_t best = 3600;
-
-	for (size_t i = 1; i < a->n && i < 64; i++) {
-		int64_t d = a->p[i].t - a->p[i - 1].t;
-
-		if (d > 0 && d < best)
-			best = d;
-	}
-	return best;
-}
-
 /* Stored best points over [t0, t1) on the grid, with attribution. */
 static int
 grid_from_store(struct carbon *c, struct ci_series *s, int actual_only,
@@ -522,7 +507,7 @@ grid_from_store(struct carbon *c, struct ci_series *s, int actual_only,
 		free(a.src);
 		return -1;
 	}
-	hold = native_step(&a);
+	hold = ci_native_step(a.p, a.n);
 	ci_resample(a.p, a.n, hold, s->t0, s->t0 + (int64_t)s->n * s->slot,
 	    s->slot, s->value);
 	for (size_t i = 0; i < s->n; i++) {
@@ -619,7 +604,7 @@ carbon_series(struct carbon *c, const char *zone, enum ci_signal signal,
 	uint8_t *filled;
 	size_t n;
 
-	t0 -= ((t0 % slot) + slot) % slot;
+	t0 = ci_slot_floor(t0, slot);
 	if (t1 <= t0 || t1 - t0 > MAX_SERIES) {
 		snprintf(err, errlen, "a series must cover 1 slot to 31 days");
 		return -1;

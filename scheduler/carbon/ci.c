@@ -193,3 +193,23 @@ ci_fill_gaps(double *v, size_t n, size_t max_gap, uint8_t *filled)
 	}
 	return count;
 }
+
+int64_t
+ci_slot_floor(int64_t t, int64_t slot)
+{
+	return t - ((t % slot) + slot) % slot;
+}
+
+int64_t
+ci_native_step(const struct ci_point *pts, size_t n)
+{
+	int64_t best = 3600;
+
+	for (size_t i = 1; i < n && i < 64; i++) {
+		int64_t d = pts[i].t - pts[i - 1].t;
+
+		if (d > 0 && d < best)
+			best = d;
+	}
+	return best;
+}

@@ -72,6 +72,14 @@ void	ci_sanitize(struct ci_batch *, struct ci_rejects *rej);
 size_t	ci_resample(const struct ci_point *pts, size_t n, int64_t hold,
 	    int64_t t0, int64_t t1, int64_t slot, double *out);
 
+/* The start of the slot holding t (t rounded down to a multiple of slot). */
+int64_t	ci_slot_floor(int64_t t, int64_t slot);
+/*
+ * The typical spacing of sorted points (the smallest gap among the first
+ * 64, at most an hour): how long the last of them should hold.
+ */
+int64_t	ci_native_step(const struct ci_point *pts, size_t n);
+
 /*
  * Fills runs of NAN no longer than max_gap slots that have a value on both
  * sides by linear interpolation; sets filled[i] = 1 where it filled (filled

@@ -206,10 +206,23 @@ test_fill_gaps(void **state)
 	assert_true(w[2] == 6);
 }
 
+static void
+test_grid_helpers(void **state)
+{
+	struct ci_point p[3] = { { .t = 0 }, { .t = 1800 }, { .t = 5400 } };
+
+	assert_int_equal(ci_slot_floor(1799, 300), 1500);
+	assert_int_equal(ci_slot_floor(1800, 300), 1800);
+	assert_int_equal(ci_slot_floor(-1, 300), -300);
+	assert_int_equal(ci_native_step(p, 3), 1800);
+	assert_int_equal(ci_native_step(p, 1), 3600);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_grid_helpers),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_sanitize),
