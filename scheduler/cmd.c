@@ -18,6 +18,7 @@ static const struct cmd commands[] = {
 	{ "logs",	cmd_logs },
 	{ "sites",	cmd_sites },
 	{ "forecast",	cmd_forecast },
+	{ "report",	cmd_report },
 };
 
 json_t *

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,9 +197,11 @@ conn_write(struct conn *cn)
 	ev_io_stop(cn->c->d->loop, &cn->wio);
 	cn->woff = cn->wlen = 0;
 	if (cn->wcap > 4 * READ_CHUNK) {
+		/* A big reply (a long queue): give its memory back now. */
 		free(cn->wbuf);
 		cn->wbuf = NULL;
 		cn->wcap = 0;
+		malloc_trim(0);
 	}
 	if (cn->closing) {
 		conn_close(cn);

@@ -62,6 +62,7 @@ json_t	*cmd_cancel(struct ebbd *, const struct peer *, const json_t *);
 json_t	*cmd_logs(struct ebbd *, const struct peer *, const json_t *);
 json_t	*cmd_sites(struct ebbd *, const struct peer *, const json_t *);
 json_t	*cmd_forecast(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_report(struct ebbd *, const struct peer *, const json_t *);
 
 /*
  * Loads the job named by args' "id" (or `id` if >= 0) that the peer may see.

@@ -6,6 +6,7 @@
  */
 #include <grp.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 
 #define MAX_SITES	64
 #define KICK_DELAY	0.05	/* s from a change to the planning pass */
+#define MAX_PASS_GAP	5.0	/* s, longest wait for a pass after a change */
 #define DEFAULT_DURATION 3600	/* s, for a job nobody gave an estimate */
 #define RUN_HISTORY	20	/* past runs a duration estimate looks at */
 
@@ -66,6 +68,8 @@ struct dispatch {
 	int		 dirty;
 	ev_timer	 kick;		/* a planning pass soon */
 	ev_timer	 wake;		/* the next planned start or re-plan */
+	double		 pass_s;	/* how long the last pass took */
+	double		 pass_end;	/* when it ended (loop time) */
 	char		 instance[17];
 };
 
@@ -111,14 +115,26 @@ rule_named(struct dispatch *dp, const char *name)
 	    policy_find(dp->d->policies, name) : NULL;
 }
 
+/*
+ * Plan again soon. A pass over a long queue takes a while, so passes are
+ * spaced by ten times the last one's length: planning never takes more
+ * than a tenth of the loop, and a burst of submits shares one pass.
+ */
 static void
 kick(struct dispatch *dp)
 {
+	double gap = 10 * dp->pass_s, delay;
+
 	dp->dirty = 1;
-	if (!ev_is_active(&dp->kick)) {
-		ev_timer_set(&dp->kick, KICK_DELAY, 0.);
-		ev_timer_start(dp->d->loop, &dp->kick);
-	}
+	if (ev_is_active(&dp->kick))
+		return;
+	if (gap > MAX_PASS_GAP)
+		gap = MAX_PASS_GAP;
+	delay = dp->pass_end + gap - ev_now(dp->d->loop);
+	if (delay < KICK_DELAY)
+		delay = KICK_DELAY;
+	ev_timer_set(&dp->kick, delay, 0.);
+	ev_timer_start(dp->d->loop, &dp->kick);
 }
 
 static void
@@ -608,7 +624,10 @@ plan_pass(struct dispatch *dp)
 	int64_t now = ebb_now(), next = 0;
 	int interruptible = 0;
 	char err[256];
+	double started;
 
+	ev_now_update(dp->d->loop);
+	started = ev_now(dp->d->loop);
 	dp->dirty = 0;
 	if (dp->nact == 0) {
 		ev_timer_stop(dp->d->loop, &dp->wake);
@@ -682,6 +701,13 @@ plan_pass(struct dispatch *dp)
 	ev_timer_stop(dp->d->loop, &dp->wake);
 	ev_timer_set(&dp->wake, (double)(next - now), 0.);
 	ev_timer_start(dp->d->loop, &dp->wake);
+	/* Give the pass's scratch memory back: ebbd idles small. */
+	malloc_trim(0);
+	ev_now_update(dp->d->loop);
+	dp->pass_end = ev_now(dp->d->loop);
+	dp->pass_s = dp->pass_end - started;
+	log_debug("planning pass: %zu active jobs in %.3f s", dp->nact,
+	    dp->pass_s);
 }
 
 static void

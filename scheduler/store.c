@@ -1,11 +1,13 @@
 /*
- * store: sqlite persistence of jobs and their event history.
+ * store: sqlite persistence of jobs, their event history, carbon intensity
+ * and the emissions ledger.
  *
  * Owns the database handle and its prepared statements. Writes open a
  * transaction lazily and stay in it until store_commit(), which the daemon
  * calls once per loop iteration before replying (group commit). It does not
  * decide anything about jobs; callers pass finished records.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,23 @@ static const char *const migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN alt_start INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE jobs ADD COLUMN alt_g REAL NOT NULL DEFAULT 0;"
 	"CREATE INDEX jobs_user_name ON jobs(uid, name, state);",
+
+	/* 4: the emissions ledger: measured energy by interval, and per job */
+	"CREATE TABLE ledger_intervals ("
+	"  job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	"  t0 INTEGER NOT NULL, t1 INTEGER NOT NULL,"
+	"  energy_j REAL NOT NULL, method TEXT NOT NULL,"
+	"  intensity REAL, kind TEXT, provider TEXT, signal TEXT,"
+	"  vintage INTEGER NOT NULL DEFAULT 0, pue REAL, grams REAL,"
+	"  PRIMARY KEY (job_id, t0)) WITHOUT ROWID;"
+	"CREATE TABLE ledger_jobs ("
+	"  job_id INTEGER PRIMARY KEY REFERENCES jobs(id),"
+	"  energy_j REAL NOT NULL DEFAULT 0, grams REAL,"
+	"  unknown_j REAL NOT NULL DEFAULT 0, counterfactual_g REAL,"
+	"  status TEXT NOT NULL, method TEXT, signal TEXT, intensity REAL,"
+	"  embodied_g REAL NOT NULL DEFAULT 0,"
+	"  settled INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX ledger_jobs_status ON ledger_jobs(status);",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -79,7 +98,8 @@ static const char *const migrations[] = {
 
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
 	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
-	ST_N };
+	ST_LI_ADD, ST_LJ_OPEN, ST_LI_GET, ST_LI_SET, ST_LJ_PUT, ST_LJ_GET,
+	ST_LJ_PROV, ST_N };
 
 static const char *const stmt_sql[ST_N] = {
 	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
@@ -120,6 +140,28 @@ static const char *const stmt_sql[ST_N] = {
 	    "end_time >= start_time ORDER BY id DESC LIMIT ?",
 	[ST_PROV_GET] = "SELECT last_try, last_ok, since, failing, reason, "
 	    "failures, rejected FROM providers WHERE site = ? AND provider = ?",
+	/* A re-recorded interval (same start) replaces the earlier one. */
+	[ST_LI_ADD] = "INSERT OR REPLACE INTO ledger_intervals (job_id, t0, "
+	    "t1, energy_j, method) VALUES (?, ?, ?, ?, ?)",
+	[ST_LJ_OPEN] = "INSERT INTO ledger_jobs (job_id, status, energy_j) "
+	    "VALUES (?1, 'provisional', (SELECT total(energy_j) FROM "
+	    "ledger_intervals WHERE job_id = ?1)) ON CONFLICT (job_id) DO "
+	    "UPDATE SET status = 'provisional', energy_j = excluded.energy_j",
+	[ST_LI_GET] = "SELECT t0, t1, energy_j, method, intensity, kind, "
+	    "provider, signal, vintage, pue, grams FROM ledger_intervals "
+	    "WHERE job_id = ? ORDER BY t0",
+	[ST_LI_SET] = "UPDATE ledger_intervals SET intensity = ?, kind = ?, "
+	    "provider = ?, signal = ?, vintage = ?, pue = ?, grams = ? "
+	    "WHERE job_id = ? AND t0 = ?",
+	[ST_LJ_PUT] = "INSERT OR REPLACE INTO ledger_jobs (job_id, energy_j, "
+	    "grams, unknown_j, counterfactual_g, status, method, signal, "
+	    "intensity, embodied_g, settled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?)",
+	[ST_LJ_GET] = "SELECT energy_j, grams, unknown_j, counterfactual_g, "
+	    "status, method, signal, intensity, embodied_g, settled FROM "
+	    "ledger_jobs WHERE job_id = ?",
+	[ST_LJ_PROV] = "SELECT job_id FROM ledger_jobs WHERE status = "
+	    "'provisional' ORDER BY job_id",
 };
 
 struct store {
@@ -213,8 +255,9 @@ store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
+	/* A 1 MiB page cache: ebbd reads few rows at a time and stays small. */
 	if (exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	    " PRAGMA foreign_keys = ON;") == -1 ||
+	    " PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024;") == -1 ||
 	    pragma_int(s, "PRAGMA quick_check = 1", &mode) == -1 ||
 	    migrate(s) == -1) {
 		snprintf(err, errlen, "%s: %s", path, s->errmsg);
@@ -711,4 +754,193 @@ store_run_times(struct store *s, uint32_t uid, const char *name,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(s, "read run times");
 	return (int)n;
+}
+
+int
+store_ledger_record(struct store *s, int64_t job_id, int64_t t0, int64_t t1,
+    double energy_j, const char *method)
+{
+	sqlite3_stmt *st = s->st[ST_LI_ADD];
+
+	if (begin(s) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, job_id);
+	sqlite3_bind_int64(st, 2, t0);
+	sqlite3_bind_int64(st, 3, t1);
+	sqlite3_bind_double(st, 4, energy_j);
+	bind_text(st, 5, method);
+	s->pending++;
+	if (step_done(s, st, "record energy") == -1)
+		return -1;
+	st = s->st[ST_LJ_OPEN];
+	sqlite3_bind_int64(st, 1, job_id);
+	s->pending++;
+	return step_done(s, st, "open ledger");
+}
+
+/* A REAL column, NAN when NULL. */
+static double
+col_real(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN :
+	    sqlite3_column_double(st, i);
+}
+
+static void
+bind_real(sqlite3_stmt *st, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+static void
+col_copy(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	snprintf(buf, len, "%s", t ? t : "");
+}
+
+int
+store_ledger_intervals(struct store *s, int64_t job_id,
+    struct store_interval **out, size_t *n)
+{
+	sqlite3_stmt *st = s->st[ST_LI_GET];
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, job_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_interval *iv;
+
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		iv = &(*out)[(*n)++];
+		iv->t0 = sqlite3_column_int64(st, 0);
+		iv->t1 = sqlite3_column_int64(st, 1);
+		iv->energy_j = sqlite3_column_double(st, 2);
+		col_copy(st, 3, iv->method, sizeof(iv->method));
+		iv->intensity = col_real(st, 4);
+		col_copy(st, 5, iv->kind, sizeof(iv->kind));
+		col_copy(st, 6, iv->provider, sizeof(iv->provider));
+		col_copy(st, 7, iv->signal, sizeof(iv->signal));
+		iv->vintage = sqlite3_column_int64(st, 8);
+		iv->pue = col_real(st, 9);
+		iv->grams = col_real(st, 10);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return fail(s, "read ledger intervals");
+	}
+	return 0;
+}
+
+int
+store_ledger_interval_set(struct store *s, int64_t job_id,
+    const struct store_interval *iv)
+{
+	sqlite3_stmt *st = s->st[ST_LI_SET];
+
+	if (begin(s) == -1)
+		return -1;
+	bind_real(st, 1, iv->intensity);
+	bind_text(st, 2, iv->kind[0] ? iv->kind : NULL);
+	bind_text(st, 3, iv->provider[0] ? iv->provider : NULL);
+	bind_text(st, 4, iv->signal[0] ? iv->signal : NULL);
+	sqlite3_bind_int64(st, 5, iv->vintage);
+	bind_real(st, 6, iv->pue);
+	bind_real(st, 7, iv->grams);
+	sqlite3_bind_int64(st, 8, job_id);
+	sqlite3_bind_int64(st, 9, iv->t0);
+	s->pending++;
+	return step_done(s, st, "settle ledger interval");
+}
+
+int
+store_ledger_put(struct store *s, int64_t job_id, const struct store_ledger *l)
+{
+	sqlite3_stmt *st = s->st[ST_LJ_PUT];
+	int i = 1;
+
+	if (begin(s) == -1)
+		return -1;
+	sqlite3_bind_int64(st, i++, job_id);
+	sqlite3_bind_double(st, i++, l->energy_j);
+	bind_real(st, i++, l->grams);
+	sqlite3_bind_double(st, i++, l->unknown_j);
+	bind_real(st, i++, l->counterfactual_g);
+	bind_text(st, i++, l->final ? "final" : "provisional");
+	bind_text(st, i++, l->method[0] ? l->method : NULL);
+	bind_text(st, i++, l->signal[0] ? l->signal : NULL);
+	bind_real(st, i++, l->intensity);
+	sqlite3_bind_double(st, i++, l->embodied_g);
+	sqlite3_bind_int64(st, i++, l->settled);
+	s->pending++;
+	return step_done(s, st, "save ledger");
+}
+
+int
+store_ledger_get(struct store *s, int64_t job_id, struct store_ledger *l)
+{
+	sqlite3_stmt *st = s->st[ST_LJ_GET];
+	char status[16];
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	sqlite3_bind_int64(st, 1, job_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		l->energy_j = sqlite3_column_double(st, 0);
+		l->grams = col_real(st, 1);
+		l->unknown_j = sqlite3_column_double(st, 2);
+		l->counterfactual_g = col_real(st, 3);
+		col_copy(st, 4, status, sizeof(status));
+		l->final = strcmp(status, "final") == 0;
+		col_copy(st, 5, l->method, sizeof(l->method));
+		col_copy(st, 6, l->signal, sizeof(l->signal));
+		l->intensity = col_real(st, 7);
+		l->embodied_g = sqlite3_column_double(st, 8);
+		l->settled = sqlite3_column_int64(st, 9);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "read ledger");
+	return rc == SQLITE_ROW;
+}
+
+int
+store_ledger_provisional(struct store *s, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *st = s->st[ST_LJ_PROV];
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*ids = xrealloc(*ids, cap * sizeof(**ids));
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return fail(s, "list provisional ledgers");
+	}
+	return 0;
 }

@@ -95,4 +95,63 @@ int	store_prov_put(struct store *, const char *site, const char *provider,
 int	store_prov_get(struct store *, const char *site, const char *provider,
 	    struct store_prov *out);
 
+/*---- Emissions ledger (see scheduler/ledger.h) ----*/
+
+/* One measured energy interval of a job and what settling made of it. */
+struct store_interval {
+	int64_t	 t0, t1;	/* [t0, t1), epoch s */
+	double	 energy_j;	/* IT energy measured, J */
+	char	 method[32];	/* "rapl", "model", "rapl+nvml", ... */
+	/* Set by settling; intensity and grams NAN, the rest empty or 0,
+	 * until then (and where the intensity is unknown): */
+	double	 intensity;	/* g/kWh, energy-weighted over its slots */
+	char	 kind[16];	/* "actual", "forecast" or "ebb" (the least
+				   certain of its slots) */
+	char	 provider[64];	/* sources of its slots, comma-separated */
+	char	 signal[16];	/* "average" | "marginal" */
+	int64_t	 vintage;	/* newest vintage among its slots */
+	double	 pue;
+	double	 grams;		/* gCO2e, PUE included */
+};
+
+/* A job's ledger summary. NAN marks what is not known. */
+struct store_ledger {
+	double	 energy_j;	/* IT energy of all intervals, J */
+	double	 grams;		/* emissions, gCO2e, PUE included */
+	double	 unknown_j;	/* energy in slots with no intensity */
+	double	 counterfactual_g;	/* run at once at its origin */
+	int	 final;		/* 0 provisional, 1 final */
+	char	 method[64];	/* the intervals' methods, comma-separated */
+	char	 signal[16];
+	double	 intensity;	/* g/kWh, energy-weighted mean (facility
+				   emissions / IT energy / PUE) */
+	double	 embodied_g;	/* embodied emissions share; 0 for now */
+	int64_t	 settled;	/* when last settled, epoch s; 0 never */
+};
+
+/*
+ * Adds (or replaces: same job and t0) a measured interval, unsettled, and
+ * marks the job's ledger provisional.
+ */
+int	store_ledger_record(struct store *, int64_t job_id, int64_t t0,
+	    int64_t t1, double energy_j, const char *method);
+/*
+ * The job's intervals in t0 order in *out (caller frees), their number in
+ * *n. Returns 0 or -1.
+ */
+int	store_ledger_intervals(struct store *, int64_t job_id,
+	    struct store_interval **out, size_t *n);
+/* Writes the settled fields of the interval starting at iv->t0. */
+int	store_ledger_interval_set(struct store *, int64_t job_id,
+	    const struct store_interval *iv);
+/* Writes the job's summary. */
+int	store_ledger_put(struct store *, int64_t job_id,
+	    const struct store_ledger *);
+/* 1 and *out filled, 0 if the job has no ledger, -1 on error. */
+int	store_ledger_get(struct store *, int64_t job_id,
+	    struct store_ledger *out);
+/* Ids of the jobs whose ledger is provisional, ascending, in *ids
+ * (caller frees), their number in *n. Returns 0 or -1. */
+int	store_ledger_provisional(struct store *, int64_t **ids, size_t *n);
+
 #endif

@@ -110,6 +110,7 @@ int	cmd_forecast(struct cli *, int, char **);
 int	cmd_sites(struct cli *, int, char **);
 int	cmd_policy(struct cli *, int, char **);
 int	cmd_simulate(struct cli *, int, char **);
+int	cmd_report(struct cli *, int, char **);
 int	cmd_help(struct cli *, int, char **);
 
 /*
@@ -141,6 +142,15 @@ int	forecast_build(struct cli *, int argc, char **argv, json_t **args,
 void	forecast_print(FILE *, const json_t *result, int64_t window, int all);
 /* The sites table of a "sites" reply's site array; ages are from now. */
 void	sites_print(FILE *, const json_t *sites, int64_t now);
+
+/* The columns of `ebb report --format csv`, in order (docs/report.md). */
+#define REPORT_CSV_HEADER "id,user,name,site,submit,start,end,energy_kwh," \
+	"method,intensity_g_per_kwh,signal,emissions_g,counterfactual_g," \
+	"saving_g,saving_pct,status"
+/* A "report" reply's result as a table with totals per signal, or as CSV
+ * (REPORT_CSV_HEADER, then one line per job). */
+void	report_print(FILE *, const json_t *result);
+void	report_print_csv(FILE *, const json_t *result);
 
 /* The queue table of a "queue" reply's job array. */
 void	queue_print(FILE *, const json_t *jobs);

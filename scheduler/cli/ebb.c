@@ -107,6 +107,21 @@ static const struct cli_cmd commands[] = {
 	  "and what each matches, or every error as file:line:col: message.\n"
 	  "\n"
 	  "  -h, --help    show this text\n" },
+	{ "report", NULL, cmd_report, "report jobs' energy and emissions",
+	  "ebb report [options] [JOB...]\n"
+	  "\n"
+	  "Report the measured energy, emissions and saving of your jobs (all\n"
+	  "users' for root and admin_group members), or of JOB..., with\n"
+	  "totals per signal. The saving is against running the job at once\n"
+	  "at its first site. Rows stay provisional until the intensity they\n"
+	  "use is measured. Fields and units: docs/report.md. Times are UTC.\n"
+	  "\n"
+	  "      --since TIME       jobs still running or ended at or after TIME\n"
+	  "      --until TIME       jobs started before TIME\n"
+	  "      --user NAME        jobs of user NAME\n"
+	  "      --site NAME        jobs that ran at site NAME\n"
+	  "      --format FORMAT    table (default), csv or json\n"
+	  "  -h, --help             show this text\n" },
 	{ "simulate", NULL, cmd_simulate, "replay a workload over traces",
 	  "ebb simulate -c CONFIG [options] WORKLOAD.csv\n"
 	  "\n"

@@ -1,0 +1,277 @@
+/*
+ * cmd_report: `ebb report`, the emissions ledger of finished and running
+ * jobs as a table, CSV (columns fixed, docs/report.md) or JSON.
+ *
+ * report_print() and report_print_csv() turn a "report" reply into text
+ * and do nothing else, so tests can feed them canned replies. Unknown
+ * values are "-" in the table and empty in CSV; times are ISO-8601 UTC.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timefmt.h"
+#include "common/xmalloc.h"
+#include "scheduler/cli/cli.h"
+
+#define NCOLS	13
+
+/* A number field as text with fmt, or `none` when it is not a number. */
+static char *
+fmt_num(const json_t *o, const char *k, const char *fmt, const char *none)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_number(v))
+		return xstrdup(none);
+	return xasprintf(fmt, json_number_value(v));
+}
+
+static void
+row_cells(const json_t *row, char *cells[NCOLS])
+{
+	char buf[32];
+	int i = 0;
+
+	cells[i++] = xasprintf("%" PRId64, cli_get_int(row, "id", 0));
+	cells[i++] = xstrdup(cli_get_str(row, "user"));
+	cells[i++] = xstrdup(cli_get_str(row, "name"));
+	cells[i++] = xstrdup(cli_get_str(row, "site"));
+	cells[i++] = xstrdup(cli_fmt_when(cli_get_int(row, "end", 0), buf,
+	    sizeof(buf)));
+	cells[i++] = fmt_num(row, "energy_kwh", "%.4f", "-");
+	cells[i++] = xstrdup(cli_get_str(row, "method"));
+	cells[i++] = fmt_num(row, "intensity_g_per_kwh", "%.0f", "-");
+	cells[i++] = xstrdup(cli_get_str(row, "signal"));
+	cells[i++] = fmt_num(row, "emissions_g", "%.1f", "-");
+	cells[i++] = fmt_num(row, "counterfactual_g", "%.1f", "-");
+	cells[i++] = fmt_num(row, "saving_g", "%.1f", "-");
+	cells[i++] = fmt_num(row, "saving_pct", "%.1f%%", "-");
+}
+
+/* Right-aligned: the numeric columns. */
+static int
+numeric(int col)
+{
+	return col == 0 || col == 5 || col == 7 || (col >= 9 && col <= 12);
+}
+
+static void
+print_row(FILE *f, char *const cells[NCOLS], const char *status,
+    const size_t width[NCOLS])
+{
+	for (int i = 0; i < NCOLS; i++)
+		fprintf(f, numeric(i) ? "%*s  " : "%-*s  ", (int)width[i],
+		    cells[i]);
+	fprintf(f, "%s\n", status);
+}
+
+static void
+print_totals(FILE *f, const json_t *totals)
+{
+	const json_t *t;
+	size_t i;
+
+	json_array_foreach(totals, i, t) {
+		char *pct = fmt_num(t, "saving_pct", "%.1f%%", "-");
+
+		fprintf(f, "total %s: %" PRId64 " jobs, %.4f kWh, %.1f gCO2e; "
+		    "%" PRId64 " with a known counterfactual: %.1f g, "
+		    "saving %.1f g (%s)\n", cli_get_str(t, "signal"),
+		    cli_get_int(t, "jobs", 0), json_number_value(
+		    json_object_get(t, "energy_kwh")), json_number_value(
+		    json_object_get(t, "emissions_g")),
+		    cli_get_int(t, "saved_jobs", 0), json_number_value(
+		    json_object_get(t, "counterfactual_g")),
+		    json_number_value(json_object_get(t, "saving_g")), pct);
+		free(pct);
+	}
+}
+
+void
+report_print(FILE *f, const json_t *result)
+{
+	static char *const head[NCOLS] = {
+		"ID", "USER", "NAME", "SITE", "END", "KWH", "METHOD", "G/KWH",
+		"SIGNAL", "GCO2E", "AT-ONCE-G", "SAVING-G", "SAVING",
+	};
+	const json_t *rows = json_object_get(result, "jobs");
+	size_t n = json_array_size(rows), width[NCOLS];
+	char *(*cells)[NCOLS] = xcalloc(n ? n : 1, sizeof(*cells));
+
+	for (int i = 0; i < NCOLS; i++)
+		width[i] = strlen(head[i]);
+	for (size_t r = 0; r < n; r++) {
+		row_cells(json_array_get(rows, r), cells[r]);
+		for (int i = 0; i < NCOLS; i++)
+			if (strlen(cells[r][i]) > width[i])
+				width[i] = strlen(cells[r][i]);
+	}
+	print_row(f, head, "STATUS", width);
+	for (size_t r = 0; r < n; r++) {
+		print_row(f, cells[r], cli_get_str(json_array_get(rows, r),
+		    "status"), width);
+		for (int i = 0; i < NCOLS; i++)
+			free(cells[r][i]);
+	}
+	free(cells);
+	print_totals(f, json_object_get(result, "totals"));
+}
+
+/* A CSV field (RFC 4180): quoted when it holds a comma, quote or newline. */
+static void
+csv_str(FILE *f, const char *s)
+{
+	if (s[strcspn(s, ",\"\r\n")] == '\0') {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+csv_text(FILE *f, const json_t *row, const char *k)
+{
+	const char *s = json_string_value(json_object_get(row, k));
+
+	csv_str(f, s ? s : "");
+	fputc(',', f);
+}
+
+static void
+csv_time(FILE *f, const json_t *row, const char *k)
+{
+	char buf[32];
+	int64_t t = cli_get_int(row, k, 0);
+
+	fprintf(f, "%s,", t > 0 ? ebb_fmt_time(t, buf, sizeof(buf)) : "");
+}
+
+static void
+csv_num(FILE *f, const json_t *row, const char *k, const char *fmt)
+{
+	char *s = fmt_num(row, k, fmt, "");
+
+	fprintf(f, "%s,", s);
+	free(s);
+}
+
+void
+report_print_csv(FILE *f, const json_t *result)
+{
+	const json_t *row;
+	size_t i;
+
+	fputs(REPORT_CSV_HEADER "\n", f);
+	json_array_foreach(json_object_get(result, "jobs"), i, row) {
+		const char *st = json_string_value(json_object_get(row,
+		    "status"));
+
+		fprintf(f, "%" PRId64 ",", cli_get_int(row, "id", 0));
+		csv_text(f, row, "user");
+		csv_text(f, row, "name");
+		csv_text(f, row, "site");
+		csv_time(f, row, "submit");
+		csv_time(f, row, "start");
+		csv_time(f, row, "end");
+		csv_num(f, row, "energy_kwh", "%.6f");
+		csv_text(f, row, "method");
+		csv_num(f, row, "intensity_g_per_kwh", "%.3f");
+		csv_text(f, row, "signal");
+		csv_num(f, row, "emissions_g", "%.3f");
+		csv_num(f, row, "counterfactual_g", "%.3f");
+		csv_num(f, row, "saving_g", "%.3f");
+		csv_num(f, row, "saving_pct", "%.2f");
+		csv_str(f, st ? st : "");
+		fputc('\n', f);
+	}
+}
+
+enum { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+int
+cmd_report(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "user", required_argument, NULL, 'U' },
+		{ "site", required_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args = json_object(), *ids = json_array(), *result;
+	int ch, rc, format = FMT_TABLE;
+	char err[256];
+	int64_t t;
+
+	optind = 0;
+	while ((ch = cli_getopt(c, argc, argv, ":h", opts)) != -1) {
+		if (ch == 's' || ch == 'u') {
+			if (ebb_parse_time(optarg, c->now, &t, err,
+			    sizeof(err)) == -1) {
+				rc = cli_usage_error(c, "--%s: %s", ch == 's' ?
+				    "since" : "until", err);
+				goto out;
+			}
+			json_object_set_new(args, ch == 's' ? "since" :
+			    "until", json_integer(t));
+		} else if (ch == 'U' || ch == 'S') {
+			json_object_set_new(args, ch == 'U' ? "user" : "site",
+			    json_string(optarg));
+		} else if (ch == 'f') {
+			if (strcmp(optarg, "table") == 0)
+				format = FMT_TABLE;
+			else if (strcmp(optarg, "csv") == 0)
+				format = FMT_CSV;
+			else if (strcmp(optarg, "json") == 0)
+				format = FMT_JSON;
+			else {
+				rc = cli_usage_error(c, "--format: '%s' is not "
+				    "table, csv or json", optarg);
+				goto out;
+			}
+		} else if (ch == 'h') {
+			rc = cli_help(c);
+			goto out;
+		} else {
+			rc = CLI_USAGE;
+			goto out;
+		}
+	}
+	for (; optind < argc; optind++) {
+		int64_t id;
+
+		if (cli_parse_id(c, argv[optind], &id) == -1) {
+			rc = CLI_USAGE;
+			goto out;
+		}
+		json_array_append_new(ids, json_integer(id));
+	}
+	if (json_array_size(ids) > 0)
+		json_object_set(args, "ids", ids);
+	rc = cli_call(c, "report", args, &result);
+	args = NULL;
+	if (rc != CLI_OK)
+		goto out;
+	if (!json_is_array(json_object_get(result, "jobs")))
+		rc = cli_fail(c, "malformed reply from ebbd: no jobs");
+	else if (format == FMT_JSON)
+		cli_print_json(c, result);
+	else if (format == FMT_CSV)
+		report_print_csv(c->out, result);
+	else
+		report_print(c->out, result);
+	json_decref(result);
+out:
+	json_decref(args);
+	json_decref(ids);
+	return rc;
+}
