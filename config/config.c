@@ -324,6 +324,37 @@ static const struct yt_key planner_keys[] = {
 	{ .name = NULL },
 };
 
+static const char *const idle_rules[] = {
+	"none", "proportional", "by-reservation", NULL,
+};
+
+#define EN(f)	offsetof(struct ebb_energy, f)
+static const struct yt_key energy_keys[] = {
+	{ .name = "powercap_root", .type = YT_PATH, .offset = EN(powercap_root),
+	  .doc = "where RAPL counters are read; default /sys/class/powercap" },
+	{ .name = "procfs_root", .type = YT_PATH, .offset = EN(procfs_root),
+	  .doc = "where /proc/stat is read; default /proc" },
+	{ .name = "idle_w", .type = YT_FLOAT, .fmin = 0, .fmax = 1e5,
+	  .offset = EN(idle_w), .doc = "model: node watts at 0 % busy" },
+	{ .name = "max_w", .type = YT_FLOAT, .fmin = 0, .fmax = 1e5,
+	  .offset = EN(max_w), .doc = "model: node watts at 100 % busy" },
+	{ .name = "idle", .type = YT_ENUM, .choices = idle_rules,
+	  .offset = EN(idle), .doc = "how idle energy is attributed to jobs" },
+	{ .name = "final_after", .type = YT_DURATION, .min = 0,
+	  .max = 30 * 86400, .offset = EN(final_after),
+	  .doc = "after a job's end, its ledger is final with the best data" },
+	{ .name = NULL },
+};
+
+#define ME(f)	offsetof(struct ebb_metrics, f)
+static const struct yt_key metrics_keys[] = {
+	{ .name = "address", .type = YT_STRING, .offset = ME(address),
+	  .doc = "numeric address the endpoint binds to; default 127.0.0.1" },
+	{ .name = "port", .type = YT_INT, .min = 0, .max = 65535,
+	  .offset = ME(port), .doc = "TCP port of /metrics; 0: no endpoint" },
+	{ .name = NULL },
+};
+
 static int
 check_slot(const void *field, char *err, size_t errlen)
 {
@@ -374,6 +405,12 @@ static const struct yt_key config_keys[] = {
 	{ .name = "planner", .type = YT_STRUCT, .sub = planner_keys,
 	  .offset = offsetof(struct ebb_config, planner),
 	  .doc = "how plans are weighed and bounded" },
+	{ .name = "energy", .type = YT_STRUCT, .sub = energy_keys,
+	  .offset = offsetof(struct ebb_config, energy),
+	  .doc = "how job energy is measured and accounted" },
+	{ .name = "metrics", .type = YT_STRUCT, .sub = metrics_keys,
+	  .offset = offsetof(struct ebb_config, metrics),
+	  .doc = "the Prometheus endpoint" },
 	{ .name = "sites", .type = YT_MAPLIST, .sub = site_keys,
 	  .offset = offsetof(struct ebb_config, sites),
 	  .elemsize = sizeof(struct ebb_site),
@@ -481,6 +518,8 @@ config_new(void)
 	c->planner.delay_g_per_h = 1.0;
 	c->planner.horizon = 48 * 3600;
 	c->planner.replan = 900;
+	c->energy.idle = 1;		/* proportional */
+	c->energy.final_after = 86400;
 	return c;
 }
 

@@ -75,6 +75,21 @@ struct ebb_planner {
 	int64_t	 replan;		/* s between timed re-plans */
 };
 
+/* How job energy is measured and accounted (ebb.yaml: energy). */
+struct ebb_energy {
+	char	*powercap_root;		/* RAPL sysfs, default /sys/class/powercap */
+	char	*procfs_root;		/* default /proc */
+	double	 idle_w, max_w;		/* model watts; 0: a table by CPU */
+	int	 idle;			/* enum attrib_idle */
+	int64_t	 final_after;		/* s after a job's end its ledger is final */
+};
+
+/* The Prometheus endpoint (ebb.yaml: metrics). */
+struct ebb_metrics {
+	char	*address;		/* default 127.0.0.1 */
+	int	 port;			/* 0: off */
+};
+
 struct ebb_config {
 	char	*path;		/* file it came from, or "(default)" */
 	char	*state_dir;
@@ -89,6 +104,8 @@ struct ebb_config {
 	int64_t	 max_gap;	/* longest gap filled by interpolation, s */
 	char	*policies;	/* policy file, or NULL */
 	struct ebb_planner planner;
+	struct ebb_energy energy;
+	struct ebb_metrics metrics;
 	struct ebb_site *sites;
 	size_t	 nsites;
 };

@@ -70,6 +70,12 @@ run show "${ids[1]}"
 say "its output"
 run logs "${ids[0]}"
 
+say "what this run's finished jobs emitted (energy x grid intensity)"
+done_ids=$("$EBB" queue --all --json | jq -r --arg ids " ${ids[*]} " \
+	'.[] | select(.state == "succeeded" or .state == "failed") |
+	.id as $i | select($ids | contains(" \($i) ")) | $i' | tr '\n' ' ')
+run report $done_ids
+
 planned=$("$EBB" queue --json | jq -r '.[] | select(.state == "planned") | .id' | tr '\n' ' ')
 if [ -n "$planned" ]; then
 	say "the deferred jobs would start at their green time; the demo cancels them"

@@ -623,3 +623,32 @@ cg_prune(const char *name)
 	rmdir(pat);
 	free(pat);
 }
+
+int
+cg_usage_by_name(const char *name, int64_t *usec)
+{
+	char *path, buf[64];
+	int rc = -1, fd;
+	ssize_t n;
+
+	if (!valid_name(name))
+		return -1;
+	path = xasprintf("/sys/fs/cgroup/cpuacct/%s/cpuacct.usage", name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			*usec = strtoll(buf, NULL, 10) / 1000;
+			rc = 0;
+		}
+	}
+	free(path);
+	for (int i = 0; rc == -1 && i < 2; i++) {
+		path = xasprintf(i == 0 ? "/sys/fs/cgroup/%s/cpu.stat" :
+		    "/sys/fs/cgroup/unified/%s/cpu.stat", name);
+		rc = read_key(path, "usage_usec", usec);
+		free(path);
+	}
+	return rc;
+}

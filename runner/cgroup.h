@@ -74,6 +74,13 @@ int	cg_signal(struct cg *, int sig, char *err, size_t errlen);
 int	cg_destroy(struct cg *, char *err, size_t errlen);
 
 /*
+ * CPU time (µs) used so far by an existing group that someone else made
+ * (ebbd reading ebb-run's groups): v1 cpuacct.usage, else v2 cpu.stat.
+ * Returns 0, or -1 when the group is not there (any more).
+ */
+int	cg_usage_by_name(const char *name, int64_t *usec);
+
+/*
  * Removes the directory `name` from every hierarchy where it exists and is
  * empty (a daemon's "ebb/<instance>" parent when it stops); best effort.
  */

@@ -20,6 +20,8 @@ struct dispatch;
 struct control;
 struct carbon;
 struct policy_set;
+struct sampler;
+struct metrics;
 
 struct ebbd {
 	struct ev_loop		*loop;
@@ -29,6 +31,8 @@ struct ebbd {
 	struct control		*control;
 	struct carbon		*carbon;
 	struct policy_set	*policies;	/* cfg->policies, or NULL */
+	struct sampler		*sampler;	/* job energy */
+	struct metrics		*metrics;	/* /metrics, or NULL */
 	char			*config_path;	/* -c FILE, or NULL */
 	char			*runner_path;	/* the ebb-run executable */
 };

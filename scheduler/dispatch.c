@@ -23,7 +23,9 @@
 #include "scheduler/carbon/carbon.h"
 #include "scheduler/daemon.h"
 #include "scheduler/dispatch.h"
+#include "scheduler/ledger.h"
 #include "scheduler/planner.h"
+#include "scheduler/sampler.h"
 #include "scheduler/schedule.h"
 #include "scheduler/store.h"
 
@@ -750,6 +752,16 @@ record_end(struct dispatch *dp, int64_t id, enum job_state to,
 	if (store_job_transition(dp->d->store, j, to, j->end_time, why) == -1)
 		fatalx("store: %s", store_errmsg(dp->d->store));
 	log_info("job %" PRId64 " %s: %s", id, job_state_name(to), why);
+	if (dp->d->sampler != NULL) {
+		char err[256];
+
+		sampler_job_ended(dp->d->sampler, id, j->cpu_usec);
+		if (dp->d->carbon != NULL && j->start_time > 0 &&
+		    ledger_settle(dp->d->store, dp->d->carbon, dp->d->cfg, j,
+		    ebb_now(), dp->d->cfg->energy.final_after, err,
+		    sizeof(err)) == -1)
+			log_debug("job %" PRId64 ": ledger: %s", id, err);
+	}
 	job_free(j);
 done:
 	forget(dp, id);
@@ -805,6 +817,13 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		if (j->start_time == 0)
 			j->start_time = ebb_now();
 		a->start_time = j->start_time;
+		if (dp->d->sampler != NULL) {
+			char *cg = xasprintf("ebb/%s/job-%" PRId64,
+			    dp->instance, id);
+
+			sampler_job_started(dp->d->sampler, id, cg, a->pj.cpus);
+			free(cg);
+		}
 		if (store_job_save(dp->d->store, j) == -1)
 			fatalx("store: %s", store_errmsg(dp->d->store));
 		job_free(j);

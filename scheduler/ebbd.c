@@ -18,6 +18,8 @@
 #include <ev.h>
 
 #include "common/fsutil.h"
+#include "common/job.h"
+#include "common/timefmt.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "config/config.h"
@@ -26,6 +28,10 @@
 #include "scheduler/control.h"
 #include "scheduler/daemon.h"
 #include "scheduler/dispatch.h"
+#include "scheduler/exporter.h"
+#include "scheduler/ledger.h"
+#include "scheduler/metrics.h"
+#include "scheduler/sampler.h"
 #include "scheduler/store.h"
 
 static void
@@ -107,10 +113,30 @@ load_policies(const struct ebb_config *cfg, struct policy_set **out,
 	return -1;
 }
 
+/* New intensity data: plan again, and settle the provisional ledgers. */
 static void
-replan(void *arg)
+on_intensity(void *arg)
 {
-	dispatch_replan(arg);
+	struct ebbd *d = arg;
+	int64_t *ids = NULL, now = ebb_now();
+	size_t n = 0;
+	char err[256];
+
+	dispatch_replan(d->dispatch);
+	if (store_ledger_provisional(d->store, &ids, &n) == -1)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct job *j;
+
+		if (store_job_get(d->store, ids[i], &j) != 1)
+			continue;
+		if (job_state_final(j->state) && ledger_settle(d->store,
+		    d->carbon, d->cfg, j, now, d->cfg->energy.final_after, err,
+		    sizeof(err)) == -1)
+			log_debug("job %lld: ledger: %s", (long long)j->id, err);
+		job_free(j);
+	}
+	free(ids);
 }
 
 /* ebb-run: the config's, $EBB_RUN, next to ebbd, the install path. */
@@ -303,7 +329,17 @@ main(int argc, char *argv[])
 	if ((d.carbon = carbon_new(d.loop, d.store, d.cfg, err,
 	    sizeof(err))) == NULL)
 		fatalx("carbon intensity: %s", err);
-	carbon_on_update(d.carbon, replan, d.dispatch);
+	carbon_on_update(d.carbon, on_intensity, &d);
+	if ((d.sampler = sampler_new(&d, err, sizeof(err))) == NULL)
+		log_warnx("energy: %s; jobs' energy is not measured", err);
+	if (d.cfg->metrics.port != 0) {
+		if ((d.metrics = metrics_open(d.loop, d.cfg->metrics.address,
+		    d.cfg->metrics.port, exporter_render, &d, err,
+		    sizeof(err))) == NULL)
+			fatalx("metrics: %s", err);
+		log_info("metrics at http://%s:%d/metrics", d.cfg->metrics.address ?
+		    d.cfg->metrics.address : "127.0.0.1", metrics_port(d.metrics));
+	}
 	if ((d.control = control_open(&d, d.cfg->socket, d.cfg->socket_mode,
 	    d.cfg->socket_group, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -326,8 +362,11 @@ main(int argc, char *argv[])
 	ev_run(d.loop, 0);
 
 	control_close(d.control);
-	carbon_free(d.carbon);
+	metrics_close(d.metrics);
 	dispatch_free(d.dispatch);
+	d.dispatch = NULL;
+	sampler_free(d.sampler);
+	carbon_free(d.carbon);
 	store_close(d.store);
 	config_free(d.cfg);
 	policy_free(d.policies);

@@ -944,3 +944,39 @@ store_ledger_provisional(struct store *s, int64_t **ids, size_t *n)
 	}
 	return 0;
 }
+
+int
+store_counts(struct store *s, int64_t states[JOB_NSTATES],
+    struct store_totals *t)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(states, 0, JOB_NSTATES * sizeof(states[0]));
+	memset(t, 0, sizeof(*t));
+	if (sqlite3_prepare_v2(s->db, "SELECT state, count(*) FROM jobs "
+	    "GROUP BY state", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "count jobs");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int k = job_state_parse((const char *)sqlite3_column_text(st,
+		    0));
+
+		if (k >= 0)
+			states[k] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, "count jobs");
+	if (sqlite3_prepare_v2(s->db, "SELECT total(energy_j), total(grams), "
+	    "total(CASE WHEN settled AND counterfactual_g IS NOT NULL THEN "
+	    "counterfactual_g - grams ELSE 0 END) FROM ledger_jobs", -1, &st,
+	    NULL) != SQLITE_OK)
+		return fail(s, "ledger totals");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t->energy_j = sqlite3_column_double(st, 0);
+		t->grams = sqlite3_column_double(st, 1);
+		t->saving_g = sqlite3_column_double(st, 2);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : fail(s, "ledger totals");
+}

@@ -154,4 +154,12 @@ int	store_ledger_get(struct store *, int64_t job_id,
  * (caller frees), their number in *n. Returns 0 or -1. */
 int	store_ledger_provisional(struct store *, int64_t **ids, size_t *n);
 
+/* Totals over every job's ledger (for /metrics). */
+struct store_totals {
+	double	energy_j, grams, saving_g;
+};
+/* Jobs per state, and the ledger totals. 0 or -1. */
+int	store_counts(struct store *, int64_t states[JOB_NSTATES],
+	    struct store_totals *);
+
 #endif

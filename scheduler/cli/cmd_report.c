@@ -7,6 +7,7 @@
  * values are "-" in the table and empty in CSV; times are ISO-8601 UTC.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,23 @@ fmt_num(const json_t *o, const char *k, const char *fmt, const char *none)
 	return xasprintf(fmt, json_number_value(v));
 }
 
+/* 3 significant digits, but whole numbers from 100 up (no exponents). */
+static char *
+fmt_sig(double v)
+{
+	return xasprintf(fabs(v) >= 100 ? "%.0f" : "%.3g", v);
+}
+
+/* Field k with fmt_sig (times scale), or `none` if absent. */
+static char *
+sig_field(const json_t *o, const char *k, double scale, const char *none)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? fmt_sig(scale * json_number_value(v)) :
+	    xstrdup(none);
+}
+
 static void
 row_cells(const json_t *row, char *cells[NCOLS])
 {
@@ -39,13 +57,14 @@ row_cells(const json_t *row, char *cells[NCOLS])
 	cells[i++] = xstrdup(cli_get_str(row, "site"));
 	cells[i++] = xstrdup(cli_fmt_when(cli_get_int(row, "end", 0), buf,
 	    sizeof(buf)));
-	cells[i++] = fmt_num(row, "energy_kwh", "%.4f", "-");
+	/* Jobs are small: Wh and grams to 3 significant digits read best. */
+	cells[i++] = sig_field(row, "energy_kwh", 1000, "-");
 	cells[i++] = xstrdup(cli_get_str(row, "method"));
 	cells[i++] = fmt_num(row, "intensity_g_per_kwh", "%.0f", "-");
 	cells[i++] = xstrdup(cli_get_str(row, "signal"));
-	cells[i++] = fmt_num(row, "emissions_g", "%.1f", "-");
-	cells[i++] = fmt_num(row, "counterfactual_g", "%.1f", "-");
-	cells[i++] = fmt_num(row, "saving_g", "%.1f", "-");
+	cells[i++] = sig_field(row, "emissions_g", 1, "-");
+	cells[i++] = sig_field(row, "counterfactual_g", 1, "-");
+	cells[i++] = sig_field(row, "saving_g", 1, "-");
 	cells[i++] = fmt_num(row, "saving_pct", "%.1f%%", "-");
 }
 
@@ -75,15 +94,20 @@ print_totals(FILE *f, const json_t *totals)
 	json_array_foreach(totals, i, t) {
 		char *pct = fmt_num(t, "saving_pct", "%.1f%%", "-");
 
-		fprintf(f, "total %s: %" PRId64 " jobs, %.4f kWh, %.1f gCO2e; "
-		    "%" PRId64 " with a known counterfactual: %.1f g, "
-		    "saving %.1f g (%s)\n", cli_get_str(t, "signal"),
-		    cli_get_int(t, "jobs", 0), json_number_value(
-		    json_object_get(t, "energy_kwh")), json_number_value(
-		    json_object_get(t, "emissions_g")),
-		    cli_get_int(t, "saved_jobs", 0), json_number_value(
-		    json_object_get(t, "counterfactual_g")),
-		    json_number_value(json_object_get(t, "saving_g")), pct);
+		char *wh = sig_field(t, "energy_kwh", 1000, "0");
+		char *g = sig_field(t, "emissions_g", 1, "0");
+		char *cf = sig_field(t, "counterfactual_g", 1, "0");
+		char *sv = sig_field(t, "saving_g", 1, "0");
+
+		fprintf(f, "total %s: %" PRId64 " jobs, %s Wh, %s gCO2e; "
+		    "%" PRId64 " with a known counterfactual: %s g, "
+		    "saving %s g (%s)\n", cli_get_str(t, "signal"),
+		    cli_get_int(t, "jobs", 0), wh, g,
+		    cli_get_int(t, "saved_jobs", 0), cf, sv, pct);
+		free(wh);
+		free(g);
+		free(cf);
+		free(sv);
 		free(pct);
 	}
 }
@@ -92,7 +116,7 @@ void
 report_print(FILE *f, const json_t *result)
 {
 	static char *const head[NCOLS] = {
-		"ID", "USER", "NAME", "SITE", "END", "KWH", "METHOD", "G/KWH",
+		"ID", "USER", "NAME", "SITE", "END", "WH", "METHOD", "G/KWH",
 		"SIGNAL", "GCO2E", "AT-ONCE-G", "SAVING-G", "SAVING",
 	};
 	const json_t *rows = json_object_get(result, "jobs");

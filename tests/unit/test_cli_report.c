@@ -87,19 +87,19 @@ report_table(void **state)
 	run_report("{\"args\":{\"ids\":[7,8],\"since\":1699996400,"
 	    "\"site\":\"a\",\"until\":1700000000,\"user\":\"ann\"},"
 	    "\"cmd\":\"report\",\"v\":1}",
-	    "ID  USER  NAME            SITE  END                      KWH  "
+	    "ID  USER  NAME            SITE  END                    WH  "
 	    "METHOD  G/KWH  SIGNAL   GCO2E  AT-ONCE-G  SAVING-G  SAVING  "
 	    "STATUS\n"
-	    " 7  ann   render          a     2023-11-14T23:33:20Z  0.3000  "
-	    "rapl      227  average  102.0      192.0      90.0   46.9%  "
+	    " 7  ann   render          a     2023-11-14T23:33:20Z  300  "
+	    "rapl      227  average    102        192        90   46.9%  "
 	    "final\n"
-	    " 8  bob   etl, \"nightly\"  b     -                     0.0500  "
+	    " 8  bob   etl, \"nightly\"  b     -                      50  "
 	    "model       -  -            -          -         -       -  "
 	    "provisional\n"
-	    "total average: 1 jobs, 0.3000 kWh, 102.0 gCO2e; 1 with a known "
-	    "counterfactual: 192.0 g, saving 90.0 g (46.9%)\n"
-	    "total marginal: 1 jobs, 1.0000 kWh, 300.0 gCO2e; 0 with a known "
-	    "counterfactual: 0.0 g, saving 0.0 g (-)\n",
+	    "total average: 1 jobs, 300 Wh, 102 gCO2e; 1 with a known "
+	    "counterfactual: 192 g, saving 90 g (46.9%)\n"
+	    "total marginal: 1 jobs, 1000 Wh, 300 gCO2e; 0 with a known "
+	    "counterfactual: 0 g, saving 0 g (-)\n",
 	    "--since", "now+0s", "--until", "2023-11-14T22:13:20Z",
 	    "--user", "ann", "--site", "a", "--since", "2023-11-14T21:13:20Z",
 	    "7", "8", NULL);

@@ -1,0 +1,263 @@
+/*
+ * sampler: the energy sampling timer, attribution to jobs and ledger
+ * intervals (see sampler.h). It measures; the ledger accounts.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "common/xmalloc.h"
+#include "config/config.h"
+#include "runner/cgroup.h"
+#include "runner/energy.h"
+#include "scheduler/attrib.h"
+#include "scheduler/carbon/ci.h"
+#include "scheduler/daemon.h"
+#include "scheduler/ledger.h"
+#include "scheduler/sampler.h"
+#include "scheduler/store.h"
+
+struct tracked {
+	int64_t		 id;
+	char		*cgroup;
+	int		 cpus;
+	int64_t		 usec;		/* cgroup CPU time at the last sample */
+	int		 known;		/* usec read at least once */
+	double		 joules;	/* not yet in the ledger */
+	int64_t		 since;		/* start of that energy, epoch s */
+};
+
+struct sampler {
+	struct ebbd		*d;
+	struct energy_meter	*meter;
+	ev_timer		 tick;
+	struct tracked		*jobs;
+	size_t			 n, cap;
+	uint64_t		 cpu_total, cpu_idle;	/* /proc/stat jiffies */
+	int64_t			 last;		/* epoch s of the last sample */
+	double			 node_j;
+	int			 ncpus;
+};
+
+/* Busy fraction of the node since the last call, from /proc/stat. */
+static double
+busy_fraction(struct sampler *s)
+{
+	const char *root = s->d->cfg->energy.procfs_root;
+	char *path = xasprintf("%s/stat", root ? root : "/proc");
+	unsigned long long v[10] = { 0 };
+	uint64_t total = 0, idle, dt, di;
+	double busy = 0;
+	FILE *f = fopen(path, "r");
+
+	free(path);
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+		for (int i = 0; i < 8; i++)
+			total += v[i];
+		idle = v[3] + v[4];
+		dt = total - s->cpu_total;
+		di = idle - s->cpu_idle;
+		if (s->cpu_total != 0 && dt > 0 && di <= dt)
+			busy = (double)(dt - di) / (double)dt;
+		s->cpu_total = total;
+		s->cpu_idle = idle;
+	}
+	fclose(f);
+	return busy;
+}
+
+/* Hands a job's energy so far to the ledger. */
+static void
+flush(struct sampler *s, struct tracked *t, int64_t now)
+{
+	char err[256];
+
+	if (t->joules <= 0 || now <= t->since) {
+		t->since = now;
+		return;
+	}
+	if (ledger_record(s->d->store, t->id, t->since, now, t->joules,
+	    energy_meter_method(s->meter), err, sizeof(err)) == -1)
+		log_warnx("job %" PRId64 ": ledger: %s", t->id, err);
+	t->joules = 0;
+	t->since = now;
+}
+
+/*
+ * Samples the meter and gives each job its share of the energy since the
+ * last sample. A job that just ended (`ended`) has no cgroup any more: its
+ * CPU time comes from its result (`ended_usec`).
+ */
+static void
+sample(struct sampler *s, int64_t ended, int64_t ended_usec)
+{
+	struct energy_delta dl;
+	struct attrib_node node;
+	struct attrib_job *aj;
+	int64_t now = ebb_now(), slot = s->d->cfg->slot;
+	double unattributed, busy;
+	char err[256];
+
+	if (energy_meter_sample(s->meter, &dl, err, sizeof(err)) == -1) {
+		log_warnx("energy: %s", err);
+		return;
+	}
+	busy = busy_fraction(s);
+	aj = xcalloc(s->n ? s->n : 1, sizeof(*aj));
+	for (size_t i = 0; i < s->n; i++) {
+		struct tracked *t = &s->jobs[i];
+		int64_t u;
+
+		aj[i].reserved_cpus = t->cpus;
+		if (t->id == ended && ended_usec >= 0) {
+			if (t->known && ended_usec >= t->usec)
+				aj[i].cpu_s = (double)(ended_usec - t->usec) /
+				    1e6;
+		} else if (t->cgroup != NULL &&
+		    cg_usage_by_name(t->cgroup, &u) == 0) {
+			if (t->known && u >= t->usec)
+				aj[i].cpu_s = (double)(u - t->usec) / 1e6;
+			t->usec = u;
+			t->known = 1;
+		}
+	}
+	if (dl.primed && now >= s->last) {
+		memset(&node, 0, sizeof(node));
+		node.energy_j = dl.node_j;
+		node.dram_j = dl.psys_j > 0 ? 0 : dl.dram_j;
+		node.interval_s = now > s->last ? (double)(now - s->last) : 1;
+		node.busy_frac = busy;
+		node.ncpus = s->ncpus;
+		node.idle = (enum attrib_idle)s->d->cfg->energy.idle;
+		if (attrib_split(&node, aj, s->n, &unattributed, err,
+		    sizeof(err)) == -1)
+			log_warnx("energy attribution: %s", err);
+		else {
+			s->node_j += dl.node_j;
+			for (size_t i = 0; i < s->n; i++)
+				s->jobs[i].joules += aj[i].energy_j;
+		}
+	}
+	free(aj);
+	/* One ledger interval per planning slot. */
+	if (ci_slot_floor(now, slot) != ci_slot_floor(s->last, slot))
+		for (size_t i = 0; i < s->n; i++)
+			flush(s, &s->jobs[i], now);
+	s->last = now;
+}
+
+static void
+on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	sample(w->data, -1, -1);
+}
+
+struct sampler *
+sampler_new(struct ebbd *d, char *err, size_t errlen)
+{
+	struct sampler *s = xcalloc(1, sizeof(*s));
+	const struct ebb_energy *ec = &d->cfg->energy;
+	struct energy_config c = {
+		.powercap_root = ec->powercap_root,
+		.procfs_root = ec->procfs_root,
+		.idle_w = ec->idle_w,
+		.max_w = ec->max_w,
+	};
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	double period;
+
+	s->d = d;
+	s->ncpus = n > 0 ? (int)n : 1;
+	if ((s->meter = energy_open_best(&c, err, errlen)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	if (energy_meter_note(s->meter)[0] != '\0')
+		log_info("energy: %s", energy_meter_note(s->meter));
+	log_info("energy measured by %s", energy_meter_method(s->meter));
+	period = energy_sample_period(energy_meter_min_range_uj(s->meter), 0);
+	ev_timer_init(&s->tick, on_tick, period, period);
+	s->tick.data = s;
+	return s;
+}
+
+void
+sampler_free(struct sampler *s)
+{
+	if (s == NULL)
+		return;
+	ev_timer_stop(s->d->loop, &s->tick);
+	for (size_t i = 0; i < s->n; i++)
+		free(s->jobs[i].cgroup);
+	free(s->jobs);
+	energy_meter_free(s->meter);
+	free(s);
+}
+
+void
+sampler_job_started(struct sampler *s, int64_t id, const char *cgroup,
+    int cpus)
+{
+	struct tracked *t;
+	char err[256];
+	struct energy_delta dl;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].id == id)
+			return;
+	if (s->n == 0) {
+		/* Prime the counters so the first tick covers one period. */
+		energy_meter_sample(s->meter, &dl, err, sizeof(err));
+		busy_fraction(s);
+		s->last = ebb_now();
+		ev_timer_again(s->d->loop, &s->tick);
+	}
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 16;
+		s->jobs = xrealloc(s->jobs, s->cap * sizeof(*s->jobs));
+	}
+	t = &s->jobs[s->n++];
+	memset(t, 0, sizeof(*t));
+	t->id = id;
+	t->cgroup = cgroup ? xstrdup(cgroup) : NULL;
+	t->cpus = cpus;
+	t->since = ebb_now();
+}
+
+void
+sampler_job_ended(struct sampler *s, int64_t id, int64_t cpu_usec)
+{
+	/* Its energy up to now, with the CPU time its supervisor measured. */
+	sample(s, id, cpu_usec);
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->jobs[i].id != id)
+			continue;
+		flush(s, &s->jobs[i], ebb_now());
+		free(s->jobs[i].cgroup);
+		s->jobs[i] = s->jobs[--s->n];
+		break;
+	}
+	if (s->n == 0)
+		ev_timer_stop(s->d->loop, &s->tick);
+}
+
+double
+sampler_node_joules(const struct sampler *s)
+{
+	return s->node_j;
+}
+
+const char *
+sampler_method(const struct sampler *s)
+{
+	return energy_meter_method(s->meter);
+}
