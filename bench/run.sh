@@ -5,7 +5,9 @@
 # long job so that everything else stays queued, then measures:
 #   1. durable submits/s and latency with 1 and 8 concurrent clients;
 #   2. ebbd's resident memory with 10,000 jobs queued, once idle;
-#   3. ebbd's wake-ups and CPU time over 30 s of idleness.
+#   3. ebbd's wake-ups and CPU time over 30 s with no client (one job runs,
+#      so its 1 s energy sampler ticks); then the same for a second ebbd
+#      with no job at all.
 set -eu
 BUILD=$(cd "${1:-build}" && pwd)
 EBBD=$BUILD/scheduler/ebbd
@@ -40,10 +42,23 @@ sleep 2
 grep -E '^(VmRSS|VmHWM)' /proc/$pid/status | tr -s ' \t' ' '
 
 echo "== idle for 30 s"
-ctx() { awk '/ctxt_switches/ {n += $2} END {print n}' /proc/$pid/status; }
-cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
-c0=$(ctx); t0=$(cpu)
-sleep 30
-c1=$(ctx); t1=$(cpu)
-echo "wake-ups (context switches) in 30 s: $((c1 - c0))"
-echo "CPU time in 30 s: $((t1 - t0)) ticks of 1/$(getconf CLK_TCK) s"
+ctx() { awk '/ctxt_switches/ {n += $2} END {print n}' /proc/$1/status; }
+cpu() { awk '{print $14 + $15}' /proc/$1/stat; }
+idle() { # PID: wake-ups and CPU ticks over 30 s
+	local c0 t0 c1 t1
+	c0=$(ctx "$1"); t0=$(cpu "$1")
+	sleep 30
+	c1=$(ctx "$1"); t1=$(cpu "$1")
+	echo "wake-ups (context switches) in 30 s: $((c1 - c0))"
+	echo "CPU time in 30 s: $((t1 - t0)) ticks of 1/$(getconf CLK_TCK) s"
+}
+idle $pid
+
+echo "== idle for 30 s, a second ebbd with no job"
+sed -e "s#$T/state#$T/state2#" -e "s#$T/ebbd.sock#$T/ebbd2.sock#" \
+    "$T/ebb.yaml" > "$T/ebb2.yaml"
+"$EBBD" -f -c "$T/ebb2.yaml" 2>>"$T/ebbd.log" &
+pid2=$!
+sleep 2
+idle $pid2
+kill $pid2
