@@ -4,7 +4,8 @@
 # site sized to this machine whose carbon intensity is a bundled Electricity
 # Maps trace replayed onto the present), shows the site and its forecast,
 # submits the example jobs in examples/jobs, shows the queue, waits for the
-# jobs, and shows their results.
+# jobs that run now, replays a week of real jobs with `ebb simulate`, and
+# ends with the emissions report of the jobs it ran.
 set -eu
 BUILD=$(cd "${1:-build}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -70,12 +71,6 @@ run show "${ids[1]}"
 say "its output"
 run logs "${ids[0]}"
 
-say "what this run's finished jobs emitted (energy x grid intensity)"
-done_ids=$("$EBB" queue --all --json | jq -r --arg ids " ${ids[*]} " \
-	'.[] | select(.state == "succeeded" or .state == "failed") |
-	.id as $i | select($ids | contains(" \($i) ")) | $i' | tr '\n' ' ')
-run report $done_ids
-
 planned=$("$EBB" queue --json | jq -r '.[] | select(.state == "planned") | .id' | tr '\n' ' ')
 if [ -n "$planned" ]; then
 	say "the deferred jobs would start at their green time; the demo cancels them"
@@ -85,4 +80,10 @@ fi
 say "ebb simulate: a week of real jobs (Alibaba PAI) over real 2023 grid data"
 printf '$ ebb simulate -c examples/simulate/ebb.yaml examples/simulate/pai-week.csv\n'
 (cd "$here/.." && "$EBB" simulate -c examples/simulate/ebb.yaml examples/simulate/pai-week.csv)
+say "what this run's finished jobs emitted (energy x grid intensity)"
+done_ids=$("$EBB" queue --all --json | jq -r --arg ids " ${ids[*]} " \
+	'.[] | select(.state == "succeeded" or .state == "failed") |
+	.id as $i | select($ids | contains(" \($i) ")) | $i' | tr '\n' ' ')
+run report $done_ids
+
 say "stopping ebbd"

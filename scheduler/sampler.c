@@ -81,10 +81,13 @@ flush(struct sampler *s, struct tracked *t, int64_t now)
 {
 	char err[256];
 
-	if (t->joules <= 0 || now <= t->since) {
+	if (t->joules <= 0) {
 		t->since = now;
 		return;
 	}
+	/* The ledger counts whole seconds: a job of less keeps one. */
+	if (now <= t->since)
+		now = t->since + 1;
 	if (ledger_record(s->d->store, t->id, t->since, now, t->joules,
 	    energy_meter_method(s->meter), err, sizeof(err)) == -1)
 		log_warnx("job %" PRId64 ": ledger: %s", t->id, err);
@@ -119,9 +122,16 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 
 		aj[i].reserved_cpus = t->cpus;
 		if (t->id == ended && ended_usec >= 0) {
-			if (t->known && ended_usec >= t->usec)
-				aj[i].cpu_s = (double)(ended_usec - t->usec) /
-				    1e6;
+			double cap = (double)(now - s->last + 1) * t->cpus;
+
+			/* Never sampled (a short job): all its CPU time is
+			 * since it started, bounded by this interval. */
+			aj[i].cpu_s = (double)(ended_usec - (t->known ?
+			    t->usec : 0)) / 1e6;
+			if (aj[i].cpu_s < 0)
+				aj[i].cpu_s = 0;
+			if (aj[i].cpu_s > cap)
+				aj[i].cpu_s = cap;
 		} else if (t->cgroup != NULL &&
 		    cg_usage_by_name(t->cgroup, &u) == 0) {
 			if (t->known && u >= t->usec)
