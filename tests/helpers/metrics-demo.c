@@ -41,7 +41,7 @@ render(void *arg, struct metrics_text *t)
 	    "Energy measured for jobs (J).", 5.4e6, NULL);
 	metrics_counter(t, "ebb_job_emissions_grams_total",
 	    "Emissions of jobs (gCO2e).", 468.75, NULL);
-	metrics_counter(t, "ebb_job_savings_grams_total",
+	metrics_gauge(t, "ebb_job_savings_grams_total",
 	    "Emissions avoided against running at once (gCO2e).", 120.5,
 	    NULL);
 	metrics_counter(t, "ebb_node_energy_joules_total",

@@ -16,7 +16,9 @@ echo 1000000 > "$pc/energy_uj"
 ( uj=1000000; while :; do uj=$((uj + 10000000)); echo $uj > "$pc/energy_uj.new";
   mv "$pc/energy_uj.new" "$pc/energy_uj"; sleep 0.2; done ) &
 FEEDER=$!
-trap 'kill $FEEDER 2>/dev/null; cleanup' EXIT
+PROM_PID=
+trap 'kill $FEEDER 2>/dev/null; [ -n "$PROM_PID" ] && kill $PROM_PID 2>/dev/null
+	wait $PROM_PID 2>/dev/null; cleanup' EXIT
 port=$(( 20000 + RANDOM % 30000 ))
 write_config 2 "energy:" "  powercap_root: $T/powercap" "metrics:" "  port: $port"
 cat >> "$CONF" <<EOF
@@ -48,4 +50,31 @@ echo "$m" | grep -q '^ebb_jobs{state="succeeded"} 1$' && ok "job counts at /metr
 	fail "jobs metric: $(echo "$m" | grep ebb_jobs)"
 echo "$m" | grep -q '^ebb_site_carbon_intensity_grams_per_kwh{site="local",zone="DE",signal="average",kind="actual"} ' &&
 	ok "intensity at /metrics" || fail "intensity metric: $(echo "$m" | grep intensity)"
+# A real Prometheus scrapes ebbd and answers a PromQL query.
+if PROM=$(command -v prometheus); then
+	cat > "$T/prometheus.yml" <<EOF
+global: {scrape_interval: 1s, scrape_timeout: 1s}
+scrape_configs:
+  - job_name: ebbd
+    static_configs: [{targets: ['127.0.0.1:$port']}]
+EOF
+	if start_prometheus; then
+		got=
+		for _ in $(seq 1 200); do
+			got=$(curl -sf -G "http://127.0.0.1:$PPORT/api/v1/query" \
+			    --data-urlencode 'query=ebb_jobs{job="ebbd",state="succeeded"}' |
+			    jq -r '.data.result[0].value[1] // empty')
+			[ -n "$got" ] && break; sleep 0.1
+		done
+		expect_eq "Prometheus scraped ebbd: succeeded jobs" 1 "$got"
+		v=$(curl -sf -G "http://127.0.0.1:$PPORT/api/v1/query" \
+		    --data-urlencode 'query=ebb_node_energy_joules_total{source="rapl"} > 0' |
+		    jq -r '.data.result | length')
+		expect_eq "PromQL: node energy measured by RAPL" 1 "$v"
+	else
+		fail "prometheus did not start"
+	fi
+else
+	echo "skip: Prometheus scrape: the prometheus binary is not installed"
+fi
 finish

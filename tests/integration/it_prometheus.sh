@@ -58,27 +58,6 @@ scrape_configs:
       - targets: ['127.0.0.1:$PORT']
 EOF
 
-# A free port for Prometheus's own API: try a few, it may be taken.
-start_prometheus() {
-	local try
-	for try in 1 2 3 4 5; do
-		PPORT=$((20000 + RANDOM % 30000))
-		"$PROM" --config.file="$T/prometheus.yml" \
-		    --storage.tsdb.path="$T/tsdb" \
-		    --web.listen-address="127.0.0.1:$PPORT" >"$PROM_LOG" 2>&1 &
-		PROM_PID=$!
-		for _ in $(seq 1 300); do
-			curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null &&
-			    return 0
-			kill -0 "$PROM_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -TERM "$PROM_PID" 2>/dev/null; wait "$PROM_PID" 2>/dev/null
-		PROM_PID=
-		echo "prometheus did not start on port $PPORT (try $try)"
-	done
-	return 1
-}
 start_prometheus || { fail "prometheus did not start"; finish; }
 
 # query PROMQL: the API's JSON answer for an instant query.

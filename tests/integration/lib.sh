@@ -103,6 +103,29 @@ wait_final() {
 	return 1
 }
 
+# start_prometheus: a real Prometheus (Debian package) on loopback with
+# the scrape config in $T/prometheus.yml; sets PPORT (its API) and
+# PROM_PID. Tries a few ports: one may be taken. Needs PROM (its path).
+start_prometheus() {
+	local try
+	for try in 1 2 3 4 5; do
+		PPORT=$((20000 + RANDOM % 30000))
+		"$PROM" --config.file="$T/prometheus.yml" \
+		    --storage.tsdb.path="$T/tsdb" \
+		    --web.listen-address="127.0.0.1:$PPORT" >"$T/prometheus.log" 2>&1 &
+		PROM_PID=$!
+		for _ in $(seq 1 300); do
+			curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null &&
+			    return 0
+			kill -0 "$PROM_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -TERM "$PROM_PID" 2>/dev/null; wait "$PROM_PID" 2>/dev/null
+		PROM_PID=
+		echo "prometheus did not start on port $PPORT (try $try)"
+	done
+	return 1
+}
 finish() {
 	if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
 	echo "all checks passed"; exit 0
