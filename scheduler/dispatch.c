@@ -821,7 +821,8 @@ on_event(void *arg, int64_t id, const json_t *ev)
 			char *cg = xasprintf("ebb/%s/job-%" PRId64,
 			    dp->instance, id);
 
-			sampler_job_started(dp->d->sampler, id, cg, a->pj.cpus);
+			sampler_job_started(dp->d->sampler, id, cg, a->pj.cpus,
+			    a->start_time);
 			free(cg);
 		}
 		if (store_job_save(dp->d->store, j) == -1)

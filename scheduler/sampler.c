@@ -41,6 +41,7 @@ struct sampler {
 	size_t			 n, cap;
 	uint64_t		 cpu_total, cpu_idle;	/* /proc/stat jiffies */
 	int64_t			 last;		/* epoch s of the last sample */
+	int64_t			 last_ns;	/* and its monotonic time */
 	double			 node_j;
 	int			 ncpus;
 };
@@ -108,6 +109,7 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 	struct attrib_job *aj;
 	int64_t now = ebb_now(), slot = s->d->cfg->slot;
 	double unattributed, busy;
+	int64_t mono;
 	char err[256];
 
 	if (energy_meter_sample(s->meter, &dl, err, sizeof(err)) == -1) {
@@ -122,7 +124,8 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 
 		aj[i].reserved_cpus = t->cpus;
 		if (t->id == ended && ended_usec >= 0) {
-			double cap = (double)(now - s->last + 1) * t->cpus;
+			double cap = (double)(ebb_mono_ns() - s->last_ns) / 1e9 *
+			    t->cpus;
 
 			/* Never sampled (a short job): all its CPU time is
 			 * since it started, bounded by this interval. */
@@ -140,11 +143,12 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 			t->known = 1;
 		}
 	}
-	if (dl.primed && now >= s->last) {
+	mono = ebb_mono_ns();
+	if (dl.primed && mono > s->last_ns) {
 		memset(&node, 0, sizeof(node));
 		node.energy_j = dl.node_j;
 		node.dram_j = dl.psys_j > 0 ? 0 : dl.dram_j;
-		node.interval_s = now > s->last ? (double)(now - s->last) : 1;
+		node.interval_s = (double)(mono - s->last_ns) / 1e9;
 		node.busy_frac = busy;
 		node.ncpus = s->ncpus;
 		node.idle = (enum attrib_idle)s->d->cfg->energy.idle;
@@ -163,6 +167,7 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 		for (size_t i = 0; i < s->n; i++)
 			flush(s, &s->jobs[i], now);
 	s->last = now;
+	s->last_ns = mono;
 }
 
 static void
@@ -215,7 +220,7 @@ sampler_free(struct sampler *s)
 
 void
 sampler_job_started(struct sampler *s, int64_t id, const char *cgroup,
-    int cpus)
+    int cpus, int64_t started)
 {
 	struct tracked *t;
 	char err[256];
@@ -229,6 +234,7 @@ sampler_job_started(struct sampler *s, int64_t id, const char *cgroup,
 		energy_meter_sample(s->meter, &dl, err, sizeof(err));
 		busy_fraction(s);
 		s->last = ebb_now();
+		s->last_ns = ebb_mono_ns();
 		ev_timer_again(s->d->loop, &s->tick);
 	}
 	if (s->n == s->cap) {
@@ -241,6 +247,16 @@ sampler_job_started(struct sampler *s, int64_t id, const char *cgroup,
 	t->cgroup = cgroup ? xstrdup(cgroup) : NULL;
 	t->cpus = cpus;
 	t->since = ebb_now();
+	/*
+	 * A job that just started has used no CPU before now: count from 0,
+	 * so its first interval is not lost. One re-adopted after a restart
+	 * counts from what its cgroup shows now.
+	 */
+	if (t->since - started <= 2) {
+		t->known = 1;
+		t->usec = 0;
+	} else if (cgroup != NULL && cg_usage_by_name(cgroup, &t->usec) == 0)
+		t->known = 1;
 }
 
 void

@@ -23,9 +23,12 @@ struct sampler;
 /* Opens the meter; NULL with err set only if no source at all works. */
 struct sampler *sampler_new(struct ebbd *, char *err, size_t errlen);
 void	sampler_free(struct sampler *);
-/* A job started (or was re-adopted) in cgroup `cgroup` with `cpus`. */
+/*
+ * A job started at `started` (or was re-adopted) in cgroup `cgroup` with
+ * `cpus`.
+ */
 void	sampler_job_started(struct sampler *, int64_t id, const char *cgroup,
-	    int cpus);
+	    int cpus, int64_t started);
 /*
  * A job ended having used cpu_usec of CPU in all (-1 unknown): a last
  * sample gives it its share up to now, then its energy goes to the ledger.
