@@ -45,4 +45,10 @@ awk -v j="$j" -v c="$cpu_s" 'BEGIN { t = 25 * c; d = (j - t) / t
 	printf "measured %.1f J, truth %.1f J (25 W x %.3f CPU s): %+.2f %%\n", j, t, c, 100 * d
 	exit !(d < 0.02 && d > -0.02) }' && ok "job energy within 2 % of the truth" ||
 	fail "job energy ${j} J for ${cpu_s} CPU s at 25 W"
+# Emissions are the sum over the job's ledger intervals of E x I x PUE.
+sum=$(sqlite3 "$STATE/ebb.db" "SELECT total(energy_j / 3.6e6 * intensity * pue) FROM ledger_intervals WHERE job_id = $id")
+g=$(echo "$row" | jq .emissions_g)
+awk -v a="$sum" -v b="$g" 'BEGIN { exit !(b > 0 && (a - b) * (a - b) < 1e-18 + 1e-12 * b * b) }' &&
+	ok "emissions = sum of E x I x PUE over its intervals ($g g)" ||
+	fail "emissions $g g, intervals sum to $sum g"
 finish
