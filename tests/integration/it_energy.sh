@@ -21,14 +21,7 @@ trap 'kill $FEEDER 2>/dev/null; [ -n "$PROM_PID" ] && kill $PROM_PID 2>/dev/null
 	wait $PROM_PID 2>/dev/null; cleanup' EXIT
 port=$(( 20000 + RANDOM % 30000 ))
 write_config 2 "energy:" "  powercap_root: $T/powercap" "metrics:" "  port: $port"
-cat >> "$CONF" <<EOF
-    zone: DE
-    providers: [trace]
-    trace:
-      file: $EBB_SRC/examples/traces/DE-LU_2023_hourly.csv
-      value_column: "Carbon Intensity gCO₂eq/kWh (LCA)"
-      replay: true
-EOF
+site_de_trace
 start_ebbd
 grep -q "energy measured by rapl" "$LOG" && ok "RAPL counters found" || fail "not rapl: $(grep energy "$LOG")"
 id=$("$EBB" submit -q --name burn -- "$EBB_BURN" 2000)

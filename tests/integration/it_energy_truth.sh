@@ -26,14 +26,7 @@ feed
 FEEDER=$!
 trap 'kill $FEEDER 2>/dev/null; cleanup' EXIT
 write_config 2 "energy:" "  powercap_root: $T/powercap" "  procfs_root: $T/proc" "  idle: none"
-cat >> "$CONF" <<EOF
-    zone: DE
-    providers: [trace]
-    trace:
-      file: $EBB_SRC/examples/traces/DE-LU_2023_hourly.csv
-      value_column: "Carbon Intensity gCO₂eq/kWh (LCA)"
-      replay: true
-EOF
+site_de_trace
 start_ebbd
 id=$("$EBB" submit -q --name truth -- "$EBB_BURN" 8000)
 for _ in $(seq 1 300); do [ "$(job_field "$id" state)" = succeeded ] && break; sleep 0.1; done

@@ -67,6 +67,19 @@ write_config() {
 	} > "$CONF"
 }
 
+# site_de_trace: the site write_config made gets zone DE and the bundled
+# Germany trace, replayed onto the present, as its intensity provider.
+site_de_trace() {
+	cat >> "$CONF" <<EOF
+    zone: DE
+    providers: [trace]
+    trace:
+      file: $EBB_SRC/examples/traces/DE-LU_2023_hourly.csv
+      value_column: "Carbon Intensity gCO₂eq/kWh (LCA)"
+      replay: true
+EOF
+}
+
 start_ebbd() {
 	"$EBBD" -f -d -c "$CONF" >>"$LOG" 2>&1 &
 	EBBD_PID=$!
