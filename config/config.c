@@ -269,6 +269,13 @@ static const struct yt_key site_keys[] = {
 	{ .name = "pue", .type = YT_FLOAT, .fmin = 1.0, .fmax = HUGE_VAL,
 	  .offset = offsetof(struct ebb_site, pue),
 	  .doc = "power usage effectiveness, >= 1.0" },
+	{ .name = "embodied_kg", .type = YT_FLOAT, .fmin = 0, .fmax = 1e9,
+	  .offset = offsetof(struct ebb_site, embodied_kg),
+	  .doc = "kgCO2e embodied in the site's hardware; 0: none" },
+	{ .name = "lifetime", .type = YT_DURATION, .min = 86400,
+	  .max = INT64_C(50) * 365 * 86400,
+	  .offset = offsetof(struct ebb_site, lifetime),
+	  .doc = "how long that hardware is used, default 4 years" },
 	{ .name = "providers", .type = YT_STRLIST,
 	  .offset = offsetof(struct ebb_site, providers),
 	  .check = check_providers,
@@ -431,6 +438,7 @@ site_init(void *p)
 	s->memory = pages > 0 && pagesize > 0 ? (int64_t)pages * pagesize :
 	    INT64_C(1) << 30;
 	s->pue = 1.0;
+	s->lifetime = INT64_C(4) * 365 * 86400;
 	for (int i = 0; i < PROV_N; i++)
 		provider_conf_defaults(&s->prov[i]);
 }

@@ -59,6 +59,8 @@ struct ebb_site {
 	int64_t	 memory;	/* bytes; default: physical memory */
 	char	*zone;		/* grid zone id, or NULL */
 	double	 pue;		/* >= 1.0, default 1.0 */
+	double	 embodied_kg;	/* kgCO2e to make the machine(s); 0: none */
+	int64_t	 lifetime;	/* s they are used for, default 4 years */
 	struct yt_strlist providers;	/* names, in fallback order */
 	struct provider_conf prov[PROV_N];	/* settings by enum prov_id */
 };

@@ -203,6 +203,23 @@ settle_intervals(struct store *st, const struct job *j,
 	return 0;
 }
 
+/*
+ * The job's share of its site's embodied emissions: the hardware's
+ * kgCO2e spread over its lifetime and cpus, times the cpu-seconds the job
+ * reserved while it ran ([t0, t1)). Reported apart from emissions_g, so
+ * (E x I) + M, the Software Carbon Intensity form, can be given.
+ */
+static double
+embodied_g(const struct ebb_site *site, const struct job *j, int64_t t0,
+    int64_t t1)
+{
+	if (site->embodied_kg <= 0 || site->lifetime <= 0 || site->cpus <= 0 ||
+	    t1 <= t0)
+		return 0;
+	return site->embodied_kg * 1000 * (double)j->cpus * (double)(t1 - t0) /
+	    ((double)site->cpus * (double)site->lifetime);
+}
+
 int
 ledger_settle(struct store *st, struct carbon *c, const struct ebb_config *cfg,
     const struct job *j, int64_t now, int64_t final_after, char *err,
@@ -255,6 +272,7 @@ ledger_settle(struct store *st, struct carbon *c, const struct ebb_config *cfg,
 	if (rc == -1)
 		return -1;
 	snprintf(l.signal, sizeof(l.signal), "%s", ci_signal_name(signal));
+	l.embodied_g = embodied_g(site, j, t0, t1);
 	l.settled = now;
 	l.final = job_state_final(j->state) && ((all_actual && cf_actual) ||
 	    (j->end_time > 0 && now - j->end_time >= final_after));

@@ -146,7 +146,7 @@ void	sites_print(FILE *, const json_t *sites, int64_t now);
 /* The columns of `ebb report --format csv`, in order (docs/report.md). */
 #define REPORT_CSV_HEADER "id,user,name,site,submit,start,end,energy_kwh," \
 	"method,intensity_g_per_kwh,signal,emissions_g,counterfactual_g," \
-	"saving_g,saving_pct,status"
+	"saving_g,saving_pct,status,embodied_g"
 /* A "report" reply's result as a table with totals per signal, or as CSV
  * (REPORT_CSV_HEADER, then one line per job). */
 void	report_print(FILE *, const json_t *result);

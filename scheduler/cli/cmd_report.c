@@ -190,6 +190,7 @@ void
 report_print_csv(FILE *f, const json_t *result)
 {
 	const json_t *row;
+	char *emb;
 	size_t i;
 
 	fputs(REPORT_CSV_HEADER "\n", f);
@@ -213,7 +214,9 @@ report_print_csv(FILE *f, const json_t *result)
 		csv_num(f, row, "saving_g", "%.3f");
 		csv_num(f, row, "saving_pct", "%.2f");
 		csv_str(f, st ? st : "");
-		fputc('\n', f);
+		emb = fmt_num(row, "embodied_g", "%.3f", "");
+		fprintf(f, ",%s\n", emb);
+		free(emb);
 	}
 }
 

@@ -20,7 +20,7 @@
 	"\"energy_kwh\":0.3,\"unknown_kwh\":0.0,\"method\":\"rapl\"," \
 	"\"intensity_g_per_kwh\":226.66666666666666,\"signal\":\"average\"," \
 	"\"emissions_g\":102.0,\"embodied_g\":0.0,\"counterfactual_g\":192.0," \
-	"\"saving_g\":90.0,\"saving_pct\":46.875,\"status\":\"final\"}," \
+	"\"saving_g\":90.0,\"saving_pct\":46.875,\"status\":\"final\",\"embodied_g\":12.5}," \
 	"{\"id\":8,\"user\":\"bob\",\"name\":\"etl, \\\"nightly\\\"\"," \
 	"\"site\":\"b\",\"submit\":1700000000,\"start\":1700001000," \
 	"\"end\":0,\"energy_kwh\":0.05,\"unknown_kwh\":0.0," \
@@ -72,12 +72,12 @@ report_csv(void **state)
 	run_report("{\"args\":{},\"cmd\":\"report\",\"v\":1}",
 	    "id,user,name,site,submit,start,end,energy_kwh,method,"
 	    "intensity_g_per_kwh,signal,emissions_g,counterfactual_g,saving_g,"
-	    "saving_pct,status\n"
+	    "saving_pct,status,embodied_g\n"
 	    "7,ann,render,a,2023-11-14T22:13:20Z,2023-11-14T23:13:20Z,"
 	    "2023-11-14T23:33:20Z,0.300000,rapl,226.667,average,102.000,"
-	    "192.000,90.000,46.88,final\n"
+	    "192.000,90.000,46.88,final,12.500\n"
 	    "8,bob,\"etl, \"\"nightly\"\"\",b,2023-11-14T22:13:20Z,"
-	    "2023-11-14T22:30:00Z,,0.050000,model,,,,,,,provisional\n",
+	    "2023-11-14T22:30:00Z,,0.050000,model,,,,,,,provisional,0.000\n",
 	    "--format", "csv", NULL);
 }
 

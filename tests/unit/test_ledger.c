@@ -64,7 +64,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	assert_true(asprintf(&path, "%s/ebb.db", dir) > 0);
 	f->sites[0] = (struct ebb_site){ .name = "a", .zone = "ZA",
-	    .pue = 1.5 };
+	    .pue = 1.5, .cpus = 4, .embodied_kg = 1000, .lifetime = 4000000 };
 	f->sites[1] = (struct ebb_site){ .name = "b", .zone = "ZB",
 	    .pue = 1.2 };
 	f->cfg = (struct ebb_config){ .slot = 300, .max_gap = H,
@@ -264,6 +264,8 @@ test_settle(void **state)
 	assert_int_equal(store_ledger_get(f->st, j->id, &l), 1);
 	assert_true(fabs(l.grams - 102) < EPS);
 	assert_int_equal(l.settled, end + 200);
+	/* Embodied: 1,000 kg over 4 cpus and 4e6 s; 1 cpu for 1,200 s. */
+	assert_true(fabs(l.embodied_g - 1e6 * 1200 / (4 * 4e6)) < EPS);
 
 	/* Only forecasts, no site list (origin = a, submitted an hour
 	 * before it ran): provisional until final_after has passed. */
