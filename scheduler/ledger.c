@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "scheduler/accounting.h"
 #include "scheduler/carbon/carbon.h"
+#include "runner/energy.h"
 #include "scheduler/ledger.h"
 #include "scheduler/store.h"
 
@@ -326,6 +327,10 @@ ledger_job_json(struct store *st, const struct job *j, json_t **row,
 	json_object_set_new(*row, "unknown_kwh", json_real(l.unknown_j /
 	    J_PER_KWH));
 	json_object_set_new(*row, "method", str_or_null(l.method));
+	/* Modelled energy carries the model's stated relative uncertainty. */
+	json_object_set_new(*row, "energy_uncertainty", json_real(
+	    strstr(l.method, "model") != NULL ?
+	    energy_model_ops.rel_uncertainty : 0));
 	json_object_set_new(*row, "intensity_g_per_kwh",
 	    num_or_null(l.intensity));
 	json_object_set_new(*row, "signal", str_or_null(l.signal));

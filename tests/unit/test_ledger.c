@@ -276,6 +276,12 @@ test_settle(void **state)
 	    "model", err, sizeof(err)), 0);
 	settle(f, j2, s2 + 300 + 100, H);
 	row = row_of(f->st, j2);
+	assert_true(fabs(num(row, "energy_uncertainty") - 0.3) < EPS);
+	json_decref(row);
+	row = row_of(f->st, j);
+	assert_true(num(row, "energy_uncertainty") == 0);
+	json_decref(row);
+	row = row_of(f->st, j2);
 	assert_string_equal(str(row, "status"), "provisional");
 	json_decref(row);
 	assert_int_equal(store_ledger_provisional(f->st, &ids, &n), 0);
