@@ -261,3 +261,45 @@ energy_meter_free(struct energy_meter *m)
 		m->src[s].ops->close(m->src[s].h);
 	free(m);
 }
+
+size_t
+energy_meter_save(const struct energy_meter *m, struct energy_reading *out,
+    size_t max)
+{
+	size_t n = 0;
+
+	if (!m->primed)
+		return 0;
+	for (size_t s = 0; s < m->nsrc; s++)
+		for (size_t i = 0; i < m->src[s].n && n < max; i++)
+			out[n++] = m->src[s].prev[i];
+	return n;
+}
+
+int
+energy_meter_restore(struct energy_meter *m, const struct energy_reading *in,
+    size_t n)
+{
+	struct energy_reading cur[2][ENERGY_MAX_ZONES];
+	size_t cn[2], k = 0;
+	char err[256];
+
+	for (size_t s = 0; s < m->nsrc; s++)
+		if (m->src[s].ops->read(m->src[s].h, cur[s], ENERGY_MAX_ZONES,
+		    &cn[s], err, sizeof(err)) == -1)
+			return -1;
+	for (size_t s = 0; s < m->nsrc; s++)
+		for (size_t i = 0; i < cn[s]; i++, k++)
+			if (k >= n || strcmp(in[k].name, cur[s][i].name) != 0)
+				return -1;
+	if (k != n)
+		return -1;
+	k = 0;
+	for (size_t s = 0; s < m->nsrc; s++) {
+		memcpy(m->src[s].prev, in + k, cn[s] * sizeof(in[0]));
+		m->src[s].n = cn[s];
+		k += cn[s];
+	}
+	m->primed = 1;
+	return 0;
+}

@@ -133,6 +133,21 @@ int	energy_meter_sample(struct energy_meter *, struct energy_delta *out,
  * nvml: unavailable: ..."), "" when none was; owned by the meter.
  */
 const char	*energy_meter_note(const struct energy_meter *);
+/*
+ * The meter's last readings, every source's zones in order, into out (at
+ * most max); returns how many, 0 before the first sample. With
+ * energy_meter_restore() they let a restarted process take the counters
+ * up where the last one left them: a gap loses time resolution, never
+ * energy.
+ */
+size_t	energy_meter_save(const struct energy_meter *,
+	    struct energy_reading *out, size_t max);
+/*
+ * Takes saved readings as the previous sample if they name the zones the
+ * meter reads now, in the same order. Returns 0, or -1 (nothing changed).
+ */
+int	energy_meter_restore(struct energy_meter *,
+	    const struct energy_reading *in, size_t n);
 /* "rapl", "model" or "rapl-unreadable->model"; static storage. */
 const char	*energy_meter_method(const struct energy_meter *);
 /*

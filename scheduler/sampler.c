@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
@@ -42,8 +44,12 @@ struct sampler {
 	uint64_t		 cpu_total, cpu_idle;	/* /proc/stat jiffies */
 	int64_t			 last;		/* epoch s of the last sample */
 	int64_t			 last_ns;	/* and its monotonic time */
+	int64_t			 last_real_ns;	/* and its wall-clock time */
 	double			 node_j;
 	int			 ncpus;
+	char			*state_path;	/* <state_dir>/energy.json */
+	json_t			*saved;		/* what the last ebbd left */
+	int			 restored;	/* looked at it already */
 };
 
 /* Busy fraction of the node since the last call, from /proc/stat. */
@@ -74,6 +80,122 @@ busy_fraction(struct sampler *s)
 	}
 	fclose(f);
 	return busy;
+}
+
+/* Wall-clock time in ns: what survives a restart, unlike the monotonic. */
+static int64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Leaves the counters, /proc/stat and each job's CPU time where a
+ * restarted ebbd takes them up (sampler_job_started), so the time it was
+ * down loses resolution, never energy. Not fsynced: a crash loses at most
+ * one period, and the counters are cumulative.
+ */
+static void
+save_state(struct sampler *s)
+{
+	struct energy_reading r[2 * ENERGY_MAX_ZONES];
+	size_t n = energy_meter_save(s->meter, r, 2 * ENERGY_MAX_ZONES);
+	json_t *doc, *zones = json_array(), *jobs = json_array();
+	char *text, err[256];
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(zones, json_pack("{s:s, s:i, s:I, s:I}",
+		    "name", r[i].name, "domain", (int)r[i].domain, "uj",
+		    (json_int_t)r[i].uj, "range", (json_int_t)r[i].range_uj));
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].known)
+			json_array_append_new(jobs, json_pack("{s:I, s:I, s:f, "
+			    "s:I}", "id", (json_int_t)s->jobs[i].id, "usec",
+			    (json_int_t)s->jobs[i].usec, "joules",
+			    s->jobs[i].joules, "since",
+			    (json_int_t)s->jobs[i].since));
+	doc = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}", "time",
+	    (json_int_t)s->last, "time_ns", (json_int_t)s->last_real_ns,
+	    "cpu_total", (json_int_t)s->cpu_total,
+	    "cpu_idle", (json_int_t)s->cpu_idle, "zones", zones, "jobs", jobs);
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (fs_write_atomic(s->state_path, text, strlen(text), 0600, err,
+	    sizeof(err)) == -1)
+		log_debug("energy state: %s", err);
+	free(text);
+}
+
+/* Takes up the counters the last ebbd left, if they fit; once. */
+static void
+restore_state(struct sampler *s)
+{
+	struct energy_reading r[2 * ENERGY_MAX_ZONES];
+	json_t *z, *doc = s->saved;
+	int64_t then, now = ebb_now();
+	size_t i, n = 0;
+
+	s->saved = NULL;
+	if (doc == NULL || s->restored++) {
+		json_decref(doc);
+		return;
+	}
+	then = json_integer_value(json_object_get(doc, "time"));
+	json_array_foreach(json_object_get(doc, "zones"), i, z) {
+		if (n == 2 * ENERGY_MAX_ZONES)
+			break;
+		memset(&r[n], 0, sizeof(r[n]));
+		snprintf(r[n].name, sizeof(r[n].name), "%s",
+		    json_string_value(json_object_get(z, "name")) ?
+		    json_string_value(json_object_get(z, "name")) : "");
+		r[n].domain = (enum energy_domain)json_integer_value(
+		    json_object_get(z, "domain"));
+		r[n].uj = (uint64_t)json_integer_value(json_object_get(z, "uj"));
+		r[n].range_uj = (uint64_t)json_integer_value(json_object_get(z,
+		    "range"));
+		n++;
+	}
+	if (then > 0 && then <= now && now - then < 86400 && n > 0 &&
+	    energy_meter_restore(s->meter, r, n) == 0) {
+		s->last = then;
+		s->last_real_ns = json_integer_value(json_object_get(doc,
+		    "time_ns"));
+		s->last_ns = ebb_mono_ns() - (real_ns() - s->last_real_ns);
+		s->cpu_total = (uint64_t)json_integer_value(json_object_get(doc,
+		    "cpu_total"));
+		s->cpu_idle = (uint64_t)json_integer_value(json_object_get(doc,
+		    "cpu_idle"));
+		s->saved = doc;		/* its jobs' CPU times, for them */
+		log_info("energy: counters taken up from %lld s ago",
+		    (long long)(now - then));
+		return;
+	}
+	json_decref(doc);
+}
+
+/*
+ * What the last ebbd saved of a job: its CPU time then, and the energy it
+ * had not yet handed to the ledger. 0, or -1 if it saved nothing of it.
+ */
+static int
+saved_job(struct sampler *s, struct tracked *t)
+{
+	json_t *j;
+	size_t i;
+
+	json_array_foreach(json_object_get(s->saved, "jobs"), i, j) {
+		if (json_integer_value(json_object_get(j, "id")) != t->id)
+			continue;
+		t->usec = json_integer_value(json_object_get(j, "usec"));
+		t->joules = json_number_value(json_object_get(j, "joules"));
+		t->since = json_integer_value(json_object_get(j, "since"));
+		t->known = 1;
+		return 0;
+	}
+	return -1;
 }
 
 /* Hands a job's energy so far to the ledger. */
@@ -168,6 +290,11 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 			flush(s, &s->jobs[i], now);
 	s->last = now;
 	s->last_ns = mono;
+	s->last_real_ns = real_ns();
+	save_state(s);
+	/* The re-adopted jobs have taken their saved CPU times by now. */
+	json_decref(s->saved);
+	s->saved = NULL;
 }
 
 static void
@@ -192,6 +319,8 @@ sampler_new(struct ebbd *d, char *err, size_t errlen)
 
 	s->d = d;
 	s->ncpus = n > 0 ? (int)n : 1;
+	s->state_path = xasprintf("%s/energy.json", d->cfg->state_dir);
+	s->saved = fs_read_json(s->state_path, err, errlen);
 	if ((s->meter = energy_open_best(&c, err, errlen)) == NULL) {
 		free(s);
 		return NULL;
@@ -215,6 +344,8 @@ sampler_free(struct sampler *s)
 		free(s->jobs[i].cgroup);
 	free(s->jobs);
 	energy_meter_free(s->meter);
+	json_decref(s->saved);
+	free(s->state_path);
 	free(s);
 }
 
@@ -230,11 +361,15 @@ sampler_job_started(struct sampler *s, int64_t id, const char *cgroup,
 		if (s->jobs[i].id == id)
 			return;
 	if (s->n == 0) {
-		/* Prime the counters so the first tick covers one period. */
-		energy_meter_sample(s->meter, &dl, err, sizeof(err));
-		busy_fraction(s);
-		s->last = ebb_now();
-		s->last_ns = ebb_mono_ns();
+		/* Take up where the last ebbd left off, else prime afresh. */
+		restore_state(s);
+		if (s->saved == NULL) {
+			energy_meter_sample(s->meter, &dl, err, sizeof(err));
+			busy_fraction(s);
+			s->last = ebb_now();
+			s->last_ns = ebb_mono_ns();
+			s->last_real_ns = real_ns();
+		}
 		ev_timer_again(s->d->loop, &s->tick);
 	}
 	if (s->n == s->cap) {
@@ -255,6 +390,9 @@ sampler_job_started(struct sampler *s, int64_t id, const char *cgroup,
 	if (t->since - started <= 2) {
 		t->known = 1;
 		t->usec = 0;
+	} else if (saved_job(s, t) == 0) {
+		/* Re-adopted: it keeps what it had, and the time ebbd was
+		 * down is counted at the next sample. */
 	} else if (cgroup != NULL && cg_usage_by_name(cgroup, &t->usec) == 0)
 		t->known = 1;
 }

@@ -6,9 +6,10 @@
  * splits each interval's energy across the running jobs by their cgroup
  * CPU time (attrib.h, with the configured idle rule) and hands each job's
  * energy to the ledger, one interval per planning slot. With no job
- * running there is no timer. Counters are cumulative, so a gap (ebbd
- * restarting) loses time resolution, never energy: the first sample after
- * it covers the whole gap. GPU energy (NVML) is measured by the meter but
+ * running there is no timer. Counters are cumulative, and every sample
+ * leaves the readings and each job's CPU time in <state_dir>/energy.json,
+ * so a gap (ebbd restarting) loses time resolution, never energy: the
+ * first sample after it covers the whole gap. GPU energy (NVML) is measured by the meter but
  * not yet attributed to jobs.
  */
 #ifndef EBB_SAMPLER_H

@@ -44,4 +44,21 @@ g=$(echo "$row" | jq .emissions_g)
 awk -v a="$sum" -v b="$g" 'BEGIN { exit !(b > 0 && (a - b) * (a - b) < 1e-18 + 1e-12 * b * b) }' &&
 	ok "emissions = sum of E x I x PUE over its intervals ($g g)" ||
 	fail "emissions $g g, intervals sum to $sum g"
+# kill -9 of ebbd while a job runs: the job's supervisor runs on, the
+# restarted ebbd takes the counters up where it left them, and the job's
+# energy is still the truth.
+id=$("$EBB" submit -q --name truth2 -- "$EBB_BURN" 8000)
+for _ in $(seq 1 50); do [ "$(job_field "$id" state)" = running ] && break; sleep 0.1; done
+sleep 2.5
+kill9_ebbd
+sleep 2
+start_ebbd
+for _ in $(seq 1 300); do [ "$(job_field "$id" state)" = succeeded ] && break; sleep 0.1; done
+expect_eq "burner finished across a restart" succeeded "$(job_field "$id" state)"
+cpu_s=$(awk -v u="$(job_field "$id" cpu_usec)" 'BEGIN { print u / 1e6 }')
+j=$("$EBB" report --format json "$id" | jq '(.rows[0] // .jobs[0] // .[0]).energy_kwh * 3.6e6')
+awk -v j="$j" -v c="$cpu_s" 'BEGIN { t = 25 * c; d = (j - t) / t
+	printf "across a restart: measured %.1f J, truth %.1f J: %+.2f %%\n", j, t, 100 * d
+	exit !(d < 0.02 && d > -0.02) }' && ok "energy within 2 % across a kill -9 of ebbd" ||
+	fail "job energy ${j} J for ${cpu_s} CPU s at 25 W across a restart"
 finish
