@@ -173,20 +173,6 @@ test_errors_load_nothing(void **state)
 	free(errs);
 }
 
-static int
-is_yaml(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
-
-	return n > 5 && strcmp(e->d_name + n - 5, ".yaml") == 0;
-}
-
-static int
-by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 static void
 test_examples(void **state)
 {
@@ -194,7 +180,7 @@ test_examples(void **state)
 	int n, failed = 0;
 	char *dir = xasprintf("%s/../examples/policies", tu_data_dir());
 
-	n = scandir(dir, &ents, is_yaml, by_name);
+	n = tu_scan_yaml(dir, &ents);
 	assert_true(n >= 3);
 	for (int i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", dir, ents[i]->d_name);
@@ -220,37 +206,24 @@ test_examples(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/* A policy_load() for tu_golden(). */
+static int
+load_policy(const char *path, char **errs)
+{
+	struct policy_set *s;
+
+	if (policy_load(path, &s, errs) == -1)
+		return -1;
+	policy_free(s);
+	return 0;
+}
+
 static void
 test_golden(void **state)
 {
-	struct dirent **ents;
-	int n, failed = 0;
+	int failed;
 
-	assert_int_equal(chdir(tu_data_dir()), 0);
-	n = scandir("golden/policies", &ents, is_yaml, by_name);
-	assert_true(n >= 8);
-	for (int i = 0; i < n; i++) {
-		char *yaml = xasprintf("golden/policies/%s", ents[i]->d_name);
-		char *errf = xasprintf("%.*s.err", (int)strlen(yaml) - 5, yaml);
-		char *want = tu_slurp(errf, NULL), *errs = NULL;
-		struct policy_set *s;
-
-		if (policy_load(yaml, &s, &errs) == 0) {
-			print_error("%s: loaded without errors\n", yaml);
-			policy_free(s);
-			failed++;
-		} else if (want == NULL || strcmp(want, errs) != 0) {
-			print_error("%s: expected (%s):\n%sgot:\n%s", yaml,
-			    errf, want ? want : "(missing)\n", errs);
-			failed++;
-		}
-		free(yaml);
-		free(errf);
-		free(want);
-		free(errs);
-		free(ents[i]);
-	}
-	free(ents);
+	assert_true(tu_golden("golden/policies", load_policy, &failed) >= 8);
 	assert_int_equal(failed, 0);
 }
 
