@@ -77,10 +77,7 @@ forecast_args(void **state)
 static void
 forecast_usage(void **state)
 {
-	static const struct {
-		const char *args[4];
-		const char *msg;
-	} cases[] = {
+	static const struct usage_case cases[] = {
 		{ { "forecast", "--window", "2x" }, "ebb forecast: --window: bad "
 		  "duration '2x': unknown unit 'x' (use s, m, h, d or w)\n" },
 		{ { "forecast", "--window", "90" }, "ebb forecast: --window: bad "
@@ -108,14 +105,7 @@ forecast_usage(void **state)
 	};
 	struct harness h;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		h_init(&h, t_env);
-		assert_int_equal(h_run(&h, cases[i].args[0], cases[i].args[1],
-		    cases[i].args[2], cases[i].args[3]), CLI_USAGE);
-		assert_string_equal(h.err, cases[i].msg);
-		assert_string_equal(h.out, "");
-		h_done(&h);
-	}
+	h_usage_cases(cases, sizeof(cases) / sizeof(cases[0]));
 	h_init(&h, t_env);
 	assert_int_equal(h_run(&h, "forecast", "--help", NULL), CLI_OK);
 	assert_memory_equal(h.out, "usage: ebb forecast [options] [SITE|ZONE]",

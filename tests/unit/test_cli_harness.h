@@ -79,6 +79,28 @@ h_done(struct harness *h)
 	free(h->err);
 }
 
+/* One misuse of ebb: up to three arguments and the exact stderr it earns. */
+struct usage_case {
+	const char	*args[4];	/* args[3] stays NULL */
+	const char	*msg;
+};
+
+/* Each case must exit CLI_USAGE with exactly msg on stderr and no stdout. */
+static inline void
+h_usage_cases(const struct usage_case *cases, size_t n)
+{
+	struct harness h;
+
+	for (size_t i = 0; i < n; i++) {
+		h_init(&h, t_env);
+		assert_int_equal(h_run(&h, cases[i].args[0], cases[i].args[1],
+		    cases[i].args[2], cases[i].args[3], NULL), CLI_USAGE);
+		assert_string_equal(h.err, cases[i].msg);
+		assert_string_equal(h.out, "");
+		h_done(&h);
+	}
+}
+
 struct fake {
 	char	 dir[64], sock[96], log[96];
 	pid_t	 pid;

@@ -59,10 +59,7 @@ help_lists_every_command(void **state)
 static void
 usage_errors(void **state)
 {
-	static const struct {
-		const char *args[4];
-		const char *msg;
-	} cases[] = {
+	static const struct usage_case cases[] = {
 		{ { "frob" }, "ebb: unknown command 'frob' (see ebb --help)\n" },
 		{ { "--frob" }, "ebb: unknown option '--frob' (see ebb "
 		  "--help)\n" },
@@ -86,14 +83,7 @@ usage_errors(void **state)
 	};
 	struct harness h;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		h_init(&h, t_env);
-		assert_int_equal(h_run(&h, cases[i].args[0], cases[i].args[1],
-		    cases[i].args[2], cases[i].args[3]), CLI_USAGE);
-		assert_string_equal(h.err, cases[i].msg);
-		assert_string_equal(h.out, "");
-		h_done(&h);
-	}
+	h_usage_cases(cases, sizeof(cases) / sizeof(cases[0]));
 
 	h_init(&h, t_env);
 	assert_int_equal(h_run(&h, NULL), CLI_USAGE);

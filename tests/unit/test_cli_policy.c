@@ -52,10 +52,7 @@ check_bad(void **state)
 static void
 usage(void **state)
 {
-	static const struct {
-		const char *args[4];
-		const char *msg;
-	} cases[] = {
+	static const struct usage_case cases[] = {
 		{ { "policy" }, "ebb policy: give a subcommand (ebb policy "
 		  "check FILE)\n" },
 		{ { "policy", "frob" }, "ebb policy: unknown subcommand 'frob' "
@@ -67,13 +64,7 @@ usage(void **state)
 	};
 	struct harness h;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		h_init(&h, t_env);
-		assert_int_equal(h_run(&h, cases[i].args[0], cases[i].args[1],
-		    cases[i].args[2], cases[i].args[3], NULL), CLI_USAGE);
-		assert_string_equal(h.err, cases[i].msg);
-		h_done(&h);
-	}
+	h_usage_cases(cases, sizeof(cases) / sizeof(cases[0]));
 	h_init(&h, t_env);
 	assert_int_equal(h_run(&h, "policy", "--help", NULL), CLI_OK);
 	assert_memory_equal(h.out, "usage: ebb policy check FILE\n", 29);
