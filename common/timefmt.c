@@ -5,7 +5,9 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -301,6 +303,15 @@ ebb_fmt_size(int64_t bytes, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.1f%c", v, units[u]);
 	return buf;
+}
+
+double
+ebb_backoff(int tries, double first_s, double max_s)
+{
+	double d = first_s * ldexp(1.0, tries > 1 ? tries - 1 : 0);
+
+	d *= 0.5 + 0.5 * ((double)arc4random() / UINT32_MAX);
+	return d < max_s ? d : max_s;
 }
 
 int64_t

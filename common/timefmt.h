@@ -37,6 +37,11 @@ char	*ebb_fmt_size(int64_t bytes, char *buf, size_t len);
 
 /* Current UTC time in seconds. */
 int64_t	ebb_now(void);
+/*
+ * Seconds to wait before retry number `tries` (1, 2, ...): first_s
+ * doubled each time, jittered down by up to half, capped at max_s.
+ */
+double	ebb_backoff(int tries, double first_s, double max_s);
 /* Monotonic clock in nanoseconds. */
 int64_t	ebb_mono_ns(void);
 

@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 
+#include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "scheduler/carbon/http.h"
 
@@ -198,12 +199,10 @@ retry_delay(const struct hreq *r)
 {
 	double d;
 
-	if (r->hint > 0)
-		d = r->hint;
-	else {
-		d = r->req.backoff_s * ldexp(1.0, r->tries - 1);
-		d *= 0.5 + 0.5 * ((double)arc4random() / UINT32_MAX);
-	}
+	if (r->hint <= 0)
+		return ebb_backoff(r->tries, r->req.backoff_s,
+		    r->req.max_backoff_s);
+	d = r->hint;
 	return d < r->req.max_backoff_s ? d : r->req.max_backoff_s;
 }
 
