@@ -69,6 +69,7 @@ job_free(struct job *j)
 	free(j->site);
 	free(j->measure);
 	free(j->reason);
+	free(j->ext_id);
 	free(j);
 }
 
@@ -340,6 +341,9 @@ job_to_json(const struct job *j)
 	json_object_set_new(o, "peak_mem", json_integer(j->peak_mem));
 	set_str(o, "measure", j->measure);
 	set_str(o, "reason", j->reason);
+	set_str(o, "ext_id", j->ext_id);
+	if (j->adopted)
+		json_object_set_new(o, "adopted", json_true());
 	return o;
 }
 
@@ -412,6 +416,8 @@ job_from_json(const json_t *o, char *err, size_t errlen)
 	j->peak_mem = int_or(o, "peak_mem", -1);
 	j->measure = dup_or_null(o, "measure");
 	j->reason = dup_or_null(o, "reason");
+	j->ext_id = dup_or_null(o, "ext_id");
+	j->adopted = json_is_true(json_object_get(o, "adopted"));
 	return j;
 }
 

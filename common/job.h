@@ -62,6 +62,8 @@ struct job {
 	int64_t		 peak_mem;	/* bytes, -1 unknown */
 	char		*measure;	/* "cgroup-v1", "cgroup-v2", "rusage" */
 	char		*reason;	/* why it is in its state */
+	char		*ext_id;	/* id in the site's scheduler (Slurm) */
+	int		 adopted;	/* submitted there, not through ebb */
 };
 
 const char *job_state_name(enum job_state);

@@ -7,6 +7,7 @@
  * the normalised file with libyaml's emitter. It does not touch the state
  * directory or the socket: ebbd creates them.
  */
+#include <errno.h>
 #include <math.h>
 #include <pwd.h>
 #include <stddef.h>
@@ -55,8 +56,9 @@ check_backend(const void *field, char *err, size_t errlen)
 {
 	const char *s = *(char *const *)field;
 
-	if (strcmp(s, "local") != 0) {
-		snprintf(err, errlen, "unknown backend '%s' (known: local)", s);
+	if (strcmp(s, "local") != 0 && strcmp(s, "slurm") != 0) {
+		snprintf(err, errlen, "unknown backend '%s' (known: local, "
+		    "slurm)", s);
 		return -1;
 	}
 	return 0;
@@ -247,6 +249,41 @@ LISTED(lists_watttime, PROV_WATTTIME)
 LISTED(lists_ukci, PROV_UKCI)
 LISTED(lists_entsoe, PROV_ENTSOE)
 
+static int
+is_slurm(const void *obj)
+{
+	const struct ebb_site *s = obj;
+
+	return s->backend != NULL && strcmp(s->backend, "slurm") == 0;
+}
+
+#define SL(f)	offsetof(struct ebb_slurm, f)
+static const struct yt_key slurm_keys[] = {
+	{ .name = "conf", .type = YT_PATH, .offset = SL(conf),
+	  .doc = "slurm.conf of the cluster (SLURM_CONF); default: Slurm's" },
+	{ .name = "cluster", .type = YT_STRING, .offset = SL(cluster),
+	  .doc = "cluster name passed as --clusters (a federation with "
+	  "slurmdbd)" },
+	{ .name = "partition", .type = YT_STRING, .offset = SL(partition),
+	  .doc = "partition jobs are submitted to; default: the cluster's" },
+	{ .name = "account", .type = YT_STRING, .offset = SL(account),
+	  .doc = "account jobs are charged to" },
+	{ .name = "sbatch_options", .type = YT_STRLIST,
+	  .offset = SL(sbatch_options),
+	  .doc = "more sbatch options, one per item, e.g. --qos=low" },
+	{ .name = "bin_dir", .type = YT_PATH, .offset = SL(bin_dir),
+	  .doc = "directory of sbatch, squeue, scontrol, scancel, sacct; "
+	  "default: $PATH" },
+	{ .name = "shared_dir", .type = YT_PATH, .offset = SL(shared_dir),
+	  .doc = "directory that ebbd and every node see alike (job specs, "
+	  "results, output); default <state_dir>/slurm/<site>" },
+	{ .name = "poll", .type = YT_DURATION, .min = 1, .max = 3600,
+	  .offset = SL(poll), .doc = "time between looks at Slurm's queue" },
+	{ .name = "adopt", .type = YT_BOOL, .offset = SL(adopt),
+	  .doc = "plan sbatch jobs whose comment starts with ebb:" },
+	{ .name = NULL },
+};
+
 #define SP(i)	offsetof(struct ebb_site, prov) + (i) * \
 	sizeof(struct provider_conf)
 
@@ -256,7 +293,7 @@ static const struct yt_key site_keys[] = {
 	  .doc = "unique site name, [A-Za-z0-9_.-]+" },
 	{ .name = "backend", .type = YT_STRING,
 	  .offset = offsetof(struct ebb_site, backend), .check = check_backend,
-	  .doc = "how jobs are started there: local" },
+	  .doc = "how jobs are started there: local or slurm" },
 	{ .name = "cpus", .type = YT_INT, .min = 1, .max = 1 << 20,
 	  .offset = offsetof(struct ebb_site, cpus),
 	  .doc = "CPU capacity; default: online CPUs" },
@@ -296,6 +333,9 @@ static const struct yt_key site_keys[] = {
 	{ .name = "entsoe", .type = YT_STRUCT, .sub = entsoe_keys,
 	  .offset = SP(PROV_ENTSOE), .present = lists_entsoe,
 	  .doc = "settings of the ENTSO-E provider" },
+	{ .name = "slurm", .type = YT_STRUCT, .sub = slurm_keys,
+	  .offset = offsetof(struct ebb_site, slurm), .present = is_slurm,
+	  .doc = "settings of the slurm backend" },
 	{ .name = NULL },
 };
 
@@ -439,6 +479,8 @@ site_init(void *p)
 	    INT64_C(1) << 30;
 	s->pue = 1.0;
 	s->lifetime = INT64_C(4) * 365 * 86400;
+	s->slurm.poll = 10;
+	s->slurm.adopt = 1;
 	for (int i = 0; i < PROV_N; i++)
 		provider_conf_defaults(&s->prov[i]);
 }
@@ -610,6 +652,61 @@ check_site_providers(struct yt_doc *d, const struct yt_node *map,
 	}
 }
 
+const char *const config_slurm_commands[] = {
+	"sbatch", "squeue", "scontrol", "scancel", "sacct", NULL,
+};
+
+char *
+config_slurm_command(const struct ebb_slurm *sl, const char *cmd)
+{
+	const char *path = sl->bin_dir ? sl->bin_dir : getenv("PATH");
+	char *copy, *dir, *save = NULL, *found = NULL;
+
+	if (path == NULL)
+		path = "/usr/bin:/bin";
+	copy = xstrdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir != NULL && found == NULL;
+	    dir = strtok_r(NULL, ":", &save)) {
+		char *f = xasprintf("%s/%s", *dir ? dir : ".", cmd);
+
+		if (access(f, X_OK) == 0)
+			found = f;
+		else
+			free(f);
+	}
+	free(copy);
+	return found;
+}
+
+/* A slurm site has its commands; other sites have no slurm block. */
+static void
+check_site_backend(struct yt_doc *d, const struct yt_node *map,
+    const struct ebb_site *s)
+{
+	const struct yt_node *blk = yt_get_key(map, "slurm");
+	const struct yt_node *at = yt_get(map, "backend");
+
+	if (!is_slurm(s)) {
+		if (blk != NULL)
+			yt_error(d, blk, "slurm: settings for a site whose "
+			    "backend is not slurm");
+		return;
+	}
+	for (const char *const *c = config_slurm_commands; *c; c++) {
+		char *f = config_slurm_command(&s->slurm, *c);
+
+		if (f == NULL)
+			yt_error(d, at, "slurm: %s not found in %s%s", *c,
+			    s->slurm.bin_dir ? "slurm.bin_dir " : "$PATH",
+			    s->slurm.bin_dir ? s->slurm.bin_dir :
+			    " (install slurm-client or set slurm.bin_dir)");
+		free(f);
+	}
+	if (s->slurm.conf != NULL && access(s->slurm.conf, R_OK) == -1)
+		yt_error(d, yt_get(blk, "conf"), "slurm.conf: %s: %s",
+		    s->slurm.conf, strerror(errno));
+}
+
 /* Site checks that span entries: at least one, names unique. */
 static void
 check_sites(struct yt_doc *d, const struct ebb_config *c)
@@ -622,8 +719,10 @@ check_sites(struct yt_doc *d, const struct ebb_config *c)
 		yt_error(d, sites, "sites: at least one site is required");
 		return;
 	}
-	for (size_t i = 0; i < c->nsites && i < sites->nkids; i++)
+	for (size_t i = 0; i < c->nsites && i < sites->nkids; i++) {
 		check_site_providers(d, sites->kids[i], &c->sites[i]);
+		check_site_backend(d, sites->kids[i], &c->sites[i]);
+	}
 	for (size_t i = 1; i < c->nsites; i++) {
 		const struct yt_node *n = yt_get(sites->kids[i], "name");
 

@@ -52,9 +52,22 @@ struct provider_conf {
 enum prov_id { PROV_TRACE, PROV_ELECTRICITYMAPS, PROV_WATTTIME, PROV_UKCI,
 	PROV_ENTSOE, PROV_N };
 
+/* How ebbd drives a Slurm cluster (ebb.yaml: sites[].slurm). */
+struct ebb_slurm {
+	char	*conf;		/* SLURM_CONF for every command, or NULL */
+	char	*cluster;	/* --clusters NAME (needs slurmdbd), or NULL */
+	char	*partition;	/* sbatch --partition, or NULL: the default */
+	char	*account;	/* sbatch --account, or NULL */
+	struct yt_strlist sbatch_options;	/* passed to sbatch as they are */
+	char	*bin_dir;	/* where sbatch & co. live; NULL: $PATH */
+	char	*shared_dir;	/* job dirs seen by ebbd and the nodes */
+	int64_t	 poll;		/* s between looks at the queue */
+	int	 adopt;		/* take over sbatch jobs tagged ebb: */
+};
+
 struct ebb_site {
 	char	*name;		/* unique, [A-Za-z0-9_.-]+ */
-	char	*backend;	/* "local" */
+	char	*backend;	/* "local" or "slurm" */
 	int	 cpus;		/* capacity; default: online CPUs */
 	int64_t	 memory;	/* bytes; default: physical memory */
 	char	*zone;		/* grid zone id, or NULL */
@@ -63,6 +76,7 @@ struct ebb_site {
 	int64_t	 lifetime;	/* s they are used for, default 4 years */
 	struct yt_strlist providers;	/* names, in fallback order */
 	struct provider_conf prov[PROV_N];	/* settings by enum prov_id */
+	struct ebb_slurm slurm;	/* backend: slurm */
 };
 
 /* How the planner weighs and bounds plans (ebb.yaml: planner). */
@@ -123,6 +137,10 @@ struct ebb_config *config_default(void);
 void	config_free(struct ebb_config *);
 /* The normalised config as YAML that config_load() accepts (caller frees). */
 char	*config_dump(const struct ebb_config *);
+/* The Slurm commands a slurm site needs, NULL-terminated. */
+extern const char *const config_slurm_commands[];
+/* Full path of Slurm command cmd (bin_dir, else $PATH), or NULL. */
+char	*config_slurm_command(const struct ebb_slurm *, const char *cmd);
 /* The site called name, or NULL. */
 const struct ebb_site *config_site(const struct ebb_config *, const char *name);
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scheduler/attrib.h"
+#include "runner/attrib.h"
 
 static const char *const idle_names[] = {
 	[ATTRIB_IDLE_NONE] = "none",

@@ -1,7 +1,7 @@
 /*
  * backend: how ebbd asks a site to run, watch and stop jobs.
  *
- * Every backend (local now; slurm and kubernetes later) is a const ops table.
+ * Every backend (local, slurm; kubernetes later) is a const ops table.
  * The interface is message-shaped on purpose: a start is one JSON spec, a
  * progress report is one JSON event, so the privileged part (creating
  * cgroups, dropping to the job's user, signalling) can move into its own
@@ -19,6 +19,24 @@
  *   {"type": "lost", "reason": "..."}   supervisor vanished without a result
  *   {"type": "unstarted"}               adopt(): ebb-run never began the job,
  *                                       so starting it again is safe
+ *
+ * Backends with a queue of their own (slurm) take jobs at plan time
+ * through place() and start them themselves; they also send:
+ *   {"type": "handed", "ext_id": "123"}  the cluster took the job: record
+ *                                        its id there
+ *   {"type": "rejected", "reason": "..."} the cluster refused the job
+ *   {"type": "ended", "state": "CANCELLED", "reason": "..."}  it ended
+ *                                        there without running under ebb
+ *                                        (cancelled while pending)
+ *   {"type": "stray", "ext_id": "123"}   a job tagged with this id runs or
+ *                                        waits there, but nobody placed it:
+ *                                        cancel() it unless it is active
+ *   {"type": "foreign", "ext_id", "submit_time", "uid", "user", "name",
+ *    "cpus", "time_limit", "workdir", "comment"}  (job id 0) a job
+ *                                        submitted there directly that asks
+ *                                        to be planned by ebb (adoption)
+ * A "finished" event of such a backend may carry "energy": [[t0, t1, J],
+ * ...] and "energy_method", measured by ebb-run where the job ran.
  */
 #ifndef EBB_BACKEND_H
 #define EBB_BACKEND_H
@@ -30,6 +48,7 @@
 #include <jansson.h>
 
 struct backend;
+struct ebb_slurm;
 
 typedef void (*backend_event_cb)(void *arg, int64_t job_id,
     const json_t *event);
@@ -38,10 +57,16 @@ struct backend_conf {
 	const char	*state_dir;	/* jobs live in <state_dir>/jobs/<id> */
 	const char	*runner_path;	/* the ebb-run executable */
 	const char	*instance;	/* short id unique per state dir */
+	const char	*site;		/* per-site backends: the site's name */
+	const struct ebb_slurm *slurm;	/* backend slurm: its settings */
+	const json_t	*energy;	/* how ebb-run meters a job where ebbd
+					   cannot: {powercap_root, procfs_root,
+					   idle_w, max_w, slot}, or NULL */
 };
 
 struct backend_ops {
 	const char *name;
+	int	per_site;	/* one backend per site (else one in all) */
 	/* Returns a new backend (free with close) or NULL with err set. */
 	struct backend *(*open)(struct ev_loop *, const struct backend_conf *,
 	    backend_event_cb, void *cbarg, char *err, size_t errlen);
@@ -67,9 +92,37 @@ struct backend_ops {
 	/* Path of a job's captured output file ("stdout" or "stderr"). */
 	char	*(*log_path)(struct backend *, int64_t job_id,
 		    const char *stream);
+	/*
+	 * Backends with their own queue: hand the job (spec, plus "ext_id"
+	 * and "adopted" once known, "running" after a restart) over to start
+	 * at `start` (epoch s; <= now: at once), or move it there. ebbd never
+	 * calls start() on them. NULL for the others.
+	 */
+	int	(*place)(struct backend *, const json_t *spec, int64_t start,
+		    char *err, size_t errlen);
 };
 
 extern const struct backend_ops backend_local_ops;
+extern const struct backend_ops backend_slurm_ops;
+
+/*
+ * An event queue for backends: events are delivered from a zero-delay
+ * timer on the loop, never from inside a backend call.
+ */
+struct backend_evq {
+	struct ev_loop		*loop;
+	backend_event_cb	 cb;
+	void			*cbarg;
+	struct backend_ev	*head, **tail;
+	ev_timer		 deliver;
+};
+
+void	backend_evq_init(struct backend_evq *, struct ev_loop *,
+	    backend_event_cb, void *cbarg);
+/* Queues ev (reference stolen) for job id. */
+void	backend_evq_push(struct backend_evq *, int64_t id, json_t *ev);
+/* Drops what was not delivered and stops the timer. */
+void	backend_evq_clear(struct backend_evq *);
 
 /* Look a backend up by its config name; NULL if unknown. */
 const struct backend_ops *backend_lookup(const char *name);

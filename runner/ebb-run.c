@@ -13,7 +13,11 @@
  *     already started the job, which must never run twice: it exits 4.
  *  4. It reads spec.json: job_id, argv, env (the job's whole environment,
  *     "K=V" strings), workdir, uid, gid, user, cpus, mem (bytes, 0 none),
- *     cgroup (group name, "" or absent for none), kill_grace (s).
+ *     cgroup (group name, "" or absent for none), kill_grace (s), and
+ *     optionally energy (meter the node here), exit_as_job (exit with
+ *     the job's status instead of 0, for a cluster scheduler's accounting)
+ *     and pass_env (prefixes of ebb-run's own variables the job gets too,
+ *     such as "SLURM_").
  *  5. It creates the cgroup (falling back to rusage measurement when
  *     cgroups are unavailable) and forks the job, which joins the cgroup,
  *     takes stdin from /dev/null and stdout/stderr to JOBDIR/stdout and
@@ -32,8 +36,10 @@
  *  7. It writes JOBDIR/result.json atomically: job_id, exit_code (-1 when
  *     killed by a signal), signal, start_time, end_time (epoch s), wall_ms,
  *     cpu_usec, peak_mem (bytes, -1 unknown), measure ("cgroup-v1",
- *     "cgroup-v2" or "rusage"), cancelled, paused_ms, error (string or null).
- *     Then it
+ *     "cgroup-v2" or "rusage"), cancelled, paused_ms, error (string or null),
+ *     and with an "energy" object in the spec (runner/jobmeter.h) the
+ *     job's energy measured here: energy ([[t0, t1, J], ...]) and
+ *     energy_method. Then it
  *     removes the cgroup, releases the lock and exits 0.
  *
  * Exit status: 0 result written, 1 result could not be written, 2 usage or
@@ -64,6 +70,7 @@
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "runner/cgroup.h"
+#include "runner/jobmeter.h"
 
 #define EXIT_NORESULT	1
 #define EXIT_USAGE	2
@@ -83,6 +90,9 @@ struct spec {
 	gid_t		 gid;
 	int64_t		 mem;
 	int64_t		 kill_grace;
+	int		 cpus;
+	json_t		*energy;	/* meter here (jobmeter.h), or NULL */
+	int		 exit_as_job;	/* exit with the job's status */
 };
 
 struct result {
@@ -91,6 +101,8 @@ struct result {
 	int64_t		 start_time, end_time, wall_ms;
 	int64_t		 cpu_usec, peak_mem;
 	const char	*measure;
+	json_t		*energy;	/* [[t0, t1, J], ...] or NULL */
+	const char	*energy_method;
 	int		 cancelled;
 	int64_t		 paused_since;	/* mono ns when frozen, 0 if not */
 	int64_t		 paused_ms;	/* total time frozen */
@@ -137,12 +149,58 @@ strv_check(const json_t *arr)
 	return 0;
 }
 
+/*
+ * Adds to env (replacing same-named entries) the variables of ebb-run's
+ * own environment whose names start with one of the prefixes: what the
+ * cluster scheduler set for the job (SLURM_JOB_ID, CUDA_VISIBLE_DEVICES).
+ */
+static char **
+env_pass(char **env, const json_t *prefixes)
+{
+	size_t n = 0, k, i;
+	char **out;
+	json_t *v;
+
+	while (env[n] != NULL)
+		n++;
+	for (char **e = environ; *e; e++)
+		n++;
+	out = xcalloc(n + 1, sizeof(*out));
+	k = 0;
+	for (char **e = environ; *e; e++) {
+		json_array_foreach(prefixes, i, v) {
+			const char *p = json_string_value(v);
+
+			if (*p != '\0' && strncmp(*e, p, strlen(p)) == 0 &&
+			    strchr(*e, '=') != NULL) {
+				out[k++] = xstrdup(*e);
+				break;
+			}
+		}
+	}
+	for (char **e = env; *e; e++) {
+		size_t len = strcspn(*e, "=");
+		int shadowed = 0;
+
+		for (size_t j = 0; j < k && !shadowed; j++)
+			shadowed = strncmp(out[j], *e, len + 1) == 0;
+		if (shadowed)
+			free(*e);
+		else
+			out[k++] = *e;
+	}
+	free(env);
+	return out;
+}
+
 static int
 spec_load(const char *path, struct spec *sp, char *err, size_t errlen)
 {
 	json_t *doc, *argv, *env, *user_j = NULL, *cgroup_j = NULL;
+	json_t *energy = NULL, *pass = NULL;
 	json_error_t jerr;
 	json_int_t id, uid, gid, mem = 0, grace = 10;
+	int cpus = 1, exit_as_job = 0;
 	const char *workdir, *user, *cgroup;
 	char why[256];
 
@@ -151,21 +209,27 @@ spec_load(const char *path, struct spec *sp, char *err, size_t errlen)
 		return -1;
 	}
 	if (json_unpack_ex(doc, &jerr, 0,
-	    "{s:I, s:o, s:o, s:s, s:I, s:I, s?:o, s?:I, s?:o, s?:I}",
+	    "{s:I, s:o, s:o, s:s, s:I, s:I, s?:o, s?:I, s?:o, s?:I, s?:i, "
+	    "s?:o, s?:b, s?:o}",
 	    "job_id", &id, "argv", &argv, "env", &env, "workdir", &workdir,
 	    "uid", &uid, "gid", &gid, "user", &user_j, "mem", &mem,
-	    "cgroup", &cgroup_j, "kill_grace", &grace) == -1) {
+	    "cgroup", &cgroup_j, "kill_grace", &grace, "cpus", &cpus,
+	    "energy", &energy, "exit_as_job", &exit_as_job, "pass_env",
+	    &pass) == -1) {
 		snprintf(err, errlen, "spec: %s", jerr.text);
 		json_decref(doc);
 		return -1;
 	}
 	if (strv_check(argv) == -1 || json_array_size(argv) == 0 ||
 	    strv_check(env) == -1 || uid < 0 || gid < 0 || mem < 0 ||
-	    grace < 0 || (user_j != NULL && !json_is_string(user_j) &&
+	    grace < 0 || cpus < 1 || (pass != NULL && strv_check(pass) == -1) ||
+	    (energy != NULL &&
+	    !json_is_object(energy)) ||
+	    (user_j != NULL && !json_is_string(user_j) &&
 	    !json_is_null(user_j)) || (cgroup_j != NULL &&
 	    !json_is_string(cgroup_j) && !json_is_null(cgroup_j))) {
 		snprintf(err, errlen, "spec: bad argv, env, uid, gid, user, "
-		    "mem, cgroup or kill_grace");
+		    "cpus, mem, cgroup, kill_grace or energy");
 		json_decref(doc);
 		return -1;
 	}
@@ -174,6 +238,8 @@ spec_load(const char *path, struct spec *sp, char *err, size_t errlen)
 	sp->job_id = id;
 	sp->argv = strv_from_json(argv);
 	sp->env = strv_from_json(env);
+	if (pass != NULL)
+		sp->env = env_pass(sp->env, pass);
 	sp->workdir = xstrdup(workdir);
 	sp->user = user != NULL && *user != '\0' ? xstrdup(user) : NULL;
 	sp->cgroup = cgroup != NULL && *cgroup != '\0' ? xstrdup(cgroup) : NULL;
@@ -181,6 +247,9 @@ spec_load(const char *path, struct spec *sp, char *err, size_t errlen)
 	sp->gid = (gid_t)gid;
 	sp->mem = mem;
 	sp->kill_grace = grace;
+	sp->cpus = cpus;
+	sp->energy = json_incref(energy);
+	sp->exit_as_job = exit_as_job;
 	json_decref(doc);
 	return 0;
 }
@@ -193,6 +262,7 @@ spec_clear(struct spec *sp)
 	free(sp->workdir);
 	free(sp->user);
 	free(sp->cgroup);
+	json_decref(sp->energy);
 }
 
 /* In the job child: report why it cannot run and exit. */
@@ -376,7 +446,7 @@ pause_job(struct cg *g, pid_t child, int freeze, struct result *res)
  */
 static void
 supervise(struct cg *g, pid_t child, const struct spec *sp, const sigset_t *set,
-    struct result *res, int *status, struct rusage *ru)
+    struct jobmeter *jm, struct result *res, int *status, struct rusage *ru)
 {
 	int64_t deadline = 0;
 
@@ -384,6 +454,14 @@ supervise(struct cg *g, pid_t child, const struct spec *sp, const sigset_t *set,
 		struct timespec ts = { 60, 0 };
 		siginfo_t si;
 		int sig;
+
+		if (jm != NULL) {
+			int64_t next;
+
+			jobmeter_tick(jm, ebb_now());
+			if ((next = jobmeter_next(jm, ebb_now())) < ts.tv_sec)
+				ts.tv_sec = next > 0 ? next : 1;
+		}
 
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG |
@@ -398,8 +476,10 @@ supervise(struct cg *g, pid_t child, const struct spec *sp, const sigset_t *set,
 				deadline = 0;
 				continue;
 			}
-			ts.tv_sec = left / 1000000000;
-			ts.tv_nsec = left % 1000000000;
+			if (left / 1000000000 < ts.tv_sec) {
+				ts.tv_sec = left / 1000000000;
+				ts.tv_nsec = left % 1000000000;
+			}
 		}
 		sig = sigtimedwait(set, NULL, &ts);
 		if ((sig == SIGUSR1 || sig == SIGUSR2) && !res->cancelled)
@@ -429,6 +509,7 @@ run_job(const char *jobdir, const struct spec *sp, const sigset_t *set,
 	struct child_report rep;
 	struct rusage ru;
 	struct cg *g = NULL;
+	struct jobmeter *jm = NULL;
 	char err[512];
 	int pfd[2], status = 0, unavailable;
 	pid_t child;
@@ -442,6 +523,9 @@ run_job(const char *jobdir, const struct spec *sp, const sigset_t *set,
 		else if (g == NULL)
 			log_warnx("%s; measuring with rusage", err);
 	}
+	if (sp->energy != NULL && (jm = jobmeter_open(sp->energy, sp->cpus,
+	    ebb_now(), err, sizeof(err))) == NULL)
+		log_warnx("energy: %s; the job's energy is not measured", err);
 	if (geteuid() != 0 && (sp->uid != getuid() || sp->gid != getgid()))
 		log_info("not root: job runs as uid %ld, not %ld",
 		    (long)getuid(), (long)sp->uid);
@@ -470,7 +554,7 @@ run_job(const char *jobdir, const struct spec *sp, const sigset_t *set,
 			;
 		res->exit_code = rep.code;
 	} else {
-		supervise(g, child, sp, set, res, &status, &ru);
+		supervise(g, child, sp, set, jm, res, &status, &ru);
 		if (WIFSIGNALED(status)) {
 			res->exit_code = -1;
 			res->sig = WTERMSIG(status);
@@ -497,6 +581,11 @@ measure:
 		if (cg_destroy(g, err, sizeof(err)) == -1)
 			log_warnx("%s", err);
 	}
+	if (jm != NULL) {
+		res->energy = jobmeter_finish(jm, res->end_time, res->cpu_usec,
+		    &res->energy_method);
+		jobmeter_free(jm);
+	}
 }
 
 static int
@@ -518,6 +607,11 @@ write_result(const char *jobdir, int64_t job_id, const struct result *res)
 	json_object_set_new(doc, "paused_ms", json_integer(res->paused_ms));
 	json_object_set_new(doc, "error", res->error[0] != '\0' ?
 	    json_string(res->error) : json_null());
+	if (res->energy != NULL) {
+		json_object_set(doc, "energy", res->energy);
+		json_object_set_new(doc, "energy_method", json_sprintf("%s "
+		    "(ebb-run)", res->energy_method));
+	}
 	if ((rc = fs_write_json(path, doc, 0644, err, sizeof(err))) == -1)
 		log_warnx("%s", err);
 	json_decref(doc);
@@ -657,6 +751,11 @@ main(int argc, char **argv)
 	    " us peak %" PRId64 " B (%s)", sp.job_id, res.exit_code, res.sig,
 	    res.cpu_usec, res.peak_mem, res.measure);
 	rc = write_result(jobdir, sp.job_id, &res) == 0 ? 0 : EXIT_NORESULT;
+	/* Under a cluster scheduler, its accounting shows the job's own
+	 * outcome. */
+	if (rc == 0 && sp.exit_as_job)
+		rc = res.sig != 0 ? 128 + res.sig : res.exit_code & 0xff;
+	json_decref(res.energy);
 	spec_clear(&sp);
 	close(lockfd);
 	return rc;

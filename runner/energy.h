@@ -9,7 +9,7 @@
  * turns each sample into per-zone deltas, correcting one counter wrap per
  * zone and interval with the zone's max_energy_range_uj.
  *
- * It does not attribute energy to jobs (scheduler/attrib.h), keep time, or
+ * It does not attribute energy to jobs (runner/attrib.h), keep time, or
  * schedule sampling: the caller samples every energy_sample_period()
  * seconds or faster and pairs each sample with its own CLOCK_MONOTONIC.
  * See docs/energy.md.
@@ -167,6 +167,13 @@ double	energy_sample_period(uint64_t range_uj, double max_w);
 
 /* prev -> cur of a counter that wraps after range_uj; 0 if it cannot
  * tell (cur < prev and no range). */
+/*
+ * The aggregate cpu line of a /proc/stat file: total and busy jiffies,
+ * and the number of CPUs. 0, or -1 with err.
+ */
+int	energy_read_stat(const char *path, uint64_t *total, uint64_t *busy,
+	    int *ncpus, char *err, size_t errlen);
+
 uint64_t energy_delta_uj(uint64_t prev, uint64_t cur, uint64_t range_uj);
 
 #endif

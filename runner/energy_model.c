@@ -54,9 +54,8 @@ struct model {
 	double	 total_j;
 };
 
-/* The aggregate cpu line's total and busy jiffies and the CPU count. */
-static int
-read_stat(const char *path, uint64_t *total, uint64_t *busy, int *ncpus,
+int
+energy_read_stat(const char *path, uint64_t *total, uint64_t *busy, int *ncpus,
     char *err, size_t errlen)
 {
 	unsigned long long v[8] = { 0 };
@@ -146,7 +145,7 @@ model_open(const struct energy_config *cfg, int *present, char *err,
 
 	*present = 0;
 	m->stat_path = xasprintf("%s/stat", root);
-	if (read_stat(m->stat_path, &t, &b, &m->ncpus, err, errlen) == -1) {
+	if (energy_read_stat(m->stat_path, &t, &b, &m->ncpus, err, errlen) == -1) {
 		model_close(m);
 		return NULL;
 	}
@@ -180,7 +179,7 @@ model_read(void *h, struct energy_reading *out, size_t max, size_t *n,
 	int ncpus;
 
 	*n = 0;
-	if (read_stat(m->stat_path, &total, &busy, &ncpus, err, errlen) == -1)
+	if (energy_read_stat(m->stat_path, &total, &busy, &ncpus, err, errlen) == -1)
 		return -1;
 	if (m->primed && total >= m->prev_total && busy >= m->prev_busy) {
 		dt = total - m->prev_total;

@@ -40,12 +40,6 @@
 
 extern char **environ;
 
-struct event {
-	int64_t		 job_id;
-	json_t		*ev;
-	struct event	*next;
-};
-
 /* A supervisor being watched (pidfd >= 0), or an adopt() to retry. */
 struct watch {
 	struct backend	*b;
@@ -64,11 +58,8 @@ struct backend {
 	char		*state_dir;
 	char		*runner_path;
 	char		*instance;
-	backend_event_cb cb;
-	void		*cbarg;
 	struct watch	*watches;
-	struct event	*head, **tail;
-	ev_timer	 deliver;
+	struct backend_evq q;
 };
 
 static int adopt_check(struct backend *, int64_t, int, char *, size_t);
@@ -80,36 +71,11 @@ job_file(const struct backend *b, int64_t id, const char *name)
 	    *name != '\0' ? "/" : "", name);
 }
 
-static void
-deliver_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct backend *b = t->data;
-
-	while (b->head != NULL) {
-		struct event *e = b->head;
-
-		if ((b->head = e->next) == NULL)
-			b->tail = &b->head;
-		b->cb(b->cbarg, e->job_id, e->ev);
-		json_decref(e->ev);
-		free(e);
-	}
-}
-
 /* Queues ev (reference stolen) for delivery from the loop. */
 static void
 queue_event(struct backend *b, int64_t id, json_t *ev)
 {
-	struct event *e = xcalloc(1, sizeof(*e));
-
-	e->job_id = id;
-	e->ev = ev;
-	*b->tail = e;
-	b->tail = &e->next;
-	if (!ev_is_active(&b->deliver)) {
-		ev_timer_set(&b->deliver, 0, 0);
-		ev_timer_start(b->loop, &b->deliver);
-	}
+	backend_evq_push(&b->q, id, ev);
 }
 
 static void
@@ -250,11 +216,7 @@ local_open(struct ev_loop *loop, const struct backend_conf *conf,
 	b->state_dir = xstrdup(conf->state_dir);
 	b->runner_path = xstrdup(conf->runner_path);
 	b->instance = xstrdup(conf->instance);
-	b->cb = cb;
-	b->cbarg = cbarg;
-	b->tail = &b->head;
-	ev_timer_init(&b->deliver, deliver_cb, 0, 0);
-	b->deliver.data = b;
+	backend_evq_init(&b->q, loop, cb, cbarg);
 	return b;
 }
 
@@ -265,16 +227,9 @@ local_close(struct backend *b)
 
 	cg_prune(parent);
 	free(parent);
-	ev_timer_stop(b->loop, &b->deliver);
+	backend_evq_clear(&b->q);
 	while (b->watches != NULL)
 		watch_free(b->watches);
-	while (b->head != NULL) {
-		struct event *e = b->head;
-
-		b->head = e->next;
-		json_decref(e->ev);
-		free(e);
-	}
 	free(b->state_dir);
 	free(b->runner_path);
 	free(b->instance);

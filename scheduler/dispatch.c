@@ -18,6 +18,7 @@
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "config/config.h"
+#include "runner/attrib.h"
 #include "runner/backend.h"
 #include "policies/policy.h"
 #include "scheduler/carbon/carbon.h"
@@ -46,25 +47,35 @@ struct active {
 	int		 paused;	/* 1 frozen, 0 not, -1 unknown */
 	enum job_state	 state;
 	char		*cancel_by;	/* set once a cancel was asked for */
+	int		 handed;	/* its site's scheduler has it (ext_id) */
+	int		 placed;	/* place() has its current plan */
+	int		 adopted;	/* submitted to that scheduler directly */
 };
 
+/* One open backend: one per site for per_site backends, else shared. */
 struct bk {
+	struct dispatch	*dp;
 	const struct backend_ops *ops;
 	struct backend	*b;
+	char		*site;		/* per_site: the site it serves */
 };
 
+/* A start (local) or a placement (place()) to make after the commit. */
 struct launch {
 	int64_t		 id;
 	json_t		*spec;
 	struct bk	*bk;
+	int		 place;
+	int64_t		 start;
 };
 
 struct dispatch {
 	struct ebbd	*d;
 	struct active	*act;		/* sorted by id */
 	size_t		 nact, capact;
-	struct bk	*bks;
+	struct bk	**bks;
 	size_t		 nbks;
+	json_t		*energy;	/* ebb-run's metering settings */
 	struct launch	*launches;
 	size_t		 nlaunch, caplaunch;
 	int		 dirty;
@@ -165,10 +176,14 @@ index_job(struct dispatch *dp, const struct job *j)
 	a->site = j->site ? sched_site_index(dp->d->cfg, j->site) : -1;
 	a->planned_start = j->state == JOB_PLANNED ? j->planned_start : 0;
 	a->state = j->state;
+	a->handed = j->ext_id != NULL;
+	a->adopted = j->adopted;
 	/* After a restart nobody knows if it was frozen: say so once. */
 	a->paused = j->state == JOB_RUNNING && j->interruptible ? -1 : 0;
 	kick(dp);
 }
+
+static void queue_launch(struct dispatch *, const struct job *);
 
 static struct bk *
 backend_for(struct dispatch *dp, const char *site)
@@ -176,12 +191,51 @@ backend_for(struct dispatch *dp, const char *site)
 	const struct ebb_site *s = site ? config_site(dp->d->cfg, site) : NULL;
 	const char *name = s ? s->backend : "local";
 
-	for (size_t i = 0; i < dp->nbks; i++)
-		if (strcmp(dp->bks[i].ops->name, name) == 0)
-			return &dp->bks[i];
-	return dp->nbks ? &dp->bks[0] : NULL;
+	for (size_t i = 0; i < dp->nbks; i++) {
+		struct bk *bk = dp->bks[i];
+
+		if (strcmp(bk->ops->name, name) == 0 && (bk->site == NULL ||
+		    (s != NULL && strcmp(bk->site, s->name) == 0)))
+			return bk;
+	}
+	return dp->nbks ? dp->bks[0] : NULL;
 }
 
+/* Does the job's (planned) site hand jobs over at plan time? */
+static int
+places(struct dispatch *dp, int site)
+{
+	struct bk *bk;
+
+	if (site < 0 || (size_t)site >= dp->d->cfg->nsites)
+		return 0;
+	bk = backend_for(dp, dp->d->cfg->sites[site].name);
+	return bk != NULL && bk->ops->place != NULL;
+}
+
+/* How ebb-run meters a job where ebbd cannot (on a Slurm node). */
+static json_t *
+energy_settings(const struct ebb_config *cfg)
+{
+	const struct ebb_energy *e = &cfg->energy;
+	json_t *o = json_pack("{s:f, s:f, s:I, s:s}", "idle_w", e->idle_w,
+	    "max_w", e->max_w, "slot", (json_int_t)cfg->slot, "idle",
+	    attrib_idle_name((enum attrib_idle)e->idle));
+
+	if (e->powercap_root != NULL)
+		json_object_set_new(o, "powercap_root",
+		    json_string(e->powercap_root));
+	if (e->procfs_root != NULL)
+		json_object_set_new(o, "procfs_root",
+		    json_string(e->procfs_root));
+	return o;
+}
+
+/*
+ * Opens the backends the sites name that are not open yet: one per site
+ * for per-site backends (a Slurm cluster each), one shared otherwise.
+ * A site's backend settings are read when it is opened (at start).
+ */
 static int
 open_backends(struct dispatch *dp, char *err, size_t errlen)
 {
@@ -192,28 +246,40 @@ open_backends(struct dispatch *dp, char *err, size_t errlen)
 		.instance = dp->instance,
 	};
 
+	json_decref(dp->energy);
+	dp->energy = energy_settings(cfg);
+	bc.energy = dp->energy;
 	for (size_t i = 0; i < cfg->nsites; i++) {
-		const struct backend_ops *ops = backend_lookup(
-		    cfg->sites[i].backend);
+		const struct ebb_site *site = &cfg->sites[i];
+		const struct backend_ops *ops = backend_lookup(site->backend);
+		struct bk *bk;
 		size_t k;
 
 		if (ops == NULL) {
 			snprintf(err, errlen, "site %s: unknown backend '%s'",
-			    cfg->sites[i].name, cfg->sites[i].backend);
+			    site->name, site->backend);
 			return -1;
 		}
 		for (k = 0; k < dp->nbks; k++)
-			if (dp->bks[k].ops == ops)
+			if (dp->bks[k]->ops == ops && (!ops->per_site ||
+			    strcmp(dp->bks[k]->site, site->name) == 0))
 				break;
 		if (k < dp->nbks)
 			continue;
-		dp->bks = xrealloc(dp->bks, (dp->nbks + 1) * sizeof(*dp->bks));
-		dp->bks[dp->nbks].ops = ops;
-		dp->bks[dp->nbks].b = ops->open(dp->d->loop, &bc, on_event, dp,
-		    err, errlen);
-		if (dp->bks[dp->nbks].b == NULL)
+		bc.site = site->name;
+		bc.slurm = &site->slurm;
+		bk = xcalloc(1, sizeof(*bk));
+		bk->dp = dp;
+		bk->ops = ops;
+		bk->site = ops->per_site ? xstrdup(site->name) : NULL;
+		bk->b = ops->open(dp->d->loop, &bc, on_event, bk, err, errlen);
+		if (bk->b == NULL) {
+			free(bk->site);
+			free(bk);
 			return -1;
-		dp->nbks++;
+		}
+		dp->bks = xrealloc(dp->bks, (dp->nbks + 1) * sizeof(*dp->bks));
+		dp->bks[dp->nbks++] = bk;
 	}
 	return 0;
 }
@@ -253,9 +319,12 @@ dispatch_free(struct dispatch *dp)
 		return;
 	ev_timer_stop(dp->d->loop, &dp->kick);
 	ev_timer_stop(dp->d->loop, &dp->wake);
-	for (size_t i = 0; i < dp->nbks; i++)
-		if (dp->bks[i].b != NULL)
-			dp->bks[i].ops->close(dp->bks[i].b);
+	for (size_t i = 0; i < dp->nbks; i++) {
+		dp->bks[i]->ops->close(dp->bks[i]->b);
+		free(dp->bks[i]->site);
+		free(dp->bks[i]);
+	}
+	json_decref(dp->energy);
 	for (size_t i = 0; i < dp->nlaunch; i++)
 		json_decref(dp->launches[i].spec);
 	for (size_t i = 0; i < dp->nact; i++)
@@ -309,6 +378,11 @@ dispatch_recover(struct dispatch *dp, char *err, size_t errlen)
 			continue;
 		bk = backend_for(dp, j->site);
 		log_info("job %" PRId64 ": re-adopting after restart", a->id);
+		if (bk != NULL && bk->ops->place != NULL) {
+			queue_launch(dp, j);	/* a placement: it runs there */
+			job_free(j);
+			continue;
+		}
 		if (bk == NULL || bk->ops->adopt(bk->b, a->id, e,
 		    sizeof(e)) == -1)
 			log_warnx("job %" PRId64 ": cannot adopt: %s", a->id,
@@ -466,9 +540,20 @@ make_spec(struct dispatch *dp, const struct job *j)
 	    "kill_grace", (json_int_t)dp->d->cfg->kill_grace);
 
 	free(cg);
+	json_object_set_new(spec, "name", json_string(j->name));
+	if (j->ext_id != NULL)
+		json_object_set_new(spec, "ext_id", json_string(j->ext_id));
+	if (j->adopted)
+		json_object_set_new(spec, "adopted", json_true());
+	if (j->state == JOB_RUNNING)
+		json_object_set_new(spec, "running", json_true());
 	return spec;
 }
 
+/*
+ * Queues the job's start, or for a backend with its own queue its
+ * placement at the planned start, to be made after the commit.
+ */
 static void
 queue_launch(struct dispatch *dp, const struct job *j)
 {
@@ -483,6 +568,8 @@ queue_launch(struct dispatch *dp, const struct job *j)
 	l->id = j->id;
 	l->spec = make_spec(dp, j);
 	l->bk = backend_for(dp, j->site);
+	l->place = l->bk != NULL && l->bk->ops->place != NULL;
+	l->start = j->planned_start;
 }
 
 /* Free cpus and memory at a site now, from the jobs running there. */
@@ -534,17 +621,22 @@ apply(struct dispatch *dp, struct active *a, const struct plan_assign *r,
 	struct store *st = dp->d->store;
 	struct job *j;
 	char why[512], t[32];
-	int starts = r->site >= 0 && r->start <= now &&
+	int place = places(dp, r->site);
+	int starts = r->site >= 0 && r->start <= now && !place &&
 	    (r->slots == NULL || r->slots[0] == 0);
 
 	if (r->site == a->site && r->start == a->planned_start &&
-	    a->state == JOB_PLANNED && !starts)
+	    a->state == JOB_PLANNED && !starts && (!place || a->placed))
 		return;		/* unchanged */
 	if (r->site < 0 && a->state == JOB_QUEUED)
 		return;
 	if (store_job_get(st, a->id, &j) != 1)
 		return;
 	if (r->site < 0) {
+		if (a->handed) {	/* it stays in the queue it is in */
+			job_free(j);
+			return;
+		}
 		explain(dp, j, r);
 		if (store_job_transition(st, j, JOB_QUEUED, now, "no capacity "
 		    "within the planning horizon") == -1)
@@ -580,6 +672,10 @@ apply(struct dispatch *dp, struct active *a, const struct plan_assign *r,
 	a->state = JOB_PLANNED;
 	a->site = r->site;
 	a->planned_start = r->start;
+	if (place) {
+		queue_launch(dp, j);
+		a->placed = 1;
+	}
 	if (starts) {
 		if (store_job_transition(st, j, JOB_RUNNING, now,
 		    "launching supervisor") == -1)
@@ -599,7 +695,8 @@ follow_slots(struct dispatch *dp, struct active *a, const struct plan_assign *r)
 	struct bk *bk;
 	char err[256];
 
-	if (!a->pj.interruptible || want == a->paused || a->cancel_by != NULL)
+	if (!a->pj.interruptible || want == a->paused ||
+	    a->cancel_by != NULL || places(dp, a->site))
 		return;
 	bk = backend_for(dp, dp->d->cfg->sites[a->site].name);
 	if (bk == NULL || bk->ops->pause(bk->b, a->id, want, err,
@@ -662,6 +759,16 @@ plan_pass(struct dispatch *dp)
 		pj[i] = a->pj;
 		if (pj[i].earliest < now)
 			pj[i].earliest = now;
+		/* Handed to a cluster: it stays there; once due it is
+		 * Slurm's to start, so it no longer moves. */
+		if (a->state == JOB_PLANNED && a->handed && a->site >= 0) {
+			pj[i].sites = UINT64_C(1) << a->site;
+			if (a->planned_start <= now) {
+				pj[i].fixed = 1;
+				pj[i].site = a->site;
+				pj[i].start = a->planned_start;
+			}
+		}
 		if (a->state == JOB_RUNNING) {
 			pj[i].fixed = 1;
 			pj[i].site = a->site >= 0 ? a->site : 0;
@@ -718,6 +825,47 @@ on_kick(struct ev_loop *loop, ev_timer *w, int revents)
 	plan_pass(w->data);
 }
 
+/*
+ * The energy of a job that ran where ebbd's sampler cannot see (a Slurm
+ * node): the intervals ebb-run measured there, or for a job submitted to
+ * Slurm directly (no ebb-run) an estimate from its cpus and run time.
+ */
+static int
+remote_energy(struct dispatch *dp, const struct job *j, const json_t *res)
+{
+	const json_t *iv = json_object_get(res, "energy"), *v;
+	const char *method = json_string_value(json_object_get(res,
+	    "energy_method"));
+	char err[256];
+	size_t i;
+
+	if (!places(dp, sched_site_index(dp->d->cfg, j->site)))
+		return 0;
+	if (json_is_array(iv)) {
+		json_array_foreach(iv, i, v) {
+			json_int_t t0, t1;
+			double joules;
+
+			if (json_unpack((json_t *)v, "[IIF]", &t0, &t1, &joules) == -1 ||
+			    t1 <= t0 || !(joules >= 0))
+				continue;
+			if (ledger_record(dp->d->store, j->id, t0, t1, joules,
+			    method ? method : "model", err, sizeof(err)) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	if (j->adopted && j->start_time > 0 && j->end_time > j->start_time) {
+		double w = j->power_w > 0 ? j->power_w : j->cpus *
+		    dp->d->cfg->planner.watts_per_cpu;
+
+		return ledger_record(dp->d->store, j->id, j->start_time,
+		    j->end_time, w * (double)(j->end_time - j->start_time),
+		    "estimate", err, sizeof(err));
+	}
+	return 0;
+}
+
 static void
 record_end(struct dispatch *dp, int64_t id, enum job_state to,
     const char *why, const json_t *res)
@@ -752,10 +900,14 @@ record_end(struct dispatch *dp, int64_t id, enum job_state to,
 	if (store_job_transition(dp->d->store, j, to, j->end_time, why) == -1)
 		fatalx("store: %s", store_errmsg(dp->d->store));
 	log_info("job %" PRId64 " %s: %s", id, job_state_name(to), why);
+	if (remote_energy(dp, j, res) == -1)
+		log_warnx("job %" PRId64 ": ledger: %s", id,
+		    store_errmsg(dp->d->store));
 	if (dp->d->sampler != NULL) {
 		char err[256];
 
-		sampler_job_ended(dp->d->sampler, id, j->cpu_usec);
+		if (!places(dp, sched_site_index(dp->d->cfg, j->site)))
+			sampler_job_ended(dp->d->sampler, id, j->cpu_usec);
 		if (dp->d->carbon != NULL && j->start_time > 0 &&
 		    ledger_settle(dp->d->store, dp->d->carbon, dp->d->cfg, j,
 		    ebb_now(), dp->d->cfg->energy.final_after, err,
@@ -797,19 +949,180 @@ on_finished(struct dispatch *dp, struct active *a, const json_t *ev)
 	record_end(dp, a->id, to, why, ev);
 }
 
+/* Parses "ebb:max-delay=12h,deadline=...,policy=NAME,duration=2h". */
+static int
+foreign_options(struct job *j, const char *comment, char *err, size_t errlen)
+{
+	char *copy = xstrdup(comment + 4), *kv, *save = NULL;
+	int rc = 0;
+
+	for (kv = strtok_r(copy, ", ", &save); kv != NULL && rc == 0;
+	    kv = strtok_r(NULL, ", ", &save)) {
+		char *v = strchr(kv, '=');
+		char why[128];
+
+		if (v == NULL) {
+			snprintf(err, errlen, "comment: '%s' is not KEY=VALUE",
+			    kv);
+			rc = -1;
+			break;
+		}
+		*v++ = '\0';
+		why[0] = '\0';
+		if (strcmp(kv, "max-delay") == 0)
+			rc = ebb_parse_duration(v, &j->max_delay, why,
+			    sizeof(why));
+		else if (strcmp(kv, "duration") == 0)
+			rc = ebb_parse_duration(v, &j->duration, why,
+			    sizeof(why));
+		else if (strcmp(kv, "deadline") == 0)
+			rc = ebb_parse_time(v, j->submit_time, &j->deadline, why,
+			    sizeof(why));
+		else if (strcmp(kv, "policy") == 0) {
+			free(j->policy);
+			j->policy = xstrdup(v);
+		} else {
+			snprintf(why, sizeof(why), "unknown key (known: "
+			    "max-delay, deadline, duration, policy)");
+			rc = -1;
+		}
+		if (rc == -1)
+			snprintf(err, errlen, "comment: %s: %s", kv, why);
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * A job submitted to a Slurm site with sbatch that asks to be planned by
+ * ebb: record it once (its site, Slurm id and submit time name it) and
+ * plan it with the rest. It stays at that site and runs as Slurm has it.
+ */
+static void
+adopt_foreign(struct dispatch *dp, struct bk *bk, const json_t *ev)
+{
+	struct store *st = dp->d->store;
+	const char *ext = json_string_value(json_object_get(ev, "ext_id"));
+	const char *user = json_string_value(json_object_get(ev, "user"));
+	const char *comment = json_string_value(json_object_get(ev,
+	    "comment"));
+	int64_t submit = json_integer_value(json_object_get(ev, "submit_time"));
+	struct passwd *pw;
+	struct job *j;
+	char err[512];
+	int64_t id, limit;
+	int rc, from_limit = 0;
+
+	if (bk->site == NULL || ext == NULL || comment == NULL ||
+	    store_job_by_ext(st, bk->site, ext, submit, &id) != 0)
+		return;		/* known already (or the store failed) */
+	j = job_new();
+	j->name = xstrdup(json_string_value(json_object_get(ev, "name")));
+	j->user = xstrdup(user ? user : "");
+	j->uid = (uint32_t)json_integer_value(json_object_get(ev, "uid"));
+	j->gid = (pw = getpwuid(j->uid)) != NULL ? pw->pw_gid : j->uid;
+	j->argv = json_pack("[s, s]", "sbatch", "(a Slurm batch script)");
+	j->env = json_array();
+	j->workdir = xstrdup(json_string_value(json_object_get(ev,
+	    "workdir")));
+	j->cpus = (int)json_integer_value(json_object_get(ev, "cpus"));
+	if (j->cpus < 1)
+		j->cpus = 1;
+	j->sites = json_pack("[s]", bk->site);
+	j->submit_time = submit > 0 ? submit : ebb_now();
+	j->ext_id = xstrdup(ext);
+	j->adopted = 1;
+	err[0] = '\0';
+	rc = foreign_options(j, comment, err, sizeof(err));
+	/* Its time limit, unless unlimited-like, bounds its run time. */
+	limit = json_integer_value(json_object_get(ev, "time_limit"));
+	if (rc == 0 && j->duration == 0 && limit > 0 && limit <= 7 * 86400) {
+		j->duration = limit;
+		from_limit = 1;
+	}
+	if (rc == 0 && (rc = dispatch_admit(dp, j, err, sizeof(err))) == 0 &&
+	    from_limit) {
+		free(j->duration_source);
+		j->duration_source = xstrdup("slurm-time-limit");
+	}
+	if (rc == 0) {
+		j->reason = xasprintf("adopted from Slurm job %s on %s "
+		    "(sbatch by %s)", ext, bk->site, j->user);
+	} else {
+		/* Kept, so it is not looked at again; Slurm runs it at the
+		 * begin time job_submit.lua gave it. */
+		j->state = JOB_FAILED;
+		j->end_time = ebb_now();
+		j->reason = xasprintf("not adopted from Slurm job %s: %s",
+		    ext, err);
+	}
+	free(j->site);
+	j->site = xstrdup(bk->site);
+	if (store_job_insert(st, j) == -1)
+		log_warnx("adopt Slurm job %s: %s", ext, store_errmsg(st));
+	else {
+		log_info("job %" PRId64 ": %s", j->id, j->reason);
+		if (j->state != JOB_FAILED)
+			dispatch_added(dp, j);
+	}
+	job_free(j);
+}
+
 static void
 on_event(void *arg, int64_t id, const json_t *ev)
 {
-	struct dispatch *dp = arg;
+	struct bk *bk = arg;
+	struct dispatch *dp = bk->dp;
 	const char *type = json_string_value(json_object_get(ev, "type"));
 	struct active *a = find(dp, id);
+	char why[600];
 	struct job *j;
 
+	if (type != NULL && strcmp(type, "foreign") == 0) {
+		adopt_foreign(dp, bk, ev);
+		return;
+	}
+	if (type != NULL && strcmp(type, "stray") == 0) {
+		char err[256];
+
+		if (a != NULL)
+			return;	/* active: its placement is coming */
+		log_warnx("job %" PRId64 ": not active but in %s as %s: "
+		    "cancelling it there", id, bk->site, json_string_value(
+		    json_object_get(ev, "ext_id")));
+		if (bk->ops->cancel(bk->b, id, err, sizeof(err)) == -1)
+			log_warnx("job %" PRId64 ": %s", id, err);
+		return;
+	}
 	if (a == NULL || type == NULL) {
 		log_debug("job %" PRId64 ": event for a job not running", id);
 		return;
 	}
-	if (strcmp(type, "started") == 0) {
+	if (strcmp(type, "handed") == 0) {
+		if (store_job_get(dp->d->store, id, &j) != 1)
+			return;
+		free(j->ext_id);
+		j->ext_id = xstrdup(json_string_value(json_object_get(ev,
+		    "ext_id")));
+		if (store_job_save(dp->d->store, j) == -1)
+			fatalx("store: %s", store_errmsg(dp->d->store));
+		a->handed = 1;
+		log_info("job %" PRId64 ": in Slurm on %s as job %s", id,
+		    j->site, j->ext_id);
+		job_free(j);
+	} else if (strcmp(type, "rejected") == 0) {
+		snprintf(why, sizeof(why), "%s refused the job: %s", bk->site,
+		    json_string_value(json_object_get(ev, "reason")));
+		record_end(dp, id, JOB_FAILED, why, NULL);
+	} else if (strcmp(type, "ended") == 0) {
+		const char *st = json_string_value(json_object_get(ev,
+		    "state"));
+
+		snprintf(why, sizeof(why), "%s", json_string_value(
+		    json_object_get(ev, "reason")));
+		record_end(dp, id, st && strcmp(st, "CANCELLED") == 0 ?
+		    JOB_CANCELLED : JOB_FAILED, why, NULL);
+	} else if (strcmp(type, "started") == 0) {
 		if (store_job_get(dp->d->store, id, &j) != 1)
 			return;
 		j->start_time = json_integer_value(json_object_get(ev,
@@ -817,7 +1130,18 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		if (j->start_time == 0)
 			j->start_time = ebb_now();
 		a->start_time = j->start_time;
-		if (dp->d->sampler != NULL) {
+		if (a->state == JOB_PLANNED) {
+			/* Its own scheduler started it. */
+			snprintf(why, sizeof(why), "started by Slurm on %s "
+			    "(job %s)", j->site, j->ext_id ? j->ext_id : "?");
+			if (store_job_transition(dp->d->store, j, JOB_RUNNING,
+			    j->start_time, why) == -1)
+				fatalx("store: %s", store_errmsg(dp->d->store));
+			a->state = JOB_RUNNING;
+			log_info("job %" PRId64 " running: %s", id, why);
+			kick(dp);
+		}
+		if (dp->d->sampler != NULL && bk->ops->place == NULL) {
 			char *cg = xasprintf("ebb/%s/job-%" PRId64,
 			    dp->instance, id);
 
@@ -831,8 +1155,6 @@ on_event(void *arg, int64_t id, const json_t *ev)
 	} else if (strcmp(type, "finished") == 0) {
 		on_finished(dp, a, ev);
 	} else if (strcmp(type, "lost") == 0) {
-		char why[512];
-
 		snprintf(why, sizeof(why), "supervisor lost: %s",
 		    json_string_value(json_object_get(ev, "reason")));
 		record_end(dp, id, JOB_FAILED, why, NULL);
@@ -858,8 +1180,10 @@ dispatch_after_commit(struct dispatch *dp)
 	for (size_t i = 0; i < n; i++) {
 		char err[512];
 
-		if (l[i].bk == NULL || l[i].bk->ops->start(l[i].bk->b,
-		    l[i].spec, err, sizeof(err)) == -1) {
+		if (l[i].bk == NULL || (l[i].place ? l[i].bk->ops->place(
+		    l[i].bk->b, l[i].spec, l[i].start, err, sizeof(err)) :
+		    l[i].bk->ops->start(l[i].bk->b, l[i].spec, err,
+		    sizeof(err))) == -1) {
 			char why[600];
 
 			snprintf(why, sizeof(why), "launch failed: %s",
@@ -893,6 +1217,13 @@ dispatch_cancel(struct dispatch *dp, struct job *j, const char *by, char *err,
 		}
 	}
 	if (a->state != JOB_RUNNING) {
+		struct bk *bk = backend_for(dp, j->site);
+
+		/* Handed over (or about to be): take it back out of there. */
+		if ((a->handed || a->placed) && bk != NULL &&
+		    bk->ops->place != NULL && bk->ops->cancel(bk->b, j->id, err,
+		    errlen) == -1)
+			return -1;
 		j->end_time = ebb_now();
 		if (store_job_transition(dp->d->store, j, JOB_CANCELLED,
 		    j->end_time, why) == -1)

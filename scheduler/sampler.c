@@ -18,7 +18,7 @@
 #include "config/config.h"
 #include "runner/cgroup.h"
 #include "runner/energy.h"
-#include "scheduler/attrib.h"
+#include "runner/attrib.h"
 #include "scheduler/carbon/ci.h"
 #include "scheduler/daemon.h"
 #include "scheduler/ledger.h"
@@ -41,7 +41,7 @@ struct sampler {
 	ev_timer		 tick;
 	struct tracked		*jobs;
 	size_t			 n, cap;
-	uint64_t		 cpu_total, cpu_idle;	/* /proc/stat jiffies */
+	uint64_t		 cpu_total, cpu_busy;	/* /proc/stat jiffies */
 	int64_t			 last;		/* epoch s of the last sample */
 	int64_t			 last_ns;	/* and its monotonic time */
 	int64_t			 last_real_ns;	/* and its wall-clock time */
@@ -58,28 +58,22 @@ busy_fraction(struct sampler *s)
 {
 	const char *root = s->d->cfg->energy.procfs_root;
 	char *path = xasprintf("%s/stat", root ? root : "/proc");
-	unsigned long long v[10] = { 0 };
-	uint64_t total = 0, idle, dt, di;
-	double busy = 0;
-	FILE *f = fopen(path, "r");
+	uint64_t total, busy, dt;
+	double frac = 0;
+	char err[256];
+	int ncpus;
 
-	free(path);
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
-		for (int i = 0; i < 8; i++)
-			total += v[i];
-		idle = v[3] + v[4];
+	if (energy_read_stat(path, &total, &busy, &ncpus, err,
+	    sizeof(err)) == 0) {
 		dt = total - s->cpu_total;
-		di = idle - s->cpu_idle;
-		if (s->cpu_total != 0 && dt > 0 && di <= dt)
-			busy = (double)(dt - di) / (double)dt;
+		if (s->cpu_total != 0 && dt > 0 && busy >= s->cpu_busy &&
+		    busy - s->cpu_busy <= dt)
+			frac = (double)(busy - s->cpu_busy) / (double)dt;
 		s->cpu_total = total;
-		s->cpu_idle = idle;
+		s->cpu_busy = busy;
 	}
-	fclose(f);
-	return busy;
+	free(path);
+	return frac;
 }
 
 /* Wall-clock time in ns: what survives a restart, unlike the monotonic. */
@@ -120,7 +114,7 @@ save_state(struct sampler *s)
 	doc = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}", "time",
 	    (json_int_t)s->last, "time_ns", (json_int_t)s->last_real_ns,
 	    "cpu_total", (json_int_t)s->cpu_total,
-	    "cpu_idle", (json_int_t)s->cpu_idle, "zones", zones, "jobs", jobs);
+	    "cpu_busy", (json_int_t)s->cpu_busy, "zones", zones, "jobs", jobs);
 	text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	if (fs_write_atomic(s->state_path, text, strlen(text), 0600, err,
@@ -164,10 +158,14 @@ restore_state(struct sampler *s)
 		s->last_real_ns = json_integer_value(json_object_get(doc,
 		    "time_ns"));
 		s->last_ns = ebb_mono_ns() - (real_ns() - s->last_real_ns);
-		s->cpu_total = (uint64_t)json_integer_value(json_object_get(doc,
-		    "cpu_total"));
-		s->cpu_idle = (uint64_t)json_integer_value(json_object_get(doc,
-		    "cpu_idle"));
+		/* A file without cpu_busy (older ebbd): start the busy
+		 * fraction afresh rather than from a wrong base. */
+		if (json_object_get(doc, "cpu_busy") != NULL) {
+			s->cpu_total = (uint64_t)json_integer_value(
+			    json_object_get(doc, "cpu_total"));
+			s->cpu_busy = (uint64_t)json_integer_value(
+			    json_object_get(doc, "cpu_busy"));
+		}
 		s->saved = doc;		/* its jobs' CPU times, for them */
 		log_info("energy: counters taken up from %lld s ago",
 		    (long long)(now - then));

@@ -87,6 +87,11 @@ static const char *const migrations[] = {
 	"  embodied_g REAL NOT NULL DEFAULT 0,"
 	"  settled INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX ledger_jobs_status ON ledger_jobs(status);",
+
+	/* 5: jobs that live in a cluster scheduler (Slurm) */
+	"ALTER TABLE jobs ADD COLUMN ext_id TEXT;"
+	"ALTER TABLE jobs ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX jobs_ext ON jobs(site, ext_id);",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -94,20 +99,20 @@ static const char *const migrations[] = {
 	"submit_time, planned_start, site, start_time, end_time, exit_code, " \
 	"signal, cpu_usec, peak_mem, measure, reason, tags, power_w, " \
 	"data_gb, policy_applied, duration_source, plan_why, expected_g, " \
-	"now_g, alt_site, alt_start, alt_g"
+	"now_g, alt_site, alt_start, alt_g, ext_id, adopted"
 
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
 	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
 	ST_LI_ADD, ST_LJ_OPEN, ST_LI_GET, ST_LI_SET, ST_LJ_PUT, ST_LJ_GET,
-	ST_LJ_PROV, ST_N };
+	ST_LJ_PROV, ST_BY_EXT, ST_N };
 
 static const char *const stmt_sql[ST_N] = {
 	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
 	    "workdir, cpus, mem, duration, deadline, max_delay, sites, "
 	    "interruptible, policy, state, submit_time, reason, tags, power_w, "
-	    "data_gb, policy_applied, duration_source) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?)",
+	    "data_gb, policy_applied, duration_source, site, ext_id, adopted) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?)",
 	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
 	[ST_SAVE] = "UPDATE jobs SET state = ?, planned_start = ?, site = ?, "
 	    "start_time = ?, end_time = ?, exit_code = ?, signal = ?, "
@@ -115,7 +120,7 @@ static const char *const stmt_sql[ST_N] = {
 	    "duration = ?, max_delay = ?, deadline = ?, sites = ?, "
 	    "interruptible = ?, power_w = ?, policy_applied = ?, "
 	    "duration_source = ?, plan_why = ?, expected_g = ?, now_g = ?, "
-	    "alt_site = ?, alt_start = ?, alt_g = ? WHERE id = ?",
+	    "alt_site = ?, alt_start = ?, alt_g = ?, ext_id = ? WHERE id = ?",
 	[ST_EVENT] = "INSERT INTO events (job_id, time, from_state, to_state, "
 	    "reason) VALUES (?, ?, ?, ?, ?)",
 	[ST_EVENTS] = "SELECT time, from_state, to_state, reason FROM events "
@@ -162,6 +167,8 @@ static const char *const stmt_sql[ST_N] = {
 	    "ledger_jobs WHERE job_id = ?",
 	[ST_LJ_PROV] = "SELECT job_id FROM ledger_jobs WHERE status = "
 	    "'provisional' ORDER BY job_id",
+	[ST_BY_EXT] = "SELECT id FROM jobs WHERE site = ? AND ext_id = ? AND "
+	    "submit_time = ?",
 };
 
 struct store {
@@ -397,6 +404,9 @@ store_job_insert(struct store *s, struct job *j)
 	sqlite3_bind_double(st, i++, j->data_gb);
 	bind_text(st, i++, j->policy_applied);
 	bind_text(st, i++, j->duration_source);
+	bind_text(st, i++, j->site);
+	bind_text(st, i++, j->ext_id);
+	sqlite3_bind_int(st, i++, j->adopted);
 	if (step_done(s, st, "insert job") == -1)
 		return -1;
 	j->id = sqlite3_last_insert_rowid(s->db);
@@ -471,6 +481,8 @@ row_job(sqlite3_stmt *st, int with_env)
 	j->alt_site = col_text(st, i++);
 	j->alt_start = sqlite3_column_int64(st, i++);
 	j->alt_g = sqlite3_column_double(st, i++);
+	j->ext_id = col_text(st, i++);
+	j->adopted = sqlite3_column_int(st, i++);
 	return j;
 }
 
@@ -489,6 +501,25 @@ store_job_get(struct store *s, int64_t id, struct job **out)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(s, "get job");
 	return *out != NULL;
+}
+
+int
+store_job_by_ext(struct store *s, const char *site, const char *ext_id,
+    int64_t submit_time, int64_t *id)
+{
+	sqlite3_stmt *st = s->st[ST_BY_EXT];
+	int rc;
+
+	bind_text(st, 1, site);
+	bind_text(st, 2, ext_id);
+	sqlite3_bind_int64(st, 3, submit_time);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "find job by external id");
+	return rc == SQLITE_ROW;
 }
 
 int
@@ -524,6 +555,7 @@ store_job_save(struct store *s, const struct job *j)
 	bind_text(st, i++, j->alt_site);
 	sqlite3_bind_int64(st, i++, j->alt_start);
 	sqlite3_bind_double(st, i++, j->alt_g);
+	bind_text(st, i++, j->ext_id);
 	sqlite3_bind_int64(st, i++, j->id);
 	s->pending++;
 	return step_done(s, st, "save job");

@@ -43,6 +43,12 @@ int	store_job_insert(struct store *, struct job *j);
 int	store_job_get(struct store *, int64_t id, struct job **out);
 /* Writes the job's mutable fields (state, times, results, plan). */
 int	store_job_save(struct store *, const struct job *j);
+/*
+ * The job at site known there as ext_id, submitted at submit_time:
+ * 1 with *id set, 0 if there is none, -1 on error.
+ */
+int	store_job_by_ext(struct store *, const char *site, const char *ext_id,
+	    int64_t submit_time, int64_t *id);
 /* Sets state and reason, saves the job and appends an event. */
 int	store_job_transition(struct store *, struct job *j, enum job_state to,
 	    int64_t when, const char *reason);

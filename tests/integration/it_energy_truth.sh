@@ -18,7 +18,9 @@ feed() {
 	el=$(( (now - t0) / 1000 ))			# µs since t0
 	echo $(( el * 50 )) > "$pc/e.new"; mv "$pc/e.new" "$pc/energy_uj"
 	# 2 cpus at 100 Hz, all busy: 200 jiffies a second, none idle.
-	printf 'cpu  %d 0 0 0 0 0 0 0 0 0\n' $(( el / 5000 )) > "$T/proc/s.new"
+	# The shape of the real file: the total, then one line per cpu.
+	printf 'cpu  %d 0 0 0 0 0 0 0 0 0\ncpu0 %d 0 0 0 0 0 0 0 0 0\ncpu1 %d 0 0 0 0 0 0 0 0 0\n' \
+	    $(( el / 5000 )) $(( el / 10000 )) $(( el / 10000 )) > "$T/proc/s.new"
 	mv "$T/proc/s.new" "$T/proc/stat"
 }
 feed

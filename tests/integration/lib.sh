@@ -22,6 +22,7 @@ cleanup() {
 	if [ -n "$EBBD_PID" ] && kill -0 "$EBBD_PID" 2>/dev/null; then
 		kill -TERM "$EBBD_PID"; wait "$EBBD_PID" 2>/dev/null
 	fi
+	[ -n "${SLURMS:-}" ] && stop_slurms
 	# Supervisors outlive ebbd by design; end the ones this test left.
 	pkill -KILL -f "ebb-run $STATE/" 2>/dev/null
 	if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then
@@ -142,4 +143,69 @@ start_prometheus() {
 finish() {
 	if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
 	echo "all checks passed"; exit 0
+}
+
+# start_slurm NAME PORT: a real single-node Slurm cluster from
+# ../shared/tools/slurm-local.sh, with ebb's job_submit.lua, under a short
+# private dir; exports its SLURM_CONF as SLURM_CONF_<NAME>. Skips the test
+# (77) when the script or root is missing. Stopped by stop_slurms.
+SLURMS=""
+start_slurm() {
+	local name=$1 port=$2 dir=/tmp/ebbsl-$1-$$ tool
+	tool=${EBB_SHARED:-$EBB_SRC/../shared}/tools/slurm-local.sh
+	[ -x "$tool" ] || { echo "SKIP: no $tool (../shared is absent)"; exit 77; }
+	[ "$(id -u)" = 0 ] || { echo "SKIP: slurm-local needs root"; exit 77; }
+	SLURM_TOOL=$tool
+	env SLURM_LOCAL_DIR=$dir SLURM_LOCAL_CTLD_PORT=$port \
+	    SLURM_LOCAL_SLURMD_PORT=$((port + 1)) \
+	    SLURM_LOCAL_JOB_SUBMIT_LUA=$EBB_SRC/examples/slurm/job_submit.lua \
+	    ${SLURM_EXTRA:+SLURM_LOCAL_EXTRA_CONF="$SLURM_EXTRA"} \
+	    "$tool" start > "$T/slurm-$name.env" 2>"$T/slurm-$name.log" ||
+	    { cat "$T/slurm-$name.log"; echo "slurm-local $name did not start"; exit 1; }
+	SLURMS="$SLURMS $dir"
+	printf -v "SLURM_CONF_$name" '%s' "$dir/etc/slurm.conf"
+	printf -v "SLURM_DIR_$name" '%s' "$dir"
+}
+
+stop_slurms() {
+	local d
+	for d in $SLURMS; do
+		SLURM_LOCAL_DIR=$d "$SLURM_TOOL" purge >/dev/null 2>&1
+	done
+	SLURMS=""
+}
+
+# slurm_site NAME CONF [extra yaml lines for its slurm: block]: a site of
+# backend slurm on that cluster (1 s polls, job dirs under $T/shared).
+slurm_site() {
+	local name=$1 conf=$2; shift 2
+	cat >> "$CONF" <<EOF2
+  - name: $name
+    backend: slurm
+    cpus: 2
+    slurm:
+      conf: $conf
+      poll: 1s
+      shared_dir: $T/shared/$name
+EOF2
+	for l in "$@"; do echo "      $l" >> "$CONF"; done
+}
+
+# minute_trace FILE HIGH LOW MINUTE...: a day of per-minute history, HIGH
+# except LOW in the listed minutes (epoch minute numbers) of yesterday, so
+# ebb's forecast expects them to be low today as well. One day: a trace
+# provider reloads a day, so a rewrite replaces all of it.
+minute_trace() {
+	local f=$1 hi=$2 lo=$3 now t v m; shift 3
+	now=$(date +%s)
+	{
+		echo "time,intensity"
+		for ((t = now - now % 60 - 86400; t <= now; t += 60)); do
+			v=$hi
+			for m in "$@"; do
+				[ $((t / 60 % 1440)) = $((m % 1440)) ] && v=$lo
+			done
+			TZ=UTC printf '%(%Y-%m-%d %H:%M:%S)T,%d\n' "$t" "$v"
+		done
+	} > "$f.tmp" && mv "$f.tmp" "$f"
 }

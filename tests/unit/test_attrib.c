@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "scheduler/attrib.h"
+#include "runner/attrib.h"
 
 static void
 assert_close(double got, double want)

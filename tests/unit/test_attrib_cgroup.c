@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "runner/cgroup.h"
-#include "scheduler/attrib.h"
+#include "runner/attrib.h"
 
 static double
 cpu_now(void)

@@ -89,7 +89,8 @@ ev_int(int i, const char *key)
 static void
 open_backend(const char *runner_path)
 {
-	struct backend_conf conf = { statedir, runner_path, instance };
+	struct backend_conf conf = { .state_dir = statedir,
+	    .runner_path = runner_path, .instance = instance };
 	char err[256];
 
 	be = backend_local_ops.open(loop, &conf, on_event, NULL, err,

@@ -1,0 +1,251 @@
+/*
+ * subproc: run a command on the libev loop without blocking it (see
+ * subproc.h). fork + exec rather than posix_spawn because the child may
+ * have to change its credentials first; between fork and exec it calls
+ * only async-signal-safe functions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/xmalloc.h"
+#include "runner/subproc.h"
+
+extern char **environ;
+
+struct stream {
+	int		 fd;
+	char		*buf;
+	size_t		 len, cap;	/* cap: bytes buf holds, less the NUL */
+	ev_io		 io;
+};
+
+struct subproc {
+	struct ev_loop	*loop;
+	pid_t		 pid;
+	int		 status, exited, timed_out;
+	struct stream	 out, err;
+	ev_child	 child;
+	ev_timer	 timer;
+	subproc_cb	 cb;
+	void		*arg;
+};
+
+static void
+stream_stop(struct subproc *p, struct stream *s)
+{
+	if (s->fd >= 0) {
+		ev_io_stop(p->loop, &s->io);
+		close(s->fd);
+		s->fd = -1;
+	}
+}
+
+static void
+release(struct subproc *p)
+{
+	stream_stop(p, &p->out);
+	stream_stop(p, &p->err);
+	ev_child_stop(p->loop, &p->child);
+	ev_timer_stop(p->loop, &p->timer);
+	free(p->out.buf);
+	free(p->err.buf);
+	free(p);
+}
+
+static void
+maybe_done(struct subproc *p)
+{
+	if (!p->exited || p->out.fd >= 0 || p->err.fd >= 0)
+		return;
+	p->out.buf[p->out.len] = '\0';
+	p->err.buf[p->err.len] = '\0';
+	ev_child_stop(p->loop, &p->child);
+	ev_timer_stop(p->loop, &p->timer);
+	p->cb(p->arg, p->status, p->timed_out, p->out.buf, p->err.buf);
+	release(p);
+}
+
+static void
+read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct subproc *p = io->data;
+	struct stream *s = io == &p->out.io ? &p->out : &p->err;
+	char scratch[4096];
+	ssize_t n;
+
+	for (;;) {
+		size_t room;
+
+		if (s->len == s->cap && s->cap < SUBPROC_MAX) {
+			s->cap = s->cap * 4 > SUBPROC_MAX ? SUBPROC_MAX :
+			    s->cap * 4;
+			s->buf = xrealloc(s->buf, s->cap + 1);
+		}
+		room = s->cap - s->len;
+		if (room > 0)
+			n = read(s->fd, s->buf + s->len, room);
+		else
+			n = read(s->fd, scratch, sizeof(scratch));
+		if (n > 0) {
+			if (room > 0)
+				s->len += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		break;		/* EOF or error: the stream is done */
+	}
+	stream_stop(p, s);
+	maybe_done(p);
+}
+
+static void
+child_cb(struct ev_loop *loop, ev_child *c, int revents)
+{
+	struct subproc *p = c->data;
+
+	p->status = c->rstatus;
+	p->exited = 1;
+	ev_child_stop(loop, c);
+	maybe_done(p);
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct subproc *p = t->data;
+
+	p->timed_out = 1;
+	kill(p->pid, SIGKILL);
+}
+
+/* In the child: report errno on fd and exit. */
+static void __attribute__((noreturn))
+child_fail(int fd, const char *what)
+{
+	int e = errno;
+	const char *msg = strerror(e);
+
+	(void)!write(fd, what, strlen(what));
+	(void)!write(fd, ": ", 2);
+	(void)!write(fd, msg, strlen(msg));
+	_exit(127);
+}
+
+static void
+stream_init(struct subproc *p, struct stream *s, int fd)
+{
+	s->fd = fd;
+	s->cap = 4096;
+	s->buf = xmalloc(s->cap + 1);
+	ev_io_init(&s->io, read_cb, fd, EV_READ);
+	s->io.data = p;
+	ev_io_start(p->loop, &s->io);
+}
+
+struct subproc *
+subproc_run(struct ev_loop *loop, const struct subproc_req *req,
+    subproc_cb cb, void *arg, char *err, size_t errlen)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
+	struct subproc *p;
+	pid_t pid;
+
+	if (req->input != NULL && req->inlen > 65536) {
+		snprintf(err, errlen, "input of %zu bytes is too long",
+		    req->inlen);
+		return NULL;
+	}
+	if ((req->input != NULL && pipe2(in, O_CLOEXEC) == -1) ||
+	    pipe2(out, O_CLOEXEC | O_NONBLOCK) == -1 ||
+	    pipe2(er, O_CLOEXEC | O_NONBLOCK) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	/* Small input fits the empty pipe: write it all before forking. */
+	if (req->input != NULL) {
+		if (write(in[1], req->input, req->inlen) !=
+		    (ssize_t)req->inlen) {
+			snprintf(err, errlen, "pipe write: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		close(in[1]);
+		in[1] = -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		int nul;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int s = 1; s < NSIG; s++)
+			if (s != SIGKILL && s != SIGSTOP)
+				signal(s, SIG_DFL);
+		if (in[0] >= 0)
+			dup2(in[0], 0);
+		else if ((nul = open("/dev/null", O_RDONLY)) >= 0)
+			dup2(nul, 0);
+		dup2(out[1], 1);
+		dup2(er[1], 2);
+		if (req->as_user && (setgroups(req->ngroups, req->groups) ==
+		    -1 || setgid(req->gid) == -1 || setuid(req->uid) == -1))
+			child_fail(2, "cannot change to the job's user");
+		closefrom(3);
+		execve(req->argv[0], req->argv, req->envp ? req->envp :
+		    environ);
+		child_fail(2, req->argv[0]);
+	}
+	if (in[0] >= 0)
+		close(in[0]);
+	close(out[1]);
+	close(er[1]);
+	p = xcalloc(1, sizeof(*p));
+	p->loop = loop;
+	p->pid = pid;
+	p->cb = cb;
+	p->arg = arg;
+	stream_init(p, &p->out, out[0]);
+	stream_init(p, &p->err, er[0]);
+	ev_child_init(&p->child, child_cb, pid, 0);
+	p->child.data = p;
+	ev_child_start(loop, &p->child);
+	ev_timer_init(&p->timer, timer_cb, req->timeout, 0);
+	p->timer.data = p;
+	if (req->timeout > 0)
+		ev_timer_start(loop, &p->timer);
+	return p;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+		if (er[i] >= 0)
+			close(er[i]);
+	}
+	return NULL;
+}
+
+void
+subproc_abandon(struct subproc *p)
+{
+	if (p == NULL)
+		return;
+	if (!p->exited)
+		kill(p->pid, SIGKILL);
+	release(p);
+}

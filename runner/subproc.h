@@ -1,0 +1,54 @@
+/*
+ * subproc: run a command on the libev loop without blocking it.
+ *
+ * A backend that drives a cluster through its command-line tools (sbatch,
+ * squeue, scontrol...) starts them here: the command gets `input` on its
+ * stdin, its stdout and stderr are collected (each capped at SUBPROC_MAX
+ * bytes, the rest read and dropped), and `done` is called once from the
+ * loop when it has exited and both streams are closed. A command that
+ * outlives its timeout is killed (SIGKILL) and reported as such. With a
+ * uid set the child drops to that user, its group and supplementary
+ * groups before exec (so sbatch submits as the job's owner).
+ *
+ * Children are watched with ev_child, so the loop must be libev's default
+ * loop (which reaps every child). subproc_abandon() stops watching one:
+ * its callback is never called, the child is killed and reaped by libev.
+ */
+#ifndef EBB_SUBPROC_H
+#define EBB_SUBPROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <ev.h>
+
+#define SUBPROC_MAX	(1024 * 1024)
+
+struct subproc;
+
+struct subproc_req {
+	char *const	*argv;		/* argv[0] is a full path */
+	char *const	*envp;		/* NULL: the caller's environment */
+	const char	*input;		/* to stdin (NULL: /dev/null) */
+	size_t		 inlen;
+	double		 timeout;	/* s; 0: none */
+	int		 as_user;	/* drop to uid/gid/groups */
+	uid_t		 uid;
+	gid_t		 gid;
+	const gid_t	*groups;
+	size_t		 ngroups;
+};
+
+/*
+ * status: a wait status (WIFEXITED...), or -1 if the command could not
+ * be run (out then holds why). out/err are NUL-terminated, never NULL.
+ */
+typedef void (*subproc_cb)(void *arg, int status, int timed_out,
+    const char *out, const char *err);
+
+/* Starts req; NULL with err set if it cannot (fork, pipes). */
+struct subproc	*subproc_run(struct ev_loop *, const struct subproc_req *,
+		    subproc_cb, void *arg, char *err, size_t errlen);
+void		 subproc_abandon(struct subproc *);
+
+#endif

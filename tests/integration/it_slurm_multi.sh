@@ -1,0 +1,47 @@
+#!/bin/bash
+# it_slurm_multi: two real Slurm clusters in different zones, planned
+# together. A job allowed on both runs now on the cleaner one; one that
+# may wait goes to the cluster and minute where the grid will be cleanest,
+# pending there with that begin time and absent from the other cluster.
+. "$(dirname "$0")/lib.sh"
+start_slurm e 17847
+start_slurm w 17857
+share_bins
+m0=$(( $(date +%s) / 60 ))
+green=$(( m0 + 3 ))
+minute_trace "$T/east.csv" 500 20 $green
+minute_trace "$T/west.csv" 100 100
+write_config 1 "slot: 1m" "max_gap: 0s" "planner:" "  safety_margin: 0" \
+	"  default_max_delay: 0s"
+for s in east:e west:w; do
+	slurm_site "${s%:*}" "$(eval echo \$SLURM_CONF_${s#*:})"
+	cat >> "$CONF" <<EOF
+    zone: ${s%:*}
+    providers: [trace]
+    trace:
+      file: $T/${s%:*}.csv
+EOF
+done
+start_ebbd
+sq() { SLURM_CONF=$(eval echo \$SLURM_CONF_$1) squeue -h -t all -o "%i %T %S %k"; }
+
+now_job=$("$EBB" submit -q --name now --site east,west --duration 1m -- sleep 1)
+later=$("$EBB" submit -q --name later --site east,west --duration 1m --max-delay 6m -- sleep 1)
+for _ in $(seq 1 100); do
+	[ "$(job_field "$later" ext_id)" != null ] && [ "$(job_field "$now_job" ext_id)" != null ] && break
+	sleep 0.2
+done
+expect_eq "run-now job goes to the cleaner cluster" west "$(job_field "$now_job" site)"
+expect_eq "the job that may wait goes to the green one" east "$(job_field "$later" site)"
+expect_eq "at its green minute" $(( green * 60 )) "$(job_field "$later" planned_start)"
+expect_eq "east has only the waiting job, pending at that minute" \
+	"PENDING $(date -d @$(( green * 60 )) +%Y-%m-%dT%H:%M:%S) :$later" \
+	"$(sq e | awk '{ sub(/.*:/, ":", $4); print $2, $3, $4 }')"
+expect_eq "west has only the run-now job" ":$now_job" \
+	"$(sq w | awk '{ sub(/.*:/, ":", $4); print $4 }')"
+for _ in $(seq 1 100); do [ "$(job_field "$now_job" state)" = succeeded ] && break; sleep 0.2; done
+expect_eq "the run-now job ran on west" succeeded "$(job_field "$now_job" state)"
+"$EBB" cancel "$later" >/dev/null
+for _ in $(seq 1 50); do [ "$(sq e | awk '{ print $2 }')" = CANCELLED ] && break; sleep 0.2; done
+expect_eq "cancelled on east" CANCELLED "$(sq e | awk '{ print $2 }')"
+finish
