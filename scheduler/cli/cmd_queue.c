@@ -223,6 +223,7 @@ show_job(FILE *f, const json_t *job)
 		"signal", "cpu_usec", "peak_mem", "measure", "tags", "power_w",
 		"data_gb", "policy_applied", "duration_source", "plan_why",
 		"expected_g", "now_g", "alt_site", "alt_start", "alt_g",
+		"ext_id", "adopted",
 	};
 	int64_t v;
 	const char *key, *m;
@@ -252,6 +253,10 @@ show_job(FILE *f, const json_t *job)
 	kv_time(f, "submit_time", cli_get_int(job, "submit_time", 0), "-");
 	kv_time(f, "planned_start", cli_get_int(job, "planned_start", 0), "-");
 	kv(f, "site", "%s", cli_get_str(job, "site"));
+	if (json_is_string(json_object_get(job, "ext_id")))
+		kv(f, "ext_id", "%s (its id in the site's scheduler%s)",
+		    cli_get_str(job, "ext_id"), json_is_true(json_object_get(job,
+		    "adopted")) ? "; submitted there and adopted" : "");
 	kv_time(f, "start_time", cli_get_int(job, "start_time", 0), "-");
 	kv_time(f, "end_time", cli_get_int(job, "end_time", 0), "-");
 	if ((v = cli_get_int(job, "exit_code", -1)) >= 0)

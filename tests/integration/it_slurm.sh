@@ -46,6 +46,8 @@ planned=$(job_field "$id" planned_start)
 expect_eq "planned into the green minute" $(( green * 60 )) "$planned"
 for _ in $(seq 1 50); do ext=$(job_field "$id" ext_id); [ "$ext" != null ] && break; sleep 0.2; done
 [ "$ext" != null ] && ok "handed to Slurm as job $ext" || fail "no Slurm id"
+"$EBB" show "$id" | grep -q "^ext_id: *$ext (its id in the site's scheduler)" &&
+	ok "ebb show gives the Slurm id" || fail "show: $("$EBB" show "$id" | grep ext_id)"
 row=$(sq -j "$ext" -o '%T %S %k')
 expect_eq "Slurm has it pending at the planned minute, tagged" \
 	"PENDING $(stime "$planned") ebbd" \

@@ -3,6 +3,7 @@
 # together. A job allowed on both runs now on the cleaner one; one that
 # may wait goes to the cluster and minute where the grid will be cleanest,
 # pending there with that begin time and absent from the other cluster.
+# A user's scancel in Slurm cancels the job in ebb.
 . "$(dirname "$0")/lib.sh"
 start_slurm e 17847
 start_slurm w 17857
@@ -41,7 +42,9 @@ expect_eq "west has only the run-now job" ":$now_job" \
 	"$(sq w | awk '{ sub(/.*:/, ":", $4); print $4 }')"
 for _ in $(seq 1 100); do [ "$(job_field "$now_job" state)" = succeeded ] && break; sleep 0.2; done
 expect_eq "the run-now job ran on west" succeeded "$(job_field "$now_job" state)"
-"$EBB" cancel "$later" >/dev/null
-for _ in $(seq 1 50); do [ "$(sq e | awk '{ print $2 }')" = CANCELLED ] && break; sleep 0.2; done
-expect_eq "cancelled on east" CANCELLED "$(sq e | awk '{ print $2 }')"
+# Users keep scancel: cancelling the Slurm job cancels the ebb job.
+SLURM_CONF=$SLURM_CONF_e scancel "$(job_field "$later" ext_id)"
+for _ in $(seq 1 50); do [ "$(job_field "$later" state)" = cancelled ] && break; sleep 0.2; done
+expect_eq "a scancel in Slurm cancels the ebb job" cancelled "$(job_field "$later" state)"
+expect_eq "and says so" "cancelled in Slurm (scancel)" "$(job_field "$later" reason)"
 finish
