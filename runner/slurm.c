@@ -85,6 +85,8 @@ struct sjob {
 	struct sjob	*next;
 };
 
+struct call;
+
 /* One row of squeue. */
 struct row {
 	int64_t		 sid;
@@ -106,6 +108,7 @@ struct backend {
 	double		 poll_s;
 	json_t		*energy;
 	struct sjob	*jobs;
+	struct call	*calls;		/* commands running */
 	ev_timer	 poll, work;
 	unsigned	 gen_started, gen_done;	/* polls started, answered */
 	int		 inflight;
@@ -265,11 +268,23 @@ message_of(const char *out, const char *err, int status, int timed_out,
 
 struct call {
 	struct backend	*b;
+	struct subproc	*p;
 	int64_t		 job_id;	/* -1: none */
 	int64_t		 value;		/* what was asked (a begin time) */
 	void		(*done)(struct call *, int, int, const char *,
 			    const char *);
+	struct call	*next;		/* in b->calls */
 };
+
+static void
+call_unlink(struct call *c)
+{
+	for (struct call **p = &c->b->calls; *p != NULL; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+}
 
 static void
 call_done(void *arg, int status, int timed_out, const char *out,
@@ -278,6 +293,7 @@ call_done(void *arg, int status, int timed_out, const char *out,
 	struct call *c = arg;
 	struct sjob *s;
 
+	call_unlink(c);
 	c->b->inflight--;
 	if (c->job_id >= 0 && (s = sj_find(c->b, c->job_id)) != NULL)
 		s->busy = 0;
@@ -344,6 +360,9 @@ run(struct backend *b, int cmd, char **args, const char *input,
 	}
 	if (s != NULL)
 		s->busy = 1;
+	c->p = p;
+	c->next = b->calls;
+	b->calls = c;
 	b->inflight++;
 	return 0;
 }
@@ -990,6 +1009,13 @@ slurm_close(struct backend *b)
 	ev_timer_stop(b->loop, &b->poll);
 	ev_timer_stop(b->loop, &b->work);
 	backend_evq_clear(&b->q);
+	while (b->calls != NULL) {
+		struct call *c = b->calls;
+
+		b->calls = c->next;
+		subproc_abandon(c->p);
+		free(c);
+	}
 	while (b->jobs != NULL)
 		sj_free(b, b->jobs);
 	for (int i = 0; i < CMD_N; i++)

@@ -165,9 +165,12 @@ subproc_run(struct ev_loop *loop, const struct subproc_req *req,
 		    req->inlen);
 		return NULL;
 	}
+	/* Only our read ends are non-blocking: O_NONBLOCK on a pipe2() would
+	 * be shared by the child's write end, and it would see EAGAIN. */
 	if ((req->input != NULL && pipe2(in, O_CLOEXEC) == -1) ||
-	    pipe2(out, O_CLOEXEC | O_NONBLOCK) == -1 ||
-	    pipe2(er, O_CLOEXEC | O_NONBLOCK) == -1) {
+	    pipe2(out, O_CLOEXEC) == -1 || pipe2(er, O_CLOEXEC) == -1 ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(er[0], F_SETFL, O_NONBLOCK) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
 	}

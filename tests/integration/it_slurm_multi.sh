@@ -3,16 +3,23 @@
 # together. A job allowed on both runs now on the cleaner one; one that
 # may wait goes to the cluster and minute where the grid will be cleanest,
 # pending there with that begin time and absent from the other cluster.
-# A user's scancel in Slurm cancels the job in ebb.
+# The run-now job is an ordinary user's: sbatch runs as that user, and so
+# does the job. A user's scancel in Slurm cancels the job in ebb.
 . "$(dirname "$0")/lib.sh"
 start_slurm e 17847
 start_slurm w 17857
 share_bins
+id -u ebbsl1 >/dev/null 2>&1 || useradd -M -N -s /bin/sh ebbsl1
+getent group ebbsl >/dev/null || groupadd ebbsl
+usermod -a -G ebbsl ebbsl1
+home=$T/home; mkdir -p "$home"; chown ebbsl1 "$home"
+as_user() { setpriv --reuid=ebbsl1 --regid="$(id -g ebbsl1)" --init-groups \
+	env -i PATH=/usr/bin:/bin HOME="$home" EBB_SOCKET="$EBB_SOCKET" "$@"; }
 m0=$(( $(date +%s) / 60 ))
 green=$(( m0 + 3 ))
 minute_trace "$T/east.csv" 500 20 $green
 minute_trace "$T/west.csv" 100 100
-write_config 1 "slot: 1m" "max_gap: 0s" "planner:" "  safety_margin: 0" \
+write_config 1 "socket_group: ebbsl" "slot: 1m" "max_gap: 0s" "planner:" "  safety_margin: 0" \
 	"  default_max_delay: 0s"
 for s in east:e west:w; do
 	slurm_site "${s%:*}" "$(eval echo \$SLURM_CONF_${s#*:})"
@@ -26,7 +33,8 @@ done
 start_ebbd
 sq() { SLURM_CONF=$(eval echo \$SLURM_CONF_$1) squeue -h -t all -o "%i %T %S %k"; }
 
-now_job=$("$EBB" submit -q --name now --site east,west --duration 1m -- sleep 1)
+now_job=$(cd "$home" && as_user "$EBB" submit -q --name now --site east,west \
+	--duration 1m -- sh -c 'echo "I am $(id -un)"; sleep 1')
 later=$("$EBB" submit -q --name later --site east,west --duration 1m --max-delay 6m -- sleep 1)
 for _ in $(seq 1 100); do
 	[ "$(job_field "$later" ext_id)" != null ] && [ "$(job_field "$now_job" ext_id)" != null ] && break
@@ -42,6 +50,11 @@ expect_eq "west has only the run-now job" ":$now_job" \
 	"$(sq w | awk '{ sub(/.*:/, ":", $4); print $4 }')"
 for _ in $(seq 1 100); do [ "$(job_field "$now_job" state)" = succeeded ] && break; sleep 0.2; done
 expect_eq "the run-now job ran on west" succeeded "$(job_field "$now_job" state)"
+expect_eq "Slurm has it as the user's" ebbsl1 \
+	"$(SLURM_CONF=$SLURM_CONF_w squeue -h -t all -j "$(job_field "$now_job" ext_id)" -o %u)"
+expect_eq "it ran as the user" "I am ebbsl1" "$(as_user "$EBB" logs "$now_job")"
+expect_eq "its job directory is the user's" ebbsl1 \
+	"$(stat -c %U "$T/shared/west/job-$now_job")"
 # Users keep scancel: cancelling the Slurm job cancels the ebb job.
 SLURM_CONF=$SLURM_CONF_e scancel "$(job_field "$later" ext_id)"
 for _ in $(seq 1 50); do [ "$(job_field "$later" state)" = cancelled ] && break; sleep 0.2; done

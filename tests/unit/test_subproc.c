@@ -1,0 +1,212 @@
+/*
+ * test_subproc: commands run on libev's default loop: exit status and both
+ * streams, stdin, the output cap, the timeout, a missing program, the drop
+ * to another user (as root) and abandoning a command.
+ */
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <ev.h>
+
+#include "common/xmalloc.h"
+#include "runner/subproc.h"
+
+static struct ev_loop *loop;
+
+struct got {
+	int	 called, status, timed_out;
+	char	*out, *err;
+};
+
+static void
+done(void *arg, int status, int timed_out, const char *out, const char *err)
+{
+	struct got *g = arg;
+
+	g->called++;
+	g->status = status;
+	g->timed_out = timed_out;
+	g->out = xstrdup(out);
+	g->err = xstrdup(err);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+on_guard(struct ev_loop *l, ev_timer *t, int revents)
+{
+	ev_break(l, EVBREAK_ALL);
+}
+
+/* Runs req to completion (10 s at most) and returns what came back. */
+static void
+run(struct subproc_req *req, struct got *g)
+{
+	ev_timer guard;
+	char err[256];
+
+	memset(g, 0, sizeof(*g));
+	assert_non_null(subproc_run(loop, req, done, g, err, sizeof(err)));
+	ev_timer_init(&guard, on_guard, 10, 0);
+	ev_timer_start(loop, &guard);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &guard);
+	assert_int_equal(g->called, 1);
+}
+
+static void
+got_free(struct got *g)
+{
+	free(g->out);
+	free(g->err);
+}
+
+static void
+test_status_and_streams(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "echo out; echo err >&2; exit 3",
+	    NULL };
+	struct subproc_req req = { .argv = argv };
+	struct got g;
+
+	run(&req, &g);
+	assert_true(WIFEXITED(g.status));
+	assert_int_equal(WEXITSTATUS(g.status), 3);
+	assert_int_equal(g.timed_out, 0);
+	assert_string_equal(g.out, "out\n");
+	assert_string_equal(g.err, "err\n");
+	got_free(&g);
+}
+
+static void
+test_stdin_and_env(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "cat; echo \" $EBB_X\"", NULL };
+	char *envp[] = { "EBB_X=given", "PATH=/usr/bin:/bin", NULL };
+	struct subproc_req req = { .argv = argv, .envp = envp,
+	    .input = "#!/bin/sh\nexec x\n", .inlen = 17 };
+	struct got g;
+
+	run(&req, &g);
+	assert_int_equal(WEXITSTATUS(g.status), 0);
+	assert_string_equal(g.out, "#!/bin/sh\nexec x\n given\n");
+	got_free(&g);
+}
+
+static void
+test_output_capped(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "yes | head -c 3000000; echo done >&2",
+	    NULL };
+	struct subproc_req req = { .argv = argv };
+	struct got g;
+
+	run(&req, &g);
+	/* Read to the end (the writer was not blocked), kept up to the cap. */
+	assert_int_equal(WEXITSTATUS(g.status), 0);
+	assert_int_equal(strlen(g.out), SUBPROC_MAX);
+	assert_string_equal(g.err, "done\n");
+	got_free(&g);
+}
+
+static void
+test_timeout_kills(void **state)
+{
+	char *argv[] = { "/bin/sleep", "30", NULL };
+	struct subproc_req req = { .argv = argv, .timeout = 0.2 };
+	struct got g;
+	double t0 = ev_time();
+
+	run(&req, &g);
+	assert_int_equal(g.timed_out, 1);
+	assert_true(WIFSIGNALED(g.status));
+	assert_int_equal(WTERMSIG(g.status), SIGKILL);
+	assert_true(ev_time() - t0 < 5);
+	got_free(&g);
+}
+
+static void
+test_missing_program(void **state)
+{
+	char *argv[] = { "/nonexistent/sbatch", NULL };
+	struct subproc_req req = { .argv = argv };
+	struct got g;
+
+	run(&req, &g);
+	assert_int_equal(WEXITSTATUS(g.status), 127);
+	assert_non_null(strstr(g.err, "/nonexistent/sbatch: No such file"));
+	got_free(&g);
+}
+
+static void
+test_as_user(void **state)
+{
+	char *argv[] = { "/usr/bin/id", NULL };
+	struct passwd *pw = getpwnam("nobody");
+	struct subproc_req req = { .argv = argv, .as_user = 1 };
+	gid_t groups[1];
+	struct got g;
+	char want[128];
+
+	if (geteuid() != 0 || pw == NULL)
+		skip();
+	req.uid = pw->pw_uid;
+	req.gid = pw->pw_gid;
+	groups[0] = pw->pw_gid;
+	req.groups = groups;
+	req.ngroups = 1;
+	run(&req, &g);
+	assert_int_equal(WEXITSTATUS(g.status), 0);
+	snprintf(want, sizeof(want), "uid=%d(nobody) gid=%d", (int)pw->pw_uid,
+	    (int)pw->pw_gid);
+	assert_memory_equal(g.out, want, strlen(want));
+	/* No supplementary group of root's is left. */
+	assert_null(strstr(g.out, "(root)"));
+	got_free(&g);
+}
+
+static void
+test_abandon(void **state)
+{
+	char *argv[] = { "/bin/sleep", "30", NULL };
+	struct subproc_req req = { .argv = argv };
+	struct got g;
+	struct subproc *p;
+	ev_timer guard;
+	char err[256];
+
+	memset(&g, 0, sizeof(g));
+	p = subproc_run(loop, &req, done, &g, err, sizeof(err));
+	assert_non_null(p);
+	subproc_abandon(p);
+	ev_timer_init(&guard, on_guard, 0.3, 0);
+	ev_timer_start(loop, &guard);
+	ev_run(loop, 0);
+	assert_int_equal(g.called, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_and_streams),
+		cmocka_unit_test(test_stdin_and_env),
+		cmocka_unit_test(test_output_capped),
+		cmocka_unit_test(test_timeout_kills),
+		cmocka_unit_test(test_missing_program),
+		cmocka_unit_test(test_as_user),
+		cmocka_unit_test(test_abandon),
+	};
+
+	loop = ev_default_loop(0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
