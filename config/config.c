@@ -685,6 +685,7 @@ check_site_backend(struct yt_doc *d, const struct yt_node *map,
 {
 	const struct yt_node *blk = yt_get_key(map, "slurm");
 	const struct yt_node *at = yt_get(map, "backend");
+	char missing[128] = "";
 
 	if (!is_slurm(s)) {
 		if (blk != NULL)
@@ -696,15 +697,19 @@ check_site_backend(struct yt_doc *d, const struct yt_node *map,
 		char *f = config_slurm_command(&s->slurm, *c);
 
 		if (f == NULL)
-			yt_error(d, at, "slurm: %s not found in %s%s", *c,
-			    s->slurm.bin_dir ? "slurm.bin_dir " : "$PATH",
-			    s->slurm.bin_dir ? s->slurm.bin_dir :
-			    " (install slurm-client or set slurm.bin_dir)");
+			snprintf(missing + strlen(missing), sizeof(missing) -
+			    strlen(missing), "%s%s", missing[0] ? ", " : "",
+			    *c);
 		free(f);
 	}
+	if (missing[0] != '\0')
+		yt_error(d, at, "slurm: %s not found in %s%s", missing,
+		    s->slurm.bin_dir ? "slurm.bin_dir " : "$PATH",
+		    s->slurm.bin_dir ? s->slurm.bin_dir :
+		    " (install slurm-client or set slurm.bin_dir)");
 	if (s->slurm.conf != NULL && access(s->slurm.conf, R_OK) == -1)
-		yt_error(d, yt_get(blk, "conf"), "slurm.conf: %s: %s",
-		    s->slurm.conf, strerror(errno));
+		yt_error(d, yt_get(yt_get(map, "slurm"), "conf"), "conf: "
+		    "cannot read %s: %s", s->slurm.conf, strerror(errno));
 }
 
 /* Site checks that span entries: at least one, names unique. */

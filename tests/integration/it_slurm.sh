@@ -109,7 +109,7 @@ job_field "$bad" reason | grep -q "badpart refused the job: sbatch: error:.*[Pp]
 	fail "reason: $(job_field "$bad" reason)"
 out=$(env PATH=/nonexistent "$EBBD" -n -c "$CONF" 2>&1); rc=$?
 expect_eq "config check fails without Slurm commands" 1 "$rc"
-echo "$out" | grep -q "^$CONF:[0-9]*:[0-9]*: slurm: sbatch not found in \$PATH" &&
+echo "$out" | grep -q "^$CONF:[0-9]*:[0-9]*: slurm: sbatch, squeue, scontrol, scancel, sacct not found in \$PATH" &&
 	ok "and names the file, line and command" || fail "said: $out"
 
 # 6. The jobs run in the green minute and report like local ones.
