@@ -20,6 +20,15 @@ wait_field() { # ID FIELD VALUE [TRIES]: until the job's field has the value
 }
 sq() { SLURM_CONF=$SLURM_CONF_a squeue -h -t all "$@"; }
 stime() { date -d "@$1" +%Y-%m-%dT%H:%M:%S; }
+expect_begin() { # WHAT SLURM_ID EPOCH: Slurm's begin time becomes EPOCH
+	for _ in $(seq 1 50); do [ "$(sq -j "$2" -o %S)" = "$(stime "$3")" ] && break; sleep 0.2; done
+	expect_eq "$1" "$(stime "$3")" "$(sq -j "$2" -o %S)"
+}
+ext_of() { # ID: its Slurm id once handed over ("null" if it never is)
+	local e
+	for _ in $(seq 1 50); do e=$(job_field "$1" ext_id); [ "$e" != null ] && break; sleep 0.2; done
+	echo "$e"
+}
 
 m0=$(( $(date +%s) / 60 ))
 green=$(( m0 + 2 ))
@@ -44,7 +53,7 @@ id=$("$EBB" submit -q --name green --site hpc --duration 20s --max-delay 8m \
 wait_field "$id" state planned && ok "planned" || fail "job is $(job_field "$id" state)"
 planned=$(job_field "$id" planned_start)
 expect_eq "planned into the green minute" $(( green * 60 )) "$planned"
-for _ in $(seq 1 50); do ext=$(job_field "$id" ext_id); [ "$ext" != null ] && break; sleep 0.2; done
+ext=$(ext_of "$id")
 [ "$ext" != null ] && ok "handed to Slurm as job $ext" || fail "no Slurm id"
 "$EBB" show "$id" | grep -q "^ext_id: *$ext (its id in the site's scheduler)" &&
 	ok "ebb show gives the Slurm id" || fail "show: $("$EBB" show "$id" | grep ext_id)"
@@ -60,16 +69,11 @@ minute_trace "$T/trace.csv" 600 50 $green
 wait_field "$id" planned_start $(( green * 60 )) 150 &&
 	ok "re-planned to the new green minute" ||
 	fail "planned_start $(job_field "$id" planned_start)"
-for _ in $(seq 1 50); do
-	[ "$(sq -j "$ext" -o %S)" = "$(stime $(( green * 60 )))" ] && break
-	sleep 0.2
-done
-expect_eq "Slurm's begin time moved with it" "$(stime $(( green * 60 )))" \
-	"$(sq -j "$ext" -o %S)"
+expect_begin "Slurm's begin time moved with it" "$ext" $(( green * 60 ))
 
 # 3. Cancel through ebb ends the Slurm job (its state, not scancel's rc).
 c=$("$EBB" submit -q --name doomed --site hpc --duration 20s --max-delay 8m -- sleep 60)
-for _ in $(seq 1 50); do cext=$(job_field "$c" ext_id); [ "$cext" != null ] && break; sleep 0.2; done
+cext=$(ext_of "$c")
 "$EBB" cancel "$c" >/dev/null
 expect_eq "ebb says cancelled" cancelled "$(job_field "$c" state)"
 for _ in $(seq 1 50); do [ "$(sq -j "$cext" -o %T)" = CANCELLED ] && break; sleep 0.2; done
@@ -91,12 +95,8 @@ done
 wait_field "$adopted" planned_start $(( green * 60 )) &&
 	ok "adopted job planned into the green minute" ||
 	fail "adopted job planned at $(job_field "$adopted" planned_start)"
-for _ in $(seq 1 50); do
-	[ "$(sq -j "$sid" -o %S)" = "$(stime $(( green * 60 )))" ] && break
-	sleep 0.2
-done
-expect_eq "its begin time moved from the lua default to the green minute" \
-	"$(stime $(( green * 60 )))" "$(sq -j "$sid" -o %S)"
+expect_begin "its begin time moved from the lua default to the green minute" \
+	"$sid" $(( green * 60 ))
 n=$("$EBB" queue --all --json | jq "[.[] | select(.ext_id == \"$sid\")] | length")
 expect_eq "adopted once" 1 "$n"
 
