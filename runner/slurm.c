@@ -530,6 +530,8 @@ static void
 job_ended(struct backend *b, struct sjob *s, const struct row *r)
 {
 	char *dir, *path, err[256];
+	int cancelled = (r != NULL && strcmp(r->state, "CANCELLED") == 0) ||
+	    s->cancel;
 	json_t *res;
 
 	s->state = SJ_ENDED;
@@ -553,13 +555,16 @@ job_ended(struct backend *b, struct sjob *s, const struct row *r)
 			    "reason", err));
 			sj_free(b, s);
 		}
-	} else if ((r != NULL && strcmp(r->state, "CANCELLED") == 0 &&
-	    !s->started_sent) || (s->cancel && !s->started_sent)) {
+	} else if ((s->started_sent || !cancelled) &&
+	    ++s->polls <= RESULT_POLLS) {
+		/* It may have run: its result may not have reached us yet. */
+	} else if (cancelled) {
+		/* Cancelled before (or while) ebb-run could begin. */
 		emit(b, s->id, json_pack("{s:s, s:s, s:s}", "type", "ended",
 		    "state", "CANCELLED", "reason", s->cancel ? "cancelled "
 		    "in Slurm by ebb" : "cancelled in Slurm (scancel)"));
 		sj_free(b, s);
-	} else if (++s->polls > RESULT_POLLS) {
+	} else {
 		json_t *ev = json_pack("{s:s}", "type", "lost");
 
 		json_object_set_new(ev, "reason", json_sprintf("slurm job %s "

@@ -658,10 +658,14 @@ apply(struct dispatch *dp, struct active *a, const struct plan_assign *r,
 		    j->site, ebb_fmt_time(r->start, t, sizeof(t)),
 		    r->expected_g, r->now_g - r->expected_g, 100 * (r->now_g -
 		    r->expected_g) / r->now_g);
-	else
+	else if (isfinite(r->expected_g))
 		snprintf(why, sizeof(why), "%s on %s at %s: %.3g g expected",
 		    plan_why_name(r->why), j->site, ebb_fmt_time(r->start, t,
 		    sizeof(t)), r->expected_g);
+	else
+		snprintf(why, sizeof(why), "%s on %s at %s: no intensity known "
+		    "to expect emissions from", plan_why_name(r->why), j->site,
+		    ebb_fmt_time(r->start, t, sizeof(t)));
 	if (a->state == JOB_PLANNED && !starts) {
 		/* Re-planned: record the new plan, no new state. */
 		if (store_job_save(st, j) == -1)
@@ -1104,11 +1108,14 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		free(j->ext_id);
 		j->ext_id = xstrdup(json_string_value(json_object_get(ev,
 		    "ext_id")));
-		if (store_job_save(dp->d->store, j) == -1)
+		/* Still planned, now in Slurm's queue: an event of its own. */
+		snprintf(why, sizeof(why), "in Slurm on %s as job %s",
+		    j->site, j->ext_id);
+		if (store_job_transition(dp->d->store, j, JOB_PLANNED,
+		    ebb_now(), why) == -1)
 			fatalx("store: %s", store_errmsg(dp->d->store));
 		a->handed = 1;
-		log_info("job %" PRId64 ": in Slurm on %s as job %s", id,
-		    j->site, j->ext_id);
+		log_info("job %" PRId64 ": %s", id, why);
 		job_free(j);
 	} else if (strcmp(type, "rejected") == 0) {
 		snprintf(why, sizeof(why), "%s refused the job: %s", bk->site,
@@ -1118,8 +1125,12 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		const char *st = json_string_value(json_object_get(ev,
 		    "state"));
 
-		snprintf(why, sizeof(why), "%s", json_string_value(
-		    json_object_get(ev, "reason")));
+		if (a->cancel_by != NULL)	/* before ebb-run could begin */
+			snprintf(why, sizeof(why), "cancelled by %s while "
+			    "running", a->cancel_by);
+		else
+			snprintf(why, sizeof(why), "%s", json_string_value(
+			    json_object_get(ev, "reason")));
 		record_end(dp, id, st && strcmp(st, "CANCELLED") == 0 ?
 		    JOB_CANCELLED : JOB_FAILED, why, NULL);
 	} else if (strcmp(type, "started") == 0) {

@@ -4,7 +4,8 @@
 # restart the job is in Slurm once and runs. ebbd is killed (-9) right
 # after sbatch succeeded and before it could record the Slurm id (an sbatch
 # wrapper in slurm.bin_dir does it): the restarted ebbd finds the job by
-# its tag instead of submitting it again.
+# its tag instead of submitting it again. A running Slurm job cancelled
+# through ebb stops (scancel, ebb-run's SIGTERM) and is recorded so.
 . "$(dirname "$0")/lib.sh"
 start_slurm r 17837
 share_bins
@@ -65,4 +66,15 @@ expect_eq "ebb recorded the Slurm id it found" \
 	"$(squeue -h -t all -o '%i %k' | awk -v t=":$b" 'substr($2, length($2) - length(t) + 1) == t { print $1 }')" \
 	"$(job_field "$b" ext_id)"
 grep -q "job $b found in Slurm as .* by its tag" "$LOG" && ok "log says so" || fail "no log line"
+"$EBB" show "$b" | grep -q "planned -> planned  in Slurm on hpc as job $(job_field "$b" ext_id)$" &&
+	ok "the hand-over is in the job's events" || fail "events: $("$EBB" show "$b" | sed -n '/^events/,$p')"
+
+# 3. Cancel a running Slurm job through ebb.
+c=$("$EBB" submit -q --name long --site hpc -- sleep 300)
+wait_state "$c" running 60 && ok "long job running" || fail "job is $(job_field "$c" state)"
+"$EBB" cancel "$c" >/dev/null
+wait_state "$c" cancelled 60 && ok "cancelled through ebb while running" ||
+	fail "job is $(job_field "$c" state)"
+expect_eq "and why" "cancelled by root while running" "$(job_field "$c" reason)"
+expect_eq "Slurm says cancelled" CANCELLED "$(squeue -h -t all -j "$(job_field "$c" ext_id)" -o %T)"
 finish
