@@ -55,6 +55,7 @@
 #define CANCEL_POLLS	3	/* polls before scancel is repeated */
 #define BACKOFF_MAX	300.0	/* s between sbatch retries, at most */
 #define SEP		"\x1f"	/* squeue field separator */
+#define SQUEUE_MAX	(256 << 20)	/* squeue's output: ~2M jobs */
 
 enum { CMD_SBATCH, CMD_SQUEUE, CMD_SCONTROL, CMD_SCANCEL, CMD_SACCT, CMD_N };
 
@@ -271,6 +272,7 @@ struct call {
 	struct subproc	*p;
 	int64_t		 job_id;	/* -1: none */
 	int64_t		 value;		/* what was asked (a begin time) */
+	int		 truncated;	/* its output was cut at the cap */
 	void		(*done)(struct call *, int, int, const char *,
 			    const char *);
 	struct call	*next;		/* in b->calls */
@@ -287,12 +289,14 @@ call_unlink(struct call *c)
 }
 
 static void
-call_done(void *arg, int status, int timed_out, const char *out,
+call_done(void *arg, int status, int flags, const char *out,
     const char *err)
 {
 	struct call *c = arg;
+	int timed_out = (flags & SUBPROC_TIMED_OUT) != 0;
 	struct sjob *s;
 
+	c->truncated = (flags & SUBPROC_TRUNCATED) != 0;
 	call_unlink(c);
 	c->b->inflight--;
 	if (c->job_id >= 0 && (s = sj_find(c->b, c->job_id)) != NULL)
@@ -329,6 +333,7 @@ run(struct backend *b, int cmd, char **args, const char *input,
 	req.input = input;
 	req.inlen = input ? strlen(input) : 0;
 	req.timeout = CMD_TIMEOUT;
+	req.max_out = cmd == CMD_SQUEUE ? SQUEUE_MAX : 0;
 	if (spec != NULL && geteuid() == 0) {
 		req.uid = (uid_t)json_integer_value(json_object_get(spec,
 		    "uid"));
@@ -628,10 +633,16 @@ poll_done(struct call *c, int status, int timed_out, const char *out,
 	struct sjob *s, *next;
 
 	b->polling = 0;
-	if (status != 0 || timed_out) {
+	if (status != 0 || timed_out || c->truncated) {
 		char msg[256];
 
-		message_of(out, err, status, timed_out, msg, sizeof(msg));
+		/* A cut list would make jobs seem gone: not acted on. */
+		if (c->truncated)
+			snprintf(msg, sizeof(msg), "its output is longer than "
+			    "%d MiB", SQUEUE_MAX >> 20);
+		else
+			message_of(out, err, status, timed_out, msg,
+			    sizeof(msg));
 		if (!b->poll_failing)
 			log_warnx("slurm %s: squeue: %s; retrying every %.0f s",
 			    b->site, msg, b->poll_s);

@@ -23,13 +23,15 @@ struct stream {
 	int		 fd;
 	char		*buf;
 	size_t		 len, cap;	/* cap: bytes buf holds, less the NUL */
+	size_t		 max;		/* cap's limit */
+	int		 dropped;	/* bytes were read past max */
 	ev_io		 io;
 };
 
 struct subproc {
 	struct ev_loop	*loop;
 	pid_t		 pid;
-	int		 status, exited, timed_out;
+	int		 status, exited, flags;
 	struct stream	 out, err;
 	ev_child	 child;
 	ev_timer	 timer;
@@ -68,7 +70,9 @@ maybe_done(struct subproc *p)
 	p->err.buf[p->err.len] = '\0';
 	ev_child_stop(p->loop, &p->child);
 	ev_timer_stop(p->loop, &p->timer);
-	p->cb(p->arg, p->status, p->timed_out, p->out.buf, p->err.buf);
+	if (p->out.dropped)
+		p->flags |= SUBPROC_TRUNCATED;
+	p->cb(p->arg, p->status, p->flags, p->out.buf, p->err.buf);
 	release(p);
 }
 
@@ -83,9 +87,8 @@ read_cb(struct ev_loop *loop, ev_io *io, int revents)
 	for (;;) {
 		size_t room;
 
-		if (s->len == s->cap && s->cap < SUBPROC_MAX) {
-			s->cap = s->cap * 4 > SUBPROC_MAX ? SUBPROC_MAX :
-			    s->cap * 4;
+		if (s->len == s->cap && s->cap < s->max) {
+			s->cap = s->cap * 4 > s->max ? s->max : s->cap * 4;
 			s->buf = xrealloc(s->buf, s->cap + 1);
 		}
 		room = s->cap - s->len;
@@ -96,6 +99,8 @@ read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		if (n > 0) {
 			if (room > 0)
 				s->len += (size_t)n;
+			else
+				s->dropped = 1;
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -124,7 +129,7 @@ timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct subproc *p = t->data;
 
-	p->timed_out = 1;
+	p->flags |= SUBPROC_TIMED_OUT;
 	kill(p->pid, SIGKILL);
 }
 
@@ -142,10 +147,11 @@ child_fail(int fd, const char *what)
 }
 
 static void
-stream_init(struct subproc *p, struct stream *s, int fd)
+stream_init(struct subproc *p, struct stream *s, int fd, size_t max)
 {
 	s->fd = fd;
-	s->cap = 4096;
+	s->max = max;
+	s->cap = max < 4096 ? max : 4096;
 	s->buf = xmalloc(s->cap + 1);
 	ev_io_init(&s->io, read_cb, fd, EV_READ);
 	s->io.data = p;
@@ -221,8 +227,9 @@ subproc_run(struct ev_loop *loop, const struct subproc_req *req,
 	p->pid = pid;
 	p->cb = cb;
 	p->arg = arg;
-	stream_init(p, &p->out, out[0]);
-	stream_init(p, &p->err, er[0]);
+	stream_init(p, &p->out, out[0], req->max_out ? req->max_out :
+	    SUBPROC_MAX);
+	stream_init(p, &p->err, er[0], SUBPROC_MAX);
 	ev_child_init(&p->child, child_cb, pid, 0);
 	p->child.data = p;
 	ev_child_start(loop, &p->child);

@@ -3,8 +3,9 @@
  *
  * A backend that drives a cluster through its command-line tools (sbatch,
  * squeue, scontrol...) starts them here: the command gets `input` on its
- * stdin, its stdout and stderr are collected (each capped at SUBPROC_MAX
- * bytes, the rest read and dropped), and `done` is called once from the
+ * stdin, its stdout and stderr are collected (each capped at max_out or
+ * SUBPROC_MAX bytes, the rest read and dropped, which `done` is told), and
+ * `done` is called once from the
  * loop when it has exited and both streams are closed. A command that
  * outlives its timeout is killed (SIGKILL) and reported as such. With a
  * uid set the child drops to that user, its group and supplementary
@@ -24,6 +25,10 @@
 
 #define SUBPROC_MAX	(1024 * 1024)
 
+/* What `flags` of a subproc_cb may say. */
+#define SUBPROC_TIMED_OUT	0x1	/* killed after its timeout */
+#define SUBPROC_TRUNCATED	0x2	/* stdout was longer than the cap */
+
 struct subproc;
 
 struct subproc_req {
@@ -32,6 +37,7 @@ struct subproc_req {
 	const char	*input;		/* to stdin (NULL: /dev/null) */
 	size_t		 inlen;
 	double		 timeout;	/* s; 0: none */
+	size_t		 max_out;	/* stdout cap; 0: SUBPROC_MAX */
 	int		 as_user;	/* drop to uid/gid/groups */
 	uid_t		 uid;
 	gid_t		 gid;
@@ -43,7 +49,7 @@ struct subproc_req {
  * status: a wait status (WIFEXITED...), or -1 if the command could not
  * be run (out then holds why). out/err are NUL-terminated, never NULL.
  */
-typedef void (*subproc_cb)(void *arg, int status, int timed_out,
+typedef void (*subproc_cb)(void *arg, int status, int flags,
     const char *out, const char *err);
 
 /* Starts req; NULL with err set if it cannot (fork, pipes). */

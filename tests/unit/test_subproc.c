@@ -24,18 +24,18 @@
 static struct ev_loop *loop;
 
 struct got {
-	int	 called, status, timed_out;
+	int	 called, status, flags;
 	char	*out, *err;
 };
 
 static void
-done(void *arg, int status, int timed_out, const char *out, const char *err)
+done(void *arg, int status, int flags, const char *out, const char *err)
 {
 	struct got *g = arg;
 
 	g->called++;
 	g->status = status;
-	g->timed_out = timed_out;
+	g->flags = flags;
 	g->out = xstrdup(out);
 	g->err = xstrdup(err);
 	ev_break(loop, EVBREAK_ALL);
@@ -81,7 +81,7 @@ test_status_and_streams(void **state)
 	run(&req, &g);
 	assert_true(WIFEXITED(g.status));
 	assert_int_equal(WEXITSTATUS(g.status), 3);
-	assert_int_equal(g.timed_out, 0);
+	assert_int_equal(g.flags, 0);
 	assert_string_equal(g.out, "out\n");
 	assert_string_equal(g.err, "err\n");
 	got_free(&g);
@@ -114,7 +114,21 @@ test_output_capped(void **state)
 	/* Read to the end (the writer was not blocked), kept up to the cap. */
 	assert_int_equal(WEXITSTATUS(g.status), 0);
 	assert_int_equal(strlen(g.out), SUBPROC_MAX);
+	assert_int_equal(g.flags, SUBPROC_TRUNCATED);
 	assert_string_equal(g.err, "done\n");
+	got_free(&g);
+}
+
+static void
+test_own_cap(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "yes | head -c 5000000", NULL };
+	struct subproc_req req = { .argv = argv, .max_out = 8 << 20 };
+	struct got g;
+
+	run(&req, &g);
+	assert_int_equal(strlen(g.out), 5000000);
+	assert_int_equal(g.flags, 0);
 	got_free(&g);
 }
 
@@ -127,7 +141,7 @@ test_timeout_kills(void **state)
 	double t0 = ev_time();
 
 	run(&req, &g);
-	assert_int_equal(g.timed_out, 1);
+	assert_int_equal(g.flags, SUBPROC_TIMED_OUT);
 	assert_true(WIFSIGNALED(g.status));
 	assert_int_equal(WTERMSIG(g.status), SIGKILL);
 	assert_true(ev_time() - t0 < 5);
@@ -201,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_status_and_streams),
 		cmocka_unit_test(test_stdin_and_env),
 		cmocka_unit_test(test_output_capped),
+		cmocka_unit_test(test_own_cap),
 		cmocka_unit_test(test_timeout_kills),
 		cmocka_unit_test(test_missing_program),
 		cmocka_unit_test(test_as_user),
