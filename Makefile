@@ -4,7 +4,7 @@ BUILD      ?= build
 TESTBUILD  ?= build-test
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build demo test bench install clean
+.PHONY: all deps build demo test bench bench-slurm install clean
 
 all: build
 
@@ -26,6 +26,10 @@ test: deps
 
 bench: build
 	bash bench/run.sh $(BUILD)
+
+# sbatch vs ebb submit against a private Slurm (root, needs ../shared).
+bench-slurm: build
+	bash bench/slurm.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)
