@@ -475,7 +475,31 @@ finish_from_result(struct backend *b, struct sjob *s, json_t *res)
 	sj_free(b, s);
 }
 
-/* sacct's view of an ended adopted job: "ID|STATE|EXIT:SIG|START|END". */
+/* A job of ours that ended in Slurm without a result: say how. */
+static json_t *
+no_result(struct backend *b, struct sjob *s, const char *state)
+{
+	char *dir;
+	json_t *ev;
+
+	if (state != NULL && strncmp(state, "CANCELLED", 9) == 0)
+		return json_pack("{s:s, s:s, s:s}", "type", "ended", "state",
+		    "CANCELLED", "reason", s->cancel ? "cancelled in Slurm by "
+		    "ebb" : "cancelled in Slurm (scancel)");
+	dir = job_dir(b, s->id);
+	ev = json_pack("{s:s}", "type", "lost");
+	json_object_set_new(ev, "reason", json_sprintf("slurm job %s ended %s "
+	    "without a result (see %s/slurm.out)", s->ext, state ? state :
+	    "and left the queue", dir));
+	free(dir);
+	return ev;
+}
+
+/*
+ * sacct's view of an ended job, "ID|STATE|EXIT:SIG|START|END": the outcome
+ * of an adopted job, or how one of ours that left the queue without a
+ * result ended. c->value 0: sacct, 1: sacct -c (the jobcomp file).
+ */
 static void
 sacct_done(struct call *c, int status, int timed_out, const char *out,
     const char *err)
@@ -496,6 +520,10 @@ sacct_done(struct call *c, int status, int timed_out, const char *out,
 		if (sscanf(line, "%31[^|]|%63[^|]|%d:%d|%31[^|]|%31s", id, st,
 		    &code, &sig, start, end) != 6 || strcmp(id, s->ext) != 0)
 			continue;
+		if (!s->adopted) {
+			ev = no_result(b, s, st);
+			break;
+		}
 		ev = json_pack("{s:s, s:i, s:i, s:I, s:I, s:s, s:I, s:I, s:b, "
 		    "s:s}", "type", "finished", "exit_code", code,
 		    "signal", sig, "start_time",
@@ -518,16 +546,31 @@ sacct_done(struct call *c, int status, int timed_out, const char *out,
 		if (run(b, CMD_SACCT, args, NULL, NULL, s, 1, sacct_done) == 0)
 			return;
 	}
+	if (ev == NULL && !s->adopted)
+		ev = no_result(b, s, NULL);
 	if (ev == NULL) {
 		char msg[256];
 
 		message_of(out, err, status, timed_out, msg, sizeof(msg));
-		ev = json_pack("{s:s, s:s}", "type", "lost", "reason", "");
+		ev = json_pack("{s:s}", "type", "lost");
 		json_object_set_new(ev, "reason", json_sprintf("slurm job %s "
 		    "ended; sacct cannot tell how: %s", s->ext, msg));
 	}
 	emit(b, s->id, ev);
 	sj_free(b, s);
+}
+
+/* Asks sacct how job s ended (sacct_done takes it from there). */
+static void
+ask_sacct(struct backend *b, struct sjob *s)
+{
+	char *args[] = { "-n", "-P", "-j", s->ext, "-o",
+	    "JobID,State,ExitCode,Start,End", NULL };
+
+	if (!s->busy && run(b, CMD_SACCT, args, NULL, NULL, s, 0,
+	    sacct_done) == -1)
+		log_warnx("slurm %s: job %" PRId64 ": cannot run sacct",
+		    b->site, s->id);
 }
 
 /* The job ended in Slurm (r: its last row, NULL if gone from squeue). */
@@ -541,17 +584,12 @@ job_ended(struct backend *b, struct sjob *s, const struct row *r)
 
 	s->state = SJ_ENDED;
 	if (s->adopted) {
-		char *args[] = { "-n", "-P", "-j", s->ext, "-o",
-		    "JobID,State,ExitCode,Start,End", NULL };
-
-		if (!s->busy && run(b, CMD_SACCT, args, NULL, NULL, s, 0,
-		    sacct_done) == -1)
-			log_warnx("slurm %s: job %" PRId64 ": cannot run sacct",
-			    b->site, s->id);
+		ask_sacct(b, s);
 		return;
 	}
 	dir = job_dir(b, s->id);
 	path = xasprintf("%s/result.json", dir);
+	free(dir);
 	if (access(path, F_OK) == 0) {
 		if ((res = fs_read_json(path, err, sizeof(err))) != NULL)
 			finish_from_result(b, s, res);
@@ -563,23 +601,14 @@ job_ended(struct backend *b, struct sjob *s, const struct row *r)
 	} else if ((s->started_sent || !cancelled) &&
 	    ++s->polls <= RESULT_POLLS) {
 		/* It may have run: its result may not have reached us yet. */
-	} else if (cancelled) {
-		/* Cancelled before (or while) ebb-run could begin. */
-		emit(b, s->id, json_pack("{s:s, s:s, s:s}", "type", "ended",
-		    "state", "CANCELLED", "reason", s->cancel ? "cancelled "
-		    "in Slurm by ebb" : "cancelled in Slurm (scancel)"));
-		sj_free(b, s);
+	} else if (r == NULL && !s->cancel) {
+		ask_sacct(b, s);	/* gone from squeue: how did it end? */
 	} else {
-		json_t *ev = json_pack("{s:s}", "type", "lost");
-
-		json_object_set_new(ev, "reason", json_sprintf("slurm job %s "
-		    "ended %s without a result (see %s/slurm.out)", s->ext,
-		    r ? r->state : "and left the queue", dir));
-		emit(b, s->id, ev);
+		emit(b, s->id, no_result(b, s, s->cancel ? "CANCELLED" :
+		    r->state));
 		sj_free(b, s);
 	}
 	free(path);
-	free(dir);
 }
 
 static void
