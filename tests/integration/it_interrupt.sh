@@ -19,13 +19,7 @@ now=$(date +%s)
 ) > "$T/trace.csv"
 write_config 1 "slot: 1m" "max_gap: 0s" "planner:" "  min_chunk: 1m" \
 	"  safety_margin: 0" "  replan: 1m"
-cat >> "$CONF" <<EOF
-    zone: XX
-    providers: [trace]
-    trace:
-      file: $T/trace.csv
-      min_refresh: 1m
-EOF
+site_trace XX "$T/trace.csv" "min_refresh: 1m"
 start_ebbd
 for _ in $(seq 1 50); do
 	[ "$("$EBB" sites --json | jq -r '.sites[0].providers[0].status')" = ok ] && break

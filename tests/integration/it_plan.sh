@@ -18,12 +18,7 @@ dip=$(( (now / 3600 + 4) % 24 ))
 	done
 } > "$T/trace.csv"
 write_config 2 "planner:" "  default_max_delay: 0s"
-cat >> "$CONF" <<EOF
-    zone: XX
-    providers: [trace]
-    trace:
-      file: $T/trace.csv
-EOF
+site_trace XX "$T/trace.csv"
 start_ebbd
 for _ in $(seq 1 50); do
 	[ "$("$EBB" sites --json | jq -r '.sites[0].providers[0].status')" = ok ] && break

@@ -33,18 +33,13 @@ ext_of() { # ID: its Slurm id once handed over ("null" if it never is)
 m0=$(( $(date +%s) / 60 ))
 green=$(( m0 + 2 ))
 minute_trace "$T/trace.csv" 600 50 $green
-trace_block="    zone: XX
-    providers: [trace]
-    trace:
-      file: $T/trace.csv
-      min_refresh: 1m"
 write_config 1 "slot: 1m" "max_gap: 0s" "planner:" "  safety_margin: 0" \
 	"  replan: 1m" "  default_max_delay: 0s"
-echo "$trace_block" >> "$CONF"
+site_trace XX "$T/trace.csv" "min_refresh: 1m"
 slurm_site hpc "$SLURM_CONF_a"
-echo "$trace_block" >> "$CONF"
+site_trace XX "$T/trace.csv" "min_refresh: 1m"
 slurm_site badpart "$SLURM_CONF_a" "partition: nosuch"
-echo "$trace_block" >> "$CONF"
+site_trace XX "$T/trace.csv" "min_refresh: 1m"
 start_ebbd
 
 # 1. A deferred job: in Slurm at once, pending with the planned begin time.

@@ -14,12 +14,7 @@ minute_trace "$T/trace.csv" 600 50 $(( m0 + 8 ))
 write_config 1 "slot: 1m" "max_gap: 0s" "planner:" "  safety_margin: 0" \
 	"  default_max_delay: 0s"
 slurm_site hpc "$SLURM_CONF_g"
-cat >> "$CONF" <<EOF
-    zone: XX
-    providers: [trace]
-    trace:
-      file: $T/trace.csv
-EOF
+site_trace XX "$T/trace.csv"
 start_ebbd
 ext_of() {
 	local e

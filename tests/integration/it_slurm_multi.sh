@@ -23,12 +23,7 @@ write_config 1 "socket_group: ebbsl" "slot: 1m" "max_gap: 0s" "planner:" "  safe
 	"  default_max_delay: 0s"
 for s in east:e west:w; do
 	slurm_site "${s%:*}" "$(eval echo \$SLURM_CONF_${s#*:})"
-	cat >> "$CONF" <<EOF
-    zone: ${s%:*}
-    providers: [trace]
-    trace:
-      file: $T/${s%:*}.csv
-EOF
+	site_trace "${s%:*}" "$T/${s%:*}.csv"
 done
 start_ebbd
 sq() { SLURM_CONF=$(eval echo \$SLURM_CONF_$1) squeue -h -t all -o "%i %T %S %k"; }

@@ -68,17 +68,25 @@ write_config() {
 	} > "$CONF"
 }
 
+# site_trace ZONE FILE [KEY: VALUE...]: the last site in $CONF gets that
+# zone and the trace in FILE (with these extra trace keys) as its
+# intensity provider.
+site_trace() {
+	local zone=$1 file=$2 l; shift 2
+	{
+		echo "    zone: $zone"
+		echo "    providers: [trace]"
+		echo "    trace:"
+		echo "      file: $file"
+		for l in "$@"; do echo "      $l"; done
+	} >> "$CONF"
+}
+
 # site_de_trace: the site write_config made gets zone DE and the bundled
 # Germany trace, replayed onto the present, as its intensity provider.
 site_de_trace() {
-	cat >> "$CONF" <<EOF
-    zone: DE
-    providers: [trace]
-    trace:
-      file: $EBB_SRC/examples/traces/DE-LU_2023_hourly.csv
-      value_column: "Carbon Intensity gCO₂eq/kWh (LCA)"
-      replay: true
-EOF
+	site_trace DE "$EBB_SRC/examples/traces/DE-LU_2023_hourly.csv" \
+	    'value_column: "Carbon Intensity gCO₂eq/kWh (LCA)"' "replay: true"
 }
 
 start_ebbd() {
