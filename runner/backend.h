@@ -100,6 +100,12 @@ struct backend_ops {
 	 */
 	int	(*place)(struct backend *, const json_t *spec, int64_t start,
 		    char *err, size_t errlen);
+	/*
+	 * How the backend's cluster answers, for `ebb sites` (new
+	 * reference): {"state": "ok"|"failing"|"starting", "since": T,
+	 * "error": "..." or null, "jobs": N}. NULL: nothing to say.
+	 */
+	json_t	*(*status)(struct backend *);
 };
 
 extern const struct backend_ops backend_local_ops;

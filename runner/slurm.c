@@ -115,6 +115,8 @@ struct backend {
 	int		 inflight;
 	int		 polling;	/* a squeue is running */
 	int		 poll_failing;
+	int64_t		 poll_since;	/* when it began to answer or fail */
+	char		 poll_error[300];
 	char		*rows_buf;	/* the last poll's output, and */
 	struct row	*rows;		/* its rows, sorted by sid */
 	size_t		 nrows;
@@ -672,14 +674,20 @@ poll_done(struct call *c, int status, int timed_out, const char *out,
 		else
 			message_of(out, err, status, timed_out, msg,
 			    sizeof(msg));
-		if (!b->poll_failing)
+		if (!b->poll_failing) {
 			log_warnx("slurm %s: squeue: %s; retrying every %.0f s",
 			    b->site, msg, b->poll_s);
+			b->poll_since = ebb_now();
+		}
 		b->poll_failing = 1;
+		snprintf(b->poll_error, sizeof(b->poll_error), "squeue: %s",
+		    msg);
 		return;
 	}
 	if (b->poll_failing)
 		log_info("slurm %s: squeue answers again", b->site);
+	if (b->poll_failing || b->gen_done == 0)
+		b->poll_since = ebb_now();
 	b->poll_failing = 0;
 	free(b->rows_buf);
 	b->rows_buf = xstrdup(out);
@@ -1230,6 +1238,19 @@ slurm_pause(struct backend *b, int64_t id, int pause, char *err,
 	return -1;
 }
 
+static json_t *
+slurm_status(struct backend *b)
+{
+	size_t n = 0;
+
+	for (struct sjob *s = b->jobs; s != NULL; s = s->next)
+		n++;
+	return json_pack("{s:s, s:I, s:s?, s:I}", "state", b->poll_failing ?
+	    "failing" : b->gen_done == 0 ? "starting" : "ok", "since",
+	    (json_int_t)b->poll_since, "error", b->poll_failing ?
+	    b->poll_error : NULL, "jobs", (json_int_t)n);
+}
+
 static char *
 slurm_log_path(struct backend *b, int64_t id, const char *stream)
 {
@@ -1254,4 +1275,5 @@ const struct backend_ops backend_slurm_ops = {
 	.pause = slurm_pause,
 	.log_path = slurm_log_path,
 	.place = slurm_place,
+	.status = slurm_status,
 };

@@ -10,18 +10,29 @@
 #include "config/config.h"
 #include "scheduler/carbon/carbon.h"
 #include "scheduler/daemon.h"
+#include "scheduler/dispatch.h"
 
 json_t *
 cmd_sites(struct ebbd *d, const struct peer *p, const json_t *args)
 {
+	json_t *sites, *s;
+	size_t i;
+
 	if (json_is_true(json_object_get(args, "refresh"))) {
 		if (!p->admin)
 			return proto_reply_err("denied", "refreshing providers "
 			    "is for root and admin_group members");
 		carbon_refresh_now(d->carbon);
 	}
-	return proto_reply_ok(json_pack("{s:o}", "sites",
-	    carbon_sites_json(d->carbon, ebb_now())));
+	sites = carbon_sites_json(d->carbon, ebb_now());
+	json_array_foreach(sites, i, s) {
+		json_t *st = dispatch_site_status(d->dispatch,
+		    json_string_value(json_object_get(s, "name")));
+
+		if (st != NULL)
+			json_object_set_new(s, "backend_status", st);
+	}
+	return proto_reply_ok(json_pack("{s:o}", "sites", sites));
 }
 
 /* The cleanest run of w slots: its first index, or -1 if none is known. */

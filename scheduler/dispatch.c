@@ -1267,6 +1267,15 @@ dispatch_replan(struct dispatch *dp)
 	kick(dp);
 }
 
+json_t *
+dispatch_site_status(struct dispatch *dp, const char *site)
+{
+	struct bk *bk = backend_for(dp, site);
+
+	return bk != NULL && bk->ops->status != NULL ?
+	    bk->ops->status(bk->b) : NULL;
+}
+
 size_t
 dispatch_nrunning(const struct dispatch *dp)
 {

@@ -53,5 +53,7 @@ char	*dispatch_log_path(struct dispatch *, const struct job *,
 	    const char *stream);
 /* Number of jobs currently running. */
 size_t	dispatch_nrunning(const struct dispatch *);
+/* What the backend of site says of its cluster (new reference), or NULL. */
+json_t	*dispatch_site_status(struct dispatch *, const char *site);
 
 #endif

@@ -397,14 +397,17 @@ sites_print(FILE *f, const json_t *sites, int64_t now)
 	};
 	size_t n = json_array_size(sites), width[SCOLS], lead, r, i, j;
 	char *(*cells)[SCOLS] = xcalloc(n ? n : 1, sizeof(*cells));
-	const json_t *s, *p;
+	const json_t *s, *p, *st;
 
 	for (i = 0; i < SCOLS; i++)
 		width[i] = strlen(head[i]);
 	json_array_foreach(sites, r, s) {
 		cells[r][0] = xstrdup(cli_get_str(s, "name"));
 		cells[r][1] = xstrdup(cli_get_str(s, "zone"));
-		cells[r][2] = xstrdup(cli_get_str(s, "backend"));
+		st = json_object_get(s, "backend_status");
+		cells[r][2] = st == NULL ? xstrdup(cli_get_str(s, "backend")) :
+		    xasprintf("%s (%s)", cli_get_str(s, "backend"),
+		    cli_get_str(st, "state"));
 		cells[r][3] = xasprintf("%" PRId64, cli_get_int(s, "cpus", 0));
 		cells[r][4] = now_cell(json_object_get(s, "current"), now);
 		cells[r][5] = xstrdup(cli_get_str(s, "signal"));

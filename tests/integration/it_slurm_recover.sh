@@ -43,11 +43,19 @@ a=$("$EBB" submit -q --name during-outage --site hpc -- sh -c 'sleep 2')
 [ -n "$a" ] && ok "ebb accepts the job while slurmctld is down" || fail "submit failed"
 sleep 12	# sbatch gives up after 9 s here: ebbd must retry
 expect_eq "still queued in ebb" planned "$(job_field "$a" state)"
+st=$("$EBB" sites --json | jq -c '.sites[] | select(.name == "hpc") | .backend_status')
+expect_eq "ebb sites says Slurm is failing" failing "$(echo "$st" | jq -r .state)"
+echo "$st" | jq -r .error | grep -q "^squeue: .*Unable to contact slurm controller" &&
+	ok "and why" || fail "backend_status: $st"
+"$EBB" sites | grep -q "^hpc .* slurm (failing) " && ok "in the table too" ||
+	fail "sites: $("$EBB" sites)"
 expect_eq "no Slurm id yet" null "$(job_field "$a" ext_id)"
 slurmctld -f "$SLURM_CONF" >/dev/null 2>&1
 wait_state "$a" succeeded 120 && ok "ran after slurmctld came back" ||
 	fail "job is $(job_field "$a" state)"
 expect_eq "in Slurm once" 1 "$(tagged "$a")"
+expect_eq "ebb sites says Slurm answers again" ok \
+	"$("$EBB" sites --json | jq -r '.sites[] | select(.name == "hpc") | .backend_status.state')"
 grep -q "job $a: sbatch: .*Unable to contact slurm controller.*; retry" "$LOG" &&
 	ok "ebbd retried sbatch" || fail "no retry in the log"
 
