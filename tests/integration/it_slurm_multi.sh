@@ -50,6 +50,14 @@ expect_eq "Slurm has it as the user's" ebbsl1 \
 expect_eq "it ran as the user" "I am ebbsl1" "$(as_user "$EBB" logs "$now_job")"
 expect_eq "its job directory is the user's" ebbsl1 \
 	"$(stat -c %U "$T/shared/west/job-$now_job")"
+# job_submit.lua refuses a malformed request for ebb, naming the key.
+out=$(cd "$home" && SLURM_CONF=$SLURM_CONF_e sbatch --comment=ebb:nope=1 --wrap true 2>&1); rc=$?
+[ "$rc" != 0 ] && echo "$out" | grep -q "ebb: unknown key 'nope' (known: max-delay, deadline, duration, policy)" &&
+	ok "sbatch refuses a bad ebb: comment with a clear message" || fail "rc $rc: $out"
+out=$(cd "$home" && SLURM_CONF=$SLURM_CONF_e sbatch --comment=ebb:max-delay=soon --wrap true 2>&1); rc=$?
+[ "$rc" != 0 ] && echo "$out" | grep -q "ebb: max-delay: 'soon' is not a duration" &&
+	ok "and a bad duration" || fail "rc $rc: $out"
+
 # Users keep scancel: cancelling the Slurm job cancels the ebb job.
 SLURM_CONF=$SLURM_CONF_e scancel "$(job_field "$later" ext_id)"
 for _ in $(seq 1 50); do [ "$(job_field "$later" state)" = cancelled ] && break; sleep 0.2; done
