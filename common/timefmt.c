@@ -305,6 +305,21 @@ ebb_fmt_size(int64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+int
+ebb_parse_stamp(const char *s, int64_t *out)
+{
+	char buf[64], e[128];
+
+	if (!isdigit((unsigned char)*s) || strlen(s) < 10 ||
+	    strlen(s) + 2 > sizeof(buf))
+		return -1;
+	if (strpbrk(s + 10, "Zz+-") == NULL) {
+		snprintf(buf, sizeof(buf), "%sZ", s);
+		s = buf;
+	}
+	return ebb_parse_time(s, 0, out, e, sizeof(e));
+}
+
 double
 ebb_backoff(int tries, double first_s, double max_s)
 {

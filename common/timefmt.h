@@ -19,6 +19,11 @@ int	ebb_parse_duration(const char *s, int64_t *out, char *err, size_t errlen);
 /* ISO-8601 with offset, "now", or "now+DURATION", relative to now. */
 int	ebb_parse_time(const char *s, int64_t now, int64_t *out, char *err,
 	    size_t errlen);
+/*
+ * A data file's time stamp: ISO-8601 with an offset, or without one read as
+ * UTC ("2023-01-01 00:00:00"). 0, or -1 if it is not one.
+ */
+int	ebb_parse_stamp(const char *s, int64_t *out);
 /* "512M" -> 536870912 (binary units K, M, G, T; optional "i", "B"). */
 int	ebb_parse_size(const char *s, int64_t *out, char *err, size_t errlen);
 

@@ -171,16 +171,6 @@ check_times(struct yt_doc *d, const struct jobspec *j, int64_t now)
 		    ebb_fmt_duration(j->duration, t2, sizeof(t2)));
 }
 
-static json_t *
-strlist_json(const struct yt_strlist *l)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return a;
-}
-
 /* The submit object: the keys present in the file. */
 static json_t *
 to_json(const struct yt_node *root, const struct jobspec *j)
@@ -196,7 +186,7 @@ to_json(const struct yt_node *root, const struct jobspec *j)
 		json_array_append_new(a, json_string(j->command));
 		json_object_set_new(o, "argv", a);
 	} else
-		json_object_set_new(o, "argv", strlist_json(&j->argv));
+		json_object_set_new(o, "argv", yt_strlist_json(&j->argv));
 	if (yt_get(root, "env") != NULL) {
 		a = json_array();
 		for (size_t i = 0; i < j->env.n; i++) {
@@ -222,14 +212,14 @@ to_json(const struct yt_node *root, const struct jobspec *j)
 		json_object_set_new(o, "max_delay",
 		    json_integer(j->max_delay));
 	if (yt_get(root, "sites") != NULL)
-		json_object_set_new(o, "sites", strlist_json(&j->sites));
+		json_object_set_new(o, "sites", yt_strlist_json(&j->sites));
 	if (yt_get(root, "interruptible") != NULL)
 		json_object_set_new(o, "interruptible",
 		    json_boolean(j->interruptible));
 	if (j->policy != NULL)
 		json_object_set_new(o, "policy", json_string(j->policy));
 	if (yt_get(root, "tags") != NULL)
-		json_object_set_new(o, "tags", strlist_json(&j->tags));
+		json_object_set_new(o, "tags", yt_strlist_json(&j->tags));
 	if (yt_get(root, "power_w") != NULL)
 		json_object_set_new(o, "power_w", json_real(j->power_w));
 	if (yt_get(root, "data_gb") != NULL)

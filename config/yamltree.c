@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1163,4 +1165,14 @@ yt_emit(const struct yt_key *table, const void *obj)
 	emit(&e, &ev);
 	yaml_emitter_delete(&e);
 	return out.buf;
+}
+
+json_t *
+yt_strlist_json(const struct yt_strlist *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(a, json_string(l->v[i]));
+	return a;
 }

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 enum yt_kind { YT_SCALAR, YT_SEQ, YT_MAP };
 
 /*
@@ -61,6 +63,9 @@ struct yt_strlist {
 	char	**v;
 	size_t	  n;
 };
+
+/* The list as a JSON array of strings (new reference). */
+json_t	*yt_strlist_json(const struct yt_strlist *);
 
 struct yt_strmap {
 	char	**keys;

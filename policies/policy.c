@@ -411,16 +411,6 @@ join(const struct yt_strlist *l, char *buf, size_t len)
 	return buf;
 }
 
-static json_t *
-strlist_json(const struct yt_strlist *l)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return a;
-}
-
 /* The delay checks: a max_delay or a deadline beyond the cap. */
 static int
 check_delay(const struct policy_rule *r, const struct job *j,
@@ -467,9 +457,9 @@ policy_apply(const struct policy_rule *r, struct job *j, int64_t now,
 		return -1;
 	if (j->sites == NULL || json_array_size(j->sites) == 0) {
 		if (r->sites.n > 0)
-			sites = strlist_json(&r->sites);
+			sites = yt_strlist_json(&r->sites);
 		else if (r->allowed_sites.n > 0)
-			sites = strlist_json(&r->allowed_sites);
+			sites = yt_strlist_json(&r->allowed_sites);
 	}
 	json_array_foreach(sites != NULL ? sites : j->sites, i, v) {
 		if (r->allowed_sites.n > 0 && (!json_is_string(v) ||

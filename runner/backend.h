@@ -71,7 +71,10 @@ struct backend_ops {
 	struct backend *(*open)(struct ev_loop *, const struct backend_conf *,
 	    backend_event_cb, void *cbarg, char *err, size_t errlen);
 	void	(*close)(struct backend *);
-	/* Start a job; a "started" or "finished"/"lost" event follows. */
+	/*
+	 * Start a job; a "started" or "finished"/"lost" event follows.
+	 * start, adopt and pause are NULL for backends with place().
+	 */
 	int	(*start)(struct backend *, const json_t *spec, char *err,
 		    size_t errlen);
 	/*
@@ -95,8 +98,9 @@ struct backend_ops {
 	/*
 	 * Backends with their own queue: hand the job (spec, plus "ext_id"
 	 * and "adopted" once known, "running" after a restart) over to start
-	 * at `start` (epoch s; <= now: at once), or move it there. ebbd never
-	 * calls start() on them. NULL for the others.
+	 * at `start` (epoch s; <= now: at once), or move it there; after an
+	 * ebbd restart the same call takes a job up again. NULL for the
+	 * others.
 	 */
 	int	(*place)(struct backend *, const json_t *spec, int64_t start,
 		    char *err, size_t errlen);

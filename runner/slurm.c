@@ -27,7 +27,8 @@
  *
  * cancel() runs scancel and then trusts only what the poll shows (scancel
  * says nothing for unknown or finished jobs); it repeats scancel while the
- * job is still there. Freezing jobs is not supported here.
+ * job is still there. There is no start, adopt or pause: place() does the
+ * first two, and ebb does not suspend Slurm jobs.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -55,7 +56,7 @@
 #define CANCEL_POLLS	3	/* polls before scancel is repeated */
 #define BACKOFF_MAX	300.0	/* s between sbatch retries, at most */
 #define SEP		"\x1f"	/* squeue field separator */
-#define SQUEUE_MAX	(256 << 20)	/* squeue's output: ~2M jobs */
+#define SQUEUE_MAX	(256 << 20)	/* cap on squeue's output */
 
 enum { CMD_SBATCH, CMD_SQUEUE, CMD_SCONTROL, CMD_SCANCEL, CMD_SACCT, CMD_N };
 
@@ -102,7 +103,8 @@ struct backend {
 	char		*site, *instance, *runner, *dir;
 	char		*cmd[CMD_N];
 	char		**envp;
-	char		*partition, *account, *cluster;
+	char		*partition, *account;
+	char		*cluster;	/* "--clusters=NAME", for every command */
 	char		**options;
 	size_t		 noptions;
 	int		 adopt;
@@ -324,8 +326,8 @@ run(struct backend *b, int cmd, char **args, const char *input,
 	struct subproc *p;
 
 	argv[n++] = b->cmd[cmd];
-	if (b->cluster != NULL && cmd != CMD_SBATCH)
-		argv[n++] = xasprintf("--clusters=%s", b->cluster);
+	if (b->cluster != NULL)
+		argv[n++] = b->cluster;		/* "--clusters=NAME" */
 	for (size_t i = 0; args[i] != NULL && n < 63; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -358,8 +360,6 @@ run(struct backend *b, int cmd, char **args, const char *input,
 	c->value = value;
 	c->done = done;
 	p = subproc_run(b->loop, &req, call_done, c, err, sizeof(err));
-	if (b->cluster != NULL && cmd != CMD_SBATCH)
-		free(argv[1]);
 	if (p == NULL) {
 		log_warnx("slurm %s: %s: %s", b->site, b->cmd[cmd], err);
 		free(c);
@@ -911,8 +911,6 @@ sbatch(struct backend *b, struct sjob *s)
 		args[n++] = xasprintf("--partition=%s", b->partition);
 	if (b->account)
 		args[n++] = xasprintf("--account=%s", b->account);
-	if (b->cluster)
-		args[n++] = xasprintf("--clusters=%s", b->cluster);
 	nfree = n;
 	for (size_t i = 0; i < b->noptions && n < 62; i++)
 		args[n++] = b->options[i];
@@ -1115,7 +1113,8 @@ slurm_open(struct ev_loop *loop, const struct backend_conf *conf,
 	    xasprintf("%s/slurm/%s", conf->state_dir, conf->site);
 	b->partition = sl->partition ? xstrdup(sl->partition) : NULL;
 	b->account = sl->account ? xstrdup(sl->account) : NULL;
-	b->cluster = sl->cluster ? xstrdup(sl->cluster) : NULL;
+	b->cluster = sl->cluster ? xasprintf("--clusters=%s", sl->cluster) :
+	    NULL;
 	b->noptions = sl->sbatch_options.n;
 	b->options = xcalloc(b->noptions + 1, sizeof(char *));
 	for (size_t i = 0; i < b->noptions; i++)
@@ -1195,19 +1194,6 @@ slurm_place(struct backend *b, const json_t *spec, int64_t start, char *err,
 }
 
 static int
-slurm_start(struct backend *b, const json_t *spec, char *err, size_t errlen)
-{
-	return slurm_place(b, spec, 0, err, errlen);
-}
-
-static int
-slurm_adopt(struct backend *b, int64_t id, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "slurm jobs are re-placed, not adopted");
-	return -1;
-}
-
-static int
 slurm_cancel(struct backend *b, int64_t id, char *err, size_t errlen)
 {
 	struct sjob *s = sj_find(b, id);
@@ -1228,14 +1214,6 @@ slurm_cancel(struct backend *b, int64_t id, char *err, size_t errlen)
 	s->cancel_polls = 0;
 	schedule_work(b);
 	return 0;
-}
-
-static int
-slurm_pause(struct backend *b, int64_t id, int pause, char *err,
-    size_t errlen)
-{
-	snprintf(err, errlen, "slurm jobs cannot be frozen by ebb");
-	return -1;
 }
 
 static json_t *
@@ -1269,10 +1247,7 @@ const struct backend_ops backend_slurm_ops = {
 	.per_site = 1,
 	.open = slurm_open,
 	.close = slurm_close,
-	.start = slurm_start,
-	.adopt = slurm_adopt,
 	.cancel = slurm_cancel,
-	.pause = slurm_pause,
 	.log_path = slurm_log_path,
 	.place = slurm_place,
 	.status = slurm_status,

@@ -75,7 +75,6 @@ struct dispatch {
 	size_t		 nact, capact;
 	struct bk	**bks;
 	size_t		 nbks;
-	json_t		*energy;	/* ebb-run's metering settings */
 	struct launch	*launches;
 	size_t		 nlaunch, caplaunch;
 	int		 dirty;
@@ -245,10 +244,10 @@ open_backends(struct dispatch *dp, char *err, size_t errlen)
 		.runner_path = dp->d->runner_path,
 		.instance = dp->instance,
 	};
+	json_t *energy = energy_settings(cfg);	/* backends copy it */
+	int rc = 0;
 
-	json_decref(dp->energy);
-	dp->energy = energy_settings(cfg);
-	bc.energy = dp->energy;
+	bc.energy = energy;
 	for (size_t i = 0; i < cfg->nsites; i++) {
 		const struct ebb_site *site = &cfg->sites[i];
 		const struct backend_ops *ops = backend_lookup(site->backend);
@@ -258,7 +257,8 @@ open_backends(struct dispatch *dp, char *err, size_t errlen)
 		if (ops == NULL) {
 			snprintf(err, errlen, "site %s: unknown backend '%s'",
 			    site->name, site->backend);
-			return -1;
+			rc = -1;
+			break;
 		}
 		for (k = 0; k < dp->nbks; k++)
 			if (dp->bks[k]->ops == ops && (!ops->per_site ||
@@ -276,12 +276,14 @@ open_backends(struct dispatch *dp, char *err, size_t errlen)
 		if (bk->b == NULL) {
 			free(bk->site);
 			free(bk);
-			return -1;
+			rc = -1;
+			break;
 		}
 		dp->bks = xrealloc(dp->bks, (dp->nbks + 1) * sizeof(*dp->bks));
 		dp->bks[dp->nbks++] = bk;
 	}
-	return 0;
+	json_decref(energy);
+	return rc;
 }
 
 struct dispatch *
@@ -324,7 +326,6 @@ dispatch_free(struct dispatch *dp)
 		free(dp->bks[i]->site);
 		free(dp->bks[i]);
 	}
-	json_decref(dp->energy);
 	for (size_t i = 0; i < dp->nlaunch; i++)
 		json_decref(dp->launches[i].spec);
 	for (size_t i = 0; i < dp->nact; i++)

@@ -47,6 +47,18 @@ usage(FILE *f)
 	    "  -V       show the version\n");
 }
 
+/* Load errors, one per line: to the log, or to stderr (and freed). */
+static void
+show_errors(char *errs, int to_log)
+{
+	if (to_log) {
+		for (char *l = strtok(errs, "\n"); l; l = strtok(NULL, "\n"))
+			log_warnx("%s", l);
+	} else
+		fputs(errs, stderr);
+	free(errs);
+}
+
 /* Loads -c FILE or the default; prints errors and returns NULL on failure. */
 static struct ebb_config *
 load_config(const char *path, int to_log)
@@ -58,12 +70,7 @@ load_config(const char *path, int to_log)
 		return config_default();
 	if (config_load(path, &cfg, &errs) == 0)
 		return cfg;
-	if (to_log) {
-		for (char *l = strtok(errs, "\n"); l; l = strtok(NULL, "\n"))
-			log_warnx("%s", l);
-	} else
-		fputs(errs, stderr);
-	free(errs);
+	show_errors(errs, to_log);
 	return NULL;
 }
 
@@ -104,12 +111,7 @@ load_policies(const struct ebb_config *cfg, struct policy_set **out,
 		policy_free(*out);
 		*out = NULL;
 	}
-	if (to_log) {
-		for (char *l = strtok(errs, "\n"); l; l = strtok(NULL, "\n"))
-			log_warnx("%s", l);
-	} else
-		fputs(errs, stderr);
-	free(errs);
+	show_errors(errs, to_log);
 	return -1;
 }
 

@@ -188,7 +188,7 @@ trim(char *s)
 static int
 parse_when(const char *s, int64_t *out)
 {
-	char buf[64], e[128], *end;
+	char *end;
 
 	if (*s == '\0' || !isdigit((unsigned char)*s))
 		return -1;
@@ -197,13 +197,7 @@ parse_when(const char *s, int64_t *out)
 		*out = strtoll(s, &end, 10);
 		return errno == 0 ? 0 : -1;
 	}
-	if (strlen(s) < 10 || strlen(s) + 2 > sizeof(buf))
-		return -1;
-	if (strpbrk(s + 10, "Zz+-") == NULL) {
-		snprintf(buf, sizeof(buf), "%sZ", s);
-		s = buf;
-	}
-	return ebb_parse_time(s, 0, out, e, sizeof(e));
+	return ebb_parse_stamp(s, out);
 }
 
 static int

@@ -208,22 +208,6 @@ find_column(const struct csv *hdr, const char *spec, size_t def,
 	return -1;
 }
 
-/* ISO-8601 with or without an offset; without one, UTC. */
-static int
-parse_stamp(const char *s, int64_t *out)
-{
-	char buf[64], e[128];
-
-	if (!isdigit((unsigned char)*s) || strlen(s) < 10 ||
-	    strlen(s) + 2 > sizeof(buf))
-		return -1;
-	if (strpbrk(s + 10, "Zz+-") == NULL) {
-		snprintf(buf, sizeof(buf), "%sZ", s);
-		s = buf;
-	}
-	return ebb_parse_time(s, 0, out, e, sizeof(e));
-}
-
 static int
 cmp_row(const void *a, const void *b)
 {
@@ -263,7 +247,7 @@ parse(struct trace *tr, const char *buf, size_t len, char *err,
 		}
 		ts = trim(c.f[tcol]);
 		vs = trim(c.f[vcol]);
-		if (parse_stamp(ts, &row.t) == -1) {
+		if (ebb_parse_stamp(ts, &row.t) == -1) {
 			snprintf(err, errlen, "%s:%zu: bad timestamp '%.40s'",
 			    tr->file, c.line, ts);
 			goto out;

@@ -417,7 +417,7 @@ static void
 test_cancel(void **state)
 {
 	static const char *const polite[] = { "sleep", "30", NULL };
-	static const char *const stubborn[] = { "sh", "-c",
+	static const char *const ignores_term[] = { "sh", "-c",
 	    "trap '' TERM; sleep 30 & sleep 30; wait", NULL };
 	int64_t t0;
 	pid_t pid;
@@ -438,7 +438,7 @@ test_cancel(void **state)
 
 	fs_rm_rf(jobdir);
 	assert_int_equal(mkdir(jobdir, 0700), 0);
-	spec(stubborn);
+	spec(ignores_term);
 	pid = launch(getuid());
 	wait_started();
 	t0 = ebb_mono_ns();
