@@ -437,6 +437,15 @@ static const struct yt_key config_keys[] = {
 	{ .name = "kill_grace", .type = YT_DURATION, .min = 0, .max = 86400,
 	  .offset = offsetof(struct ebb_config, kill_grace),
 	  .doc = "time between SIGTERM and SIGKILL on cancel" },
+	{ .name = "user", .type = YT_STRING,
+	  .offset = offsetof(struct ebb_config, user),
+	  .doc = "as root: the user the unprivileged worker runs as" },
+	{ .name = "output_limit", .type = YT_SIZE, .min = 0,
+	  .max = INT64_MAX, .offset = offsetof(struct ebb_config, output_limit),
+	  .doc = "bytes of a job's stdout and stderr each kept; 0: no limit" },
+	{ .name = "root_jobs", .type = YT_BOOL,
+	  .offset = offsetof(struct ebb_config, root_jobs),
+	  .doc = "jobs submitted by root run as root" },
 	{ .name = "log_level", .type = YT_ENUM, .choices = log_levels,
 	  .offset = offsetof(struct ebb_config, log_level),
 	  .doc = "error, warn, info or debug" },
@@ -558,6 +567,8 @@ config_new(void)
 
 	c->socket_mode = 0660;
 	c->kill_grace = 10;
+	c->user = xstrdup("ebb");
+	c->output_limit = (int64_t)1 << 30;
 	c->log_level = LOG_LVL_INFO;
 	c->slot = 300;
 	c->max_gap = 7200;
@@ -655,6 +666,14 @@ check_site_providers(struct yt_doc *d, const struct yt_node *map,
 const char *const config_slurm_commands[] = {
 	"sbatch", "squeue", "scontrol", "scancel", "sacct", NULL,
 };
+
+char *
+config_slurm_dir(const char *state_dir, const char *site,
+    const struct ebb_slurm *sl)
+{
+	return sl->shared_dir ? xstrdup(sl->shared_dir) :
+	    xasprintf("%s/slurm/%s", state_dir, site);
+}
 
 char *
 config_slurm_command(const struct ebb_slurm *sl, const char *cmd)

@@ -115,6 +115,11 @@ struct ebb_config {
 	char	*admin_group;	/* members act on all jobs, or NULL */
 	char	*runner;	/* ebb-run path, or NULL: next to ebbd */
 	int64_t	 kill_grace;	/* s between SIGTERM and SIGKILL, default 10 */
+	char	*user;		/* as root: the unprivileged worker's user,
+				   default "ebb" */
+	int64_t	 output_limit;	/* bytes of a job's stdout/stderr each kept,
+				   default 1G; 0: no limit */
+	int	 root_jobs;	/* root's own jobs run as root (default no) */
 	int	 log_level;	/* enum log_level, default info */
 	int64_t	 slot;		/* planning grid step, s; default 5m */
 	int64_t	 max_gap;	/* longest gap filled by interpolation, s */
@@ -141,6 +146,9 @@ char	*config_dump(const struct ebb_config *);
 extern const char *const config_slurm_commands[];
 /* Full path of Slurm command cmd (bin_dir, else $PATH), or NULL. */
 char	*config_slurm_command(const struct ebb_slurm *, const char *cmd);
+/* Where a Slurm site's job directories live (caller frees). */
+char	*config_slurm_dir(const char *state_dir, const char *site,
+	    const struct ebb_slurm *);
 /* The site called name, or NULL. */
 const struct ebb_site *config_site(const struct ebb_config *, const char *name);
 

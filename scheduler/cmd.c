@@ -61,15 +61,15 @@ cmd_job_for_peer(struct ebbd *d, const struct peer *p, int64_t id,
 		    store_errmsg(d->store));
 		return NULL;
 	}
+	/* Another user's job is answered as absent: not even whose it is
+	 * is told. */
+	if (rc == 1 && !p->admin && j->uid != p->uid) {
+		job_free(j);
+		rc = 0;
+	}
 	if (rc == 0) {
 		*reply = proto_reply_err("notfound", "job %lld: no such job",
 		    (long long)id);
-		return NULL;
-	}
-	if (!p->admin && j->uid != p->uid) {
-		*reply = proto_reply_err("denied", "job %lld: permission denied"
-		    " (owned by %s)", (long long)id, j->user ? j->user : "?");
-		job_free(j);
 		return NULL;
 	}
 	return j;

@@ -22,6 +22,8 @@ struct carbon;
 struct policy_set;
 struct sampler;
 struct metrics;
+struct priv;
+struct privd;
 
 struct ebbd {
 	struct ev_loop		*loop;
@@ -35,6 +37,9 @@ struct ebbd {
 	struct metrics		*metrics;	/* /metrics, or NULL */
 	char			*config_path;	/* -c FILE, or NULL */
 	char			*runner_path;	/* the ebb-run executable */
+	struct priv		*priv;		/* the privileged process */
+	struct privd		*privd;		/* it, when in this process
+						   (not root), else NULL */
 };
 
 /* Who sent a request, from SO_PEERCRED (never from the request). */

@@ -92,6 +92,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN ext_id TEXT;"
 	"ALTER TABLE jobs ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX jobs_ext ON jobs(site, ext_id);",
+
+	/* 6: the submitter's groups, as the job runs with them (NULL: older) */
+	"ALTER TABLE jobs ADD COLUMN groups TEXT;",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -99,7 +102,7 @@ static const char *const migrations[] = {
 	"submit_time, planned_start, site, start_time, end_time, exit_code, " \
 	"signal, cpu_usec, peak_mem, measure, reason, tags, power_w, " \
 	"data_gb, policy_applied, duration_source, plan_why, expected_g, " \
-	"now_g, alt_site, alt_start, alt_g, ext_id, adopted"
+	"now_g, alt_site, alt_start, alt_g, ext_id, adopted, groups"
 
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
 	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
@@ -110,9 +113,10 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
 	    "workdir, cpus, mem, duration, deadline, max_delay, sites, "
 	    "interruptible, policy, state, submit_time, reason, tags, power_w, "
-	    "data_gb, policy_applied, duration_source, site, ext_id, adopted) "
+	    "data_gb, policy_applied, duration_source, site, ext_id, adopted, "
+	    "groups) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?)",
+	    "?, ?, ?, ?, ?, ?, ?)",
 	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
 	[ST_SAVE] = "UPDATE jobs SET state = ?, planned_start = ?, site = ?, "
 	    "start_time = ?, end_time = ?, exit_code = ?, signal = ?, "
@@ -407,6 +411,10 @@ store_job_insert(struct store *s, struct job *j)
 	bind_text(st, i++, j->site);
 	bind_text(st, i++, j->ext_id);
 	sqlite3_bind_int(st, i++, j->adopted);
+	if (j->groups != NULL)
+		bind_json(st, i++, j->groups);
+	else
+		sqlite3_bind_null(st, i++);
 	if (step_done(s, st, "insert job") == -1)
 		return -1;
 	j->id = sqlite3_last_insert_rowid(s->db);
@@ -483,6 +491,9 @@ row_job(sqlite3_stmt *st, int with_env)
 	j->alt_g = sqlite3_column_double(st, i++);
 	j->ext_id = col_text(st, i++);
 	j->adopted = sqlite3_column_int(st, i++);
+	if (sqlite3_column_type(st, i) != SQLITE_NULL)
+		j->groups = col_json(st, i);
+	i++;
 	return j;
 }
 
