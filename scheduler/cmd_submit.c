@@ -20,9 +20,15 @@ cmd_submit(struct ebbd *d, const struct peer *p, const json_t *args)
 	json_t *spec = json_object_get(args, "job");
 	struct job *j;
 	char err[512];
+	const char *full;
 
 	if (spec == NULL)
 		return proto_reply_err("usage", "submit: missing \"job\"");
+	if ((full = store_full(d->store)) != NULL)
+		return proto_reply_err("unavailable", "no new jobs: the file "
+		    "system of ebbd's state is full (%s); queued and running "
+		    "jobs go on, and submitting works again once space is "
+		    "freed", full);
 	if ((j = job_from_submit(spec, ebb_now(), err, sizeof(err))) == NULL)
 		return proto_reply_err("usage", "%s", err);
 	j->uid = p->uid;

@@ -41,6 +41,8 @@
 #include "runner/priv.h"
 #include "runner/privd.h"
 
+#define SPACE_CHECK_S	5	/* s between looks at a full file system */
+
 static void
 usage(FILE *f)
 {
@@ -173,10 +175,25 @@ find_runner(const struct ebb_config *cfg)
 	return xstrdup(EBB_LIBEXECDIR "/ebb-run");
 }
 
+/* While the state's file system is full: is there room again? */
+static void
+on_space(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ebbd *d = w->data;
+
+	if (store_check_space(d->store) == 0) {
+		log_info("the state file system has room again: new jobs are "
+		    "accepted");
+		ev_ref(loop);	/* it was unreferenced when started */
+		ev_timer_stop(loop, w);
+	}
+}
+
 static void
 on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct ebbd *d = w->data;
+	static ev_timer space;
 
 	for (int round = 0; round < 4; round++) {
 		if (store_commit(d->store) == -1)
@@ -185,6 +202,15 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 		dispatch_after_commit(d->dispatch);
 		if (store_pending(d->store) == 0)
 			break;
+	}
+	if (store_full(d->store) != NULL && !ev_is_active(&space)) {
+		log_warnx("store: %s: the state file system is full; new jobs "
+		    "are refused until space is freed (checked every %d s)",
+		    store_full(d->store), SPACE_CHECK_S);
+		ev_timer_init(&space, on_space, SPACE_CHECK_S, SPACE_CHECK_S);
+		space.data = d;
+		ev_timer_start(loop, &space);
+		ev_unref(loop);
 	}
 	control_flush(d->control);
 }

@@ -7,11 +7,16 @@
  * calls once per loop iteration before replying (group commit). It does not
  * decide anything about jobs; callers pass finished records.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -180,15 +185,46 @@ struct store {
 	sqlite3_stmt	*st[ST_N];
 	int		 in_txn;
 	int		 pending;
+	char		*reserve;	/* <db>.reserve */
+	char		*dir;		/* the db's directory */
+	int		 full;		/* the reserve was spent */
+	char		 full_why[512];
 	char		 errmsg[512];
 };
 
+/* The error of the last call, with the system's own cause when known. */
 static int
 fail(struct store *s, const char *what)
 {
-	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", what,
-	    sqlite3_errmsg(s->db));
+	int e = sqlite3_system_errno(s->db);
+
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s%s%s", what,
+	    sqlite3_errmsg(s->db), e != 0 ? ": " : "", e != 0 ? strerror(e) :
+	    "");
 	return -1;
+}
+
+/*
+ * The reserve: STORE_RESERVE bytes set aside next to the database, given
+ * back when a commit finds the disk full, so that the commit (and those of
+ * running jobs' ends) can still be made.
+ */
+static int
+reserve_make(struct store *s)
+{
+	int fd = open(s->reserve, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600), rc;
+
+	if (fd == -1)
+		return -1;
+	rc = posix_fallocate(fd, 0, STORE_RESERVE);
+	close(fd);
+	if (rc != 0) {
+		unlink(s->reserve);
+		errno = rc;
+		return -1;
+	}
+	return 0;
 }
 
 const char *
@@ -265,6 +301,11 @@ store_open(const char *path, char *err, size_t errlen)
 		    sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
 	}
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		snprintf(err, errlen, "%s: read-only (the file or its file "
+		    "system): ebbd must be able to write its state", path);
+		goto fail;
+	}
 	sqlite3_busy_timeout(s->db, 5000);
 	/* A 1 MiB page cache: ebbd reads few rows at a time and stays small. */
 	if (exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
@@ -273,6 +314,19 @@ store_open(const char *path, char *err, size_t errlen)
 	    migrate(s) == -1) {
 		snprintf(err, errlen, "%s: %s", path, s->errmsg);
 		goto fail;
+	}
+	s->reserve = xasprintf("%s.reserve", path);
+	{
+		char *copy = xstrdup(path);
+
+		s->dir = xstrdup(dirname(copy));
+		free(copy);
+	}
+	if (reserve_make(s) == -1) {
+		/* No room even for the reserve: start refusing new jobs. */
+		snprintf(s->full_why, sizeof(s->full_why), "%s: %s",
+		    s->reserve, strerror(errno));
+		s->full = 1;
 	}
 	for (int i = 0; i < ST_N; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
@@ -298,6 +352,8 @@ store_close(struct store *s)
 	for (int i = 0; i < ST_N; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	free(s->reserve);
+	free(s->dir);
 	free(s);
 }
 
@@ -307,9 +363,11 @@ step_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
+	if (rc != SQLITE_DONE)
+		fail(s, what);	/* before the reset, which clears the cause */
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : fail(s, what);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int
@@ -326,14 +384,65 @@ begin(struct store *s)
 int
 store_commit(struct store *s)
 {
+	char first[sizeof(s->errmsg)];
+
+	struct statvfs vfs;
+
 	if (!s->in_txn)
 		return 0;
 	s->in_txn = 0;
 	s->pending = 0;
-	if (step_done(s, s->st[ST_COMMIT], "commit") == -1) {
-		step_done(s, s->st[ST_ROLLBACK], "rollback");
-		return -1;
+	/*
+	 * A commit that finds the disk full may be rolled back by sqlite,
+	 * leaving ebbd's memory ahead of its state: so look first, and when
+	 * the file system is nearly full spend the reserve for this commit
+	 * and the few that follow (jobs ending), and refuse what would fill
+	 * it further (store_full) until space returns.
+	 */
+	if (!s->full && statvfs(s->dir, &vfs) == 0 && (uint64_t)vfs.f_bavail *
+	    vfs.f_frsize < STORE_LOW && unlink(s->reserve) == 0) {
+		snprintf(s->full_why, sizeof(s->full_why), "%s: %llu bytes "
+		    "free: %s", s->dir, (unsigned long long)vfs.f_bavail *
+		    vfs.f_frsize, strerror(ENOSPC));
+		s->full = 1;
 	}
+	if (step_done(s, s->st[ST_COMMIT], "commit") == 0)
+		return 0;
+	if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_FULL &&
+	    !sqlite3_get_autocommit(s->db) && !s->full &&
+	    unlink(s->reserve) == 0) {
+		snprintf(s->full_why, sizeof(s->full_why), "%s", s->errmsg);
+		s->full = 1;
+		if (step_done(s, s->st[ST_COMMIT], "commit") == 0)
+			return 0;
+	}
+	/* Keep the first error: a failed rollback says nothing of why. */
+	memcpy(first, s->errmsg, sizeof(first));
+	if (!sqlite3_get_autocommit(s->db))
+		step_done(s, s->st[ST_ROLLBACK], "rollback");
+	memcpy(s->errmsg, first, sizeof(first));
+	return -1;
+}
+
+const char *
+store_full(const struct store *s)
+{
+	return s->full ? s->full_why : NULL;
+}
+
+int
+store_check_space(struct store *s)
+{
+	struct statvfs vfs;
+
+	if (!s->full)
+		return 0;
+	if (statvfs(s->dir, &vfs) == -1 || (uint64_t)vfs.f_bavail *
+	    vfs.f_frsize < (uint64_t)STORE_RESERVE + 2 * STORE_LOW ||
+	    reserve_make(s) == -1)
+		return -1;
+	s->full = 0;
+	s->full_why[0] = '\0';
 	return 0;
 }
 
