@@ -37,13 +37,18 @@ struct ebbd {
 	char			*runner_path;	/* the ebb-run executable */
 };
 
-/* Who sent a request, from SO_PEERCRED (never from the request). */
+/*
+ * Who sent a request, from SO_PEERCRED and SO_PEERGROUPS (never from the
+ * request). control.c owns it, groups included, for the connection's life.
+ */
 struct peer {
 	uid_t		 uid;
 	gid_t		 gid;
 	pid_t		 pid;
 	char		 user[64];
 	int		 admin;		/* root or member of admin_group */
+	gid_t		*groups;	/* supplementary groups at connect time */
+	int		 ngroups;	/* -1: the kernel did not say */
 };
 
 typedef json_t *(*cmd_fn)(struct ebbd *, const struct peer *,
