@@ -85,7 +85,8 @@ cmd_report(struct ebbd *d, const struct peer *p, const json_t *args)
 {
 	struct store_filter f = { .uid = p->admin ? -1 : (int64_t)p->uid };
 	struct report r = { .store = d->store, .rows = json_array() };
-	json_t *ids = json_object_get(args, "ids"), *v, *reply;
+	const json_t *ids;
+	json_t *v, *reply = NULL;
 	size_t i;
 
 	if (arg_time(args, "since", &r.since) == -1)
@@ -98,11 +99,10 @@ cmd_report(struct ebbd *d, const struct peer *p, const json_t *args)
 	v = json_object_get(args, "site");
 	if (v != NULL && (r.site = json_string_value(v)) == NULL)
 		return usage(&r, "site: must be a string");
-	if (ids != NULL && !json_is_array(ids))
-		return usage(&r, "ids: must be a list of job ids");
-	json_array_foreach(ids, i, v)
-		if (!json_is_integer(v) || json_integer_value(v) < 1)
-			return usage(&r, "ids: must be a list of job ids");
+	if (cmd_arg_ids(args, 0, &ids, &reply) == -1) {
+		json_decref(r.rows);
+		return reply;
+	}
 
 	if (json_array_size(ids) > 0) {
 		json_array_foreach(ids, i, v) {
