@@ -9,6 +9,7 @@
 #include "scheduler/store.h"
 
 #define QUEUE_PAGE	1000
+#define PAGE_BYTES	(1u << 20)	/* a page stops growing past this */
 
 json_t *
 cmd_hello(struct ebbd *d, const struct peer *p, const json_t *args)
@@ -18,10 +19,15 @@ cmd_hello(struct ebbd *d, const struct peer *p, const json_t *args)
 	    "admin", p->admin));
 }
 
+/*
+ * A page of the queue: up to limit jobs after id `after`, and only as many
+ * as fit in PAGE_BYTES of JSON (at least one), so a reply stays below the
+ * frame limit however long the jobs' argv are.
+ */
 struct page {
 	json_t		*jobs;
 	int64_t		 after;
-	size_t		 limit;
+	size_t		 limit, bytes;
 	int		 more;
 };
 
@@ -29,6 +35,7 @@ static int
 page_cb(void *arg, const struct job *j)
 {
 	struct page *pg = arg;
+	size_t n;
 	json_t *o;
 
 	if (j->id <= pg->after)
@@ -39,6 +46,13 @@ page_cb(void *arg, const struct job *j)
 	}
 	o = job_to_json(j);
 	json_object_del(o, "env");
+	n = json_dumpb(o, NULL, 0, JSON_COMPACT);
+	if (json_array_size(pg->jobs) > 0 && pg->bytes + n > PAGE_BYTES) {
+		json_decref(o);
+		pg->more = 1;
+		return 1;
+	}
+	pg->bytes += n;
 	json_array_append_new(pg->jobs, o);
 	return 0;
 }
