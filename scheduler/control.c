@@ -66,6 +66,8 @@ struct control {
 	char		*path;
 	struct conn	*conns;
 	size_t		 nconns, nready;
+	ev_tstamp	 refused_at;	/* refusals are logged once a second */
+	size_t		 refused_quiet;	/* refused since, not logged */
 };
 
 static void conn_close(struct conn *);
@@ -507,8 +509,14 @@ on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
 		cr.uid = (uid_t)-1, cr.gid = (gid_t)-1, cr.pid = 0;
 	if (refusal(c, cr.uid, why, sizeof(why)) != NULL) {
-		log_warnx("refused a connection of uid %u: %s",
-		    (unsigned)cr.uid, why);
+		if (ev_now(loop) - c->refused_at >= 1) {
+			log_warnx("refused a connection of uid %u: %s; %zu "
+			    "other refusals since the last such message",
+			    (unsigned)cr.uid, why, c->refused_quiet);
+			c->refused_at = ev_now(loop);
+			c->refused_quiet = 0;
+		} else
+			c->refused_quiet++;
 		refuse(fd, why);
 		return;
 	}
