@@ -48,7 +48,7 @@ esac
 # takes longer than that just to start); best of three on a busy machine.
 best=$(for _ in 1 2 3; do as ebbit2 python3 "$ABUSE" ping "$SOCK"; done |
 	sort -n | head -n 1)
-awk "BEGIN {exit !(\"$best\" != \"\" && $best < 100)}" &&
+[ -n "$best" ] && awk "BEGIN {exit !($best < 100)}" &&
 	ok "B's queue request answered in ${best} ms" ||
 	fail "B's queue request took ${best:-forever} ms"
 as ebbit2 "$EBB" queue >/dev/null && ok "B's ebb queue works" ||
@@ -65,11 +65,11 @@ expect_eq "half a frame is answered" \
 	"request not completed within 1 s; closing the connection" \
 	"$(echo "$out" | jq -r .reply.error)"
 s=$(echo "$out" | jq .closed_after)
-awk "BEGIN {exit !($s != \"null\" && $s < 3)}" &&
+[ "$s" != null ] && awk "BEGIN {exit !($s < 3)}" &&
 	ok "and closed ${s} s later" || fail "half a frame held: $out"
 out=$(as ebbit1 python3 "$ABUSE" idle "$SOCK")
 s=$(echo "$out" | jq .closed_after)
-awk "BEGIN {exit !($s != \"null\" && $s >= 1.5 && $s < 4)}" &&
+[ "$s" != null ] && awk "BEGIN {exit !($s >= 1.5 && $s < 4)}" &&
 	ok "a silent connection is closed after ${s} s (idle_timeout 2s)" ||
 	fail "silent connection: $out"
 
