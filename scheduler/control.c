@@ -28,7 +28,8 @@
 #include "scheduler/daemon.h"
 
 #define READ_CHUNK	65536
-#define TURN_FRAMES	8	/* requests one connection runs per turn */
+#define TURN_FRAMES	8	/* requests one connection runs per turn, */
+#define TURN_TIME	0.005	/* or fewer once they took this long (s) */
 #define ROOT_RESERVE	16	/* connections only root may take */
 #define FD_RESERVE	256	/* fds kept for the store, jobs and HTTP */
 #define REPLY_MAX	(EBB_PROTO_HDR + (size_t)EBB_PROTO_MAX_FRAME)
@@ -196,30 +197,36 @@ frame_waiting(const struct conn *cn)
 /*
  * Reads only while the connection holds no unrun request and its unsent
  * replies are under max_output, so neither buffer grows without bound,
- * and sets the timer to the nearer of its deadlines: frame_timeout after
- * a partial frame began, idle_timeout after the last request or bytes
- * sent.
+ * and sets the timer: frame_timeout after a partial frame began arriving
+ * (counted only while ebbd reads: a client blocked sending because it is
+ * not reading its replies is not slow), else idle_timeout after the last
+ * request or bytes sent.
  */
 static void
 conn_update(struct conn *cn)
 {
 	struct ev_loop *loop = cn->c->d->loop;
 	const struct ebb_control *lim = limits(cn->c);
-	int waiting = frame_waiting(cn), was = cn->ready;
+	int waiting = frame_waiting(cn), was = cn->ready, reading;
 	ev_tstamp at;
 
 	cn->ready = waiting && !cn->closing &&
 	    unsent(cn) < (size_t)lim->max_output;
-	cn->c->nready += (size_t)cn->ready - (size_t)was;
+	if (cn->ready && !was)
+		cn->c->nready++;
+	else if (!cn->ready && was)
+		cn->c->nready--;
 	if (cn->c->nready > 0 && !ev_is_active(&cn->c->turns)) {
 		ev_check_start(loop, &cn->c->turns);
 		ev_idle_start(loop, &cn->c->awake);
 	}
-	if (!cn->closing && !waiting && unsent(cn) < (size_t)lim->max_output)
+	reading = !cn->closing && !waiting &&
+	    unsent(cn) < (size_t)lim->max_output;
+	if (reading)
 		ev_io_start(loop, &cn->rio);
 	else
 		ev_io_stop(loop, &cn->rio);
-	if (cn->rlen > 0 && !waiting) {
+	if (cn->rlen > 0 && reading) {
 		if (cn->frame_start == 0)
 			cn->frame_start = ev_now(loop);
 		at = cn->frame_start + (ev_tstamp)lim->frame_timeout;
@@ -233,16 +240,18 @@ conn_update(struct conn *cn)
 }
 
 /*
- * Runs up to TURN_FRAMES whole requests from rbuf, fewer once the unsent
- * replies reach max_output; conn_update() decides when the rest run.
+ * Runs up to TURN_FRAMES whole requests from rbuf, fewer once they took
+ * TURN_TIME or the unsent replies reach max_output; conn_update() decides
+ * when the rest run.
  */
 static void
 conn_process(struct conn *cn)
 {
 	size_t off = 0, max = (size_t)limits(cn->c)->max_output;
+	ev_tstamp t0 = ev_time();
 
-	for (int n = 0; n < TURN_FRAMES && !cn->closing && unsent(cn) < max;
-	    n++) {
+	for (int n = 0; n < TURN_FRAMES && !cn->closing && unsent(cn) < max &&
+	    (n == 0 || ev_time() - t0 < TURN_TIME); n++) {
 		char err[256];
 		size_t frame;
 		json_t *req;

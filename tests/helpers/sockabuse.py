@@ -2,10 +2,11 @@
 """sockabuse: a hostile client of ebbd's control socket, for
 tests/integration/it_socket_abuse.sh and bench/socket.sh.
 
-  sockabuse.py hold SOCK N        open N connections and keep them idle;
-                                  print how many ebbd kept and refused (and
-                                  one refusal) on a line, then hold them
-                                  until stdin closes
+  sockabuse.py hold SOCK N        open N connections; print how many ebbd
+                                  kept and refused (and one refusal) on a
+                                  line, then hold them, each sending a
+                                  hello a second past idle_timeout, until
+                                  stdin closes
   sockabuse.py ping SOCK          time one `queue` request on a new
                                   connection, connect to reply, in ms
   sockabuse.py partial SOCK       send half a frame; print the reply and the
@@ -13,6 +14,9 @@ tests/integration/it_socket_abuse.sh and bench/socket.sh.
   sockabuse.py idle SOCK          send nothing; print the seconds until
                                   ebbd closed the connection
   sockabuse.py submit SOCK K LEN  submit K jobs whose argv holds LEN bytes
+  sockabuse.py flood SOCK N K      send a cancel of 400,000 ids, then N
+                                  cancels of K ids, at once; print the
+                                  replies' errors, each once, when all came
   sockabuse.py pipeline SOCK N PID  send N `queue --all` requests at once
                                   and read nothing for 2 s; print ebbd's
                                   (PID) VmRSS growth in kB, then read every
@@ -24,11 +28,12 @@ import select
 import socket
 import struct
 import sys
+import threading
 import time
 
 
 def frame(obj):
-    body = json.dumps(obj).encode()
+    body = json.dumps(obj, separators=(",", ":")).encode()
     return struct.pack(">I", len(body)) + body
 
 
@@ -98,7 +103,12 @@ def hold(path, n):
         else:
             kept.append(s)
     print("kept=%d refused=%d why=%s" % (len(kept), refused, why), flush=True)
-    sys.stdin.read()
+    p = select.poll()
+    p.register(sys.stdin, select.POLLIN)
+    while not p.poll(1000):
+        for s in kept:
+            s.sendall(frame({"v": 1, "cmd": "hello", "args": {}}))
+            read_frame(s, 10)
 
 
 def ping(path):
@@ -138,6 +148,28 @@ def submit(path, k, length):
             sys.exit("submit failed: %r" % (rep,))
 
 
+def flood(path, n, k):
+    s = connect(path)
+    big = frame({"v": 1, "cmd": "cancel", "args": {
+        "ids": list(range(1, 400001))}})
+    small = frame({"v": 1, "cmd": "cancel", "args": {
+        "ids": list(range(1000001, 1000001 + k))}})
+    # A pipelining client reads while it sends: ebbd reads no more from
+    # a connection whose replies are not being read.
+    sender = threading.Thread(target=s.sendall, args=(big + small * n,))
+    sender.start()
+    errors = []
+    for _ in range(n + 1):
+        rep = read_frame(s, 60)
+        if rep is None:
+            break
+        e = rep.get("error") or "ok"
+        if e not in errors:
+            errors.append(e)
+    sender.join()
+    print("\n".join(errors))
+
+
 def pipeline(path, n, pid):
     s = connect(path)
     before = rss_kb(pid)
@@ -162,6 +194,8 @@ def main(argv):
         idle(path)
     elif cmd == "submit":
         submit(path, int(argv[3]), int(argv[4]))
+    elif cmd == "flood":
+        flood(path, int(argv[3]), int(argv[4]))
     elif cmd == "pipeline":
         pipeline(path, int(argv[3]), argv[4])
     else:
