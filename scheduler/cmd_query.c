@@ -11,12 +11,17 @@
 #define QUEUE_PAGE	1000
 #define PAGE_BYTES	(1u << 20)	/* a page stops growing past this */
 
+/* Who ebbd takes the peer for: uid, supplementary groups, admin. */
 json_t *
 cmd_hello(struct ebbd *d, const struct peer *p, const json_t *args)
 {
-	return proto_reply_ok(json_pack("{s:s, s:i, s:I, s:b}", "version",
+	json_t *groups = p->ngroups < 0 ? json_null() : json_array();
+
+	for (int i = 0; i < p->ngroups; i++)
+		json_array_append_new(groups, json_integer(p->groups[i]));
+	return proto_reply_ok(json_pack("{s:s, s:i, s:I, s:o, s:b}", "version",
 	    EBB_VERSION, "proto", EBB_PROTO_VERSION, "uid", (json_int_t)p->uid,
-	    "admin", p->admin));
+	    "groups", groups, "admin", p->admin));
 }
 
 /*

@@ -14,6 +14,7 @@ command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 share_bins
 ABUSE=$T/bin/sockabuse.py
 cp "$EBB_TEST_DATA/helpers/sockabuse.py" "$ABUSE"
+cp "$EBB_RAWSEND" "$T/bin/" && EBB_RAWSEND=$T/bin/rawsend
 for u in ebbit1 ebbit2; do
 	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u
 done
@@ -29,6 +30,20 @@ write_config 1 "socket_group: ebbit" "control:" \
 	"  max_connections_per_user: 32" "  idle_timeout: 3s" \
 	"  frame_timeout: 1s" "  max_output: 64K"
 start_ebbd
+
+# --- who ebbd takes a peer for: its supplementary groups, from the
+# socket; B is in 21 groups, more than ebbd's first guess of 16.
+for g in $(seq 1 20); do
+	getent group ebbitg$g >/dev/null || groupadd ebbitg$g
+	usermod -a -G ebbitg$g ebbit2
+done
+hello='{"v":1,"cmd":"hello","args":{}}'
+hello() { printf "\\0\\0\\0\\$(printf '%03o' ${#hello})%s" "$hello" |
+	as "$1" "$EBB_RAWSEND" "$SOCK"; }
+expect_eq "ebbd knows A's groups" true "$(hello ebbit1 |
+	jq ".result.groups | index($(getent group ebbit | cut -d: -f3)) != null")"
+expect_eq "and all 21 of B's" "$(id -G ebbit2 | tr ' ' '\n' | grep -vx "$(id -g ebbit2)" | sort -n | tr '\n' ' ')" \
+	"$(hello ebbit2 | jq -r '.result.groups[]' | grep -vx "$(id -g ebbit2)" | sort -n | tr '\n' ' ')"
 
 # --- 1100 connections of A (more than the 1024 ebbd once allowed), kept
 # open past idle_timeout with a hello each second.
