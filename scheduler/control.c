@@ -292,7 +292,9 @@ on_read(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 
 	if (cn->rcap - cn->rlen < READ_CHUNK) {
-		cn->rcap = cn->rlen + READ_CHUNK;
+		/* Doubling: a 4 MiB frame costs a few copies, not 64. */
+		cn->rcap = cn->rlen + READ_CHUNK > 2 * cn->rcap ?
+		    cn->rlen + READ_CHUNK : 2 * cn->rcap;
 		cn->rbuf = xrealloc(cn->rbuf, cn->rcap);
 	}
 	n = read(cn->fd, cn->rbuf + cn->rlen, cn->rcap - cn->rlen);

@@ -14,7 +14,7 @@ tests/integration/it_socket_abuse.sh and bench/socket.sh.
   sockabuse.py idle SOCK          send nothing; print the seconds until
                                   ebbd closed the connection
   sockabuse.py submit SOCK K LEN  submit K jobs whose argv holds LEN bytes
-  sockabuse.py flood SOCK N K      send a cancel of 400,000 ids, then N
+  sockabuse.py flood SOCK N K      send a cancel of 200,000 ids, then N
                                   cancels of K ids, at once; print the
                                   replies' errors, each once, when all came
   sockabuse.py pipeline SOCK N PID  send N `queue --all` requests at once
@@ -151,7 +151,7 @@ def submit(path, k, length):
 def flood(path, n, k):
     s = connect(path)
     big = frame({"v": 1, "cmd": "cancel", "args": {
-        "ids": list(range(1, 400001))}})
+        "ids": list(range(1, 200001))}})
     small = frame({"v": 1, "cmd": "cancel", "args": {
         "ids": list(range(1000001, 1000001 + k))}})
     # A pipelining client reads while it sends: ebbd reads no more from
