@@ -7,6 +7,7 @@ tests/integration/it_socket_abuse.sh and bench/socket.sh.
                                   line, then hold them, each sending a
                                   hello a second past idle_timeout, until
                                   stdin closes
+  sockabuse.py send SOCK JSON     send one request; print its reply
   sockabuse.py ping SOCK          time one `queue` request on a new
                                   connection, connect to reply, in ms
   sockabuse.py partial SOCK       send half a frame; print the reply and the
@@ -111,6 +112,12 @@ def hold(path, n):
             read_frame(s, 10)
 
 
+def send(path, text):
+    s = connect(path)
+    s.sendall(frame(json.loads(text)))
+    print(json.dumps(read_frame(s, 30)))
+
+
 def ping(path):
     t0 = time.monotonic()
     s = connect(path)
@@ -186,6 +193,8 @@ def main(argv):
     cmd, path = argv[1], argv[2]
     if cmd == "hold":
         hold(path, int(argv[3]))
+    elif cmd == "send":
+        send(path, argv[3])
     elif cmd == "ping":
         ping(path)
     elif cmd == "partial":
