@@ -1,7 +1,11 @@
 /*
  * control: socket server for the control protocol (docs/protocol.md).
  * Framing and JSON are in common/proto.c; commands in cmd*.c. This file
- * only moves bytes, checks sizes and knows who is on the other end.
+ * only moves bytes, checks sizes, knows who is on the other end, and
+ * keeps each peer within the limits of ebb.yaml's control: block, so that
+ * no local user can starve the others: connections per uid and in all,
+ * idle and partial-frame timeouts, unsent reply bytes, and a turn of a few
+ * requests (or milliseconds) per connection per loop iteration.
  */
 #include <errno.h>
 #include <fcntl.h>
