@@ -402,6 +402,27 @@ static const struct yt_key metrics_keys[] = {
 	{ .name = NULL },
 };
 
+#define CT(f)	offsetof(struct ebb_control, f)
+static const struct yt_key control_keys[] = {
+	{ .name = "max_connections", .type = YT_INT, .min = 1, .max = 65536,
+	  .offset = CT(max_connections),
+	  .doc = "connections of all users together (root has a few more)" },
+	{ .name = "max_connections_per_user", .type = YT_INT, .min = 1,
+	  .max = 65536, .offset = CT(max_per_user),
+	  .doc = "connections of one uid at a time; root is exempt" },
+	{ .name = "idle_timeout", .type = YT_DURATION, .min = 1, .max = 86400,
+	  .offset = CT(idle_timeout),
+	  .doc = "a connection with no request and no reply moving is closed" },
+	{ .name = "frame_timeout", .type = YT_DURATION, .min = 1, .max = 3600,
+	  .offset = CT(frame_timeout),
+	  .doc = "time a client has to finish sending a request it began" },
+	{ .name = "max_output", .type = YT_SIZE, .min = 4096,
+	  .max = INT64_C(1) << 30, .offset = CT(max_output),
+	  .doc = "unsent reply bytes after which ebbd reads no more requests "
+	  "from that connection until they drain" },
+	{ .name = NULL },
+};
+
 static int
 check_slot(const void *field, char *err, size_t errlen)
 {
@@ -467,6 +488,9 @@ static const struct yt_key config_keys[] = {
 	{ .name = "metrics", .type = YT_STRUCT, .sub = metrics_keys,
 	  .offset = offsetof(struct ebb_config, metrics),
 	  .doc = "the Prometheus endpoint" },
+	{ .name = "control", .type = YT_STRUCT, .sub = control_keys,
+	  .offset = offsetof(struct ebb_config, control),
+	  .doc = "what one client of the control socket may hold" },
 	{ .name = "sites", .type = YT_MAPLIST, .sub = site_keys,
 	  .offset = offsetof(struct ebb_config, sites),
 	  .elemsize = sizeof(struct ebb_site),
@@ -581,6 +605,11 @@ config_new(void)
 	c->planner.replan = 900;
 	c->energy.idle = 1;		/* proportional */
 	c->energy.final_after = 86400;
+	c->control.max_connections = 512;
+	c->control.max_per_user = 64;
+	c->control.idle_timeout = 60;
+	c->control.frame_timeout = 10;
+	c->control.max_output = 1 << 20;
 	return c;
 }
 

@@ -106,6 +106,19 @@ struct ebb_metrics {
 	int	 port;			/* 0: off */
 };
 
+/*
+ * What one peer of the control socket may hold (ebb.yaml: control).
+ * ebbd reads these at each use, so SIGHUP changes them for every
+ * connection at once.
+ */
+struct ebb_control {
+	int	 max_connections;	/* all users together */
+	int	 max_per_user;		/* one uid; root is exempt */
+	int64_t	 idle_timeout;		/* s with no request and nothing sent */
+	int64_t	 frame_timeout;		/* s to finish a request once begun */
+	int64_t	 max_output;		/* unsent reply bytes before reading stops */
+};
+
 struct ebb_config {
 	char	*path;		/* file it came from, or "(default)" */
 	char	*state_dir;
@@ -127,6 +140,7 @@ struct ebb_config {
 	struct ebb_planner planner;
 	struct ebb_energy energy;
 	struct ebb_metrics metrics;
+	struct ebb_control control;
 	struct ebb_site *sites;
 	size_t	 nsites;
 };

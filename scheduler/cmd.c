@@ -86,3 +86,33 @@ cmd_arg_id(const json_t *args, json_t **reply)
 	}
 	return json_integer_value(v);
 }
+
+int
+cmd_arg_ids(const json_t *args, int required, const json_t **ids,
+    json_t **reply)
+{
+	const json_t *v;
+	size_t i;
+
+	*ids = json_object_get(args, "ids");
+	if (*ids == NULL && !required)
+		return 0;
+	if (!json_is_array(*ids) || json_array_size(*ids) == 0) {
+		*reply = proto_reply_err("usage", "ids: a list of job ids is "
+		    "required");
+		return -1;
+	}
+	if (json_array_size(*ids) > EBB_PROTO_MAX_IDS) {
+		*reply = proto_reply_err("usage", "ids: %zu ids in one request;"
+		    " at most %d are allowed (send them in several requests)",
+		    json_array_size(*ids), EBB_PROTO_MAX_IDS);
+		return -1;
+	}
+	json_array_foreach(*ids, i, v)
+		if (!json_is_integer(v) || json_integer_value(v) < 1) {
+			*reply = proto_reply_err("usage", "ids[%zu]: not a job "
+			    "id", i);
+			return -1;
+		}
+	return 0;
+}

@@ -34,6 +34,14 @@ cmd_submit(struct ebbd *d, const struct peer *p, const json_t *args)
 	j->uid = p->uid;
 	j->gid = p->gid;
 	j->user = xstrdup(p->user);
+	/* The job runs with the groups its submitter has now, not the
+	 * group database's (which may have changed, or never held them). */
+	if (p->ngroups >= 0) {
+		j->groups = json_array();
+		for (int i = 0; i < p->ngroups; i++)
+			json_array_append_new(j->groups,
+			    json_integer(p->groups[i]));
+	}
 	if (dispatch_admit(d->dispatch, j, err, sizeof(err)) == -1) {
 		job_free(j);
 		return proto_reply_err("usage", "%s", err);

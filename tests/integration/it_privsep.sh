@@ -92,6 +92,20 @@ expect_eq "the supervisor's whole environment" \
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
 	"$(tr '\0' '\n' < "/proc/$sup/environ")"
 
+# --- hole 8: a job has its submitter's groups, not the group database's
+getent group ebbpsx >/dev/null || groupadd ebbpsx	# ebbps1 is not a member
+getent group ebbpsy >/dev/null || groupadd ebbpsy
+usermod -a -G ebbpsy ebbps1				# a member by the database
+gx=$(getent group ebbpsx | cut -d: -f3); gy=$(getent group ebbpsy | cut -d: -f3)
+id3=$(setpriv --reuid=ebbps1 --regid="$(id -g ebbps1)" --groups="$gx" \
+	env -i PATH=/usr/bin:/bin EBB_SOCKET="$SOCK" "$EBB" submit -q --workdir /tmp -- id -G)
+for _ in $(seq 1 100); do [ "$(job_field "$id3" state)" = succeeded ] && break; sleep 0.1; done
+groups3=$("$EBB" logs "$id3")
+case " $groups3 " in *" $gx "*) ok "the job has the group its submitter had" ;;
+*) fail "job groups [$groups3] lack $gx" ;; esac
+case " $groups3 " in *" $gy "*) fail "job groups [$groups3] have $gy, dropped at submit" ;;
+*) ok "not a group the submitter had dropped" ;; esac
+
 # --- another user sees nothing of it
 expect_err "another user's job is absent" 1 "ebb logs: job $id1: no such job" \
 	-- as ebbps2 "$EBB" logs "$id1"
