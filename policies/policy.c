@@ -228,9 +228,11 @@ static void
 check_rules(struct yt_doc *d, const struct policy_set *s)
 {
 	const struct yt_node *rules = yt_get(yt_root(d), "rules");
+	const struct yt_node **names;
 
 	if (rules == NULL || rules->kind != YT_SEQ)
 		return;
+	names = xcalloc(s->nrules + 1, sizeof(*names));
 	for (size_t i = 0; i < s->nrules && i < rules->nkids; i++) {
 		const struct yt_node *rn = rules->kids[i];
 		const struct yt_node *n = yt_get(rn, "name");
@@ -244,19 +246,10 @@ check_rules(struct yt_doc *d, const struct policy_set *s)
 		if (!site_name_ok(s->rules[i].name))
 			yt_error(d, n, "name: '%s' may only contain letters, "
 			    "digits, '_', '.' and '-'", s->rules[i].name);
-		for (size_t j = 0; j < i; j++) {
-			const struct yt_node *first =
-			    yt_get(rules->kids[j], "name");
-
-			if (s->rules[j].name != NULL && first != NULL &&
-			    strcmp(s->rules[i].name, s->rules[j].name) == 0) {
-				yt_error(d, n, "duplicate rule name '%s' "
-				    "(first at line %d, column %d)",
-				    s->rules[i].name, first->line, first->col);
-				break;
-			}
-		}
+		names[i] = n;
 	}
+	yt_check_unique(d, names, s->nrules, "rule name");
+	free(names);
 }
 
 void
