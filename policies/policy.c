@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "common/job.h"
+#include "common/strbuf.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "config/yamltree.h"
@@ -495,22 +496,18 @@ policy_describe(const struct policy_rule *r)
 		{ "users", PR(users) }, { "groups", PR(groups) },
 		{ "names", PR(names) }, { "tags", PR(tags) },
 	};
-	char list[1024], *s = xstrdup(""), *t;
+	struct strbuf s = STRBUF_INIT;
+	char list[1024];
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		const struct yt_strlist *l = (const struct yt_strlist *)
 		    (const void *)((const char *)r + parts[i].offset);
 
-		if (l->n == 0)
-			continue;
-		t = xasprintf("%s%s%s %s", s, s[0] ? "; " : "", parts[i].label,
-		    join(l, list, sizeof(list)));
-		free(s);
-		s = t;
+		if (l->n > 0)
+			strbuf_addf(&s, "%s%s %s", s.len ? "; " : "",
+			    parts[i].label, join(l, list, sizeof(list)));
 	}
-	if (s[0] == '\0') {
-		free(s);
-		s = xstrdup("every job");
-	}
-	return s;
+	if (s.len == 0)
+		strbuf_adds(&s, "every job");
+	return strbuf_take(&s);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strbuf.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "scheduler/cli/cli.h"
@@ -422,7 +423,8 @@ sites_print(FILE *f, const json_t *sites, int64_t now)
 	fprintf(f, "PROVIDERS\n");
 	json_array_foreach(sites, r, s) {
 		const json_t *provs = json_object_get(s, "providers");
-		char *joined = NULL, *one, *line;
+		struct strbuf joined = STRBUF_INIT;
+		char *one;
 
 		for (i = 0; i < SCOLS; i++) {
 			fprintf(f, i == 3 ? "%*s  " : "%-*s  ", (int)width[i],
@@ -431,15 +433,12 @@ sites_print(FILE *f, const json_t *sites, int64_t now)
 		}
 		json_array_foreach(provs, j, p) {
 			one = provider_cell(p);
-			line = xasprintf("%s%s%s", joined ? joined : "",
-			    joined ? ", " : "", one);
-			free(joined);
-			joined = line;
+			strbuf_addf(&joined, "%s%s", j > 0 ? ", " : "", one);
 			free(one);
 		}
-		if (joined == NULL || lead + strlen(joined) <= SITES_WIDTH) {
-			fprintf(f, "%s\n", joined != NULL ? joined : "-");
-			free(joined);
+		if (joined.len == 0 || lead + joined.len <= SITES_WIDTH) {
+			fprintf(f, "%s\n", joined.len ? joined.s : "-");
+			strbuf_free(&joined);
 			continue;
 		}
 		json_array_foreach(provs, j, p) {
@@ -447,7 +446,7 @@ sites_print(FILE *f, const json_t *sites, int64_t now)
 			fprintf(f, "%*s%s\n", j > 0 ? (int)lead : 0, "", one);
 			free(one);
 		}
-		free(joined);
+		strbuf_free(&joined);
 	}
 	free(cells);
 }
