@@ -169,17 +169,16 @@ finish(struct site_rt *s, int ok, const char *why)
 
 	snprintf(reason, sizeof(reason), "%s", ok ? "" : why);
 	if (ok) {
-		ci_sanitize(&s->batch, &rej);
-		nrej = rej.negative + rej.too_high + rej.duplicate +
-		    rej.out_of_order + rej.not_finite;
+		ci_sanitize(&s->batch, now, &rej);
+		nrej = ci_rejects_total(&rej);
 		p->status.rejected += (int64_t)nrej;
-		if (nrej > 0)
-			log_warnx("site %s: %s: rejected %zu point(s): %zu "
-			    "negative, %zu above %.0f g/kWh, %zu duplicated, "
-			    "%zu out of order, %zu not finite", s->conf->name,
-			    p->ops->name, nrej, rej.negative, rej.too_high,
-			    CI_MAX_VALUE, rej.duplicate, rej.out_of_order,
-			    rej.not_finite);
+		if (nrej > 0) {
+			char *what = ci_rejects_format(&rej, s->batch.signal);
+
+			log_warnx("site %s: %s: rejected %zu point(s): %s",
+			    s->conf->name, p->ops->name, nrej, what);
+			free(what);
+		}
 		if (s->batch.n == 0) {
 			ok = 0;
 			snprintf(reason, sizeof(reason), "no usable points "

@@ -149,7 +149,31 @@ rej=$(prov local electricitymaps rejected)
 refresh_local
 expect_eq "4 bad points rejected and counted" $((rej + 4)) "$(prov local electricitymaps rejected)"
 expect_eq "no value out of range in the store" 0 \
-	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE value < 0 OR value > 2000")"
+	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE value < 0 OR value > 1500")"
+
+# Above 1500 g/kWh, and an actual from 2099: refused, each value logged.
+srv /_reset >/dev/null
+srv "/_fault?mode=empty&body=fixtures/em_history_implausible.json&count=1" >/dev/null
+rej=$(prov local electricitymaps rejected)
+refresh_local
+expect_eq "2 implausible points rejected" $((rej + 2)) "$(prov local electricitymaps rejected)"
+grep -q "electricitymaps: rejected 2 point(s): 1 above 1500 g/kWh, 1 actual in the future; e.g. 1501 at 2024-03-02T19:00:00Z (above 1500 g/kWh), 310 at 2099-01-01T00:00:00Z (actual in the future)" "$LOG" &&
+	ok "the log names provider, values and reasons" || fail "rejection log: $(grep rejected "$LOG" | tail -1)"
+expect_eq "no actual from the future in the store" 0 \
+	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE kind = 0 AND t > strftime('%s', 'now') + 300")"
+expect_eq "the plausible point stored" 1 \
+	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE t = $(date -d 2024-03-02T18:00:00Z +%s) AND value = 300")"
+
+# Actuals in kg/kWh (the forecast beside them is in g/kWh): refused.
+srv /_reset >/dev/null
+srv "/_fault?mode=empty&body=fixtures/em_history_kg.json&count=1" >/dev/null
+rej=$(prov local electricitymaps rejected)
+refresh_local
+expect_eq "a kg/kWh series refused" $((rej + 3)) "$(prov local electricitymaps rejected)"
+grep -q "rejected 3 point(s): 3 in a series below 1 g/kWh (kg/kWh?); e.g. 0.31 at" "$LOG" &&
+	ok "the log names the unit mistake" || fail "kg/kWh not logged"
+expect_eq "nothing below 1 g/kWh stored" 0 \
+	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE value > 0 AND value < 1")"
 
 # ENTSO-E A75 with A03 curves (variable-sized blocks, forward-filled), from
 # the recording in ../shared (its licence does not let the repo carry it).
