@@ -371,21 +371,31 @@ now_cell(const json_t *p, int64_t now)
 	    age < 0 ? "in " : "", d, age < 0 ? "" : " ago");
 }
 
-/* "name ok", "name stale since T", "name failing: why", "name never". */
+/*
+ * "name ok", "name stale since T", "name failing: why", "name never",
+ * and ", waiting until T" while it asked not to be called (Retry-After).
+ */
 static char *
 provider_cell(const json_t *p)
 {
+	struct strbuf b = STRBUF_INIT;
 	const char *st = cli_get_str(p, "status");
+	int64_t retry_at = cli_get_int(p, "retry_at", 0);
 	char t[32];
 
 	if (strcmp(st, "stale") == 0)
-		return xasprintf("%s stale since %s", cli_get_str(p, "name"),
+		strbuf_addf(&b, "%s stale since %s", cli_get_str(p, "name"),
 		    cli_fmt_when(cli_get_int(p, "since", 0), t, sizeof(t)));
-	if (strcmp(st, "failing") == 0 &&
+	else if (strcmp(st, "failing") == 0 &&
 	    json_is_string(json_object_get(p, "reason")))
-		return xasprintf("%s failing: %s", cli_get_str(p, "name"),
+		strbuf_addf(&b, "%s failing: %s", cli_get_str(p, "name"),
 		    cli_get_str(p, "reason"));
-	return xasprintf("%s %s", cli_get_str(p, "name"), st);
+	else
+		strbuf_addf(&b, "%s %s", cli_get_str(p, "name"), st);
+	if (retry_at > 0)
+		strbuf_addf(&b, ", waiting until %s", cli_fmt_when(retry_at, t,
+		    sizeof(t)));
+	return strbuf_take(&b);
 }
 
 #define SCOLS	6	/* the columns before PROVIDERS */

@@ -217,4 +217,50 @@ sleep 1
 expect_eq "no refetch after a restart" 0 \
 	"$(srv /_log | jq -s '[.[] | select(.path | startswith("/v3/carbon"))] | length')"
 expect_eq "status kept across the restart" ok "$(prov local electricitymaps status)"
+
+# A 429 asking for an hour: honoured (not cut to a minute), not waited for
+# inside the request; ukci serves meanwhile and Electricity Maps is not
+# asked again before then, not by refreshes and not after a restart.
+# uk_refresh: refresh now and wait until ukci was tried again.
+uk_refresh() {
+	sleep 1		# status times have 1 s resolution
+	local before
+	before=$(tried local ukci)
+	"$EBB" sites --refresh >/dev/null
+	wait_try local ukci "$before"
+}
+em_calls() { srv /_log | jq -s '[.[] | select(.path | startswith("/v3/carbon"))] | length'; }
+srv /_reset >/dev/null
+# Every Electricity Maps request now gets "429, Retry-After: 3600".
+sed -i "s#\(base_url: $URL\)/v3\$#\1/_f/429:3600/v3#" "$CONF"
+grep -q "_f/429:3600/v3" "$CONF" || fail "config not changed"
+reloads=$(grep -c "config reloaded" "$LOG")
+kill -HUP "$EBBD_PID"
+for _ in $(seq 1 50); do [ "$(grep -c "config reloaded" "$LOG")" -gt "$reloads" ] && break; sleep 0.1; done
+t0=$(date +%s)
+uk_before=$(prov local ukci last_ok)
+refresh_local
+expect_eq "Retry-After 3600: failing" failing "$(prov local electricitymaps status)"
+expect_eq "Retry-After 3600: reason" "HTTP 429 (Retry-After 3600 s)" \
+	"$(prov local electricitymaps reason)"
+retry_at=$(prov local electricitymaps retry_at)
+[ "$retry_at" -ge $((t0 + 3600)) ] && [ "$retry_at" -le $(($(date +%s) + 3601)) ] &&
+	ok "retry_at is an hour ahead ($retry_at)" || fail "retry_at $retry_at, t0 $t0"
+for _ in $(seq 1 50); do [ "$(prov local ukci last_ok)" != "$uk_before" ] && break; sleep 0.1; done
+[ "$(prov local ukci last_ok)" != "$uk_before" ] && ok "ukci used while Electricity Maps waits" ||
+	fail "ukci not used"
+expect_eq "one request, not retried in the request" 1 "$(em_calls)"
+for _ in 1 2 3; do uk_refresh; done
+expect_eq "three refreshes later: still one request" 1 "$(em_calls)"
+"$EBB" sites | grep -q "electricitymaps failing: HTTP 429 (Retry-After 3600 s), waiting until" &&
+	ok "ebb sites says it waits" || fail "ebb sites: $("$EBB" sites)"
+sleep 1
+uk_before=$(prov local ukci last_ok)
+stop_ebbd
+start_ebbd
+for _ in $(seq 1 100); do [ "$(prov local ukci last_ok)" != "$uk_before" ] && break; sleep 0.1; done
+[ "$(prov local ukci last_ok)" != "$uk_before" ] && ok "after a restart ukci serves at once" ||
+	fail "ukci not used after the restart"
+expect_eq "after a restart: still one request" 1 "$(em_calls)"
+expect_eq "retry_at kept across the restart" "$retry_at" "$(prov local electricitymaps retry_at)"
 finish
