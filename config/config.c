@@ -765,6 +765,7 @@ static void
 check_sites(struct yt_doc *d, const struct ebb_config *c)
 {
 	const struct yt_node *sites = yt_get(yt_root(d), "sites");
+	const struct yt_node **names;
 
 	if (sites == NULL || sites->kind != YT_SEQ)
 		return;
@@ -772,28 +773,15 @@ check_sites(struct yt_doc *d, const struct ebb_config *c)
 		yt_error(d, sites, "sites: at least one site is required");
 		return;
 	}
+	names = xcalloc(c->nsites + 1, sizeof(*names));
 	for (size_t i = 0; i < c->nsites && i < sites->nkids; i++) {
 		check_site_providers(d, sites->kids[i], &c->sites[i]);
 		check_site_backend(d, sites->kids[i], &c->sites[i]);
+		if (c->sites[i].name != NULL)
+			names[i] = yt_get(sites->kids[i], "name");
 	}
-	for (size_t i = 1; i < c->nsites; i++) {
-		const struct yt_node *n = yt_get(sites->kids[i], "name");
-
-		if (c->sites[i].name == NULL || n == NULL)
-			continue;
-		for (size_t j = 0; j < i; j++) {
-			const struct yt_node *first =
-			    yt_get(sites->kids[j], "name");
-
-			if (c->sites[j].name != NULL && first != NULL &&
-			    strcmp(c->sites[i].name, c->sites[j].name) == 0) {
-				yt_error(d, n, "duplicate site name '%s' "
-				    "(first at line %d, column %d)",
-				    c->sites[i].name, first->line, first->col);
-				break;
-			}
-		}
-	}
+	yt_check_unique(d, names, c->nsites, "site name");
+	free(names);
 }
 
 int

@@ -24,6 +24,7 @@
 #include "common/job.h"
 #include "common/timefmt.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "common/xmalloc.h"
 #include "config/config.h"
 #include "policies/policy.h"
@@ -88,6 +89,7 @@ static int
 load_policies(const struct ebb_config *cfg, struct policy_set **out,
     int to_log)
 {
+	struct strbuf unknown = STRBUF_INIT;
 	char *errs = NULL;
 
 	*out = NULL;
@@ -101,24 +103,21 @@ load_policies(const struct ebb_config *cfg, struct policy_set **out,
 			    &r->allowed_sites };
 
 			for (size_t k = 0; k < 2; k++)
-				for (size_t n = 0; n < l[k]->n; n++) {
-					char *prev = errs;
-
-					if (config_site(cfg, l[k]->v[n]) !=
+				for (size_t n = 0; n < l[k]->n; n++)
+					if (config_site(cfg, l[k]->v[n]) ==
 					    NULL)
-						continue;
-					errs = xasprintf("%s%s: rule '%s': %s: "
-					    "unknown site '%s'\n", prev ? prev :
-					    "", cfg->policies, r->name, k ?
-					    "caps.sites" : "defaults.sites",
-					    l[k]->v[n]);
-					free(prev);
-				}
+						strbuf_addf(&unknown, "%s: rule "
+						    "'%s': %s: unknown site "
+						    "'%s'\n", cfg->policies,
+						    r->name, k ? "caps.sites" :
+						    "defaults.sites",
+						    l[k]->v[n]);
 		}
-		if (errs == NULL)
+		if (unknown.len == 0)
 			return 0;
 		policy_free(*out);
 		*out = NULL;
+		errs = strbuf_take(&unknown);
 	}
 	show_errors(errs, to_log);
 	return -1;

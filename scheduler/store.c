@@ -100,6 +100,9 @@ static const char *const migrations[] = {
 
 	/* 6: the submitter's groups, as the job runs with them (NULL: older) */
 	"ALTER TABLE jobs ADD COLUMN groups TEXT;",
+
+	/* 7: a provider that asked to be left alone (Retry-After) until */
+	"ALTER TABLE providers ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -147,13 +150,14 @@ static const char *const stmt_sql[ST_N] = {
 	    "vintage <= ? AND (kind = 0 OR ? = 0) ORDER BY t, kind, "
 	    "vintage DESC, source",
 	[ST_PROV_PUT] = "INSERT OR REPLACE INTO providers (site, provider, "
-	    "last_try, last_ok, since, failing, reason, failures, rejected) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "last_try, last_ok, since, failing, reason, failures, rejected, "
+	    "retry_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_RUNS] = "SELECT end_time - start_time FROM jobs WHERE uid = ? AND "
 	    "name = ? AND state = 'succeeded' AND start_time > 0 AND "
 	    "end_time >= start_time ORDER BY id DESC LIMIT ?",
 	[ST_PROV_GET] = "SELECT last_try, last_ok, since, failing, reason, "
-	    "failures, rejected FROM providers WHERE site = ? AND provider = ?",
+	    "failures, rejected, retry_at FROM providers WHERE site = ? AND "
+	    "provider = ?",
 	/* A re-recorded interval (same start) replaces the earlier one. */
 	[ST_LI_ADD] = "INSERT OR REPLACE INTO ledger_intervals (job_id, t0, "
 	    "t1, energy_j, method) VALUES (?, ?, ?, ?, ?)",
@@ -855,6 +859,7 @@ store_prov_put(struct store *s, const char *site, const char *provider,
 	bind_text(st, 7, p->reason[0] ? p->reason : NULL);
 	sqlite3_bind_int64(st, 8, p->failures);
 	sqlite3_bind_int64(st, 9, p->rejected);
+	sqlite3_bind_int64(st, 10, p->retry_at);
 	s->pending++;
 	return step_done(s, st, "save provider status");
 }
@@ -880,6 +885,7 @@ store_prov_get(struct store *s, const char *site, const char *provider,
 		snprintf(p->reason, sizeof(p->reason), "%s", r ? r : "");
 		p->failures = sqlite3_column_int64(st, 5);
 		p->rejected = sqlite3_column_int64(st, 6);
+		p->retry_at = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

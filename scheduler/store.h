@@ -109,6 +109,7 @@ struct store_prov {
 	int	failing;		/* the last try failed */
 	char	reason[256];		/* why, if failing */
 	int64_t	failures, rejected;	/* totals */
+	int64_t	retry_at;		/* not tried before (Retry-After), 0 */
 };
 
 int	store_prov_put(struct store *, const char *site, const char *provider,

@@ -1,5 +1,6 @@
 # Tests of common/ and the daemon's modules.
 ebb_unit_test(test_timefmt unit/test_timefmt.c ebb_common)
+ebb_unit_test(test_strbuf unit/test_strbuf.c ebb_common)
 ebb_unit_test(test_proto unit/test_proto.c ebb_common)
 ebb_unit_test(test_job unit/test_job.c ebb_common)
 ebb_unit_test(test_store unit/test_store.c ebb_sched)
