@@ -151,14 +151,6 @@ strv_from_json(const json_t *arr)
 	return v;
 }
 
-static void
-strv_free(char **v)
-{
-	for (char **p = v; p != NULL && *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
 static int
 strv_check(const json_t *arr)
 {

@@ -337,6 +337,18 @@ memfd_of(const char *data, size_t len, char *err, size_t errlen)
 	return fd;
 }
 
+/* A request of type t about job id (0: none), as c (NULL: no one). */
+static void
+req(struct privmsg *pm, enum priv_type t, int64_t id,
+    const struct priv_cred *c)
+{
+	privmsg_clear(pm);
+	pm->type = t;
+	pm->id = id;
+	if (c != NULL)
+		pm->cred = *c;
+}
+
 int
 priv_start(struct priv *p, int64_t id, const struct priv_cred *c,
     int64_t mem, int64_t grace, int64_t outmax, const char *spec,
@@ -345,10 +357,7 @@ priv_start(struct priv *p, int64_t id, const struct priv_cred *c,
 	struct privmsg pm;
 	int rc;
 
-	privmsg_clear(&pm);
-	pm.type = PRIV_START;
-	pm.id = id;
-	pm.cred = *c;
+	req(&pm, PRIV_START, id, c);
 	pm.mem = mem;
 	pm.kill_grace = grace;
 	pm.output_limit = outmax;
@@ -364,9 +373,7 @@ priv_adopt(struct priv *p, int64_t id, char *err, size_t errlen)
 {
 	struct privmsg pm;
 
-	privmsg_clear(&pm);
-	pm.type = PRIV_ADOPT;
-	pm.id = id;
+	req(&pm, PRIV_ADOPT, id, NULL);
 	return send_req(p, &pm, err, errlen);
 }
 
@@ -375,9 +382,7 @@ priv_signal(struct priv *p, int64_t id, int what, char *err, size_t errlen)
 {
 	struct privmsg pm;
 
-	privmsg_clear(&pm);
-	pm.type = PRIV_SIGNAL;
-	pm.id = id;
+	req(&pm, PRIV_SIGNAL, id, NULL);
 	pm.what = what;
 	return send_req(p, &pm, err, errlen);
 }
@@ -389,9 +394,7 @@ priv_open_output(struct priv *p, int64_t id, const char *stream, char *err,
 	struct privmsg pm;
 	int fd;
 
-	privmsg_clear(&pm);
-	pm.type = PRIV_OPEN;
-	pm.id = id;
+	req(&pm, PRIV_OPEN, id, NULL);
 	pm.stream = stream;
 	return call(p, &pm, &fd, err, errlen) == -1 ? -1 : fd;
 }
@@ -403,10 +406,7 @@ priv_uopen(struct priv *p, int64_t id, const struct priv_cred *c,
 	struct privmsg pm;
 	int fd;
 
-	privmsg_clear(&pm);
-	pm.type = PRIV_UOPEN;
-	pm.id = id;
-	pm.cred = *c;
+	req(&pm, PRIV_UOPEN, id, c);
 	pm.dir = dir;
 	pm.name = name;
 	return call(p, &pm, &fd, err, errlen) == -1 ? -1 : fd;
@@ -420,10 +420,7 @@ priv_uwrite(struct priv *p, int64_t id, const struct priv_cred *c,
 	struct privmsg pm;
 	int fd, rc, e;
 
-	privmsg_clear(&pm);
-	pm.type = PRIV_UWRITE;
-	pm.id = id;
-	pm.cred = *c;
+	req(&pm, PRIV_UWRITE, id, c);
 	pm.dir = dir;
 	pm.name = name;
 	if ((pm.fd[0] = memfd_of(data, len, err, errlen)) == -1)
@@ -444,9 +441,7 @@ priv_run(struct priv *p, const struct priv_cred *c, int64_t timeout_ms,
 	struct priv_run *r;
 	int nul = -1;
 
-	privmsg_clear(&pm);
-	pm.type = PRIV_RUN;
-	pm.cred = *c;
+	req(&pm, PRIV_RUN, 0, c);
 	pm.timeout_ms = timeout_ms;
 	pm.argv = (const char **)argv;
 	pm.env = (const char **)env;
@@ -487,9 +482,7 @@ priv_run_abandon(struct priv_run *r)
 
 	if (*rp == r)
 		*rp = r->next;
-	privmsg_clear(&pm);
-	pm.type = PRIV_RUNKILL;
-	pm.id = r->seq;
+	req(&pm, PRIV_RUNKILL, r->seq, NULL);
 	send_req(p, &pm, err, sizeof(err));
 	free(r);
 }

@@ -401,7 +401,7 @@ dispatch_reconfigure(struct dispatch *dp, char *err, size_t errlen)
 }
 
 /*
- * The submitter's group names, NULL-terminated (free with groups_free):
+ * The submitter's group names, NULL-terminated (free with strv_free):
  * the groups it had when it submitted, or for older jobs the group
  * database's.
  */
@@ -431,14 +431,6 @@ groups_of(const struct job *j)
 			names[k++] = xstrdup(g->gr_name);
 	}
 	return names;
-}
-
-static void
-groups_free(char **g)
-{
-	for (char **p = g; *p != NULL; p++)
-		free(*p);
-	free(g);
 }
 
 /* The 90th percentile of the user's past runs of this name, or 0. */
@@ -494,7 +486,7 @@ dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 		if (dp->d->policies != NULL)
 			rule = policy_match(dp->d->policies, j, &who, err,
 			    errlen);
-		groups_free(groups);
+		strv_free(groups);
 		if (rule == NULL && (j->policy != NULL || err[0] != '\0')) {
 			if (err[0] == '\0')
 				snprintf(err, errlen, "policy: no policy '%s' "

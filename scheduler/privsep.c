@@ -138,11 +138,10 @@ privsep_prepare_state(const char *state_dir, const struct privsep_user *u,
 static void
 strv_push(char ***v, size_t *n, char *s)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*v)[i], s) == 0) {
-			free(s);
-			return;
-		}
+	if (strv_has(*v, s)) {
+		free(s);
+		return;
+	}
 	*v = xrealloc(*v, (*n + 2) * sizeof(**v));
 	(*v)[(*n)++] = s;
 	(*v)[*n] = NULL;
@@ -208,13 +207,8 @@ privsep_conf(const struct ebb_config *cfg, const char *jobs_dir,
 void
 privsep_conf_free(struct privd_conf *pc)
 {
-	char **v[2] = { (char **)pc->shared_dirs, (char **)pc->commands };
-
-	for (int k = 0; k < 2; k++) {
-		for (char **p = v[k]; p != NULL && *p != NULL; p++)
-			free(*p);
-		free(v[k]);
-	}
+	strv_free((char **)pc->shared_dirs);
+	strv_free((char **)pc->commands);
 	pc->shared_dirs = pc->commands = NULL;
 }
 
