@@ -630,6 +630,18 @@ dirs_of(const char *name, glob_t *gl)
 }
 
 void
+cg_open_up(const char *name)
+{
+	glob_t gl;
+
+	if (!valid_name(name) || dirs_of(name, &gl) == 0)
+		return;
+	for (size_t i = 0; i < gl.gl_pathc; i++)
+		chmod(gl.gl_pathv[i], 0755);
+	globfree(&gl);
+}
+
+void
 cg_prune(const char *name)
 {
 	glob_t gl;

@@ -85,6 +85,12 @@ int	cg_usage_by_name(const char *name, int64_t *usec);
  * empty (a daemon's "ebb/<instance>" parent when it stops); best effort.
  */
 void	cg_prune(const char *name);
+/*
+ * Makes the directory `name` searchable and readable by everyone (0755) in
+ * every hierarchy where it exists, so that an unprivileged reader (ebbd's
+ * worker) can read the CPU time of the groups below; best effort.
+ */
+void	cg_open_up(const char *name);
 
 /*
  * One non-blocking step of removing a group whose owner is gone (ebbd

@@ -653,8 +653,13 @@ run_job(struct spec *sp, int sfd, int64_t mono0, struct result *res)
 		fcntl(out[i][0], F_SETFL, O_NONBLOCK);
 	}
 	if (sp->cgroup != NULL) {
+		/* ebbd's unprivileged worker reads the group's CPU time: its
+		 * directories are searchable whatever umask we inherited. */
+		mode_t old = umask(022);
+
 		g = cg_create(sp->cgroup, cg_detect(), sp->mem, &unavailable,
 		    err, sizeof(err));
+		umask(old);
 		if (g == NULL && unavailable)
 			log_info("%s; measuring with rusage", err);
 		else if (g == NULL)

@@ -688,6 +688,15 @@ jobctl_open(struct ev_loop *loop, const struct jobctl_conf *conf,
 	jc->cb = cb;
 	jc->arg = arg;
 	reap_strays(jc);
+	/* Left by an older ebbd with a private umask: the worker measures
+	 * jobs through these. */
+	cg_open_up("ebb");
+	{
+		char *inst = xasprintf("ebb/%s", jc->instance);
+
+		cg_open_up(inst);
+		free(inst);
+	}
 	return jc;
 }
 

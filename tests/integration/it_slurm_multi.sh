@@ -27,11 +27,11 @@ for s in east:e west:w; do
 	slurm_site "${s%:*}" "$(eval echo \$SLURM_CONF_${s#*:})"
 	site_trace "${s%:*}" "$T/${s%:*}.csv"
 done
-start_ebbd
+EBB_TEST_SECRET=provider-token start_ebbd
 sq() { SLURM_CONF=$(eval echo \$SLURM_CONF_$1) squeue -h -t all -o "%i %T %S %k"; }
 
 now_job=$(cd "$home" && as_user "$EBB" submit -q --name now --site east,west \
-	--duration 1m -- sh -c 'echo "I am $(id -un)"; sleep 1')
+	--duration 1m -- sh -c 'echo "I am $(id -un)"; sleep 3')
 later=$("$EBB" submit -q --name later --site east,west --duration 1m --max-delay 6m -- sleep 1)
 for _ in $(seq 1 100); do
 	[ "$(job_field "$later" ext_id)" != null ] && [ "$(job_field "$now_job" ext_id)" != null ] && break
@@ -45,6 +45,18 @@ expect_eq "east has only the waiting job, pending at that minute" \
 	"$(sq e | awk '{ sub(/.*:/, ":", $4); print $2, $3, $4 }')"
 expect_eq "west has only the run-now job" ":$now_job" \
 	"$(sq w | awk '{ sub(/.*:/, ":", $4); print $4 }')"
+# sbatch passes its own environment to the batch script (ebb-run): it
+# must hold nothing of ebbd's (hole 3).
+for _ in $(seq 1 100); do
+	sup=$(pgrep -n -f "ebb-run .*job-$now_job\$") && break; sleep 0.1
+done
+if [ -n "$sup" ]; then
+	grep -qz EBB_TEST_SECRET "/proc/$sup/environ" &&
+	    fail "ebbd's environment reached the job's batch script" ||
+	    ok "nothing of ebbd's environment in the job's batch script"
+else
+	fail "the job's ebb-run was not seen running"
+fi
 for _ in $(seq 1 100); do [ "$(job_field "$now_job" state)" = succeeded ] && break; sleep 0.2; done
 expect_eq "the run-now job ran on west" succeeded "$(job_field "$now_job" state)"
 expect_eq "Slurm has it as the user's" ebbsl1 \
