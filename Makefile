@@ -4,7 +4,7 @@ BUILD      ?= build
 TESTBUILD  ?= build-test
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build demo test bench bench-slurm install clean
+.PHONY: all deps build demo test bench bench-slurm stress install clean
 
 all: build
 
@@ -30,6 +30,11 @@ bench: build
 # sbatch vs ebb submit against a private Slurm (root, needs ../shared).
 bench-slurm: build
 	bash bench/slurm.sh $(BUILD)
+
+# issue 10's crash loop: 100 SIGKILLs under load, then the invariants
+# (as root, about 4 minutes; docs/benchmarks.md).
+stress: build
+	bash bench/crashloop.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

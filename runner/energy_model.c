@@ -11,6 +11,13 @@
  * models (per package, by the "model name" of /proc/cpuinfo, idle = 30 %
  * of it), else 4 W per logical CPU (CodeCarbon's default per core).
  *
+ * The power is linear in the busy fraction, so the energy between two
+ * reads is idle_w x dt + (max_w - idle_w) x db (in CPU-seconds over the
+ * number of CPUs), and the counter it reports is that of the counters
+ * since boot: like a RAPL counter it means the same in every process, so
+ * a restarted ebbd that takes up the last reading (energy_meter_restore)
+ * counts the time it was down.
+ *
  * It reports one zone, "model", whose energy carries a relative
  * uncertainty of 30 % (energy_model_ops.rel_uncertainty). It does not
  * model memory, disks or GPUs.
@@ -49,9 +56,6 @@ struct model {
 	double	 idle_w, max_w;
 	int	 ncpus;
 	long	 hz;
-	int	 primed;
-	uint64_t prev_total, prev_busy;
-	double	 total_j;
 };
 
 int
@@ -175,28 +179,20 @@ model_read(void *h, struct energy_reading *out, size_t max, size_t *n,
     char *err, size_t errlen)
 {
 	struct model *m = h;
-	uint64_t total, busy, dt, db;
+	uint64_t total, busy;
+	double scale;
 	int ncpus;
 
 	*n = 0;
 	if (energy_read_stat(m->stat_path, &total, &busy, &ncpus, err, errlen) == -1)
 		return -1;
-	if (m->primed && total >= m->prev_total && busy >= m->prev_busy) {
-		dt = total - m->prev_total;
-		db = busy - m->prev_busy;
-		if (dt > 0)
-			m->total_j += (m->idle_w + (m->max_w - m->idle_w) *
-			    (double)db / (double)dt) *
-			    ((double)dt / ((double)m->ncpus * (double)m->hz));
-	}
-	m->primed = 1;
-	m->prev_total = total;
-	m->prev_busy = busy;
 	if (max == 0)
 		return 0;
+	scale = 1.0 / ((double)m->ncpus * (double)m->hz);
 	snprintf(out[0].name, sizeof(out[0].name), "model");
 	out[0].domain = ENERGY_MODEL;
-	out[0].uj = (uint64_t)llround(m->total_j * 1e6);
+	out[0].uj = (uint64_t)llround((m->idle_w * (double)total +
+	    (m->max_w - m->idle_w) * (double)busy) * scale * 1e6);
 	out[0].range_uj = 0;
 	*n = 1;
 	return 0;

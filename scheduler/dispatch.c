@@ -917,8 +917,22 @@ record_end(struct dispatch *dp, int64_t id, enum job_state to,
 	if (dp->d->sampler != NULL) {
 		char err[256];
 
-		if (!places(dp, sched_site_index(dp->d->cfg, j->site)))
+		if (!places(dp, sched_site_index(dp->d->cfg, j->site))) {
+			/*
+			 * One that ended while ebbd was down was never
+			 * tracked by this one: track it now, so it gets the
+			 * energy the last ebbd saved for it and its share
+			 * of the time since (no-op for a tracked job).
+			 */
+			if (j->start_time > 0) {
+				char *cg = jobctl_cgroup(dp->instance, id);
+
+				sampler_job_started(dp->d->sampler, id, cg,
+				    j->cpus, j->start_time);
+				free(cg);
+			}
 			sampler_job_ended(dp->d->sampler, id, j->cpu_usec);
+		}
 		if (dp->d->carbon != NULL && j->start_time > 0 &&
 		    ledger_settle(dp->d->store, dp->d->carbon, dp->d->cfg, j,
 		    ebb_now(), dp->d->cfg->energy.final_after, err,

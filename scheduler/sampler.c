@@ -196,13 +196,21 @@ saved_job(struct sampler *s, struct tracked *t)
 	return -1;
 }
 
-/* Hands a job's energy so far to the ledger. */
+/*
+ * Hands a job's energy so far to the ledger. At its end (`last`) even
+ * none if it has no ledger yet: a job that ran has a ledger row, if only
+ * of the 0 J measured for it (re-adopted just before it ended, lost
+ * before a sample reached it, or using no CPU under the proportional
+ * idle rule).
+ */
 static void
-flush(struct sampler *s, struct tracked *t, int64_t now)
+flush(struct sampler *s, struct tracked *t, int64_t now, int last)
 {
+	struct store_ledger l;
 	char err[256];
 
-	if (t->joules <= 0) {
+	if (t->joules <= 0 && (!last ||
+	    store_ledger_get(s->d->store, t->id, &l) != 0)) {
 		t->since = now;
 		return;
 	}
@@ -285,7 +293,7 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 	/* One ledger interval per planning slot. */
 	if (ci_slot_floor(now, slot) != ci_slot_floor(s->last, slot))
 		for (size_t i = 0; i < s->n; i++)
-			flush(s, &s->jobs[i], now);
+			flush(s, &s->jobs[i], now, 0);
 	s->last = now;
 	s->last_ns = mono;
 	s->last_real_ns = real_ns();
@@ -403,7 +411,7 @@ sampler_job_ended(struct sampler *s, int64_t id, int64_t cpu_usec)
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->jobs[i].id != id)
 			continue;
-		flush(s, &s->jobs[i], ebb_now());
+		flush(s, &s->jobs[i], ebb_now(), 1);
 		free(s->jobs[i].cgroup);
 		s->jobs[i] = s->jobs[--s->n];
 		break;
