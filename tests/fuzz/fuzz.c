@@ -74,36 +74,33 @@ fuzz_string(const uint8_t *data, size_t size)
 
 void
 fuzz_provider(const struct provider_ops *ops, const struct provider_conf *conf,
-    const uint8_t *data, size_t size)
+    const char *session, const uint8_t *data, size_t size)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		struct pstate st = { .conf = conf, .zone = "DE" };
+	struct pstate st = { .conf = conf, .zone = "DE" };
 
-		st.secret = xstrdup("secret");
-		st.session = pass ? xstrdup("session") : NULL;
-		for (int step = 0; step < FUZZ_MAX_STEPS; step++) {
-			struct preq req = { 0 };
-			struct ci_batch b;
-			struct ci_rejects rej = { 0 };
-			char err[512], *body;
-			int rc;
+	st.secret = xstrdup("secret");
+	st.session = session != NULL ? xstrdup(session) : NULL;
+	for (int step = 0; step < FUZZ_MAX_STEPS; step++) {
+		struct preq req = { 0 };
+		struct ci_batch b;
+		struct ci_rejects rej = { 0 };
+		char err[512], *body;
+		int rc;
 
-			rc = ops->request(&st, step, FUZZ_NOW, &req, err,
-			    sizeof(err));
-			preq_clear(&req);
-			if (rc != 1)
-				break;
-			ci_batch_init(&b, st.zone, ops->signal, ops->name);
-			body = fuzz_copy(data, size);
-			if (ops->response(&st, step, FUZZ_NOW, body, size, &b,
-			    err, sizeof(err)) == 0)
-				ci_sanitize(&b, &rej);
-			free(body);
-			ci_batch_free(&b);
-		}
-		if (ops->clear != NULL)
-			ops->clear(&st);
-		free(st.secret);
-		free(st.session);
+		rc = ops->request(&st, step, FUZZ_NOW, &req, err, sizeof(err));
+		preq_clear(&req);
+		if (rc != 1)
+			break;
+		ci_batch_init(&b, st.zone, ops->signal, ops->name);
+		body = fuzz_copy(data, size);
+		if (ops->response(&st, step, FUZZ_NOW, body, size, &b, err,
+		    sizeof(err)) == 0)
+			ci_sanitize(&b, &rej);
+		free(body);
+		ci_batch_free(&b);
 	}
+	if (ops->clear != NULL)
+		ops->clear(&st);
+	free(st.secret);
+	free(st.session);
 }

@@ -39,10 +39,11 @@ char	*fuzz_string(const uint8_t *data, size_t size);
 /*
  * Feeds data to every step of an HTTP provider's refresh as its response
  * body, as the carbon manager would (request, response, ci_sanitize),
- * once without and once with a session (WattTime logs in only without).
+ * starting with session as the provider's session token (NULL: none, so
+ * WattTime logs in first).
  */
 void	fuzz_provider(const struct provider_ops *, const struct provider_conf *,
-	    const uint8_t *data, size_t size);
+	    const char *session, const uint8_t *data, size_t size);
 
 /* Prints msg to stderr and aborts: a harness's invariant does not hold. */
 void	fuzz_fail(const char *fmt, ...)

@@ -13,6 +13,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct provider_conf conf;
 
 	provider_conf_defaults(&conf);
-	fuzz_provider(&prov_entsoe_ops, &conf, data, size);
+	fuzz_provider(&prov_entsoe_ops, &conf, NULL, data, size);
 	return 0;
 }

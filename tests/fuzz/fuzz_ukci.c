@@ -16,7 +16,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	provider_conf_defaults(&conf);
 	for (size_t i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
 		conf.region = regions[i];
-		fuzz_provider(&prov_ukci_ops, &conf, data, size);
+		fuzz_provider(&prov_ukci_ops, &conf, NULL, data, size);
 	}
 	return 0;
 }

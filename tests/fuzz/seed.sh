@@ -21,7 +21,6 @@ cp_seed electricitymaps "$samples"/electricitymaps/*.json \
     "$src"/tests/data/fixtures/em_*.json
 cp_seed watttime "$samples"/watttime/*.json "$samples"/watttime/*/*.json \
     "$src"/tests/data/fixtures/wt_login.json
-cp_seed ukci "$samples"/uk-carbon-intensity/*.json
 cp_seed config "$src"/examples/ebb.yaml "$src"/tests/golden/config/*.yaml
 cp "$src"/examples/simulate/ebb.yaml "$c/config/seed-simulate.yaml"
 cp "$src"/examples/slurm/ebb.yaml "$c/config/seed-slurm-site.yaml"
@@ -109,6 +108,21 @@ docs = {
         '</code><text>No matching data found</text></Reason>'
         '</Acknowledgement_MarketDocument>',
 }
+# UK: the national sample cut to its first periods, one with an actual
+# value (the whole file makes every input 23 kB), and a regional answer.
+import glob, os
+src = os.path.dirname(os.path.dirname(c.rstrip("/")))
+nat = json.load(open(glob.glob(src + "/data/provider-samples/"
+                               "uk-carbon-intensity/national_*.json")[0]))
+d = nat["data"]
+cut = [dict(x, intensity=dict(x["intensity"])) for x in d[:4]]
+cut[0]["intensity"]["actual"] = 143	# a measured period, as in /intensity
+with open(f"{c}/ukci/seed-national.json", "w") as f:
+    json.dump({"data": cut}, f)
+with open(f"{c}/ukci/seed-regional.json", "w") as f:
+    json.dump({"data": {"regionid": 13, "shortname": "London",
+                        "data": [dict(x, generationmix=[{"fuel": "gas",
+                                 "perc": 40.1}]) for x in d[:3]]}}, f)
 for name, d in docs.items():
     with open(f"{c}/entsoe/seed-{name}.xml", "w") as f:
         f.write(d)
