@@ -107,7 +107,7 @@ load_series(const char *path, const char *column, int64_t slot,
 	free(conf.file);
 	free(conf.value_column);
 	if (rc == 0)
-		ci_sanitize(&b, &rej);
+		ci_sanitize(&b, INT64_MAX / 2, &rej);
 	if (rc == 0 && b.n == 0) {
 		snprintf(err, errlen, "%s: no usable points", path);
 		rc = -1;

@@ -62,6 +62,7 @@ job_free(struct job *j)
 	json_decref(j->sites);
 	free(j->policy);
 	json_decref(j->tags);
+	json_decref(j->groups);
 	free(j->policy_applied);
 	free(j->duration_source);
 	free(j->plan_why);
@@ -345,6 +346,8 @@ job_to_json(const struct job *j)
 	set_str(o, "ext_id", j->ext_id);
 	if (j->adopted)
 		json_object_set_new(o, "adopted", json_true());
+	if (j->groups != NULL)
+		json_object_set(o, "groups", j->groups);
 	return o;
 }
 
@@ -419,6 +422,8 @@ job_from_json(const json_t *o, char *err, size_t errlen)
 	j->reason = dup_or_null(o, "reason");
 	j->ext_id = dup_or_null(o, "ext_id");
 	j->adopted = json_is_true(json_object_get(o, "adopted"));
+	if (json_is_array(json_object_get(o, "groups")))
+		j->groups = json_incref(json_object_get(o, "groups"));
 	return j;
 }
 

@@ -64,6 +64,10 @@ struct job {
 	char		*reason;	/* why it is in its state */
 	char		*ext_id;	/* id in the site's scheduler (Slurm) */
 	int		 adopted;	/* submitted there, not through ebb */
+	json_t		*groups;	/* the submitter's group ids, from
+					   SO_PEERGROUPS at submit (the job runs
+					   with exactly these), or NULL: not
+					   recorded (older jobs) */
 };
 
 /* Longest job name and requested policy name, in bytes. */

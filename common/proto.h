@@ -7,7 +7,10 @@
  *
  * Request:  {"v": 1, "cmd": "submit", "args": {...}}
  * Reply:    {"v": 1, "ok": true, "result": {...}}
- *       or  {"v": 1, "ok": false, "error": "message", "code": "usage"|"denied"|"notfound"|"failed"}
+ *       or  {"v": 1, "ok": false, "error": "message", "code": "usage"|"denied"|"notfound"|"failed"|"busy"}
+ *
+ * A request names at most EBB_PROTO_MAX_IDS job ids; clients split longer
+ * lists into several requests.
  *
  * The blocking helpers serve the CLI and tests; the daemon decodes frames
  * from its own non-blocking buffers with proto_frame_size().
@@ -23,6 +26,7 @@
 #define EBB_PROTO_VERSION	1
 #define EBB_PROTO_MAX_FRAME	(4u << 20)
 #define EBB_PROTO_HDR		4
+#define EBB_PROTO_MAX_IDS	1000
 
 /*
  * Given the first `have` bytes of a stream, returns 0 and the size of the

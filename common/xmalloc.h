@@ -17,4 +17,10 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/* NULL-terminated lists of strings (NULL is an empty list). */
+char	**strv_dup(char *const *);
+/* Frees the strings and the list. */
+void	 strv_free(char **);
+int	 strv_has(char *const *, const char *);
+
 #endif

@@ -402,6 +402,27 @@ static const struct yt_key metrics_keys[] = {
 	{ .name = NULL },
 };
 
+#define CT(f)	offsetof(struct ebb_control, f)
+static const struct yt_key control_keys[] = {
+	{ .name = "max_connections", .type = YT_INT, .min = 1, .max = 65536,
+	  .offset = CT(max_connections),
+	  .doc = "connections of all users together (root has a few more)" },
+	{ .name = "max_connections_per_user", .type = YT_INT, .min = 1,
+	  .max = 65536, .offset = CT(max_per_user),
+	  .doc = "connections of one uid at a time; root is exempt" },
+	{ .name = "idle_timeout", .type = YT_DURATION, .min = 1, .max = 86400,
+	  .offset = CT(idle_timeout),
+	  .doc = "a connection with no request and no reply moving is closed" },
+	{ .name = "frame_timeout", .type = YT_DURATION, .min = 1, .max = 3600,
+	  .offset = CT(frame_timeout),
+	  .doc = "time a client has to finish sending a request it began" },
+	{ .name = "max_output", .type = YT_SIZE, .min = 4096,
+	  .max = INT64_C(1) << 30, .offset = CT(max_output),
+	  .doc = "unsent reply bytes after which ebbd reads no more requests "
+	  "from that connection until they drain" },
+	{ .name = NULL },
+};
+
 static int
 check_slot(const void *field, char *err, size_t errlen)
 {
@@ -437,6 +458,15 @@ static const struct yt_key config_keys[] = {
 	{ .name = "kill_grace", .type = YT_DURATION, .min = 0, .max = 86400,
 	  .offset = offsetof(struct ebb_config, kill_grace),
 	  .doc = "time between SIGTERM and SIGKILL on cancel" },
+	{ .name = "user", .type = YT_STRING,
+	  .offset = offsetof(struct ebb_config, user),
+	  .doc = "as root: the user the unprivileged worker runs as" },
+	{ .name = "output_limit", .type = YT_SIZE, .min = 0,
+	  .max = INT64_MAX, .offset = offsetof(struct ebb_config, output_limit),
+	  .doc = "bytes of a job's stdout and stderr each kept; 0: no limit" },
+	{ .name = "root_jobs", .type = YT_BOOL,
+	  .offset = offsetof(struct ebb_config, root_jobs),
+	  .doc = "jobs submitted by root run as root" },
 	{ .name = "log_level", .type = YT_ENUM, .choices = log_levels,
 	  .offset = offsetof(struct ebb_config, log_level),
 	  .doc = "error, warn, info or debug" },
@@ -458,6 +488,9 @@ static const struct yt_key config_keys[] = {
 	{ .name = "metrics", .type = YT_STRUCT, .sub = metrics_keys,
 	  .offset = offsetof(struct ebb_config, metrics),
 	  .doc = "the Prometheus endpoint" },
+	{ .name = "control", .type = YT_STRUCT, .sub = control_keys,
+	  .offset = offsetof(struct ebb_config, control),
+	  .doc = "what one client of the control socket may hold" },
 	{ .name = "sites", .type = YT_MAPLIST, .sub = site_keys,
 	  .offset = offsetof(struct ebb_config, sites),
 	  .elemsize = sizeof(struct ebb_site),
@@ -558,6 +591,8 @@ config_new(void)
 
 	c->socket_mode = 0660;
 	c->kill_grace = 10;
+	c->user = xstrdup("ebb");
+	c->output_limit = (int64_t)1 << 30;
 	c->log_level = LOG_LVL_INFO;
 	c->slot = 300;
 	c->max_gap = 7200;
@@ -570,6 +605,11 @@ config_new(void)
 	c->planner.replan = 900;
 	c->energy.idle = 1;		/* proportional */
 	c->energy.final_after = 86400;
+	c->control.max_connections = 512;
+	c->control.max_per_user = 64;
+	c->control.idle_timeout = 60;
+	c->control.frame_timeout = 10;
+	c->control.max_output = 1 << 20;
 	return c;
 }
 
@@ -657,6 +697,14 @@ const char *const config_slurm_commands[] = {
 };
 
 char *
+config_slurm_dir(const char *state_dir, const char *site,
+    const struct ebb_slurm *sl)
+{
+	return sl->shared_dir ? xstrdup(sl->shared_dir) :
+	    xasprintf("%s/slurm/%s", state_dir, site);
+}
+
+char *
 config_slurm_command(const struct ebb_slurm *sl, const char *cmd)
 {
 	const char *path = sl->bin_dir ? sl->bin_dir : getenv("PATH");
@@ -717,6 +765,7 @@ static void
 check_sites(struct yt_doc *d, const struct ebb_config *c)
 {
 	const struct yt_node *sites = yt_get(yt_root(d), "sites");
+	const struct yt_node **names;
 
 	if (sites == NULL || sites->kind != YT_SEQ)
 		return;
@@ -724,28 +773,15 @@ check_sites(struct yt_doc *d, const struct ebb_config *c)
 		yt_error(d, sites, "sites: at least one site is required");
 		return;
 	}
+	names = xcalloc(c->nsites + 1, sizeof(*names));
 	for (size_t i = 0; i < c->nsites && i < sites->nkids; i++) {
 		check_site_providers(d, sites->kids[i], &c->sites[i]);
 		check_site_backend(d, sites->kids[i], &c->sites[i]);
+		if (c->sites[i].name != NULL)
+			names[i] = yt_get(sites->kids[i], "name");
 	}
-	for (size_t i = 1; i < c->nsites; i++) {
-		const struct yt_node *n = yt_get(sites->kids[i], "name");
-
-		if (c->sites[i].name == NULL || n == NULL)
-			continue;
-		for (size_t j = 0; j < i; j++) {
-			const struct yt_node *first =
-			    yt_get(sites->kids[j], "name");
-
-			if (c->sites[j].name != NULL && first != NULL &&
-			    strcmp(c->sites[i].name, c->sites[j].name) == 0) {
-				yt_error(d, n, "duplicate site name '%s' "
-				    "(first at line %d, column %d)",
-				    c->sites[i].name, first->line, first->col);
-				break;
-			}
-		}
-	}
+	yt_check_unique(d, names, c->nsites, "site name");
+	free(names);
 }
 
 int

@@ -106,6 +106,19 @@ struct ebb_metrics {
 	int	 port;			/* 0: off */
 };
 
+/*
+ * What one peer of the control socket may hold (ebb.yaml: control).
+ * ebbd reads these at each use, so SIGHUP changes them for every
+ * connection at once.
+ */
+struct ebb_control {
+	int	 max_connections;	/* all users together */
+	int	 max_per_user;		/* one uid; root is exempt */
+	int64_t	 idle_timeout;		/* s with no request and nothing sent */
+	int64_t	 frame_timeout;		/* s to finish a request once begun */
+	int64_t	 max_output;		/* unsent reply bytes before reading stops */
+};
+
 struct ebb_config {
 	char	*path;		/* file it came from, or "(default)" */
 	char	*state_dir;
@@ -115,6 +128,11 @@ struct ebb_config {
 	char	*admin_group;	/* members act on all jobs, or NULL */
 	char	*runner;	/* ebb-run path, or NULL: next to ebbd */
 	int64_t	 kill_grace;	/* s between SIGTERM and SIGKILL, default 10 */
+	char	*user;		/* as root: the unprivileged worker's user,
+				   default "ebb" */
+	int64_t	 output_limit;	/* bytes of a job's stdout/stderr each kept,
+				   default 1G; 0: no limit */
+	int	 root_jobs;	/* root's own jobs run as root (default no) */
 	int	 log_level;	/* enum log_level, default info */
 	int64_t	 slot;		/* planning grid step, s; default 5m */
 	int64_t	 max_gap;	/* longest gap filled by interpolation, s */
@@ -122,6 +140,7 @@ struct ebb_config {
 	struct ebb_planner planner;
 	struct ebb_energy energy;
 	struct ebb_metrics metrics;
+	struct ebb_control control;
 	struct ebb_site *sites;
 	size_t	 nsites;
 };
@@ -141,6 +160,9 @@ char	*config_dump(const struct ebb_config *);
 extern const char *const config_slurm_commands[];
 /* Full path of Slurm command cmd (bin_dir, else $PATH), or NULL. */
 char	*config_slurm_command(const struct ebb_slurm *, const char *cmd);
+/* Where a Slurm site's job directories live (caller frees). */
+char	*config_slurm_dir(const char *state_dir, const char *site,
+	    const struct ebb_slurm *);
 /* The site called name, or NULL. */
 const struct ebb_site *config_site(const struct ebb_config *, const char *name);
 

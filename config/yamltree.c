@@ -23,11 +23,15 @@
 
 #include <yaml.h>
 
+#include "common/strbuf.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "config/yamltree.h"
 
 #define MAX_DEPTH	64
+
+/* Errors kept for yt_errors(); the rest are only counted. */
+#define MAX_ERRORS	100
 
 struct yt_err {
 	int	 line, col;	/* 0: no position (whole file) */
@@ -35,28 +39,86 @@ struct yt_err {
 	char	*msg;
 };
 
+/*
+ * errs is a max-heap by position (line, column, then order of recording)
+ * of the first MAX_ERRORS errors by position: a new error replaces the
+ * last kept one if it comes before it. Recording is O(log MAX_ERRORS) and
+ * memory stays bounded whatever a file holds.
+ */
 struct yt_doc {
 	char		*name;
 	char		*dir;
 	int64_t		 now;
 	struct yt_node	*root;
-	struct yt_err	*errs;
-	size_t		 nerrs;
+	struct yt_err	 errs[MAX_ERRORS];
+	size_t		 nkept;
+	size_t		 nerrs;		/* all recorded, kept or not */
 };
+
+static int
+err_cmp(const void *a, const void *b)
+{
+	const struct yt_err *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Would an error at line:col, recorded now, be kept? */
+static int
+err_wanted(const struct yt_doc *d, int line, int col)
+{
+	struct yt_err e = { line, col, d->nerrs, NULL };
+
+	return d->nkept < MAX_ERRORS || err_cmp(&e, &d->errs[0]) < 0;
+}
+
+static void
+heap_swap(struct yt_err *h, size_t i, size_t j)
+{
+	struct yt_err t = h[i];
+
+	h[i] = h[j];
+	h[j] = t;
+}
 
 static void
 add_err(struct yt_doc *d, int line, int col, const char *fmt, va_list ap)
 {
-	struct yt_err *e;
+	struct yt_err *h = d->errs, e = { line, col, d->nerrs, NULL };
 	char buf[1024];
+	size_t i, kid;
 
+	if (!err_wanted(d, line, col)) {
+		d->nerrs++;
+		return;
+	}
+	d->nerrs++;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	d->errs = xrealloc(d->errs, (d->nerrs + 1) * sizeof(*d->errs));
-	e = &d->errs[d->nerrs];
-	e->line = line;
-	e->col = col;
-	e->seq = d->nerrs++;
-	e->msg = xstrdup(buf);
+	e.msg = xstrdup(buf);
+	if (d->nkept < MAX_ERRORS) {
+		/* Sift up. */
+		i = d->nkept++;
+		h[i] = e;
+		while (i > 0 && err_cmp(&h[(i - 1) / 2], &h[i]) < 0) {
+			heap_swap(h, i, (i - 1) / 2);
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	/* Replace the last kept error and sift down. */
+	free(h[0].msg);
+	h[0] = e;
+	for (i = 0; (kid = 2 * i + 1) < d->nkept; i = kid) {
+		if (kid + 1 < d->nkept && err_cmp(&h[kid], &h[kid + 1]) < 0)
+			kid++;
+		if (err_cmp(&h[i], &h[kid]) >= 0)
+			break;
+		heap_swap(h, i, kid);
+	}
 }
 
 static void __attribute__((format(printf, 4, 5)))
@@ -85,39 +147,25 @@ yt_nerrors(const struct yt_doc *d)
 	return d->nerrs;
 }
 
-static int
-err_cmp(const void *a, const void *b)
-{
-	const struct yt_err *x = a, *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->col != y->col)
-		return x->col < y->col ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 char *
 yt_errors(const struct yt_doc *d)
 {
-	struct yt_err *sorted;
-	char *out = xstrdup(""), *next;
+	struct yt_err sorted[MAX_ERRORS];
+	struct strbuf out = STRBUF_INIT;
 
-	sorted = xcalloc(d->nerrs + 1, sizeof(*sorted));
-	memcpy(sorted, d->errs, d->nerrs * sizeof(*sorted));
-	qsort(sorted, d->nerrs, sizeof(*sorted), err_cmp);
-	for (size_t i = 0; i < d->nerrs; i++) {
+	memcpy(sorted, d->errs, d->nkept * sizeof(*sorted));
+	qsort(sorted, d->nkept, sizeof(*sorted), err_cmp);
+	for (size_t i = 0; i < d->nkept; i++) {
 		if (sorted[i].line == 0)
-			next = xasprintf("%s%s: %s\n", out, d->name,
-			    sorted[i].msg);
+			strbuf_addf(&out, "%s: %s\n", d->name, sorted[i].msg);
 		else
-			next = xasprintf("%s%s:%d:%d: %s\n", out, d->name,
+			strbuf_addf(&out, "%s:%d:%d: %s\n", d->name,
 			    sorted[i].line, sorted[i].col, sorted[i].msg);
-		free(out);
-		out = next;
 	}
-	free(sorted);
-	return out;
+	if (d->nerrs > d->nkept)
+		strbuf_addf(&out, "%s: ... and %zu more error%s\n", d->name,
+		    d->nerrs - d->nkept, d->nerrs - d->nkept == 1 ? "" : "s");
+	return strbuf_take(&out);
 }
 
 static void
@@ -143,10 +191,15 @@ node_new(enum yt_kind kind, const yaml_mark_t *m)
 	return n;
 }
 
+/* Capacity is the next power of two from 4 up, so growth is O(1). */
 static void
 node_add(struct yt_node *n, struct yt_node *kid)
 {
-	n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof(*n->kids));
+	size_t k = n->nkids;
+
+	if (k == 0 || (k >= 4 && (k & (k - 1)) == 0))
+		n->kids = xrealloc(n->kids, (k ? 2 * k : 4) *
+		    sizeof(*n->kids));
 	n->kids[n->nkids++] = kid;
 }
 
@@ -178,23 +231,59 @@ next_event(struct yt_doc *d, yaml_parser_t *p, yaml_event_t *ev)
 	return 0;
 }
 
+struct named {
+	const struct yt_node	*node;
+	size_t			 idx;
+};
+
+static int
+named_cmp(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->node->text, y->node->text);
+
+	if (c != 0)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void
+yt_check_unique(struct yt_doc *d, const struct yt_node *const *nodes,
+    size_t n, const char *what)
+{
+	struct named *v = xcalloc(n ? n : 1, sizeof(*v));
+	size_t m = 0, first = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (nodes[i] != NULL && nodes[i]->kind == YT_SCALAR) {
+			v[m].node = nodes[i];
+			v[m++].idx = i;
+		}
+	qsort(v, m, sizeof(*v), named_cmp);
+	for (size_t i = 1; i < m; i++) {
+		const struct yt_node *k = v[i].node, *f;
+
+		if (strcmp(v[first].node->text, k->text) != 0) {
+			first = i;
+			continue;
+		}
+		f = v[first].node;
+		yt_error(d, k, "duplicate %s '%s' (first at line %d, column %d)",
+		    what, k->text, f->line, f->col);
+	}
+	free(v);
+}
+
 static void
 check_duplicates(struct yt_doc *d, const struct yt_node *map)
 {
-	for (size_t i = 2; i < map->nkids; i += 2) {
-		const struct yt_node *k = map->kids[i];
+	size_t n = map->nkids / 2;
+	const struct yt_node **keys = xcalloc(n ? n : 1, sizeof(*keys));
 
-		for (size_t j = 0; j < i; j += 2) {
-			const struct yt_node *first = map->kids[j];
-
-			if (strcmp(first->text, k->text) == 0) {
-				yt_error(d, k, "duplicate key '%s' (first at "
-				    "line %d, column %d)", k->text,
-				    first->line, first->col);
-				break;
-			}
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		keys[i] = map->kids[2 * i];
+	yt_check_unique(d, keys, n, "key");
+	free(keys);
 }
 
 /*
@@ -388,9 +477,8 @@ yt_free(struct yt_doc *d)
 	if (d == NULL)
 		return;
 	node_free(d->root);
-	for (size_t i = 0; i < d->nerrs; i++)
+	for (size_t i = 0; i < d->nkept; i++)
 		free(d->errs[i].msg);
-	free(d->errs);
 	free(d->name);
 	free(d->dir);
 	free(d);
@@ -488,6 +576,11 @@ unknown_key(struct yt_doc *d, const struct yt_node *key,
 	const char *guess = NULL;
 	size_t best = 3;
 
+	if (!err_wanted(d, key->line, key->col)) {
+		/* Only counted: spare the hint's cost. */
+		yt_error(d, key, "unknown key");
+		return;
+	}
 	for (const struct yt_key *k = table; k->name != NULL; k++) {
 		size_t dist = distance(key->text, k->name);
 
@@ -957,20 +1050,10 @@ yt_free_fields(const struct yt_key *table, void *obj)
 
 /*---- Emitting: the key table drives the output, so it stays in step ----*/
 
-struct sink {
-	char	*buf;
-	size_t	 len;
-};
-
 static int
 sink_write(void *arg, unsigned char *data, size_t size)
 {
-	struct sink *s = arg;
-
-	s->buf = xrealloc(s->buf, s->len + size + 1);
-	memcpy(s->buf + s->len, data, size);
-	s->len += size;
-	s->buf[s->len] = '\0';
+	strbuf_add(arg, data, size);
 	return 1;
 }
 
@@ -1148,7 +1231,7 @@ yt_emit(const struct yt_key *table, const void *obj)
 {
 	yaml_emitter_t e;
 	yaml_event_t ev;
-	struct sink out = { xstrdup(""), 0 };
+	struct strbuf out = STRBUF_INIT;
 
 	yaml_emitter_initialize(&e);
 	yaml_emitter_set_output(&e, sink_write, &out);
@@ -1164,7 +1247,7 @@ yt_emit(const struct yt_key *table, const void *obj)
 	yaml_stream_end_event_initialize(&ev);
 	emit(&e, &ev);
 	yaml_emitter_delete(&e);
-	return out.buf;
+	return strbuf_take(&out);
 }
 
 json_t *

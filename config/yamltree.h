@@ -127,12 +127,23 @@ void		 yt_set_now(struct yt_doc *, int64_t now);
  */
 void		 yt_error(struct yt_doc *, const struct yt_node *at,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* How many errors were recorded (all of them, shown or not). */
 size_t		 yt_nerrors(const struct yt_doc *);
 /*
- * All errors so far, one "file:line:col: message\n" line each, sorted by
- * position (caller frees); "" if there are none.
+ * The first 100 errors by position, one "file:line:col: message\n" line
+ * each, sorted, then "file: ... and N more errors\n" if there were more
+ * (caller frees); "" if there are none. Recording an error costs
+ * O(log 100) and memory for at most 100 messages, whatever the file.
  */
 char		*yt_errors(const struct yt_doc *);
+/*
+ * Records "duplicate WHAT 'text' (first at line L, column C)" at every
+ * scalar among nodes[0..n) whose text an earlier one has; NULL and
+ * non-scalar entries are skipped. O(n log n).
+ */
+void		 yt_check_unique(struct yt_doc *,
+		    const struct yt_node *const *nodes, size_t n,
+		    const char *what);
 
 /* The value under key in mapping map, or NULL (also if map is not one). */
 const struct yt_node *yt_get(const struct yt_node *map, const char *key);

@@ -21,9 +21,21 @@ say "the embedded default configuration (ebbd -n)"
 "$EBBD" -n
 sock=$("$EBBD" -n | sed -n 's/^socket: //p')
 export EBB_SOCKET=$sock
+# As root ebbd runs its unprivileged part as user "ebb" (an install's
+# sysusers file creates it), and root's own jobs (this demo's) run only
+# with root_jobs: the demo runs the default settings with that one line.
+conf=$(mktemp /tmp/ebbd-demo.XXXXXX.yaml)
+if [ "$(id -u)" = 0 ]; then
+	id ebb >/dev/null 2>&1 ||
+	    useradd --system --no-create-home --shell /usr/sbin/nologin ebb
+	"$EBBD" -n | sed 's/^root_jobs: .*/root_jobs: true/' > "$conf"
+	chmod 644 "$conf"
+else
+	"$EBBD" -n > "$conf"
+fi
 
 say "starting ebbd in the background (log: $log)"
-"$EBBD" -f >"$log" 2>&1 &
+"$EBBD" -f -c "$conf" >"$log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do "$EBB" queue >/dev/null 2>&1 && break; sleep 0.1; done

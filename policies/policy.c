@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "common/job.h"
+#include "common/strbuf.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "config/yamltree.h"
@@ -228,9 +229,11 @@ static void
 check_rules(struct yt_doc *d, const struct policy_set *s)
 {
 	const struct yt_node *rules = yt_get(yt_root(d), "rules");
+	const struct yt_node **names;
 
 	if (rules == NULL || rules->kind != YT_SEQ)
 		return;
+	names = xcalloc(s->nrules + 1, sizeof(*names));
 	for (size_t i = 0; i < s->nrules && i < rules->nkids; i++) {
 		const struct yt_node *rn = rules->kids[i];
 		const struct yt_node *n = yt_get(rn, "name");
@@ -247,19 +250,10 @@ check_rules(struct yt_doc *d, const struct policy_set *s)
 		else if (strlen(s->rules[i].name) > JOB_NAME_MAX)
 			yt_error(d, n, "name: longer than %d characters (jobs "
 			    "could not ask for it)", JOB_NAME_MAX);
-		for (size_t j = 0; j < i; j++) {
-			const struct yt_node *first =
-			    yt_get(rules->kids[j], "name");
-
-			if (s->rules[j].name != NULL && first != NULL &&
-			    strcmp(s->rules[i].name, s->rules[j].name) == 0) {
-				yt_error(d, n, "duplicate rule name '%s' "
-				    "(first at line %d, column %d)",
-				    s->rules[i].name, first->line, first->col);
-				break;
-			}
-		}
+		names[i] = n;
 	}
+	yt_check_unique(d, names, s->nrules, "rule name");
+	free(names);
 }
 
 void
@@ -505,22 +499,18 @@ policy_describe(const struct policy_rule *r)
 		{ "users", PR(users) }, { "groups", PR(groups) },
 		{ "names", PR(names) }, { "tags", PR(tags) },
 	};
-	char list[1024], *s = xstrdup(""), *t;
+	struct strbuf s = STRBUF_INIT;
+	char list[1024];
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		const struct yt_strlist *l = (const struct yt_strlist *)
 		    (const void *)((const char *)r + parts[i].offset);
 
-		if (l->n == 0)
-			continue;
-		t = xasprintf("%s%s%s %s", s, s[0] ? "; " : "", parts[i].label,
-		    join(l, list, sizeof(list)));
-		free(s);
-		s = t;
+		if (l->n > 0)
+			strbuf_addf(&s, "%s%s %s", s.len ? "; " : "",
+			    parts[i].label, join(l, list, sizeof(list)));
 	}
-	if (s[0] == '\0') {
-		free(s);
-		s = xstrdup("every job");
-	}
-	return s;
+	if (s.len == 0)
+		strbuf_adds(&s, "every job");
+	return strbuf_take(&s);
 }

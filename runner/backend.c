@@ -1,12 +1,16 @@
 /*
- * backend: the table of job backends ebbd can name in its config, and the
- * event queue they share. Each backend lives in its own file.
+ * backend: the table of job backends ebbd can name in its config, the
+ * event queue they share and how a spec names who a job runs as. Each
+ * backend lives in its own file.
  */
+#include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/xmalloc.h"
 #include "runner/backend.h"
+#include "runner/privproto.h"
 
 static const struct backend_ops *const backends[] = {
 	&backend_local_ops,
@@ -84,4 +88,36 @@ backend_lookup(const char *name)
 		if (strcmp(backends[i]->name, name) == 0)
 			return backends[i];
 	return NULL;
+}
+
+int
+backend_cred(const json_t *spec, struct priv_cred *c, char *err,
+    size_t errlen)
+{
+	json_t *uid = json_object_get(spec, "uid");
+	json_t *gid = json_object_get(spec, "gid");
+	json_t *groups = json_object_get(spec, "groups"), *g;
+	const char *user = json_string_value(json_object_get(spec, "user"));
+	size_t i;
+	int n = PRIV_MAXGROUPS;
+
+	if (!json_is_integer(uid) || !json_is_integer(gid) ||
+	    json_integer_value(uid) < 0 || json_integer_value(gid) < 0) {
+		snprintf(err, errlen, "job spec: no uid or gid");
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	c->uid = (uid_t)json_integer_value(uid);
+	c->gid = (gid_t)json_integer_value(gid);
+	if (json_is_array(groups)) {
+		json_array_foreach(groups, i, g)
+			if (json_is_integer(g) && c->ngroups < PRIV_MAXGROUPS)
+				c->groups[c->ngroups++] =
+				    (gid_t)json_integer_value(g);
+	} else if (user != NULL && *user != '\0' &&
+	    getgrouplist(user, c->gid, c->groups, &n) != -1)
+		c->ngroups = (size_t)n;
+	if (c->ngroups == 0)
+		c->groups[c->ngroups++] = c->gid;
+	return 0;
 }

@@ -11,7 +11,8 @@
  * <state_dir>/jobs/<id>/spec.json for ebb-run):
  *   {"job_id": 12, "argv": ["cmd", "arg"], "env": ["K=V"], "workdir": "/abs",
  *    "uid": 1000, "gid": 1000, "user": "alice", "cpus": 1, "mem": 0,
- *    "cgroup": "ebb/<instance>/job-12", "kill_grace": 10}
+ *    "cgroup": "ebb/<instance>/job-12", "kill_grace": 10,
+ *    "groups": [1000, 27]}    (the submitter's groups; absent for old jobs)
  *
  * Events (what the callback receives; `event` is borrowed):
  *   {"type": "started", "pid": 4242, "start_time": T}
@@ -19,6 +20,8 @@
  *   {"type": "lost", "reason": "..."}   supervisor vanished without a result
  *   {"type": "unstarted"}               adopt(): ebb-run never began the job,
  *                                       so starting it again is safe
+ *   {"type": "failed", "reason": "..."} start(): the job could not be
+ *                                       started (nothing of it runs)
  *
  * Backends with a queue of their own (slurm) take jobs at plan time
  * through place() and start them themselves; they also send:
@@ -49,6 +52,8 @@
 
 struct backend;
 struct ebb_slurm;
+struct priv;
+struct priv_cred;
 
 typedef void (*backend_event_cb)(void *arg, int64_t job_id,
     const json_t *event);
@@ -62,6 +67,9 @@ struct backend_conf {
 	const json_t	*energy;	/* how ebb-run meters a job where ebbd
 					   cannot: {powercap_root, procfs_root,
 					   idle_w, max_w, slot}, or NULL */
+	struct priv	*priv;		/* the privileged process (priv.h) */
+	int64_t		 output_limit;	/* bytes of a job's stdout/stderr each
+					   kept (local jobs); 0: no limit */
 };
 
 struct backend_ops {
@@ -92,9 +100,13 @@ struct backend_ops {
 	 */
 	int	(*pause)(struct backend *, int64_t job_id, int pause,
 		    char *err, size_t errlen);
-	/* Path of a job's captured output file ("stdout" or "stderr"). */
-	char	*(*log_path)(struct backend *, int64_t job_id,
-		    const char *stream);
+	/*
+	 * A read-only descriptor of a job's captured output ("stdout" or
+	 * "stderr"), opened with the job's user's rights where the user
+	 * could have placed the file; -1 with errno and err set.
+	 */
+	int	(*open_log)(struct backend *, const json_t *spec,
+		    const char *stream, char *err, size_t errlen);
 	/*
 	 * Backends with their own queue: hand the job (spec, plus "ext_id"
 	 * and "adopted" once known, "running" after a restart) over to start
@@ -133,6 +145,14 @@ void	backend_evq_init(struct backend_evq *, struct ev_loop *,
 void	backend_evq_push(struct backend_evq *, int64_t id, json_t *ev);
 /* Drops what was not delivered and stops the timer. */
 void	backend_evq_clear(struct backend_evq *);
+
+/*
+ * Who a job runs as, from its spec: uid, gid and "groups" (the
+ * submitter's groups, stored at submit), or for older jobs the group
+ * database's groups of "user". -1 with err set if the spec lacks them.
+ */
+int	backend_cred(const json_t *spec, struct priv_cred *, char *err,
+	    size_t errlen);
 
 /* Look a backend up by its config name; NULL if unknown. */
 const struct backend_ops *backend_lookup(const char *name);

@@ -604,24 +604,115 @@ cg_destroy(struct cg *g, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * The directories of group `name` in every hierarchy (v1 controllers, the
+ * hybrid unified tree, a v2 root), as a glob_t the caller globfree()s;
+ * 0 if there are none.
+ */
+static size_t
+dirs_of(const char *name, glob_t *gl)
+{
+	char *pat;
+	size_t n;
+
+	memset(gl, 0, sizeof(*gl));
+	pat = xasprintf(CG_ROOT "/*/%s", name);
+	glob(pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL, gl);
+	free(pat);
+	pat = xasprintf(CG_ROOT "/%s", name);
+	glob(pat, GLOB_ONLYDIR | GLOB_NOSORT | (gl->gl_pathc ? GLOB_APPEND :
+	    0), NULL, gl);
+	free(pat);
+	n = gl->gl_pathc;
+	if (n == 0)
+		globfree(gl);
+	return n;
+}
+
 void
 cg_prune(const char *name)
 {
 	glob_t gl;
-	char *pat;
+
+	if (!valid_name(name) || dirs_of(name, &gl) == 0)
+		return;
+	for (size_t i = 0; i < gl.gl_pathc; i++)
+		rmdir(gl.gl_pathv[i]);
+	globfree(&gl);
+}
+
+int
+cg_reap_by_name(const char *name)
+{
+	glob_t gl;
+	int left = 0;
 
 	if (!valid_name(name))
-		return;
-	pat = xasprintf("/sys/fs/cgroup/*/%s", name);
-	if (glob(pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &gl) == 0) {
-		for (size_t i = 0; i < gl.gl_pathc; i++)
-			rmdir(gl.gl_pathv[i]);
+		return -1;
+	if (dirs_of(name, &gl) == 0)
+		return 0;
+	for (size_t i = 0; i < gl.gl_pathc; i++) {
+		char *f = xasprintf("%s/freezer.state", gl.gl_pathv[i]);
+
+		/* Frozen tasks do not die before they are thawed. */
+		if (access(f, F_OK) == 0)
+			write_ctl(f, "THAWED");
+		free(f);
+		f = xasprintf("%s/cgroup.freeze", gl.gl_pathv[i]);
+		if (access(f, F_OK) == 0)
+			write_ctl(f, "0");
+		free(f);
+	}
+	for (size_t i = 0; i < gl.gl_pathc; i++) {
+		char *f = xasprintf("%s/cgroup.kill", gl.gl_pathv[i]);
+		FILE *fp;
+		long pid;
+
+		if (access(f, F_OK) == 0)
+			write_ctl(f, "1");
+		free(f);
+		f = xasprintf("%s/cgroup.procs", gl.gl_pathv[i]);
+		if ((fp = fopen(f, "re")) != NULL) {
+			while (fscanf(fp, "%ld", &pid) == 1)
+				kill((pid_t)pid, SIGKILL);
+			fclose(fp);
+		}
+		free(f);
+		if (rmdir(gl.gl_pathv[i]) == -1 && errno != ENOENT)
+			left++;
+	}
+	globfree(&gl);
+	return left;
+}
+
+char **
+cg_children(const char *name)
+{
+	char **out = xcalloc(1, sizeof(*out));
+	char *pat;
+	size_t n = 0;
+	glob_t gl;
+
+	if (!valid_name(name))
+		return out;
+	pat = xasprintf("%s/*", name);
+	if (dirs_of(pat, &gl) > 0) {
+		for (size_t i = 0; i < gl.gl_pathc; i++) {
+			const char *base = strrchr(gl.gl_pathv[i], '/') + 1;
+			size_t k;
+
+			for (k = 0; k < n && strcmp(out[k], base) != 0; k++)
+				;
+			if (k < n)
+				continue;
+			out = xrealloc(out, (n + 2) * sizeof(*out));
+			out[n++] = xstrdup(base);
+			out[n] = NULL;
+		}
 		globfree(&gl);
 	}
 	free(pat);
-	pat = xasprintf("/sys/fs/cgroup/%s", name);
-	rmdir(pat);
-	free(pat);
+	return out;
 }
 
 int

@@ -86,4 +86,18 @@ int	cg_usage_by_name(const char *name, int64_t *usec);
  */
 void	cg_prune(const char *name);
 
+/*
+ * One non-blocking step of removing a group whose owner is gone (ebbd
+ * cleaning up after a killed ebb-run): thaws it, SIGKILLs every process
+ * in it in every hierarchy, and removes the directories that are empty.
+ * Returns how many directories remain (call again later while > 0), or -1
+ * for an invalid name.
+ */
+int	cg_reap_by_name(const char *name);
+/*
+ * The names of the child groups of `name` in any hierarchy, each once, as
+ * a NULL-terminated array the caller frees (strings and array).
+ */
+char	**cg_children(const char *name);
+
 #endif

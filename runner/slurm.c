@@ -48,6 +48,7 @@
 #include "common/xmalloc.h"
 #include "config/config.h"
 #include "runner/backend.h"
+#include "runner/priv.h"
 #include "runner/subproc.h"
 
 #define CMD_TIMEOUT	60.0	/* s for any one Slurm command */
@@ -103,6 +104,7 @@ struct backend {
 	char		*site, *instance, *runner, *dir;
 	char		*cmd[CMD_N];
 	char		**envp;
+	struct priv	*priv;
 	char		*partition, *account;
 	char		*cluster;	/* "--clusters=NAME", for every command */
 	char		**options;
@@ -165,6 +167,24 @@ static char *
 job_dir(const struct backend *b, int64_t id)
 {
 	return xasprintf("%s/job-%" PRId64, b->dir, id);
+}
+
+/*
+ * A file of job s's directory, opened for reading as the job's user by
+ * the privileged process (the directory is the user's: as root we would
+ * follow what they put there). -1 with errno and err set.
+ */
+static int
+job_file_open(struct backend *b, const struct sjob *s, const char *name,
+    char *err, size_t errlen)
+{
+	struct priv_cred c;
+
+	if (backend_cred(s->spec, &c, err, errlen) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	return priv_uopen(b->priv, s->id, &c, b->dir, name, err, errlen);
 }
 
 /* Epoch seconds as Slurm's local time, "now" for the past. */
@@ -318,11 +338,9 @@ run(struct backend *b, int cmd, char **args, const char *input,
 {
 	struct subproc_req req;
 	struct call *c = xcalloc(1, sizeof(*c));
+	struct priv_cred cred;
 	char *argv[64], err[256];
-	gid_t groups[256];
-	int n = 0, ngroups = 256;
-	const char *user = spec ? json_string_value(json_object_get(spec,
-	    "user")) : NULL;
+	int n = 0;
 	struct subproc *p;
 
 	argv[n++] = b->cmd[cmd];
@@ -338,22 +356,16 @@ run(struct backend *b, int cmd, char **args, const char *input,
 	req.inlen = input ? strlen(input) : 0;
 	req.timeout = CMD_TIMEOUT;
 	req.max_out = cmd == CMD_SQUEUE ? SQUEUE_MAX : 0;
-	if (spec != NULL && geteuid() == 0) {
-		req.uid = (uid_t)json_integer_value(json_object_get(spec,
-		    "uid"));
-		req.gid = (gid_t)json_integer_value(json_object_get(spec,
-		    "gid"));
-		if (req.uid != 0) {
-			req.as_user = 1;
-			if (user == NULL || *user == '\0' ||
-			    getgrouplist(user, req.gid, groups,
-			    &ngroups) == -1) {
-				groups[0] = req.gid;
-				ngroups = 1;
-			}
-			req.groups = groups;
-			req.ngroups = (size_t)ngroups;
+	/* What acts on one job does so as its owner, through privd. */
+	if (spec != NULL) {
+		if (backend_cred(spec, &cred, err, sizeof(err)) == -1) {
+			log_warnx("slurm %s: %s: %s", b->site, b->cmd[cmd],
+			    err);
+			free(c);
+			return -1;
 		}
+		req.cred = &cred;
+		req.priv = b->priv;
 	}
 	c->b = b;
 	c->job_id = s ? s->id : -1;
@@ -579,7 +591,8 @@ ask_sacct(struct backend *b, struct sjob *s)
 static void
 job_ended(struct backend *b, struct sjob *s, const struct row *r)
 {
-	char *dir, *path, err[256];
+	char err[256];
+	int fd;
 	int cancelled = (r != NULL && strcmp(r->state, "CANCELLED") == 0) ||
 	    s->cancel;
 	json_t *res;
@@ -589,17 +602,18 @@ job_ended(struct backend *b, struct sjob *s, const struct row *r)
 		ask_sacct(b, s);
 		return;
 	}
-	dir = job_dir(b, s->id);
-	path = xasprintf("%s/result.json", dir);
-	free(dir);
-	if (access(path, F_OK) == 0) {
-		if ((res = fs_read_json(path, err, sizeof(err))) != NULL)
+	if ((fd = job_file_open(b, s, "result.json", err, sizeof(err))) >= 0 ||
+	    errno != ENOENT) {
+		if (fd >= 0 && (res = fs_read_json_fd(fd, "result.json", err,
+		    sizeof(err))) != NULL)
 			finish_from_result(b, s, res);
 		else {
 			emit(b, s->id, json_pack("{s:s, s:s}", "type", "lost",
 			    "reason", err));
 			sj_free(b, s);
 		}
+		if (fd >= 0)
+			close(fd);
 	} else if ((s->started_sent || !cancelled) &&
 	    ++s->polls <= RESULT_POLLS) {
 		/* It may have run: its result may not have reached us yet. */
@@ -610,7 +624,6 @@ job_ended(struct backend *b, struct sjob *s, const struct row *r)
 		    r->state));
 		sj_free(b, s);
 	}
-	free(path);
 }
 
 static void
@@ -749,8 +762,8 @@ poll_done(struct call *c, int status, int timed_out, const char *out,
 				log_warnx("slurm %s: job %" PRId64 " is in Slurm "
 				    "twice (%s, %s): cancelling %s", b->site,
 				    s->id, s->ext, ext, ext);
-				run(b, CMD_SCANCEL, args, NULL, NULL, NULL, 0,
-				    scancel_done);
+				run(b, CMD_SCANCEL, args, NULL, s->spec, NULL,
+				    0, scancel_done);
 			}
 		} else if (b->adopt && strcmp(r->state, "PENDING") == 0 &&
 		    strncmp(r->comment, "ebb:", 4) == 0 && (b->partition ==
@@ -839,14 +852,16 @@ batch_script(const struct backend *b, const char *dir)
 	    "json\nexec '%s' '%s'\n", dir, b->runner, dir);
 }
 
-/* The job's directory on the shared filesystem, owned by its user. */
+/*
+ * The job's directory on the shared filesystem, owned by its user, with
+ * its spec.json: made and written as the user by the privileged process.
+ */
 static int
 prepare_dir(struct backend *b, struct sjob *s, char *err, size_t errlen)
 {
-	char *dir = job_dir(b, s->id), *path;
-	uid_t uid = (uid_t)json_integer_value(json_object_get(s->spec, "uid"));
-	gid_t gid = (gid_t)json_integer_value(json_object_get(s->spec, "gid"));
 	json_t *spec = json_deep_copy(s->spec);
+	struct priv_cred c;
+	char *text;
 	int rc = -1;
 
 	json_object_del(spec, "cgroup");	/* Slurm owns the job's cgroup */
@@ -858,19 +873,12 @@ prepare_dir(struct backend *b, struct sjob *s, char *err, size_t errlen)
 	json_object_set_new(spec, "exit_as_job", json_true());
 	json_object_set_new(spec, "pass_env", json_pack("[s, s, s]", "SLURM_",
 	    "CUDA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL"));
-	path = xasprintf("%s/spec.json", dir);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
-	else if (geteuid() == 0 && chown(dir, uid, gid) == -1)
-		snprintf(err, errlen, "chown %s: %s", dir, strerror(errno));
-	else if (fs_write_json(path, spec, 0600, err, errlen) == 0 &&
-	    (geteuid() != 0 || chown(path, uid, gid) == 0))
-		rc = 0;
-	else if (err[0] == '\0')
-		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+	text = json_dumps(spec, JSON_INDENT(2));
+	if (backend_cred(s->spec, &c, err, errlen) == 0)
+		rc = priv_uwrite(b->priv, s->id, &c, b->dir, "spec.json", text,
+		    strlen(text), err, errlen);
+	free(text);
 	json_decref(spec);
-	free(path);
-	free(dir);
 	return rc;
 }
 
@@ -961,7 +969,7 @@ move_begin(struct backend *b, struct sjob *s)
 	args[1] = xasprintf("JobId=%s", s->ext);
 	args[2] = xasprintf("StartTime=%s", when);
 	args[3] = NULL;
-	run(b, CMD_SCONTROL, args, NULL, NULL, s, s->want, update_done);
+	run(b, CMD_SCONTROL, args, NULL, s->spec, s, s->want, update_done);
 	free(args[1]);
 	free(args[2]);
 }
@@ -978,7 +986,7 @@ scancel(struct backend *b, struct sjob *s)
 {
 	char *args[] = { s->ext, NULL };
 
-	run(b, CMD_SCANCEL, args, NULL, NULL, s, 0, scancel_done);
+	run(b, CMD_SCANCEL, args, NULL, s->spec, s, 0, scancel_done);
 }
 
 /* Starts what each job needs, as far as MAX_INFLIGHT allows. */
@@ -1035,20 +1043,22 @@ schedule_work(struct backend *b)
 
 /*---- the ops ----*/
 
+/*
+ * The whole environment of every Slurm command: nothing of ebbd's own
+ * (its provider tokens), only what the commands need.
+ */
 static char **
-make_env(const char *conf)
+make_env(const struct ebb_slurm *sl)
 {
-	size_t n = 0, k = 0;
-	char **env;
+	char **env = xcalloc(4, sizeof(*env));
+	size_t k = 0;
 
-	while (environ[n] != NULL)
-		n++;
-	env = xcalloc(n + 2, sizeof(*env));
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "SLURM_CONF=", 11) != 0 || conf == NULL)
-			env[k++] = xstrdup(environ[i]);
-	if (conf != NULL)
-		env[k++] = xasprintf("SLURM_CONF=%s", conf);
+	env[k++] = xasprintf("PATH=%s%s/usr/local/bin:/usr/bin:/bin",
+	    sl->bin_dir ? sl->bin_dir : "", sl->bin_dir ? ":" : "");
+	if (sl->conf != NULL)
+		env[k++] = xasprintf("SLURM_CONF=%s", sl->conf);
+	else if (getenv("SLURM_CONF") != NULL)
+		env[k++] = xasprintf("SLURM_CONF=%s", getenv("SLURM_CONF"));
 	return env;
 }
 
@@ -1109,8 +1119,7 @@ slurm_open(struct ev_loop *loop, const struct backend_conf *conf,
 	b->site = xstrdup(conf->site);
 	b->instance = xstrdup(conf->instance);
 	b->runner = xstrdup(conf->runner_path);
-	b->dir = sl->shared_dir ? xstrdup(sl->shared_dir) :
-	    xasprintf("%s/slurm/%s", conf->state_dir, conf->site);
+	b->dir = config_slurm_dir(conf->state_dir, conf->site, sl);
 	b->partition = sl->partition ? xstrdup(sl->partition) : NULL;
 	b->account = sl->account ? xstrdup(sl->account) : NULL;
 	b->cluster = sl->cluster ? xasprintf("--clusters=%s", sl->cluster) :
@@ -1122,7 +1131,8 @@ slurm_open(struct ev_loop *loop, const struct backend_conf *conf,
 	b->adopt = sl->adopt;
 	b->poll_s = (double)sl->poll;
 	b->energy = conf->energy ? json_deep_copy(conf->energy) : NULL;
-	b->envp = make_env(sl->conf);
+	b->envp = make_env(sl);
+	b->priv = conf->priv;
 	if (strchr(b->runner, '\'') != NULL || strchr(b->dir, '\'') != NULL) {
 		snprintf(err, errlen, "slurm %s: ebb-run's path and shared_dir "
 		    "must not contain a quote", b->site);
@@ -1229,17 +1239,18 @@ slurm_status(struct backend *b)
 	    b->poll_error : NULL, "jobs", (json_int_t)n);
 }
 
-static char *
-slurm_log_path(struct backend *b, int64_t id, const char *stream)
+static int
+slurm_open_log(struct backend *b, const json_t *spec, const char *stream,
+    char *err, size_t errlen)
 {
-	char *dir, *path;
+	struct priv_cred c;
 
-	if (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0)
-		return NULL;
-	dir = job_dir(b, id);
-	path = xasprintf("%s/%s", dir, stream);
-	free(dir);
-	return path;
+	if (backend_cred(spec, &c, err, errlen) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	return priv_uopen(b->priv, json_integer_value(json_object_get(spec,
+	    "job_id")), &c, b->dir, stream, err, errlen);
 }
 
 const struct backend_ops backend_slurm_ops = {
@@ -1248,7 +1259,7 @@ const struct backend_ops backend_slurm_ops = {
 	.open = slurm_open,
 	.close = slurm_close,
 	.cancel = slurm_cancel,
-	.log_path = slurm_log_path,
+	.open_log = slurm_open_log,
 	.place = slurm_place,
 	.status = slurm_status,
 };

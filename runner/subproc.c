@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "runner/priv.h"
 #include "runner/subproc.h"
 
 extern char **environ;
@@ -32,6 +33,7 @@ struct subproc {
 	struct ev_loop	*loop;
 	pid_t		 pid;
 	int		 status, exited, flags;
+	struct priv_run	*run;		/* started by the privileged process */
 	struct stream	 out, err;
 	ev_child	 child;
 	ev_timer	 timer;
@@ -125,6 +127,28 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 }
 
 static void
+run_cb(void *arg, int status, int flags, const char *why)
+{
+	struct subproc *p = arg;
+
+	p->run = NULL;
+	p->status = status;
+	p->flags |= flags;
+	p->exited = 1;
+	if (why != NULL) {
+		/* It never ran: say why where its stderr would be. */
+		size_t n = strlen(why);
+
+		p->err.buf = xrealloc(p->err.buf, n + 1);
+		memcpy(p->err.buf, why, n);
+		p->err.len = n;
+		p->err.cap = n;
+		p->status = -1;
+	}
+	maybe_done(p);
+}
+
+static void
 timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct subproc *p = t->data;
@@ -156,6 +180,45 @@ stream_init(struct subproc *p, struct stream *s, int fd, size_t max)
 	ev_io_init(&s->io, read_cb, fd, EV_READ);
 	s->io.data = p;
 	ev_io_start(p->loop, &s->io);
+}
+
+int
+subproc_spawn(const struct subproc_req *req, int in, int out, int er,
+    pid_t *pidp, char *err, size_t errlen)
+{
+	const struct priv_cred *c = req->cred;
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		int nul;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int s = 1; s < NSIG; s++)
+			if (s != SIGKILL && s != SIGSTOP)
+				signal(s, SIG_DFL);
+		if (in >= 0)
+			dup2(in, 0);
+		else if ((nul = open("/dev/null", O_RDONLY)) >= 0)
+			dup2(nul, 0);
+		dup2(out, 1);
+		dup2(er, 2);
+		if (c != NULL && geteuid() == 0 && (setgroups(c->ngroups,
+		    c->groups) == -1 || setresgid(c->gid, c->gid, c->gid) ==
+		    -1 || setresuid(c->uid, c->uid, c->uid) == -1))
+			child_fail(2, "cannot change to the job's user");
+		closefrom(3);
+		execve(req->argv[0], req->argv, req->envp ? req->envp :
+		    environ);
+		child_fail(2, req->argv[0]);
+	}
+	*pidp = pid;
+	return 0;
 }
 
 struct subproc *
@@ -191,45 +254,36 @@ subproc_run(struct ev_loop *loop, const struct subproc_req *req,
 		close(in[1]);
 		in[1] = -1;
 	}
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		goto fail;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		int nul;
+	p = xcalloc(1, sizeof(*p));
+	p->loop = loop;
+	p->cb = cb;
+	p->arg = arg;
+	if (req->priv != NULL && req->cred != NULL) {
+		static char *const noenv[] = { NULL };
 
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		for (int s = 1; s < NSIG; s++)
-			if (s != SIGKILL && s != SIGSTOP)
-				signal(s, SIG_DFL);
-		if (in[0] >= 0)
-			dup2(in[0], 0);
-		else if ((nul = open("/dev/null", O_RDONLY)) >= 0)
-			dup2(nul, 0);
-		dup2(out[1], 1);
-		dup2(er[1], 2);
-		if (req->as_user && (setgroups(req->ngroups, req->groups) ==
-		    -1 || setgid(req->gid) == -1 || setuid(req->uid) == -1))
-			child_fail(2, "cannot change to the job's user");
-		closefrom(3);
-		execve(req->argv[0], req->argv, req->envp ? req->envp :
-		    environ);
-		child_fail(2, req->argv[0]);
+		p->run = priv_run(req->priv, req->cred,
+		    (int64_t)(req->timeout * 1000), req->argv,
+		    req->envp ? req->envp : noenv, in[0], out[1], er[1],
+		    run_cb, p, err, errlen);
+		if (p->run == NULL) {
+			free(p);
+			goto fail;
+		}
+	} else if (subproc_spawn(req, in[0], out[1], er[1], &pid, err,
+	    errlen) == -1) {
+		free(p);
+		goto fail;
 	}
 	if (in[0] >= 0)
 		close(in[0]);
 	close(out[1]);
 	close(er[1]);
-	p = xcalloc(1, sizeof(*p));
-	p->loop = loop;
-	p->pid = pid;
-	p->cb = cb;
-	p->arg = arg;
 	stream_init(p, &p->out, out[0], req->max_out ? req->max_out :
 	    SUBPROC_MAX);
 	stream_init(p, &p->err, er[0], SUBPROC_MAX);
+	if (p->run != NULL)
+		return p;	/* its end and timeout come from priv */
+	p->pid = pid;
 	ev_child_init(&p->child, child_cb, pid, 0);
 	p->child.data = p;
 	ev_child_start(loop, &p->child);
@@ -255,7 +309,9 @@ subproc_abandon(struct subproc *p)
 {
 	if (p == NULL)
 		return;
-	if (!p->exited)
+	if (p->run != NULL)
+		priv_run_abandon(p->run);
+	else if (!p->exited)
 		kill(p->pid, SIGKILL);
 	release(p);
 }

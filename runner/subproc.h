@@ -8,8 +8,10 @@
  * `done` is called once from the
  * loop when it has exited and both streams are closed. A command that
  * outlives its timeout is killed (SIGKILL) and reported as such. With a
- * uid set the child drops to that user, its group and supplementary
- * groups before exec (so sbatch submits as the job's owner).
+ * cred set the command runs as that user, its group and supplementary
+ * groups (so sbatch submits as the job's owner): started by the
+ * privileged process when priv is set (runner/priv.h), which then also
+ * enforces the timeout.
  *
  * Children are watched with ev_child, so the loop must be libev's default
  * loop (which reaps every child). subproc_abandon() stops watching one:
@@ -30,6 +32,8 @@
 #define SUBPROC_TRUNCATED	0x2	/* stdout was longer than the cap */
 
 struct subproc;
+struct priv;
+struct priv_cred;
 
 struct subproc_req {
 	char *const	*argv;		/* argv[0] is a full path */
@@ -38,11 +42,10 @@ struct subproc_req {
 	size_t		 inlen;
 	double		 timeout;	/* s; 0: none */
 	size_t		 max_out;	/* stdout cap; 0: SUBPROC_MAX */
-	int		 as_user;	/* drop to uid/gid/groups */
-	uid_t		 uid;
-	gid_t		 gid;
-	const gid_t	*groups;
-	size_t		 ngroups;
+	/* Run as this user (through priv when set, else by dropping
+	 * privileges after fork, as root only); NULL: as we are. */
+	const struct priv_cred *cred;
+	struct priv	*priv;
 };
 
 /*
@@ -52,6 +55,14 @@ struct subproc_req {
 typedef void (*subproc_cb)(void *arg, int status, int flags,
     const char *out, const char *err);
 
+/*
+ * Forks and execs req with in (-1: /dev/null), out and err as its stdin,
+ * stdout and stderr, dropping to req's cred first when it is set and we
+ * are root (input, timeout, max_out and priv are not used). The caller watches and reaps
+ * the child. -1 with err set if it cannot fork.
+ */
+int		 subproc_spawn(const struct subproc_req *, int in, int out,
+		    int err_fd, pid_t *pid, char *err, size_t errlen);
 /* Starts req; NULL with err set if it cannot (fork, pipes). */
 struct subproc	*subproc_run(struct ev_loop *, const struct subproc_req *,
 		    subproc_cb, void *arg, char *err, size_t errlen);

@@ -61,15 +61,15 @@ cmd_job_for_peer(struct ebbd *d, const struct peer *p, int64_t id,
 		    store_errmsg(d->store));
 		return NULL;
 	}
+	/* Another user's job is answered as absent: not even whose it is
+	 * is told. */
+	if (rc == 1 && !p->admin && j->uid != p->uid) {
+		job_free(j);
+		rc = 0;
+	}
 	if (rc == 0) {
 		*reply = proto_reply_err("notfound", "job %lld: no such job",
 		    (long long)id);
-		return NULL;
-	}
-	if (!p->admin && j->uid != p->uid) {
-		*reply = proto_reply_err("denied", "job %lld: permission denied"
-		    " (owned by %s)", (long long)id, j->user ? j->user : "?");
-		job_free(j);
 		return NULL;
 	}
 	return j;
@@ -85,4 +85,34 @@ cmd_arg_id(const json_t *args, json_t **reply)
 		return -1;
 	}
 	return json_integer_value(v);
+}
+
+int
+cmd_arg_ids(const json_t *args, int required, const json_t **ids,
+    json_t **reply)
+{
+	const json_t *v;
+	size_t i;
+
+	*ids = json_object_get(args, "ids");
+	if (*ids == NULL && !required)
+		return 0;
+	if (!json_is_array(*ids) || json_array_size(*ids) == 0) {
+		*reply = proto_reply_err("usage", "ids: a list of job ids is "
+		    "required");
+		return -1;
+	}
+	if (json_array_size(*ids) > EBB_PROTO_MAX_IDS) {
+		*reply = proto_reply_err("usage", "ids: %zu ids in one request;"
+		    " at most %d are allowed (send them in several requests)",
+		    json_array_size(*ids), EBB_PROTO_MAX_IDS);
+		return -1;
+	}
+	json_array_foreach(*ids, i, v)
+		if (!json_is_integer(v) || json_integer_value(v) < 1) {
+			*reply = proto_reply_err("usage", "ids[%zu]: not a job "
+			    "id", i);
+			return -1;
+		}
+	return 0;
 }

@@ -1,6 +1,6 @@
 /*
- * cmd_cancel: the "cancel" command, for one or more jobs. Each id gets its
- * own result; one job's refusal does not stop the others.
+ * cmd_cancel: the "cancel" command, for one to EBB_PROTO_MAX_IDS jobs. Each
+ * id gets its own result; one job's refusal does not stop the others.
  */
 #include "common/job.h"
 #include "common/proto.h"
@@ -10,16 +10,12 @@
 json_t *
 cmd_cancel(struct ebbd *d, const struct peer *p, const json_t *args)
 {
-	json_t *ids = json_object_get(args, "ids"), *results, *v;
+	const json_t *ids;
+	json_t *results, *v, *usage = NULL;
 	size_t i;
 
-	if (!json_is_array(ids) || json_array_size(ids) == 0)
-		return proto_reply_err("usage", "ids: a list of job ids is "
-		    "required");
-	json_array_foreach(ids, i, v)
-		if (!json_is_integer(v) || json_integer_value(v) < 1)
-			return proto_reply_err("usage", "ids[%zu]: not a job "
-			    "id", i);
+	if (cmd_arg_ids(args, 1, &ids, &usage) == -1)
+		return usage;
 	results = json_array();
 	json_array_foreach(ids, i, v) {
 		int64_t id = json_integer_value(v);

@@ -1,7 +1,8 @@
 /*
  * cmd_logs: the "logs" command: a chunk of a job's captured stdout or
- * stderr, read from the file its supervisor writes. Following is the
- * client's loop; the daemon keeps no per-reader state.
+ * stderr, read from the file its supervisor writes through a descriptor
+ * the privileged process opened (never a path ebbd opens itself).
+ * Following is the client's loop; the daemon keeps no per-reader state.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,7 @@ cmd_logs(struct ebbd *d, const struct peer *p, const json_t *args)
 	int64_t id = cmd_arg_id(args, &reply), offset = 0, max = 65536;
 	const char *stream = "stdout";
 	struct job *j;
-	char *path, *data;
+	char *data, err[512];
 	unsigned char *buf;
 	ssize_t n = 0;
 	int fd, eof;
@@ -55,14 +56,13 @@ cmd_logs(struct ebbd *d, const struct peer *p, const json_t *args)
 	if ((j = cmd_job_for_peer(d, p, id, &reply)) == NULL)
 		return reply;
 	buf = xmalloc((size_t)max);
-	path = dispatch_log_path(d->dispatch, j, stream);
-	if (path != NULL && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+	if ((fd = dispatch_open_log(d->dispatch, j, stream, err,
+	    sizeof(err))) >= 0) {
 		n = pread(fd, buf, (size_t)max, offset);
 		close(fd);
-	} else if (path == NULL || errno != ENOENT) {
+	} else if (errno != ENOENT) {
 		reply = proto_reply_err("failed", "job %lld: %s: %s",
-		    (long long)id, stream, path ? strerror(errno) :
-		    "no log for this job");
+		    (long long)id, stream, err);
 		goto out;
 	}
 	if (n < 0) {
@@ -77,7 +77,6 @@ cmd_logs(struct ebbd *d, const struct peer *p, const json_t *args)
 	    job_state_final(j->state)));
 	free(data);
 out:
-	free(path);
 	free(buf);
 	job_free(j);
 	return reply;

@@ -9,19 +9,30 @@
 #include "scheduler/store.h"
 
 #define QUEUE_PAGE	1000
+#define PAGE_BYTES	(1u << 20)	/* a page stops growing past this */
 
+/* Who ebbd takes the peer for: uid, supplementary groups, admin. */
 json_t *
 cmd_hello(struct ebbd *d, const struct peer *p, const json_t *args)
 {
-	return proto_reply_ok(json_pack("{s:s, s:i, s:I, s:b}", "version",
+	json_t *groups = p->ngroups < 0 ? json_null() : json_array();
+
+	for (int i = 0; i < p->ngroups; i++)
+		json_array_append_new(groups, json_integer(p->groups[i]));
+	return proto_reply_ok(json_pack("{s:s, s:i, s:I, s:o, s:b}", "version",
 	    EBB_VERSION, "proto", EBB_PROTO_VERSION, "uid", (json_int_t)p->uid,
-	    "admin", p->admin));
+	    "groups", groups, "admin", p->admin));
 }
 
+/*
+ * A page of the queue: up to limit jobs after id `after`, and only as many
+ * as fit in PAGE_BYTES of JSON (at least one), so a reply stays below the
+ * frame limit however long the jobs' argv are.
+ */
 struct page {
 	json_t		*jobs;
 	int64_t		 after;
-	size_t		 limit;
+	size_t		 limit, bytes;
 	int		 more;
 };
 
@@ -29,6 +40,7 @@ static int
 page_cb(void *arg, const struct job *j)
 {
 	struct page *pg = arg;
+	size_t n;
 	json_t *o;
 
 	if (j->id <= pg->after)
@@ -39,6 +51,13 @@ page_cb(void *arg, const struct job *j)
 	}
 	o = job_to_json(j);
 	json_object_del(o, "env");
+	n = json_dumpb(o, NULL, 0, JSON_COMPACT);
+	if (json_array_size(pg->jobs) > 0 && pg->bytes + n > PAGE_BYTES) {
+		json_decref(o);
+		pg->more = 1;
+		return 1;
+	}
+	pg->bytes += n;
 	json_array_append_new(pg->jobs, o);
 	return 0;
 }

@@ -20,14 +20,28 @@ cmd_submit(struct ebbd *d, const struct peer *p, const json_t *args)
 	json_t *spec = json_object_get(args, "job");
 	struct job *j;
 	char err[512];
+	const char *full;
 
 	if (spec == NULL)
 		return proto_reply_err("usage", "submit: missing \"job\"");
+	if ((full = store_full(d->store)) != NULL)
+		return proto_reply_err("unavailable", "no new jobs: the file "
+		    "system of ebbd's state is full (%s); queued and running "
+		    "jobs go on, and submitting works again once space is "
+		    "freed", full);
 	if ((j = job_from_submit(spec, ebb_now(), err, sizeof(err))) == NULL)
 		return proto_reply_err("usage", "%s", err);
 	j->uid = p->uid;
 	j->gid = p->gid;
 	j->user = xstrdup(p->user);
+	/* The job runs with the groups its submitter has now, not the
+	 * group database's (which may have changed, or never held them). */
+	if (p->ngroups >= 0) {
+		j->groups = json_array();
+		for (int i = 0; i < p->ngroups; i++)
+			json_array_append_new(j->groups,
+			    json_integer(p->groups[i]));
+	}
 	if (dispatch_admit(d->dispatch, j, err, sizeof(err)) == -1) {
 		job_free(j);
 		return proto_reply_err("usage", "%s", err);

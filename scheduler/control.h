@@ -5,7 +5,9 @@
  * SO_PEERCRED, decodes frames (sizes checked before use), runs commands
  * through cmd_run() and holds the replies until control_flush(), which the
  * loop calls after the store has committed, so no acknowledgement ever goes
- * out before the change it acknowledges is durable.
+ * out before the change it acknowledges is durable. Refuses peers past the
+ * connection limits with a "busy" frame and closes idle, stalled and
+ * half-sent connections (ebb.yaml control:, read at each use).
  */
 #ifndef EBB_CONTROL_H
 #define EBB_CONTROL_H

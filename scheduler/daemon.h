@@ -22,6 +22,8 @@ struct carbon;
 struct policy_set;
 struct sampler;
 struct metrics;
+struct priv;
+struct privd;
 
 struct ebbd {
 	struct ev_loop		*loop;
@@ -35,15 +37,23 @@ struct ebbd {
 	struct metrics		*metrics;	/* /metrics, or NULL */
 	char			*config_path;	/* -c FILE, or NULL */
 	char			*runner_path;	/* the ebb-run executable */
+	struct priv		*priv;		/* the privileged process */
+	struct privd		*privd;		/* it, when in this process
+						   (not root), else NULL */
 };
 
-/* Who sent a request, from SO_PEERCRED (never from the request). */
+/*
+ * Who sent a request, from SO_PEERCRED and SO_PEERGROUPS (never from the
+ * request). control.c owns it, groups included, for the connection's life.
+ */
 struct peer {
 	uid_t		 uid;
 	gid_t		 gid;
 	pid_t		 pid;
 	char		 user[64];
 	int		 admin;		/* root or member of admin_group */
+	gid_t		*groups;	/* supplementary groups at connect time */
+	int		 ngroups;	/* -1: the kernel did not say */
 };
 
 typedef json_t *(*cmd_fn)(struct ebbd *, const struct peer *,
@@ -73,6 +83,13 @@ json_t	*cmd_report(struct ebbd *, const struct peer *, const json_t *);
  * Returns the job (caller job_free()s) or NULL with *reply set to the error
  * reply.
  */
+/*
+ * The request's "ids" argument in *ids (borrowed from args): a list of 1
+ * to EBB_PROTO_MAX_IDS job ids, or NULL when absent and not required.
+ * Returns 0, or -1 with *reply set to the error reply.
+ */
+int	cmd_arg_ids(const json_t *args, int required, const json_t **ids,
+	    json_t **reply);
 /* The request's "id" argument, or -1 with *reply set to the error reply. */
 int64_t	cmd_arg_id(const json_t *args, json_t **reply);
 struct job *cmd_job_for_peer(struct ebbd *, const struct peer *,

@@ -4,6 +4,7 @@
  * planner, fed through schedule.c) and runs nothing itself (that is the
  * backend and ebb-run).
  */
+#include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <malloc.h>
@@ -20,6 +21,7 @@
 #include "config/config.h"
 #include "runner/attrib.h"
 #include "runner/backend.h"
+#include "runner/jobctl.h"
 #include "policies/policy.h"
 #include "scheduler/carbon/carbon.h"
 #include "scheduler/daemon.h"
@@ -243,6 +245,8 @@ open_backends(struct dispatch *dp, char *err, size_t errlen)
 		.state_dir = cfg->state_dir,
 		.runner_path = dp->d->runner_path,
 		.instance = dp->instance,
+		.priv = dp->d->priv,
+		.output_limit = cfg->output_limit,
 	};
 	json_t *energy = energy_settings(cfg);	/* backends copy it */
 	int rc = 0;
@@ -290,13 +294,8 @@ struct dispatch *
 dispatch_new(struct ebbd *d, char *err, size_t errlen)
 {
 	struct dispatch *dp = xcalloc(1, sizeof(*dp));
-	uint64_t h = 1469598103934665603ULL;
 
-	/* FNV-1a of the state dir names this daemon's cgroups. */
-	for (const char *p = d->cfg->state_dir; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	snprintf(dp->instance, sizeof(dp->instance), "%08" PRIx32,
-	    (uint32_t)(h ^ (h >> 32)));
+	jobctl_instance(d->cfg->state_dir, dp->instance);
 	dp->d = d;
 	ev_timer_init(&dp->kick, on_kick, KICK_DELAY, 0.);
 	ev_timer_init(&dp->wake, on_kick, 0., 0.);
@@ -401,7 +400,11 @@ dispatch_reconfigure(struct dispatch *dp, char *err, size_t errlen)
 	return load_active(dp, err, errlen);
 }
 
-/* The submitter's group names, NULL-terminated (free with groups_free). */
+/*
+ * The submitter's group names, NULL-terminated (free with strv_free):
+ * the groups it had when it submitted, or for older jobs the group
+ * database's.
+ */
 static char **
 groups_of(const struct job *j)
 {
@@ -409,7 +412,16 @@ groups_of(const struct job *j)
 	int n = 256;
 	char **names;
 
-	if (j->user == NULL || getgrouplist(j->user, j->gid, gids, &n) == -1)
+	if (json_is_array(j->groups)) {
+		size_t i;
+		json_t *g;
+
+		n = 0;
+		json_array_foreach(j->groups, i, g)
+			if (json_is_integer(g) && n < 256)
+				gids[n++] = (gid_t)json_integer_value(g);
+	} else if (j->user == NULL || getgrouplist(j->user, j->gid, gids,
+	    &n) == -1)
 		n = 0;
 	names = xcalloc((size_t)n + 1, sizeof(*names));
 	for (int i = 0, k = 0; i < n; i++) {
@@ -419,14 +431,6 @@ groups_of(const struct job *j)
 			names[k++] = xstrdup(g->gr_name);
 	}
 	return names;
-}
-
-static void
-groups_free(char **g)
-{
-	for (char **p = g; *p != NULL; p++)
-		free(*p);
-	free(g);
 }
 
 /* The 90th percentile of the user's past runs of this name, or 0. */
@@ -482,7 +486,7 @@ dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 		if (dp->d->policies != NULL)
 			rule = policy_match(dp->d->policies, j, &who, err,
 			    errlen);
-		groups_free(groups);
+		strv_free(groups);
 		if (rule == NULL && (j->policy != NULL || err[0] != '\0')) {
 			if (err[0] == '\0')
 				snprintf(err, errlen, "policy: no policy '%s' "
@@ -532,7 +536,7 @@ dispatch_added(struct dispatch *dp, const struct job *j)
 static json_t *
 make_spec(struct dispatch *dp, const struct job *j)
 {
-	char *cg = xasprintf("ebb/%s/job-%" PRId64, dp->instance, j->id);
+	char *cg = jobctl_cgroup(dp->instance, j->id);
 	json_t *spec = json_pack("{s:I, s:O, s:O, s:s, s:I, s:I, s:s, s:i, "
 	    "s:I, s:s, s:I}", "job_id", (json_int_t)j->id, "argv", j->argv,
 	    "env", j->env, "workdir", j->workdir, "uid", (json_int_t)j->uid,
@@ -542,6 +546,8 @@ make_spec(struct dispatch *dp, const struct job *j)
 
 	free(cg);
 	json_object_set_new(spec, "name", json_string(j->name));
+	if (j->groups != NULL)
+		json_object_set(spec, "groups", j->groups);
 	if (j->ext_id != NULL)
 		json_object_set_new(spec, "ext_id", json_string(j->ext_id));
 	if (j->adopted)
@@ -1154,8 +1160,7 @@ on_event(void *arg, int64_t id, const json_t *ev)
 			kick(dp);
 		}
 		if (dp->d->sampler != NULL && bk->ops->place == NULL) {
-			char *cg = xasprintf("ebb/%s/job-%" PRId64,
-			    dp->instance, id);
+			char *cg = jobctl_cgroup(dp->instance, id);
 
 			sampler_job_started(dp->d->sampler, id, cg, a->pj.cpus,
 			    a->start_time);
@@ -1168,6 +1173,10 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		on_finished(dp, a, ev);
 	} else if (strcmp(type, "lost") == 0) {
 		snprintf(why, sizeof(why), "supervisor lost: %s",
+		    json_string_value(json_object_get(ev, "reason")));
+		record_end(dp, id, JOB_FAILED, why, NULL);
+	} else if (strcmp(type, "failed") == 0) {
+		snprintf(why, sizeof(why), "launch failed: %s",
 		    json_string_value(json_object_get(ev, "reason")));
 		record_end(dp, id, JOB_FAILED, why, NULL);
 	} else if (strcmp(type, "unstarted") == 0) {
@@ -1254,12 +1263,23 @@ dispatch_cancel(struct dispatch *dp, struct job *j, const char *by, char *err,
 	return 0;
 }
 
-char *
-dispatch_log_path(struct dispatch *dp, const struct job *j, const char *stream)
+int
+dispatch_open_log(struct dispatch *dp, const struct job *j,
+    const char *stream, char *err, size_t errlen)
 {
 	struct bk *bk = backend_for(dp, j->site);
+	json_t *spec;
+	int fd;
 
-	return bk ? bk->ops->log_path(bk->b, j->id, stream) : NULL;
+	if (bk == NULL) {
+		snprintf(err, errlen, "no log for this job");
+		errno = ENOENT;
+		return -1;
+	}
+	spec = make_spec(dp, j);
+	fd = bk->ops->open_log(bk->b, spec, stream, err, errlen);
+	json_decref(spec);
+	return fd;
 }
 
 void

@@ -48,9 +48,13 @@ int	dispatch_cancel(struct dispatch *, struct job *, const char *by,
 void	dispatch_after_commit(struct dispatch *);
 /* The config's sites changed (SIGHUP). */
 int	dispatch_reconfigure(struct dispatch *, char *err, size_t errlen);
-/* Path of a job's stdout/stderr file (caller frees), or NULL. */
-char	*dispatch_log_path(struct dispatch *, const struct job *,
-	    const char *stream);
+/*
+ * A read-only descriptor of a job's "stdout" or "stderr", opened with the
+ * rights the file calls for (the privileged process); -1 with errno and
+ * err set (ENOENT: none yet).
+ */
+int	dispatch_open_log(struct dispatch *, const struct job *,
+	    const char *stream, char *err, size_t errlen);
 /* Number of jobs currently running. */
 size_t	dispatch_nrunning(const struct dispatch *);
 /* What the backend of site says of its cluster (new reference), or NULL. */

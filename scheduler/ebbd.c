@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -21,6 +24,7 @@
 #include "common/job.h"
 #include "common/timefmt.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "common/xmalloc.h"
 #include "config/config.h"
 #include "policies/policy.h"
@@ -32,7 +36,13 @@
 #include "scheduler/ledger.h"
 #include "scheduler/metrics.h"
 #include "scheduler/sampler.h"
+#include "scheduler/privsep.h"
 #include "scheduler/store.h"
+#include "runner/jobctl.h"
+#include "runner/priv.h"
+#include "runner/privd.h"
+
+#define SPACE_CHECK_S	5	/* s between looks at a full file system */
 
 static void
 usage(FILE *f)
@@ -79,6 +89,7 @@ static int
 load_policies(const struct ebb_config *cfg, struct policy_set **out,
     int to_log)
 {
+	struct strbuf unknown = STRBUF_INIT;
 	char *errs = NULL;
 
 	*out = NULL;
@@ -92,24 +103,21 @@ load_policies(const struct ebb_config *cfg, struct policy_set **out,
 			    &r->allowed_sites };
 
 			for (size_t k = 0; k < 2; k++)
-				for (size_t n = 0; n < l[k]->n; n++) {
-					char *prev = errs;
-
-					if (config_site(cfg, l[k]->v[n]) !=
+				for (size_t n = 0; n < l[k]->n; n++)
+					if (config_site(cfg, l[k]->v[n]) ==
 					    NULL)
-						continue;
-					errs = xasprintf("%s%s: rule '%s': %s: "
-					    "unknown site '%s'\n", prev ? prev :
-					    "", cfg->policies, r->name, k ?
-					    "caps.sites" : "defaults.sites",
-					    l[k]->v[n]);
-					free(prev);
-				}
+						strbuf_addf(&unknown, "%s: rule "
+						    "'%s': %s: unknown site "
+						    "'%s'\n", cfg->policies,
+						    r->name, k ? "caps.sites" :
+						    "defaults.sites",
+						    l[k]->v[n]);
 		}
-		if (errs == NULL)
+		if (unknown.len == 0)
 			return 0;
 		policy_free(*out);
 		*out = NULL;
+		errs = strbuf_take(&unknown);
 	}
 	show_errors(errs, to_log);
 	return -1;
@@ -166,10 +174,25 @@ find_runner(const struct ebb_config *cfg)
 	return xstrdup(EBB_LIBEXECDIR "/ebb-run");
 }
 
+/* While the state's file system is full: is there room again? */
+static void
+on_space(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ebbd *d = w->data;
+
+	if (store_check_space(d->store) == 0) {
+		log_info("the state file system has room again: new jobs are "
+		    "accepted");
+		ev_ref(loop);	/* it was unreferenced when started */
+		ev_timer_stop(loop, w);
+	}
+}
+
 static void
 on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct ebbd *d = w->data;
+	static ev_timer space;
 
 	for (int round = 0; round < 4; round++) {
 		if (store_commit(d->store) == -1)
@@ -178,6 +201,15 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 		dispatch_after_commit(d->dispatch);
 		if (store_pending(d->store) == 0)
 			break;
+	}
+	if (store_full(d->store) != NULL && !ev_is_active(&space)) {
+		log_warnx("store: %s: the state file system is full; new jobs "
+		    "are refused until space is freed (checked every %d s)",
+		    store_full(d->store), SPACE_CHECK_S);
+		ev_timer_init(&space, on_space, SPACE_CHECK_S, SPACE_CHECK_S);
+		space.data = d;
+		ev_timer_start(loop, &space);
+		ev_unref(loop);
 	}
 	control_flush(d->control);
 }
@@ -240,7 +272,7 @@ lock_state(const char *state_dir)
 {
 	char *path = xasprintf("%s/ebbd.pid", state_dir);
 	char buf[32];
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd == -1)
 		fatal("%s", path);
@@ -257,14 +289,99 @@ lock_state(const char *state_dir)
 	return fd;
 }
 
+static void
+on_priv_gone(void *arg)
+{
+	struct ebbd *d = arg;
+
+	log_warnx("stopping: the privileged process is gone");
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
+/*
+ * The worker: everything that reads what users and remote services
+ * send. Started as root it binds the socket and opens the energy meter,
+ * then drops to u before it opens the store or reads a byte.
+ */
+static int
+worker(struct ebbd *d, int fd, struct privd *inproc,
+    const struct privsep_user *u)
+{
+	ev_signal sigterm, sigint, sighup;
+	ev_prepare prep;
+	char err[1024], *dbpath;
+
+	d->privd = inproc;
+	d->priv = priv_open(d->loop, fd, inproc, on_priv_gone, d);
+	if ((d->control = control_open(d, d->cfg->socket, d->cfg->socket_mode,
+	    d->cfg->socket_group, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((d->sampler = sampler_new(d, err, sizeof(err))) == NULL)
+		log_warnx("energy: %s; jobs' energy is not measured", err);
+	if (d->cfg->metrics.port != 0) {
+		if ((d->metrics = metrics_open(d->loop,
+		    d->cfg->metrics.address, d->cfg->metrics.port,
+		    exporter_render, d, err, sizeof(err))) == NULL)
+			fatalx("metrics: %s", err);
+		log_info("metrics at http://%s:%d/metrics",
+		    d->cfg->metrics.address ? d->cfg->metrics.address :
+		    "127.0.0.1", metrics_port(d->metrics));
+	}
+	privsep_drop(u);
+
+	dbpath = xasprintf("%s/ebb.db", d->cfg->state_dir);
+	if ((d->store = store_open(dbpath, err, sizeof(err))) == NULL)
+		fatalx("store: %s", err);
+	free(dbpath);
+	if ((d->dispatch = dispatch_new(d, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (dispatch_recover(d->dispatch, err, sizeof(err)) == -1)
+		fatalx("recovery: %s", err);
+	if ((d->carbon = carbon_new(d->loop, d->store, d->cfg, err,
+	    sizeof(err))) == NULL)
+		fatalx("carbon intensity: %s", err);
+	carbon_on_update(d->carbon, on_intensity, d);
+
+	ev_signal_init(&sigterm, on_stop, SIGTERM);
+	ev_signal_init(&sigint, on_stop, SIGINT);
+	ev_signal_init(&sighup, on_reload, SIGHUP);
+	sighup.data = d;
+	ev_signal_start(d->loop, &sigterm);
+	ev_signal_start(d->loop, &sigint);
+	ev_signal_start(d->loop, &sighup);
+	ev_prepare_init(&prep, on_prepare);
+	prep.data = d;
+	ev_prepare_start(d->loop, &prep);
+	ev_unref(d->loop);	/* the prepare watcher alone keeps nothing alive */
+
+	log_info("ebbd %s ready: socket %s, state %s, %zu site(s), runner %s, "
+	    "running as %s%s", EBB_VERSION, d->cfg->socket, d->cfg->state_dir,
+	    d->cfg->nsites, d->runner_path, u->name, inproc ? "" :
+	    " (privileged operations in a separate process)");
+	ev_run(d->loop, 0);
+
+	control_close(d->control);
+	metrics_close(d->metrics);
+	dispatch_free(d->dispatch);
+	d->dispatch = NULL;
+	sampler_free(d->sampler);
+	carbon_free(d->carbon);
+	store_close(d->store);
+	priv_close(d->priv);
+	privd_close(inproc);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct ebbd d = { 0 };
-	ev_signal sigterm, sigint, sighup;
-	ev_prepare prep;
-	char err[1024], *dir, *dbpath;
-	int ch, foreground = 0, check = 0, debug = 0, lockfd;
+	struct privsep_user u;
+	struct privd_conf pc;
+	struct privd *inproc = NULL;
+	char err[1024], *dir, *jobs_dir, instance[17];
+	int ch, foreground = 0, check = 0, debug = 0, lockfd, sv[2], rc;
+	pid_t pid;
 
 	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
 		switch (ch) {
@@ -311,70 +428,60 @@ main(int argc, char *argv[])
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	signal(SIGPIPE, SIG_IGN);
-	if (fs_mkdir_p(d.cfg->state_dir, 0755, err, sizeof(err)) == -1)
-		fatalx("state_dir: %s", err);
 	dir = xstrdup(d.cfg->socket);
 	if (fs_mkdir_p(dirname(dir), 0755, err, sizeof(err)) == -1)
 		fatalx("socket: %s", err);
 	free(dir);
+	umask(077);	/* nothing ebbd writes is for others to read */
+	if (privsep_user(d.cfg, &u, err, sizeof(err)) == -1 ||
+	    privsep_prepare_state(d.cfg->state_dir, &u, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 	lockfd = lock_state(d.cfg->state_dir);
-	dbpath = xasprintf("%s/ebb.db", d.cfg->state_dir);
-	if ((d.store = store_open(dbpath, err, sizeof(err))) == NULL)
-		fatalx("store: %s", err);
-	free(dbpath);
 	d.runner_path = find_runner(d.cfg);
-	d.loop = ev_default_loop(EVFLAG_AUTO);
-	if ((d.dispatch = dispatch_new(&d, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
-	if (dispatch_recover(d.dispatch, err, sizeof(err)) == -1)
-		fatalx("recovery: %s", err);
-	if ((d.carbon = carbon_new(d.loop, d.store, d.cfg, err,
-	    sizeof(err))) == NULL)
-		fatalx("carbon intensity: %s", err);
-	carbon_on_update(d.carbon, on_intensity, &d);
-	if ((d.sampler = sampler_new(&d, err, sizeof(err))) == NULL)
-		log_warnx("energy: %s; jobs' energy is not measured", err);
-	if (d.cfg->metrics.port != 0) {
-		if ((d.metrics = metrics_open(d.loop, d.cfg->metrics.address,
-		    d.cfg->metrics.port, exporter_render, &d, err,
-		    sizeof(err))) == NULL)
-			fatalx("metrics: %s", err);
-		log_info("metrics at http://%s:%d/metrics", d.cfg->metrics.address ?
-		    d.cfg->metrics.address : "127.0.0.1", metrics_port(d.metrics));
+	jobs_dir = xasprintf("%s/jobs", d.cfg->state_dir);
+	jobctl_instance(d.cfg->state_dir, instance);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	if (geteuid() == 0) {
+		pid_t parent = getpid();
+
+		if ((pid = fork()) == -1)
+			fatal("fork");
+		if (pid > 0) {
+			close(sv[1]);
+			config_free(d.cfg);
+			policy_free(d.policies);
+			rc = privsep_parent(pid, sv[0], d.config_path, jobs_dir,
+			    d.runner_path, instance);
+			free(d.runner_path);
+			free(jobs_dir);
+			close(lockfd);
+			log_info("stopped");
+			return rc;
+		}
+		close(sv[0]);
+		close(lockfd);		/* the parent holds it */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(1);
+		d.loop = ev_default_loop(EVFLAG_AUTO);
+	} else {
+		d.loop = ev_default_loop(EVFLAG_AUTO);
+		if (privsep_conf(d.cfg, jobs_dir, d.runner_path, instance, &pc,
+		    err, sizeof(err)) == -1 || (inproc = privd_open(d.loop,
+		    sv[0], &pc, NULL, NULL, err, sizeof(err))) == NULL)
+			fatalx("%s", err);
+		privsep_conf_free(&pc);
 	}
-	if ((d.control = control_open(&d, d.cfg->socket, d.cfg->socket_mode,
-	    d.cfg->socket_group, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
-
-	ev_signal_init(&sigterm, on_stop, SIGTERM);
-	ev_signal_init(&sigint, on_stop, SIGINT);
-	ev_signal_init(&sighup, on_reload, SIGHUP);
-	sighup.data = &d;
-	ev_signal_start(d.loop, &sigterm);
-	ev_signal_start(d.loop, &sigint);
-	ev_signal_start(d.loop, &sighup);
-	ev_prepare_init(&prep, on_prepare);
-	prep.data = &d;
-	ev_prepare_start(d.loop, &prep);
-	ev_unref(d.loop);	/* the prepare watcher alone keeps nothing alive */
-
-	log_info("ebbd %s ready: socket %s, state %s, %zu site(s), runner %s",
-	    EBB_VERSION, d.cfg->socket, d.cfg->state_dir, d.cfg->nsites,
-	    d.runner_path);
-	ev_run(d.loop, 0);
-
-	control_close(d.control);
-	metrics_close(d.metrics);
-	dispatch_free(d.dispatch);
-	d.dispatch = NULL;
-	sampler_free(d.sampler);
-	carbon_free(d.carbon);
-	store_close(d.store);
+	rc = worker(&d, sv[1], inproc, &u);
 	config_free(d.cfg);
 	policy_free(d.policies);
 	free(d.runner_path);
-	close(lockfd);
+	free(jobs_dir);
+	if (inproc != NULL)
+		close(lockfd);
 	ev_loop_destroy(d.loop);
 	log_info("stopped");
-	return 0;
+	return rc;
 }

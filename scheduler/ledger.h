@@ -59,12 +59,4 @@ int	ledger_settle(struct store *, struct carbon *, const struct ebb_config *,
 int	ledger_job_json(struct store *, const struct job *j, json_t **row,
 	    char *err, size_t errlen);
 
-/*
- * Totals of report rows, one object per signal in order of first
- * appearance (never summed across signals): signal, jobs, energy_kwh,
- * emissions_g, and counterfactual_g, saving_g, saving_pct over the jobs
- * whose saving is known (saved_jobs of them). New reference.
- */
-json_t	*ledger_totals(const json_t *rows);
-
 #endif

@@ -27,6 +27,7 @@
 #include <microhttpd.h>
 
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "common/xmalloc.h"
 #include "scheduler/metrics.h"
 
@@ -34,17 +35,11 @@
 #define METRICS_CONN_TIMEOUT	30	/* s a silent client may hold a slot */
 #define CONTENT_TYPE		"text/plain; version=0.0.4; charset=utf-8"
 
-struct sbuf {
-	char	*s;
-	size_t	 len;
-	size_t	 cap;
-};
-
 struct family {
 	char		*name;
 	char		*help;
 	int		 counter;
-	struct sbuf	 samples;
+	struct strbuf	 samples;
 };
 
 struct metrics_text {
@@ -65,71 +60,40 @@ struct metrics {
 	char			 lasterr[256];
 };
 
-static void
-sb_grow(struct sbuf *b, size_t more)
-{
-	if (b->len + more + 1 <= b->cap)
-		return;
-	while (b->len + more + 1 > b->cap)
-		b->cap = b->cap ? b->cap * 2 : 256;
-	b->s = xrealloc(b->s, b->cap);
-}
-
-static void
-sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-	sb_grow(b, n);
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-sb_puts(struct sbuf *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-static void
-sb_putc(struct sbuf *b, char c)
-{
-	sb_putn(b, &c, 1);
-}
-
 /* Escapes \ and newline, and " too when quote is set (label values). */
 static void
-sb_escaped(struct sbuf *b, const char *s, int quote)
+sb_escaped(struct strbuf *b, const char *s, int quote)
 {
 	for (; *s != '\0'; s++) {
 		if (*s == '\\')
-			sb_puts(b, "\\\\");
+			strbuf_adds(b, "\\\\");
 		else if (*s == '\n')
-			sb_puts(b, "\\n");
+			strbuf_adds(b, "\\n");
 		else if (*s == '"' && quote)
-			sb_puts(b, "\\\"");
+			strbuf_adds(b, "\\\"");
 		else
-			sb_putc(b, *s);
+			strbuf_addc(b, *s);
 	}
 }
 
 /* The shortest of %.15g and %.17g that reads back as v; Go's spellings. */
 static void
-sb_value(struct sbuf *b, double v)
+sb_value(struct strbuf *b, double v)
 {
 	char	 s[64];
 
 	if (isnan(v)) {
-		sb_puts(b, "NaN");
+		strbuf_adds(b, "NaN");
 		return;
 	}
 	if (isinf(v)) {
-		sb_puts(b, v > 0 ? "+Inf" : "-Inf");
+		strbuf_adds(b, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
 	snprintf(s, sizeof(s), "%.15g", v);
 	if (strtod(s, NULL) != v)
 		snprintf(s, sizeof(s), "%.17g", v);
-	sb_puts(b, s);
+	strbuf_adds(b, s);
 }
 
 /* metric names allow ':', label names do not; neither starts with a digit */
@@ -200,20 +164,20 @@ add_sample(struct metrics_text *t, int counter, const char *name,
 		    counter ? "counter" : "gauge");
 		return;
 	}
-	sb_puts(&f->samples, name);
+	strbuf_adds(&f->samples, name);
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
-		sb_putc(&f->samples, n++ == 0 ? '{' : ',');
-		sb_puts(&f->samples, k);
-		sb_puts(&f->samples, "=\"");
+		strbuf_addc(&f->samples, n++ == 0 ? '{' : ',');
+		strbuf_adds(&f->samples, k);
+		strbuf_adds(&f->samples, "=\"");
 		sb_escaped(&f->samples, v, 1);
-		sb_putc(&f->samples, '"');
+		strbuf_addc(&f->samples, '"');
 	}
 	if (n > 0)
-		sb_putc(&f->samples, '}');
-	sb_putc(&f->samples, ' ');
+		strbuf_addc(&f->samples, '}');
+	strbuf_addc(&f->samples, ' ');
 	sb_value(&f->samples, value);
-	sb_putc(&f->samples, '\n');
+	strbuf_addc(&f->samples, '\n');
 }
 
 void
@@ -242,33 +206,31 @@ char *
 metrics_render(metrics_render_cb cb, void *arg, size_t *lenp)
 {
 	struct metrics_text	 t = { NULL, 0, 0 };
-	struct sbuf		 out = { NULL, 0, 0 };
+	struct strbuf		 out = STRBUF_INIT;
 	struct family		*f;
 	size_t			 i;
 
 	cb(arg, &t);
-	sb_grow(&out, 0);
-	out.s[0] = '\0';
 	for (i = 0; i < t.nfam; i++) {
 		f = &t.fam[i];
 		if (f->help[0] != '\0') {
-			sb_puts(&out, "# HELP ");
-			sb_puts(&out, f->name);
-			sb_putc(&out, ' ');
+			strbuf_adds(&out, "# HELP ");
+			strbuf_adds(&out, f->name);
+			strbuf_addc(&out, ' ');
 			sb_escaped(&out, f->help, 0);
-			sb_putc(&out, '\n');
+			strbuf_addc(&out, '\n');
 		}
-		sb_puts(&out, "# TYPE ");
-		sb_puts(&out, f->name);
-		sb_puts(&out, f->counter ? " counter\n" : " gauge\n");
-		sb_putn(&out, f->samples.s, f->samples.len);
+		strbuf_adds(&out, "# TYPE ");
+		strbuf_adds(&out, f->name);
+		strbuf_adds(&out, f->counter ? " counter\n" : " gauge\n");
+		strbuf_add(&out, f->samples.s, f->samples.len);
 		free(f->name);
 		free(f->help);
-		free(f->samples.s);
+		strbuf_free(&f->samples);
 	}
 	free(t.fam);
 	*lenp = out.len;
-	return out.s;
+	return strbuf_take(&out);
 }
 
 static void

@@ -474,7 +474,7 @@ load_site(struct sim *S, size_t i, int *signal, char *err, size_t errlen)
 		ci_batch_free(&b);
 		return -1;
 	}
-	ci_sanitize(&b, &rej);
+	ci_sanitize(&b, t1, &rej);
 	S->actual[i] = xcalloc(S->n, sizeof(double));
 	ci_resample(b.pts, b.n, ci_native_step(b.pts, b.n), S->t0, t1, S->slot,
 	    S->actual[i]);

@@ -7,11 +7,16 @@
  * calls once per loop iteration before replying (group commit). It does not
  * decide anything about jobs; callers pass finished records.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -92,6 +97,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN ext_id TEXT;"
 	"ALTER TABLE jobs ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX jobs_ext ON jobs(site, ext_id);",
+
+	/* 6: the submitter's groups, as the job runs with them (NULL: older) */
+	"ALTER TABLE jobs ADD COLUMN groups TEXT;",
+
+	/* 7: a provider that asked to be left alone (Retry-After) until */
+	"ALTER TABLE providers ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -99,7 +110,7 @@ static const char *const migrations[] = {
 	"submit_time, planned_start, site, start_time, end_time, exit_code, " \
 	"signal, cpu_usec, peak_mem, measure, reason, tags, power_w, " \
 	"data_gb, policy_applied, duration_source, plan_why, expected_g, " \
-	"now_g, alt_site, alt_start, alt_g, ext_id, adopted"
+	"now_g, alt_site, alt_start, alt_g, ext_id, adopted, groups"
 
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
 	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
@@ -110,9 +121,10 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
 	    "workdir, cpus, mem, duration, deadline, max_delay, sites, "
 	    "interruptible, policy, state, submit_time, reason, tags, power_w, "
-	    "data_gb, policy_applied, duration_source, site, ext_id, adopted) "
+	    "data_gb, policy_applied, duration_source, site, ext_id, adopted, "
+	    "groups) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?)",
+	    "?, ?, ?, ?, ?, ?, ?)",
 	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
 	[ST_SAVE] = "UPDATE jobs SET state = ?, planned_start = ?, site = ?, "
 	    "start_time = ?, end_time = ?, exit_code = ?, signal = ?, "
@@ -138,13 +150,14 @@ static const char *const stmt_sql[ST_N] = {
 	    "vintage <= ? AND (kind = 0 OR ? = 0) ORDER BY t, kind, "
 	    "vintage DESC, source",
 	[ST_PROV_PUT] = "INSERT OR REPLACE INTO providers (site, provider, "
-	    "last_try, last_ok, since, failing, reason, failures, rejected) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "last_try, last_ok, since, failing, reason, failures, rejected, "
+	    "retry_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_RUNS] = "SELECT end_time - start_time FROM jobs WHERE uid = ? AND "
 	    "name = ? AND state = 'succeeded' AND start_time > 0 AND "
 	    "end_time >= start_time ORDER BY id DESC LIMIT ?",
 	[ST_PROV_GET] = "SELECT last_try, last_ok, since, failing, reason, "
-	    "failures, rejected FROM providers WHERE site = ? AND provider = ?",
+	    "failures, rejected, retry_at FROM providers WHERE site = ? AND "
+	    "provider = ?",
 	/* A re-recorded interval (same start) replaces the earlier one. */
 	[ST_LI_ADD] = "INSERT OR REPLACE INTO ledger_intervals (job_id, t0, "
 	    "t1, energy_j, method) VALUES (?, ?, ?, ?, ?)",
@@ -176,15 +189,46 @@ struct store {
 	sqlite3_stmt	*st[ST_N];
 	int		 in_txn;
 	int		 pending;
+	char		*reserve;	/* <db>.reserve */
+	char		*dir;		/* the db's directory */
+	int		 full;		/* the reserve was spent */
+	char		 full_why[512];
 	char		 errmsg[512];
 };
 
+/* The error of the last call, with the system's own cause when known. */
 static int
 fail(struct store *s, const char *what)
 {
-	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", what,
-	    sqlite3_errmsg(s->db));
+	int e = sqlite3_system_errno(s->db);
+
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s%s%s", what,
+	    sqlite3_errmsg(s->db), e != 0 ? ": " : "", e != 0 ? strerror(e) :
+	    "");
 	return -1;
+}
+
+/*
+ * The reserve: STORE_RESERVE bytes set aside next to the database, given
+ * back when a commit finds the disk full, so that the commit (and those of
+ * running jobs' ends) can still be made.
+ */
+static int
+reserve_make(struct store *s)
+{
+	int fd = open(s->reserve, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600), rc;
+
+	if (fd == -1)
+		return -1;
+	rc = posix_fallocate(fd, 0, STORE_RESERVE);
+	close(fd);
+	if (rc != 0) {
+		unlink(s->reserve);
+		errno = rc;
+		return -1;
+	}
+	return 0;
 }
 
 const char *
@@ -261,6 +305,11 @@ store_open(const char *path, char *err, size_t errlen)
 		    sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
 	}
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		snprintf(err, errlen, "%s: read-only (the file or its file "
+		    "system): ebbd must be able to write its state", path);
+		goto fail;
+	}
 	sqlite3_busy_timeout(s->db, 5000);
 	/* A 1 MiB page cache: ebbd reads few rows at a time and stays small. */
 	if (exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
@@ -269,6 +318,19 @@ store_open(const char *path, char *err, size_t errlen)
 	    migrate(s) == -1) {
 		snprintf(err, errlen, "%s: %s", path, s->errmsg);
 		goto fail;
+	}
+	s->reserve = xasprintf("%s.reserve", path);
+	{
+		char *copy = xstrdup(path);
+
+		s->dir = xstrdup(dirname(copy));
+		free(copy);
+	}
+	if (reserve_make(s) == -1) {
+		/* No room even for the reserve: start refusing new jobs. */
+		snprintf(s->full_why, sizeof(s->full_why), "%s: %s",
+		    s->reserve, strerror(errno));
+		s->full = 1;
 	}
 	for (int i = 0; i < ST_N; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
@@ -294,6 +356,8 @@ store_close(struct store *s)
 	for (int i = 0; i < ST_N; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	free(s->reserve);
+	free(s->dir);
 	free(s);
 }
 
@@ -303,9 +367,11 @@ step_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
+	if (rc != SQLITE_DONE)
+		fail(s, what);	/* before the reset, which clears the cause */
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : fail(s, what);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int
@@ -322,14 +388,65 @@ begin(struct store *s)
 int
 store_commit(struct store *s)
 {
+	char first[sizeof(s->errmsg)];
+
+	struct statvfs vfs;
+
 	if (!s->in_txn)
 		return 0;
 	s->in_txn = 0;
 	s->pending = 0;
-	if (step_done(s, s->st[ST_COMMIT], "commit") == -1) {
-		step_done(s, s->st[ST_ROLLBACK], "rollback");
-		return -1;
+	/*
+	 * A commit that finds the disk full may be rolled back by sqlite,
+	 * leaving ebbd's memory ahead of its state: so look first, and when
+	 * the file system is nearly full spend the reserve for this commit
+	 * and the few that follow (jobs ending), and refuse what would fill
+	 * it further (store_full) until space returns.
+	 */
+	if (!s->full && statvfs(s->dir, &vfs) == 0 && (uint64_t)vfs.f_bavail *
+	    vfs.f_frsize < STORE_LOW && unlink(s->reserve) == 0) {
+		snprintf(s->full_why, sizeof(s->full_why), "%s: %llu bytes "
+		    "free: %s", s->dir, (unsigned long long)vfs.f_bavail *
+		    vfs.f_frsize, strerror(ENOSPC));
+		s->full = 1;
 	}
+	if (step_done(s, s->st[ST_COMMIT], "commit") == 0)
+		return 0;
+	if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_FULL &&
+	    !sqlite3_get_autocommit(s->db) && !s->full &&
+	    unlink(s->reserve) == 0) {
+		snprintf(s->full_why, sizeof(s->full_why), "%s", s->errmsg);
+		s->full = 1;
+		if (step_done(s, s->st[ST_COMMIT], "commit") == 0)
+			return 0;
+	}
+	/* Keep the first error: a failed rollback says nothing of why. */
+	memcpy(first, s->errmsg, sizeof(first));
+	if (!sqlite3_get_autocommit(s->db))
+		step_done(s, s->st[ST_ROLLBACK], "rollback");
+	memcpy(s->errmsg, first, sizeof(first));
+	return -1;
+}
+
+const char *
+store_full(const struct store *s)
+{
+	return s->full ? s->full_why : NULL;
+}
+
+int
+store_check_space(struct store *s)
+{
+	struct statvfs vfs;
+
+	if (!s->full)
+		return 0;
+	if (statvfs(s->dir, &vfs) == -1 || (uint64_t)vfs.f_bavail *
+	    vfs.f_frsize < (uint64_t)STORE_RESERVE + 2 * STORE_LOW ||
+	    reserve_make(s) == -1)
+		return -1;
+	s->full = 0;
+	s->full_why[0] = '\0';
 	return 0;
 }
 
@@ -407,6 +524,10 @@ store_job_insert(struct store *s, struct job *j)
 	bind_text(st, i++, j->site);
 	bind_text(st, i++, j->ext_id);
 	sqlite3_bind_int(st, i++, j->adopted);
+	if (j->groups != NULL)
+		bind_json(st, i++, j->groups);
+	else
+		sqlite3_bind_null(st, i++);
 	if (step_done(s, st, "insert job") == -1)
 		return -1;
 	j->id = sqlite3_last_insert_rowid(s->db);
@@ -483,6 +604,9 @@ row_job(sqlite3_stmt *st, int with_env)
 	j->alt_g = sqlite3_column_double(st, i++);
 	j->ext_id = col_text(st, i++);
 	j->adopted = sqlite3_column_int(st, i++);
+	if (sqlite3_column_type(st, i) != SQLITE_NULL)
+		j->groups = col_json(st, i);
+	i++;
 	return j;
 }
 
@@ -735,6 +859,7 @@ store_prov_put(struct store *s, const char *site, const char *provider,
 	bind_text(st, 7, p->reason[0] ? p->reason : NULL);
 	sqlite3_bind_int64(st, 8, p->failures);
 	sqlite3_bind_int64(st, 9, p->rejected);
+	sqlite3_bind_int64(st, 10, p->retry_at);
 	s->pending++;
 	return step_done(s, st, "save provider status");
 }
@@ -760,6 +885,7 @@ store_prov_get(struct store *s, const char *site, const char *provider,
 		snprintf(p->reason, sizeof(p->reason), "%s", r ? r : "");
 		p->failures = sqlite3_column_int64(st, 5);
 		p->rejected = sqlite3_column_int64(st, 6);
+		p->retry_at = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

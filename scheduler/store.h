@@ -32,8 +32,24 @@ void	store_close(struct store *);
 /* The last error of any call below. */
 const char *store_errmsg(const struct store *);
 
-/* Commit the open transaction, if any. 0 or -1. */
+#define STORE_RESERVE	(8 << 20)	/* bytes set aside for a full disk */
+#define STORE_LOW	(4 << 20)	/* free bytes below which it is full */
+
+/*
+ * Commit the open transaction, if any. 0 or -1 (store_errmsg says why,
+ * with the system's cause). When the file system has less than STORE_LOW
+ * free (or the commit finds it full and the transaction stands) it gives
+ * back the reserve first: the commit goes through, and store_full says so
+ * from then on.
+ */
 int	store_commit(struct store *);
+/*
+ * Why the state file system is full (the reserve was spent), or NULL.
+ * ebbd refuses new jobs while it is.
+ */
+const char *store_full(const struct store *);
+/* While full: makes the reserve again if there is room; 0 once it did. */
+int	store_check_space(struct store *);
 /* Number of write statements since the last commit. */
 int	store_pending(const struct store *);
 
@@ -93,6 +109,7 @@ struct store_prov {
 	int	failing;		/* the last try failed */
 	char	reason[256];		/* why, if failing */
 	int64_t	failures, rejected;	/* totals */
+	int64_t	retry_at;		/* not tried before (Retry-After), 0 */
 };
 
 int	store_prov_put(struct store *, const char *site, const char *provider,

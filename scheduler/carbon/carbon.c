@@ -1,8 +1,11 @@
 /*
  * carbon: refreshes each site's providers in fallback order, keeps what
  * they return in the store, and builds the best known series per zone
- * (stored points, gap filling, then ebb's own forecast). It does not parse
- * provider responses (prov_*.c) or speak HTTP (http.c).
+ * (stored points, gap filling, then ebb's own forecast). A provider that
+ * answered with a Retry-After longer than a request waits is not asked
+ * again before then (its retry_at, kept in the store): the site's next
+ * providers serve meanwhile. It does not parse provider responses
+ * (prov_*.c) or speak HTTP (http.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -156,6 +159,30 @@ schedule(struct site_rt *s, int64_t delay)
 	ev_timer_start(s->c->loop, &s->timer);
 }
 
+/* Ends a refresh; the next one starts after delay s. */
+static void
+idle(struct site_rt *s, int64_t delay)
+{
+	s->busy = 0;
+	schedule(s, delay);
+}
+
+/* When to refresh again after a refresh got nothing. */
+static int64_t
+retry_failed(const struct site_rt *s, int64_t now)
+{
+	int64_t d = interval(s->c, &s->provs[0]);
+
+	if (d > RETRY_FAILED)
+		d = RETRY_FAILED;
+	/* Sooner if a provider's Retry-After ends sooner. */
+	for (size_t k = 0; k < s->nprovs; k++)
+		if (s->provs[k].status.retry_at > now &&
+		    s->provs[k].status.retry_at - now < d)
+			d = s->provs[k].status.retry_at - now;
+	return d;
+}
+
 /* Ends the attempt of provider s->cur; falls back or schedules the next. */
 static void
 finish(struct site_rt *s, int ok, const char *why)
@@ -169,17 +196,16 @@ finish(struct site_rt *s, int ok, const char *why)
 
 	snprintf(reason, sizeof(reason), "%s", ok ? "" : why);
 	if (ok) {
-		ci_sanitize(&s->batch, &rej);
-		nrej = rej.negative + rej.too_high + rej.duplicate +
-		    rej.out_of_order + rej.not_finite;
+		ci_sanitize(&s->batch, now, &rej);
+		nrej = ci_rejects_total(&rej);
 		p->status.rejected += (int64_t)nrej;
-		if (nrej > 0)
-			log_warnx("site %s: %s: rejected %zu point(s): %zu "
-			    "negative, %zu above %.0f g/kWh, %zu duplicated, "
-			    "%zu out of order, %zu not finite", s->conf->name,
-			    p->ops->name, nrej, rej.negative, rej.too_high,
-			    CI_MAX_VALUE, rej.duplicate, rej.out_of_order,
-			    rej.not_finite);
+		if (nrej > 0) {
+			char *what = ci_rejects_format(&rej, s->batch.signal);
+
+			log_warnx("site %s: %s: rejected %zu point(s): %s",
+			    s->conf->name, p->ops->name, nrej, what);
+			free(what);
+		}
 		if (s->batch.n == 0) {
 			ok = 0;
 			snprintf(reason, sizeof(reason), "no usable points "
@@ -217,10 +243,8 @@ finish(struct site_rt *s, int ok, const char *why)
 		try_provider(s);
 		return;
 	}
-	s->busy = 0;
-	schedule(s, ok ? interval(c, &s->provs[0]) - (now - s->started) :
-	    RETRY_FAILED < interval(c, &s->provs[0]) ? RETRY_FAILED :
-	    interval(c, &s->provs[0]));
+	idle(s, ok ? interval(c, &s->provs[0]) - (now - s->started) :
+	    retry_failed(s, now));
 }
 
 static void
@@ -230,6 +254,9 @@ on_http(void *arg, const struct http_resp *r)
 	struct prov_rt *p = &s->provs[s->cur];
 	char err[512];
 
+	/* Asked to wait longer than the request did: skip it until then. */
+	p->status.retry_at = r->error != NULL && r->retry_after_s > 0 ?
+	    ebb_now() + (int64_t)ceil(r->retry_after_s) : 0;
 	if (r->error != NULL) {
 		if (r->status == 401 || r->status == 403) {
 			/* A login that expired early: log in again next time. */
@@ -281,10 +308,23 @@ next_request(struct site_rt *s)
 static void
 try_provider(struct site_rt *s)
 {
-	struct prov_rt *p = &s->provs[s->cur];
+	struct prov_rt *p;
 	int64_t now = ebb_now(), t0;
-	char err[512];
+	char err[512], when[32];
 
+	/* Providers still inside their Retry-After are skipped. */
+	for (; s->cur < s->nprovs; s->cur++) {
+		p = &s->provs[s->cur];
+		if (p->status.retry_at <= now)
+			break;
+		log_debug("site %s: %s asked to be left alone until %s",
+		    s->conf->name, p->ops->name, ebb_fmt_time(p->status.retry_at,
+		    when, sizeof(when)));
+	}
+	if (s->cur == s->nprovs) {
+		idle(s, retry_failed(s, now));
+		return;
+	}
 	ci_batch_init(&s->batch, s->zone, prov_signal(p), p->ops->name);
 	s->step = 0;
 	if (read_secret(p, err, sizeof(err)) == -1) {
@@ -668,11 +708,12 @@ provider_json(const struct carbon *c, const struct prov_rt *p, int64_t now)
 		since = st->since;
 	} else if (now - st->last_ok > 2 * interval(c, p))
 		status = "stale";
-	return json_pack("{s:s, s:s, s:I, s:s?, s:I, s:I, s:I}", "name",
+	return json_pack("{s:s, s:s, s:I, s:s?, s:I, s:I, s:I, s:I}", "name",
 	    p->ops->name, "status", status, "since", (json_int_t)since,
 	    "reason", st->failing ? st->reason : NULL, "last_ok",
 	    (json_int_t)st->last_ok, "failures", (json_int_t)st->failures,
-	    "rejected", (json_int_t)st->rejected);
+	    "rejected", (json_int_t)st->rejected, "retry_at",
+	    (json_int_t)(st->retry_at > now ? st->retry_at : 0));
 }
 
 json_t *

@@ -1,16 +1,22 @@
 /*
  * ci: carbon-intensity points and batches, and the pure operations on them:
- * names of signals and kinds, sanitizing a provider's batch, resampling
- * points onto the planning grid and filling short gaps.
+ * names of signals and kinds, sanitizing a provider's batch (plausibility
+ * bounds per signal, unit mistakes, actuals from the future, order) and
+ * describing what it refused, resampling points onto the planning grid
+ * and filling short gaps.
  *
- * Nothing here does I/O or reads the clock; where the points come from
- * (providers) and where they go (store, planner) is someone else's job.
+ * Nothing here does I/O or reads the clock (callers pass `now`); where the
+ * points come from (providers) and where they go (store, planner) is
+ * someone else's job.
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strbuf.h"
+#include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "scheduler/carbon/ci.h"
 
@@ -84,41 +90,122 @@ ci_batch_free(struct ci_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
+double
+ci_max_value(enum ci_signal s)
+{
+	return s == CI_MARGINAL ? CI_MAX_MARGINAL : CI_MAX_AVERAGE;
+}
+
+static void
+reject(struct ci_rejects *rej, const struct ci_point *p, enum ci_reject why)
+{
+	rej->n[why]++;
+	if (rej->nshown < CI_REJ_SHOWN) {
+		rej->shown[rej->nshown].p = *p;
+		rej->shown[rej->nshown++].why = why;
+	}
+}
+
+/* Why p alone is implausible, or CI_REJ_N if it is not. */
+static enum ci_reject
+implausible(const struct ci_point *p, enum ci_signal signal, int64_t now)
+{
+	if (!isfinite(p->value))
+		return CI_REJ_NOT_FINITE;
+	if (p->value < CI_MIN)
+		return CI_REJ_NEGATIVE;
+	if (p->value > ci_max_value(signal))
+		return CI_REJ_TOO_HIGH;
+	if (p->kind == CI_ACTUAL && p->t > now + CI_FUTURE_SLACK)
+		return CI_REJ_FUTURE;
+	return CI_REJ_N;
+}
+
 void
-ci_sanitize(struct ci_batch *b, struct ci_rejects *rej)
+ci_sanitize(struct ci_batch *b, int64_t now, struct ci_rejects *rej)
 {
 	int64_t last[UINT8_MAX + 1];
 	uint8_t seen[UINT8_MAX + 1] = { 0 };
-	size_t kept = 0;
+	double max[UINT8_MAX + 1] = { 0 };
+	size_t kept = 0, n;
+	enum ci_reject why;
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ci_point *p = &b->pts[i];
 
-		if (!isfinite(p->value)) {
-			rej->not_finite++;
-			continue;
-		}
-		if (p->value < 0) {
-			rej->negative++;
-			continue;
-		}
-		if (p->value > CI_MAX_VALUE) {
-			rej->too_high++;
+		if ((why = implausible(p, b->signal, now)) != CI_REJ_N) {
+			reject(rej, p, why);
 			continue;
 		}
 		if (seen[p->kind] && p->t == last[p->kind]) {
-			rej->duplicate++;
+			reject(rej, p, CI_REJ_DUPLICATE);
 			continue;
 		}
 		if (seen[p->kind] && p->t < last[p->kind]) {
-			rej->out_of_order++;
+			reject(rej, p, CI_REJ_OUT_OF_ORDER);
 			continue;
 		}
 		seen[p->kind] = 1;
 		last[p->kind] = p->t;
+		if (p->value > max[p->kind])
+			max[p->kind] = p->value;
 		b->pts[kept++] = *p;
 	}
-	b->n = kept;
+	/* A kind whose values are all tiny but not all 0 is in kg/kWh. */
+	for (size_t i = n = 0; i < kept; i++) {
+		const struct ci_point *p = &b->pts[i];
+
+		if (max[p->kind] > 0 && max[p->kind] < CI_UNIT_FLOOR)
+			reject(rej, p, CI_REJ_UNIT);
+		else
+			b->pts[n++] = *p;
+	}
+	b->n = n;
+}
+
+size_t
+ci_rejects_total(const struct ci_rejects *rej)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < CI_REJ_N; i++)
+		n += rej->n[i];
+	return n;
+}
+
+char *
+ci_rejects_format(const struct ci_rejects *rej, enum ci_signal signal)
+{
+	static const char *const names[CI_REJ_N] = {
+		[CI_REJ_NOT_FINITE] = "not finite",
+		[CI_REJ_NEGATIVE] = "negative",
+		[CI_REJ_TOO_HIGH] = "above %.0f g/kWh",
+		[CI_REJ_FUTURE] = "actual in the future",
+		[CI_REJ_DUPLICATE] = "duplicated",
+		[CI_REJ_OUT_OF_ORDER] = "out of order",
+		[CI_REJ_UNIT] = "in a series below %.0f g/kWh (kg/kWh?)",
+	};
+	double bound[CI_REJ_N] = { [CI_REJ_TOO_HIGH] = ci_max_value(signal),
+	    [CI_REJ_UNIT] = CI_UNIT_FLOOR };
+	struct strbuf out = STRBUF_INIT;
+	char t[32];
+
+	for (int i = 0; i < CI_REJ_N; i++) {
+		if (rej->n[i] == 0)
+			continue;
+		strbuf_addf(&out, "%s%zu ", out.len ? ", " : "", rej->n[i]);
+		strbuf_addf(&out, names[i], bound[i]);
+	}
+	for (size_t i = 0; i < rej->nshown; i++) {
+		enum ci_reject why = rej->shown[i].why;
+
+		strbuf_addf(&out, "%s%g at %s (", i ? ", " : "; e.g. ",
+		    rej->shown[i].p.value, ebb_fmt_time(rej->shown[i].p.t, t,
+		    sizeof(t)));
+		strbuf_addf(&out, names[why], bound[why]);
+		strbuf_addc(&out, ')');
+	}
+	return strbuf_take(&out);
 }
 
 size_t

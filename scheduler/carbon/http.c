@@ -7,15 +7,19 @@
  * in turn, as the retry wait and as the zero-delay delivery of its result:
  * callbacks therefore always run from that watcher, never from inside
  * http_get() or from inside curl, and may call http_get, http_cancel or
- * http_free. This file does not parse bodies or log anything; error
- * messages never carry URLs or header values, which may hold secrets.
+ * http_free. Retry-After is read here with curl's header API and parsed
+ * strictly (http_retry_after); its date form goes to curl_getdate(). This
+ * file does not parse bodies or log anything; error messages never carry
+ * URLs or header values, which may hold secrets.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -193,17 +197,46 @@ start_try(struct hreq *r)
 	}
 }
 
-/* Delay before the next try: Retry-After if given, else backoff. */
-static double
-retry_delay(const struct hreq *r)
+double
+http_retry_after(const char *value, int64_t now)
 {
-	double d;
+	size_t n, len;
+	double secs;
+	char buf[64];
+	time_t date;
 
-	if (r->hint <= 0)
-		return ebb_backoff(r->tries, r->req.backoff_s,
-		    r->req.max_backoff_s);
-	d = r->hint;
-	return d < r->req.max_backoff_s ? d : r->req.max_backoff_s;
+	value += strspn(value, " \t");
+	len = strlen(value);
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, value, len);
+	buf[len] = '\0';
+	n = strspn(buf, "0123456789");
+	if (n == len) {
+		/* Past 10 digits it is above the bound anyway. */
+		secs = n > 10 ? HTTP_MAX_RETRY_AFTER : strtod(buf, NULL);
+	} else if (isalpha((unsigned char)buf[0]) &&
+	    (date = curl_getdate(buf, NULL)) != -1)
+		secs = (double)((int64_t)date - now);
+	else
+		return 0;
+	if (secs <= 0)
+		return 0;
+	return secs < HTTP_MAX_RETRY_AFTER ? secs : HTTP_MAX_RETRY_AFTER;
+}
+
+/* The Retry-After of this try's response, or 0. */
+static double
+retry_after(struct hreq *r)
+{
+	struct curl_header *hdr;
+
+	if (curl_easy_header(r->easy, "Retry-After", 0, CURLH_HEADER, -1,
+	    &hdr) != CURLHE_OK)
+		return 0;
+	return http_retry_after(hdr->value, ebb_now());
 }
 
 /* Is a transport error worth another try? */
@@ -234,7 +267,6 @@ enum outcome { OUT_OK, OUT_FAIL, OUT_RETRY };
 static enum outcome
 classify(struct hreq *r, CURLcode rc)
 {
-	curl_off_t ra = 0;
 	long oserr = 0;
 
 	r->hint = 0;
@@ -243,9 +275,8 @@ classify(struct hreq *r, CURLcode rc)
 		if (r->status >= 200 && r->status < 300)
 			return OUT_OK;
 		if ((r->status == 429 || r->status == 503) &&
-		    curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &ra) ==
-		    CURLE_OK && ra > 0)
-			r->retry_after = r->hint = (double)ra;
+		    (r->hint = retry_after(r)) > 0)
+			r->retry_after = r->hint;
 		if (r->hint > 0)
 			snprintf(r->error, sizeof(r->error),
 			    "HTTP %ld (Retry-After %.0f s)", r->status,
@@ -293,8 +324,12 @@ check_done(struct http *h)
 		out = classify(r, msg->data.result);
 		curl_multi_remove_handle(h->multi, r->easy);
 		r->failed = out != OUT_OK;
-		if (out == OUT_RETRY && r->tries < r->req.max_tries)
-			req_set_timer(r, HREQ_WAITING, retry_delay(r));
+		/* A longer Retry-After than we wait in here: the caller's. */
+		if (out == OUT_RETRY && r->tries < r->req.max_tries &&
+		    r->hint <= r->req.max_backoff_s)
+			req_set_timer(r, HREQ_WAITING, r->hint > 0 ? r->hint :
+			    ebb_backoff(r->tries, r->req.backoff_s,
+			    r->req.max_backoff_s));
 		else
 			req_set_timer(r, HREQ_DONE, 0.);
 	}

@@ -4,7 +4,11 @@
  * Requests never block the loop: curl's sockets and timers are libev
  * watchers. Each request has a total timeout and a response-size cap, and
  * is retried on transport errors, 5xx and 429 with exponential backoff and
- * jitter; a Retry-After header (seconds or HTTP date) sets the wait instead.
+ * jitter. A Retry-After header on a 429 or 503 (delay-seconds or an
+ * HTTP-date, bounded to HTTP_MAX_RETRY_AFTER; anything else is ignored)
+ * sets the wait instead; a wait longer than the request's max_backoff_s
+ * ends the request at once, failed, with retry_after_s set, so that the
+ * caller decides what to do meanwhile instead of holding the request.
  * The callback runs exactly once, from the loop, never from inside
  * http_get(). Nothing here logs URLs or headers (they may hold secrets).
  */
@@ -12,8 +16,11 @@
 #define EBB_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <ev.h>
+
+#define HTTP_MAX_RETRY_AFTER	3600	/* s: longer Retry-After is cut to it */
 
 struct http;
 
@@ -25,7 +32,8 @@ struct http_req {
 	size_t			 max_body;	/* bytes; larger responses fail */
 	int			 max_tries;	/* >= 1 */
 	double			 backoff_s;	/* first retry delay */
-	double			 max_backoff_s;	/* cap on any delay, Retry-After too */
+	double			 max_backoff_s;	/* longest wait between tries; a
+						   longer Retry-After ends it */
 };
 
 struct http_resp {
@@ -34,7 +42,8 @@ struct http_resp {
 	size_t		 len;
 	const char	*error;		/* why it failed, or NULL on 2xx */
 	int		 tries;
-	double		 retry_after_s;	/* last Retry-After seen, 0 if none */
+	double		 retry_after_s;	/* last Retry-After seen, bounded;
+					   0 if none */
 };
 
 typedef void (*http_cb)(void *arg, const struct http_resp *);
@@ -53,5 +62,14 @@ int	http_get(struct http *, const struct http_req *, http_cb cb, void *arg,
 void	http_cancel(struct http *, void *arg);
 /* Requests in flight or waiting to retry. */
 size_t	http_pending(const struct http *);
+
+/*
+ * The wait a Retry-After header value asks for, as of now: delay-seconds
+ * (digits only) or an HTTP-date (it starts with the day name), in s,
+ * cut to HTTP_MAX_RETRY_AFTER; 0 for a date not in the future and for
+ * anything else (negative, fractions, trailing text, garbage), which the
+ * caller then ignores.
+ */
+double	http_retry_after(const char *value, int64_t now);
 
 #endif

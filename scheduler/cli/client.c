@@ -71,11 +71,16 @@ client_call(struct client *cl, const char *cmd, json_t *args, char *err,
 	    "args", args ? args : json_object());
 	if (proto_send(cl->fd, req, why, sizeof(why)) == -1) {
 		json_decref(req);
-		snprintf(err, errlen, "talking to ebbd: %s", why);
-		return NULL;
+		/* A daemon that refuses a connection says why, then closes. */
+		if ((rep = proto_recv(cl->fd, err, errlen)) == NULL) {
+			snprintf(err, errlen, "talking to ebbd: %s", why);
+			return NULL;
+		}
+	} else {
+		json_decref(req);
+		rep = proto_recv(cl->fd, why, sizeof(why));
 	}
-	json_decref(req);
-	if ((rep = proto_recv(cl->fd, why, sizeof(why))) == NULL) {
+	if (rep == NULL) {
 		snprintf(err, errlen, "no reply from ebbd: %s", why);
 		return NULL;
 	}

@@ -33,8 +33,8 @@ json_t	*client_call(struct client *, const char *cmd, json_t *args,
 
 /*
  * The code of the last failed call: the daemon's ("usage", "denied",
- * "notfound", "failed", "version") or "io" when the request or reply was
- * lost or malformed. Points into the client; valid until the next call.
+ * "notfound", "failed", "version", "busy") or "io" when the request or
+ * reply was lost or malformed. Points into the client; valid until the next call.
  */
 const char *client_code(const struct client *);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strbuf.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "scheduler/cli/cli.h"
@@ -370,21 +371,31 @@ now_cell(const json_t *p, int64_t now)
 	    age < 0 ? "in " : "", d, age < 0 ? "" : " ago");
 }
 
-/* "name ok", "name stale since T", "name failing: why", "name never". */
+/*
+ * "name ok", "name stale since T", "name failing: why", "name never",
+ * and ", waiting until T" while it asked not to be called (Retry-After).
+ */
 static char *
 provider_cell(const json_t *p)
 {
+	struct strbuf b = STRBUF_INIT;
 	const char *st = cli_get_str(p, "status");
+	int64_t retry_at = cli_get_int(p, "retry_at", 0);
 	char t[32];
 
 	if (strcmp(st, "stale") == 0)
-		return xasprintf("%s stale since %s", cli_get_str(p, "name"),
+		strbuf_addf(&b, "%s stale since %s", cli_get_str(p, "name"),
 		    cli_fmt_when(cli_get_int(p, "since", 0), t, sizeof(t)));
-	if (strcmp(st, "failing") == 0 &&
+	else if (strcmp(st, "failing") == 0 &&
 	    json_is_string(json_object_get(p, "reason")))
-		return xasprintf("%s failing: %s", cli_get_str(p, "name"),
+		strbuf_addf(&b, "%s failing: %s", cli_get_str(p, "name"),
 		    cli_get_str(p, "reason"));
-	return xasprintf("%s %s", cli_get_str(p, "name"), st);
+	else
+		strbuf_addf(&b, "%s %s", cli_get_str(p, "name"), st);
+	if (retry_at > 0)
+		strbuf_addf(&b, ", waiting until %s", cli_fmt_when(retry_at, t,
+		    sizeof(t)));
+	return strbuf_take(&b);
 }
 
 #define SCOLS	6	/* the columns before PROVIDERS */
@@ -422,7 +433,8 @@ sites_print(FILE *f, const json_t *sites, int64_t now)
 	fprintf(f, "PROVIDERS\n");
 	json_array_foreach(sites, r, s) {
 		const json_t *provs = json_object_get(s, "providers");
-		char *joined = NULL, *one, *line;
+		struct strbuf joined = STRBUF_INIT;
+		char *one;
 
 		for (i = 0; i < SCOLS; i++) {
 			fprintf(f, i == 3 ? "%*s  " : "%-*s  ", (int)width[i],
@@ -431,15 +443,12 @@ sites_print(FILE *f, const json_t *sites, int64_t now)
 		}
 		json_array_foreach(provs, j, p) {
 			one = provider_cell(p);
-			line = xasprintf("%s%s%s", joined ? joined : "",
-			    joined ? ", " : "", one);
-			free(joined);
-			joined = line;
+			strbuf_addf(&joined, "%s%s", j > 0 ? ", " : "", one);
 			free(one);
 		}
-		if (joined == NULL || lead + strlen(joined) <= SITES_WIDTH) {
-			fprintf(f, "%s\n", joined != NULL ? joined : "-");
-			free(joined);
+		if (joined.len == 0 || lead + joined.len <= SITES_WIDTH) {
+			fprintf(f, "%s\n", joined.len ? joined.s : "-");
+			strbuf_free(&joined);
 			continue;
 		}
 		json_array_foreach(provs, j, p) {
@@ -447,7 +456,7 @@ sites_print(FILE *f, const json_t *sites, int64_t now)
 			fprintf(f, "%*s%s\n", j > 0 ? (int)lead : 0, "", one);
 			free(one);
 		}
-		free(joined);
+		strbuf_free(&joined);
 	}
 	free(cells);
 }

@@ -5,15 +5,19 @@
  * report_print() and report_print_csv() turn a "report" reply into text
  * and do nothing else, so tests can feed them canned replies. Unknown
  * values are "-" in the table and empty in CSV; times are ISO-8601 UTC.
+ * A report ebbd sends in pages, or one for more ids than a request may
+ * name, is fetched whole first, so the output is the same either way.
  */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/proto.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "scheduler/cli/cli.h"
+#include "scheduler/totals.h"
 
 #define NCOLS	13
 
@@ -222,6 +226,62 @@ report_print_csv(FILE *f, const json_t *result)
 
 enum { FMT_TABLE, FMT_CSV, FMT_JSON };
 
+/*
+ * The whole report for args (the filters) and ids: one request, or, when
+ * ebbd answers in pages (more) or there are more ids than one request may
+ * name, several, whose rows are joined and totalled over all of them with
+ * the daemon's own totals_of(). Returns CLI_OK with {"totals", "jobs"} in
+ * *out (caller decrefs) or the failure.
+ */
+static int
+fetch(struct cli *c, const json_t *args, const json_t *ids, json_t **out)
+{
+	json_t *rows = json_array(), *totals = NULL, *req, *result, *page;
+	size_t off = 0, n, replies = 0;
+	int64_t after = 0;
+	int rc = CLI_OK, more;
+
+	do {
+		req = json_deep_copy(args);
+		if (json_array_size(ids) > 0) {
+			json_t *batch = json_array();
+
+			for (n = off; n < json_array_size(ids) &&
+			    n < off + EBB_PROTO_MAX_IDS; n++)
+				json_array_append(batch, json_array_get(ids,
+				    n));
+			json_object_set_new(req, "ids", batch);
+			off = n;
+		} else if (after > 0)
+			json_object_set_new(req, "after", json_integer(after));
+		if ((rc = cli_call(c, "report", req, &result)) != CLI_OK)
+			break;
+		page = json_object_get(result, "jobs");
+		more = json_is_true(json_object_get(result, "more"));
+		if (!json_is_array(page) || (more && json_array_size(page) ==
+		    0)) {
+			json_decref(result);
+			rc = cli_fail(c, "malformed reply from ebbd: no jobs");
+			break;
+		}
+		json_array_extend(rows, page);
+		after = cli_get_int(json_array_get(page, json_array_size(page) -
+		    1), "id", after);
+		json_decref(totals);
+		totals = json_incref(json_object_get(result, "totals"));
+		json_decref(result);
+		replies++;
+		more = more || off < json_array_size(ids);
+	} while (more);
+	if (rc == CLI_OK)
+		*out = json_pack("{s:o, s:o}", "totals", replies == 1 &&
+		    totals != NULL ? json_incref(totals) : totals_of(rows),
+		    "jobs", json_incref(rows));
+	json_decref(totals);
+	json_decref(rows);
+	return rc;
+}
+
 int
 cmd_report(struct cli *c, int argc, char **argv)
 {
@@ -282,15 +342,10 @@ cmd_report(struct cli *c, int argc, char **argv)
 		}
 		json_array_append_new(ids, json_integer(id));
 	}
-	if (json_array_size(ids) > 0)
-		json_object_set(args, "ids", ids);
-	rc = cli_call(c, "report", args, &result);
-	args = NULL;
+	rc = fetch(c, args, ids, &result);
 	if (rc != CLI_OK)
 		goto out;
-	if (!json_is_array(json_object_get(result, "jobs")))
-		rc = cli_fail(c, "malformed reply from ebbd: no jobs");
-	else if (format == FMT_JSON)
+	if (format == FMT_JSON)
 		cli_print_json(c, result);
 	else if (format == FMT_CSV)
 		report_print_csv(c->out, result);

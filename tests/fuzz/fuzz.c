@@ -95,7 +95,7 @@ fuzz_provider(const struct provider_ops *ops, const struct provider_conf *conf,
 		body = fuzz_copy(data, size);
 		if (ops->response(&st, step, FUZZ_NOW, body, size, &b, err,
 		    sizeof(err)) == 0)
-			ci_sanitize(&b, &rej);
+			ci_sanitize(&b, FUZZ_NOW, &rej);
 		free(body);
 		ci_batch_free(&b);
 	}

@@ -23,7 +23,7 @@ load(struct provider_conf *conf)
 	ci_batch_init(&b, st.zone, CI_AVERAGE, "trace");
 	if (prov_trace_ops.load(&st, FUZZ_NOW, FUZZ_NOW - 7 * 86400,
 	    FUZZ_NOW + 1800, &b, err, sizeof(err)) == 0)
-		ci_sanitize(&b, &rej);
+		ci_sanitize(&b, FUZZ_NOW, &rej);
 	prov_trace_ops.clear(&st);
 	ci_batch_free(&b);
 }

@@ -12,12 +12,14 @@
  * "path?query" (arguments in request order, unescaped).
  *
  * Faults, as MODE or MODE:SECS: a status code 100-599 (429 and 503 carry
- * "Retry-After: SECS", default 1), hang (answer normally after SECS,
+ * "Retry-After: SECS", default 1, or the header value given as
+ * retry_after=VALUE, such as an HTTP date or garbage), hang (answer normally after SECS,
  * default 30, or never if the server stops first), truncate (Content-Length
  * larger than what is sent, then close), badjson (a 200 with garbage),
  * empty (a 200 with an empty body, or with DIR/FILE given as body=FILE) and
  * huge (a chunked 8 MiB 200). Chosen
- *   - for the next N requests: GET /_fault?mode=MODE[&count=N][&body=FILE]
+ *   - for the next N requests:
+ *     GET /_fault?mode=MODE[&count=N][&body=FILE][&retry_after=VALUE]
  *     (no count: until /_fault?mode=none or /_reset), or
  *   - for one request: GET /_f/MODE/P, which otherwise serves /P;
  *     a fault set with /_fault wins while it lasts.
@@ -55,6 +57,7 @@ struct fault {
 	double		 secs;
 	char		 name[32];	/* as given, for the log */
 	char		*body;		/* empty: file under DIR, or NULL */
+	char		*retry_after;	/* Retry-After value, or NULL */
 };
 
 struct route {
@@ -208,19 +211,17 @@ log_request(struct MHD_Connection *c, const char *method, const char *path,
 
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, const char *type,
-    const void *body, size_t len, double retry_after)
+    const void *body, size_t len, const char *retry_after)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	char ra[32];
 
 	r = MHD_create_response_from_buffer(len, (void *)body,
 	    MHD_RESPMEM_MUST_COPY);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	if (retry_after >= 0) {
-		snprintf(ra, sizeof(ra), "%.0f", retry_after);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-	}
+	if (retry_after != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER,
+		    retry_after);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -230,7 +231,7 @@ static enum MHD_Result
 say(struct MHD_Connection *c, unsigned status, const char *type,
     const char *text)
 {
-	return reply(c, status, type, text, strlen(text), -1);
+	return reply(c, status, type, text, strlen(text), NULL);
 }
 
 static const char *
@@ -274,7 +275,7 @@ replay(struct MHD_Connection *c, const char *path, const char *query)
 		ret = say(c, 404, "application/json",
 		    "{\"error\":\"not found\"}");
 	else
-		ret = reply(c, 200, content_type(file), body, len, -1);
+		ret = reply(c, 200, content_type(file), body, len, NULL);
 	free(body);
 	free(file);
 	return ret;
@@ -348,15 +349,17 @@ serve(struct MHD_Connection *c, const char *path, const char *query,
     const struct fault *f)
 {
 	static const char garbage[] = "{\"data\": [1, 2,, <html>oops";
-	char *file, *body;
+	char *file, *body, ra[32];
 	size_t len;
 	enum MHD_Result ret;
 
 	switch (f->mode) {
 	case M_STATUS:
+		snprintf(ra, sizeof(ra), "%.0f", f->secs);
 		return reply(c, (unsigned)f->status, "application/json",
 		    "{\"error\":\"injected\"}", 20,
-		    f->status == 429 || f->status == 503 ? f->secs : -1);
+		    f->status != 429 && f->status != 503 ? NULL :
+		    f->retry_after != NULL ? f->retry_after : ra);
 	case M_HANG:
 		if (!hang(f->secs))
 			return MHD_NO;
@@ -365,7 +368,7 @@ serve(struct MHD_Connection *c, const char *path, const char *query,
 		return reply_stream(c, 4096, truncate_cb);
 	case M_BADJSON:
 		return reply(c, 200, "application/json", garbage,
-		    sizeof(garbage) - 1, -1);
+		    sizeof(garbage) - 1, NULL);
 	case M_EMPTY:
 		if (f->body == NULL || strstr(f->body, "..") != NULL)
 			return say(c, 200, "application/json", "");
@@ -373,7 +376,7 @@ serve(struct MHD_Connection *c, const char *path, const char *query,
 		body = slurp(file, &len);
 		free(file);
 		ret = reply(c, 200, "application/json", body != NULL ? body :
-		    "", body != NULL ? len : 0, -1);
+		    "", body != NULL ? len : 0, NULL);
 		free(body);
 		return ret;
 	case M_HUGE:
@@ -388,20 +391,21 @@ serve(struct MHD_Connection *c, const char *path, const char *query,
 static enum MHD_Result
 control(struct MHD_Connection *c, const char *path)
 {
-	const char *mode, *count, *body;
+	const char *mode, *count, *body, *ra;
 	struct fault f;
 	enum MHD_Result ret;
 
 	if (strcmp(path, "/_log") == 0) {
 		pthread_mutex_lock(&mtx);
 		ret = reply(c, 200, "application/x-ndjson",
-		    logbuf != NULL ? logbuf : "", loglen, -1);
+		    logbuf != NULL ? logbuf : "", loglen, NULL);
 		pthread_mutex_unlock(&mtx);
 		return ret;
 	}
 	if (strcmp(path, "/_reset") == 0) {
 		pthread_mutex_lock(&mtx);
 		free(fault.body);
+		free(fault.retry_after);
 		memset(&fault, 0, sizeof(fault));
 		fault_count = 0;
 		loglen = 0;
@@ -411,13 +415,17 @@ control(struct MHD_Connection *c, const char *path)
 	mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode");
 	count = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "count");
 	body = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "body");
+	ra = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "retry_after");
 	if (strcmp(path, "/_fault") != 0 || mode == NULL ||
 	    parse_mode(mode, &f) == -1)
 		return say(c, 400, "text/plain", "bad control request\n");
 	pthread_mutex_lock(&mtx);
 	free(fault.body);
+	free(fault.retry_after);
 	fault = f;
 	fault.body = body != NULL ? xstrdup(body) : NULL;
+	fault.retry_after = ra != NULL ? xstrdup(ra) : NULL;
 	fault_count = count != NULL ? strtol(count, NULL, 10) : -1;
 	pthread_mutex_unlock(&mtx);
 	return say(c, 200, "text/plain", "ok\n");
@@ -457,6 +465,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		f = fault;
 		if (f.body != NULL)
 			f.body = xstrdup(f.body);
+		if (f.retry_after != NULL)
+			f.retry_after = xstrdup(f.retry_after);
 		if (fault_count > 0)
 			fault_count--;
 	}
@@ -467,6 +477,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	ret = serve(c, path, query, &f);
 	free(query);
 	free(f.body);
+	free(f.retry_after);
 	return ret;
 }
 
@@ -538,6 +549,7 @@ main(int argc, char *argv[])
 		fclose(logfile);
 	free(logbuf);
 	free(fault.body);
+	free(fault.retry_after);
 	return 0;
 usage:
 	fprintf(stderr, "usage: ci-server [-l LOGFILE] [-r ROUTES] DIR\n");

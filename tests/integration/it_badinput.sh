@@ -4,15 +4,6 @@
 # non-zero exit, and leave the daemon running with its state intact.
 . "$(dirname "$0")/lib.sh"
 
-# expect_err WHAT EXIT EXPECTED-STDERR -- CMD...: exact stderr and exit code.
-expect_err() {
-	local what=$1 code=$2 msg=$3; shift 4
-	local out rc
-	out=$("$@" 2>&1 >/dev/null); rc=$?
-	expect_eq "$what: exit code" "$code" "$rc"
-	expect_eq "$what: message" "$msg" "$out"
-}
-
 # --- config files: every error, as file:line:col, exit 1, nothing started.
 cd "$T"
 printf 'state_dir: [unclosed\n' > bad1.yaml
@@ -79,8 +70,8 @@ as() { local u=$1; shift
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env EBB_SOCKET="$SOCK" "$@"; }
 id1=$(as ebbit1 "$EBB" submit -q --workdir /tmp -- sleep 30)
 [ -n "$id1" ] && ok "ebbit1 submitted job $id1" || fail "ebbit1 cannot submit"
-expect_err "cancel another user's job" 1 \
-	"ebb cancel: job $id1: permission denied (owned by ebbit1)" \
+expect_err "another user's job is answered as absent" 1 \
+	"ebb cancel: job $id1: no such job" \
 	-- as ebbit2 "$EBB" cancel "$id1"
 expect_eq "other users' jobs are not listed" 0 \
 	"$(as ebbit2 "$EBB" queue --all --json | jq length)"

@@ -149,7 +149,31 @@ rej=$(prov local electricitymaps rejected)
 refresh_local
 expect_eq "4 bad points rejected and counted" $((rej + 4)) "$(prov local electricitymaps rejected)"
 expect_eq "no value out of range in the store" 0 \
-	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE value < 0 OR value > 2000")"
+	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE value < 0 OR value > 1500")"
+
+# Above 1500 g/kWh, and an actual from 2099: refused, each value logged.
+srv /_reset >/dev/null
+srv "/_fault?mode=empty&body=fixtures/em_history_implausible.json&count=1" >/dev/null
+rej=$(prov local electricitymaps rejected)
+refresh_local
+expect_eq "2 implausible points rejected" $((rej + 2)) "$(prov local electricitymaps rejected)"
+grep -q "electricitymaps: rejected 2 point(s): 1 above 1500 g/kWh, 1 actual in the future; e.g. 1501 at 2024-03-02T19:00:00Z (above 1500 g/kWh), 310 at 2099-01-01T00:00:00Z (actual in the future)" "$LOG" &&
+	ok "the log names provider, values and reasons" || fail "rejection log: $(grep rejected "$LOG" | tail -1)"
+expect_eq "no actual from the future in the store" 0 \
+	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE kind = 0 AND t > strftime('%s', 'now') + 300")"
+expect_eq "the plausible point stored" 1 \
+	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE t = $(date -d 2024-03-02T18:00:00Z +%s) AND value = 300")"
+
+# Actuals in kg/kWh (the forecast beside them is in g/kWh): refused.
+srv /_reset >/dev/null
+srv "/_fault?mode=empty&body=fixtures/em_history_kg.json&count=1" >/dev/null
+rej=$(prov local electricitymaps rejected)
+refresh_local
+expect_eq "a kg/kWh series refused" $((rej + 3)) "$(prov local electricitymaps rejected)"
+grep -q "rejected 3 point(s): 3 in a series below 1 g/kWh (kg/kWh?); e.g. 0.31 at" "$LOG" &&
+	ok "the log names the unit mistake" || fail "kg/kWh not logged"
+expect_eq "nothing below 1 g/kWh stored" 0 \
+	"$(sqlite3 "$db" "SELECT count(*) FROM ci_points WHERE value > 0 AND value < 1")"
 
 # ENTSO-E A75 with A03 curves (variable-sized blocks, forward-filled), from
 # the recording in ../shared (its licence does not let the repo carry it).
@@ -193,4 +217,50 @@ sleep 1
 expect_eq "no refetch after a restart" 0 \
 	"$(srv /_log | jq -s '[.[] | select(.path | startswith("/v3/carbon"))] | length')"
 expect_eq "status kept across the restart" ok "$(prov local electricitymaps status)"
+
+# A 429 asking for an hour: honoured (not cut to a minute), not waited for
+# inside the request; ukci serves meanwhile and Electricity Maps is not
+# asked again before then, not by refreshes and not after a restart.
+# uk_refresh: refresh now and wait until ukci was tried again.
+uk_refresh() {
+	sleep 1		# status times have 1 s resolution
+	local before
+	before=$(tried local ukci)
+	"$EBB" sites --refresh >/dev/null
+	wait_try local ukci "$before"
+}
+em_calls() { srv /_log | jq -s '[.[] | select(.path | startswith("/v3/carbon"))] | length'; }
+srv /_reset >/dev/null
+# Every Electricity Maps request now gets "429, Retry-After: 3600".
+sed -i "s#\(base_url: $URL\)/v3\$#\1/_f/429:3600/v3#" "$CONF"
+grep -q "_f/429:3600/v3" "$CONF" || fail "config not changed"
+reloads=$(grep -c "config reloaded" "$LOG")
+kill -HUP "$EBBD_PID"
+for _ in $(seq 1 50); do [ "$(grep -c "config reloaded" "$LOG")" -gt "$reloads" ] && break; sleep 0.1; done
+t0=$(date +%s)
+uk_before=$(prov local ukci last_ok)
+refresh_local
+expect_eq "Retry-After 3600: failing" failing "$(prov local electricitymaps status)"
+expect_eq "Retry-After 3600: reason" "HTTP 429 (Retry-After 3600 s)" \
+	"$(prov local electricitymaps reason)"
+retry_at=$(prov local electricitymaps retry_at)
+[ "$retry_at" -ge $((t0 + 3600)) ] && [ "$retry_at" -le $(($(date +%s) + 3601)) ] &&
+	ok "retry_at is an hour ahead ($retry_at)" || fail "retry_at $retry_at, t0 $t0"
+for _ in $(seq 1 50); do [ "$(prov local ukci last_ok)" != "$uk_before" ] && break; sleep 0.1; done
+[ "$(prov local ukci last_ok)" != "$uk_before" ] && ok "ukci used while Electricity Maps waits" ||
+	fail "ukci not used"
+expect_eq "one request, not retried in the request" 1 "$(em_calls)"
+for _ in 1 2 3; do uk_refresh; done
+expect_eq "three refreshes later: still one request" 1 "$(em_calls)"
+"$EBB" sites | grep -q "electricitymaps failing: HTTP 429 (Retry-After 3600 s), waiting until" &&
+	ok "ebb sites says it waits" || fail "ebb sites: $("$EBB" sites)"
+sleep 1
+uk_before=$(prov local ukci last_ok)
+stop_ebbd
+start_ebbd
+for _ in $(seq 1 100); do [ "$(prov local ukci last_ok)" != "$uk_before" ] && break; sleep 0.1; done
+[ "$(prov local ukci last_ok)" != "$uk_before" ] && ok "after a restart ukci serves at once" ||
+	fail "ukci not used after the restart"
+expect_eq "after a restart: still one request" 1 "$(em_calls)"
+expect_eq "retry_at kept across the restart" "$retry_at" "$(prov local electricitymaps retry_at)"
 finish

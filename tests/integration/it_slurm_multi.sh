@@ -4,7 +4,9 @@
 # may wait goes to the cluster and minute where the grid will be cleanest,
 # pending there with that begin time and absent from the other cluster.
 # The run-now job is an ordinary user's: sbatch runs as that user, and so
-# does the job. A user's scancel in Slurm cancels the job in ebb.
+# does the job; links and FIFOs the user plants in its job directory are
+# neither followed nor block ebbd. A user's scancel in Slurm cancels the
+# job in ebb.
 . "$(dirname "$0")/lib.sh"
 start_slurm e 17847
 start_slurm w 17857
@@ -50,6 +52,20 @@ expect_eq "Slurm has it as the user's" ebbsl1 \
 expect_eq "it ran as the user" "I am ebbsl1" "$(as_user "$EBB" logs "$now_job")"
 expect_eq "its job directory is the user's" ebbsl1 \
 	"$(stat -c %U "$T/shared/west/job-$now_job")"
+# The job directory is the user's: what they plant there leads nowhere
+# they could not go themselves (holes 1 and 2 of issue 10).
+jd=$T/shared/west/job-$now_job
+as_user sh -c "rm -f '$jd/stdout' && ln -s /etc/shadow '$jd/stdout'"
+out=$(as_user "$EBB" logs "$now_job" 2>&1); rc=$?
+[ "$rc" != 0 ] && ! echo "$out" | grep -q 'root:' &&
+	ok "ebb logs does not follow a link to /etc/shadow" || fail "rc $rc: $out"
+as_user sh -c "rm -f '$jd/stdout' && mkfifo '$jd/stdout'"
+t0=$(date +%s%N)
+as_user "$EBB" logs "$now_job" >/dev/null 2>&1 && fail "a FIFO was served as a log" ||
+	ok "a FIFO is not served"
+[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ] && ok "and does not block ebbd" ||
+	fail "ebb logs on a FIFO took over 5 s"
+"$EBB" queue >/dev/null && ok "ebbd answers after both" || fail "ebbd stuck"
 # job_submit.lua refuses a malformed request for ebb, naming the key.
 out=$(cd "$home" && SLURM_CONF=$SLURM_CONF_e sbatch --comment=ebb:nope=1 --wrap true 2>&1); rc=$?
 [ "$rc" != 0 ] && echo "$out" | grep -q "ebb: unknown key 'nope' (known: max-delay, deadline, duration, policy)" &&

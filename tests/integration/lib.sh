@@ -18,13 +18,37 @@ export EBB_SOCKET=$SOCK
 EBBD_PID=
 FAILS=0
 
+# As root ebbd runs its unprivileged part as the system user "ebb".
+if [ "$(id -u)" = 0 ] && ! id ebb >/dev/null 2>&1; then
+	useradd --system --no-create-home --shell /usr/sbin/nologin ebb ||
+	    { echo "cannot create user ebb"; exit 1; }
+fi
+# That user reads the bundled traces: use a copy where it cannot reach
+# the source tree (a checkout under a private home directory).
+if [ "$(id -u)" = 0 ] && ! runuser -u ebb -- test -r \
+    "$EBB_SRC/examples/traces/DE-LU_2023_hourly.csv"; then
+	mkdir -p "$T/src" && cp -r "$EBB_SRC/examples" "$T/src/" &&
+	    chmod -R a+rX "$T/src"
+	EBB_SRC=$T/src
+fi
+
 cleanup() {
 	if [ -n "$EBBD_PID" ] && kill -0 "$EBBD_PID" 2>/dev/null; then
 		kill -TERM "$EBBD_PID"; wait "$EBBD_PID" 2>/dev/null
 	fi
 	[ -n "${SLURMS:-}" ] && stop_slurms
-	# Supervisors outlive ebbd by design; end the ones this test left.
-	pkill -KILL -f "ebb-run $STATE/" 2>/dev/null
+	# Supervisors outlive ebbd by design; end the ones this test left,
+	# with their jobs (whatever is in each job's cgroup) and cgroups.
+	local sup c cg
+	for sup in $(pgrep -f "ebb-run .*$STATE/"); do
+		for c in $(cat /proc/"$sup"/task/*/children 2>/dev/null); do
+			cg=$(awk -F: '$2 ~ /cpuacct/ {print $3}' /proc/"$c"/cgroup 2>/dev/null)
+			[ -n "$cg" ] && [ "$cg" != / ] &&
+			    xargs -r kill -KILL < "/sys/fs/cgroup/cpuacct$cg/cgroup.procs" 2>/dev/null
+			kill -KILL "$c" 2>/dev/null
+		done
+		kill -KILL "$sup" 2>/dev/null
+	done
 	if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then
 		echo "--- ebbd log ($LOG) ---"; tail -n 40 "$LOG" 2>/dev/null
 	fi
@@ -53,13 +77,24 @@ expect_eq() {
 		fail "$1: expected [$2], got [$3]"; fi
 }
 
-# write_config CPUS [extra yaml lines...]
+# expect_err WHAT EXIT EXPECTED-STDERR -- CMD...: exact stderr and exit code.
+expect_err() {
+	local what=$1 code=$2 msg=$3; shift 4
+	local out rc
+	out=$("$@" 2>&1 >/dev/null); rc=$?
+	expect_eq "$what: exit code" "$code" "$rc"
+	expect_eq "$what: message" "$msg" "$out"
+}
+
+# write_config CPUS [extra yaml lines...]; root's own jobs run as root
+# (most tests submit as root) unless ROOT_JOBS=false.
 write_config() {
 	local cpus=$1; shift
 	{
 		echo "state_dir: $STATE"
 		echo "socket: $SOCK"
 		echo "kill_grace: 2s"
+		echo "root_jobs: ${ROOT_JOBS:-true}"
 		for l in "$@"; do echo "$l"; done
 		echo "sites:"
 		echo "  - name: local"

@@ -1,6 +1,8 @@
 /*
  * test_ci: carbon-intensity points (scheduler/carbon/ci.c): names, batches,
- * every sanitize rule with its counter, time-weighted resampling between
+ * every sanitize rule with its counter (bounds per signal, a series in
+ * kg/kWh, actuals from the future) and the log text naming refused values,
+ * time-weighted resampling between
  * hourly, 30-minute and 5-minute grids, and gap filling at and beyond
  * max_gap. Exact values throughout.
  */
@@ -9,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -63,37 +66,161 @@ static void
 test_sanitize(void **state)
 {
 	struct ci_batch b;
-	struct ci_rejects rej = { .negative = 1 };	/* counts add up */
+	struct ci_rejects rej = { .n[CI_REJ_NEGATIVE] = 1 };	/* adds up */
+	char *why;
 
 	ci_batch_init(&b, "GB", CI_AVERAGE, "test");
 	ci_batch_add(&b, T0, 100, CI_ACTUAL, T0, 0);		/* kept */
 	ci_batch_add(&b, T0, 101, CI_ACTUAL, T0, 0);		/* duplicate */
 	ci_batch_add(&b, T0, 150, CI_FORECAST, T0, 0);		/* kept */
 	ci_batch_add(&b, T0 + 3600, -1, CI_ACTUAL, T0, 0);	/* negative */
-	ci_batch_add(&b, T0 + 3600, 2000.5, CI_ACTUAL, T0, 0);	/* too high */
+	ci_batch_add(&b, T0 + 3600, 1500.5, CI_ACTUAL, T0, 0);	/* too high */
 	ci_batch_add(&b, T0 + 3600, NAN, CI_ACTUAL, T0, 0);	/* not finite */
 	ci_batch_add(&b, T0 + 3600, INFINITY, CI_ACTUAL, T0, 0);
-	ci_batch_add(&b, T0 + 3600, 2000, CI_ACTUAL, T0, 0);	/* kept */
+	ci_batch_add(&b, T0 + 3600, 1500, CI_ACTUAL, T0, 0);	/* kept */
 	ci_batch_add(&b, T0 + 1800, 120, CI_ACTUAL, T0, 0);	/* out of order */
 	ci_batch_add(&b, T0 + 1800, 0, CI_FORECAST, T0, 0);	/* kept */
 	ci_batch_add(&b, T0 + 1800, 0, CI_FORECAST, T0, 0);	/* duplicate */
 	ci_batch_add(&b, T0 + 7200, 90, CI_ACTUAL, T0, 0);	/* kept */
-	ci_sanitize(&b, &rej);
+	ci_sanitize(&b, T0 + 7200, &rej);
 
-	assert_int_equal(rej.negative, 2);
-	assert_int_equal(rej.too_high, 1);
-	assert_int_equal(rej.not_finite, 2);
-	assert_int_equal(rej.duplicate, 2);
-	assert_int_equal(rej.out_of_order, 1);
+	assert_int_equal(rej.n[CI_REJ_NEGATIVE], 2);
+	assert_int_equal(rej.n[CI_REJ_TOO_HIGH], 1);
+	assert_int_equal(rej.n[CI_REJ_NOT_FINITE], 2);
+	assert_int_equal(rej.n[CI_REJ_DUPLICATE], 2);
+	assert_int_equal(rej.n[CI_REJ_OUT_OF_ORDER], 1);
+	assert_int_equal(ci_rejects_total(&rej), 8);
 	assert_int_equal(b.n, 5);
 	assert_int_equal(b.pts[0].t, T0);
 	assert_true(b.pts[0].value == 100);
 	assert_int_equal(b.pts[1].kind, CI_FORECAST);
 	assert_true(b.pts[1].value == 150);
-	assert_true(b.pts[2].value == 2000);
+	assert_true(b.pts[2].value == 1500);
 	assert_int_equal(b.pts[3].t, T0 + 1800);
 	assert_true(b.pts[3].value == 0);
 	assert_int_equal(b.pts[4].t, T0 + 7200);
+	/* The first five refused points are kept to be logged, values too. */
+	assert_int_equal(rej.nshown, 5);
+	assert_true(rej.shown[0].p.value == 101);
+	assert_int_equal(rej.shown[0].why, CI_REJ_DUPLICATE);
+	assert_true(rej.shown[2].p.value == 1500.5);
+	why = ci_rejects_format(&rej, CI_AVERAGE);
+	assert_string_equal(why, "2 not finite, 2 negative, 1 above 1500 g/kWh, "
+	    "2 duplicated, 1 out of order; e.g. 101 at 2023-01-01T00:00:00Z "
+	    "(duplicated), -1 at 2023-01-01T01:00:00Z (negative), 1500.5 at "
+	    "2023-01-01T01:00:00Z (above 1500 g/kWh), nan at "
+	    "2023-01-01T01:00:00Z (not finite), inf at 2023-01-01T01:00:00Z "
+	    "(not finite)");
+	free(why);
+	ci_batch_free(&b);
+}
+
+/* The marginal signal has its own bound. */
+static void
+test_sanitize_marginal(void **state)
+{
+	struct ci_batch b;
+	struct ci_rejects rej = { 0 };
+	char *why;
+
+	assert_true(ci_max_value(CI_AVERAGE) == 1500);
+	assert_true(ci_max_value(CI_MARGINAL) == 1500);
+	ci_batch_init(&b, "CAISO_NORTH", CI_MARGINAL, "watttime");
+	ci_batch_add(&b, T0, 0, CI_ACTUAL, T0, 0);		/* curtailment */
+	ci_batch_add(&b, T0 + 300, 1500, CI_ACTUAL, T0, 0);
+	ci_batch_add(&b, T0 + 600, 1600, CI_ACTUAL, T0, 0);
+	ci_sanitize(&b, T0 + 600, &rej);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(rej.n[CI_REJ_TOO_HIGH], 1);
+	why = ci_rejects_format(&rej, CI_MARGINAL);
+	assert_string_equal(why, "1 above 1500 g/kWh; e.g. 1600 at "
+	    "2023-01-01T00:10:00Z (above 1500 g/kWh)");
+	free(why);
+	ci_batch_free(&b);
+}
+
+/* Actuals may not lie in the future (beyond 300 s); forecasts may. */
+static void
+test_sanitize_future(void **state)
+{
+	struct ci_batch b;
+	struct ci_rejects rej = { 0 };
+	int64_t now = T0 + 3600;
+
+	ci_batch_init(&b, "DE", CI_AVERAGE, "electricitymaps");
+	ci_batch_add(&b, now - 3600, 300, CI_ACTUAL, now, 0);	/* kept */
+	ci_batch_add(&b, now + CI_FUTURE_SLACK, 310, CI_ACTUAL, now, 0);
+	ci_batch_add(&b, now + CI_FUTURE_SLACK + 1, 320, CI_ACTUAL, now, 0);
+	ci_batch_add(&b, now + 86400, 330, CI_ACTUAL, now, 0);	/* refused */
+	ci_batch_add(&b, now + 86400, 340, CI_FORECAST, now, 0);	/* kept */
+	ci_sanitize(&b, now, &rej);
+	assert_int_equal(rej.n[CI_REJ_FUTURE], 2);
+	assert_int_equal(ci_rejects_total(&rej), 2);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(b.pts[1].t, now + CI_FUTURE_SLACK);
+	assert_int_equal(b.pts[2].kind, CI_FORECAST);
+	ci_batch_free(&b);
+}
+
+/* A series in kg/kWh is refused, kind by kind; one of zeros is not. */
+static void
+test_sanitize_unit(void **state)
+{
+	struct ci_batch b;
+	struct ci_rejects rej = { 0 };
+	char *why;
+
+	ci_batch_init(&b, "PL", CI_AVERAGE, "electricitymaps");
+	ci_batch_add(&b, T0, 0.65, CI_ACTUAL, T0, 0);
+	ci_batch_add(&b, T0 + 3600, 0.7, CI_ACTUAL, T0, 0);
+	ci_batch_add(&b, T0 + 3600, 0.72, CI_FORECAST, T0, 0);
+	ci_batch_add(&b, T0 + 7200, 0, CI_FORECAST, T0, 0);
+	ci_batch_add(&b, T0 + 7200, -0.1, CI_FORECAST, T0, 0);	/* negative */
+	ci_sanitize(&b, T0 + 3600, &rej);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(rej.n[CI_REJ_UNIT], 4);
+	assert_int_equal(rej.n[CI_REJ_NEGATIVE], 1);
+	why = ci_rejects_format(&rej, CI_AVERAGE);
+	assert_string_equal(why, "1 negative, 4 in a series below 1 g/kWh "
+	    "(kg/kWh?); e.g. -0.1 at 2023-01-01T02:00:00Z (negative), 0.65 at "
+	    "2023-01-01T00:00:00Z (in a series below 1 g/kWh (kg/kWh?)), 0.7 "
+	    "at 2023-01-01T01:00:00Z (in a series below 1 g/kWh (kg/kWh?)), "
+	    "0.72 at 2023-01-01T01:00:00Z (in a series below 1 g/kWh "
+	    "(kg/kWh?)), 0 at 2023-01-01T02:00:00Z (in a series below 1 g/kWh "
+	    "(kg/kWh?))");
+	free(why);
+	ci_batch_free(&b);
+
+	/* All zeros: possible (curtailment); kept. */
+	memset(&rej, 0, sizeof(rej));
+	ci_batch_init(&b, "CAISO_NORTH", CI_MARGINAL, "watttime");
+	ci_batch_add(&b, T0, 0, CI_ACTUAL, T0, 0);
+	ci_batch_add(&b, T0 + 300, 0, CI_ACTUAL, T0, 0);
+	ci_sanitize(&b, T0 + 300, &rej);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(ci_rejects_total(&rej), 0);
+	ci_batch_free(&b);
+
+	/* Actuals in kg/kWh beside forecasts in g/kWh: only those refused. */
+	memset(&rej, 0, sizeof(rej));
+	ci_batch_init(&b, "PL", CI_AVERAGE, "electricitymaps");
+	ci_batch_add(&b, T0, 0.65, CI_ACTUAL, T0, 0);
+	ci_batch_add(&b, T0 + 3600, 0.7, CI_ACTUAL, T0, 0);
+	ci_batch_add(&b, T0 + 3600, 720, CI_FORECAST, T0, 0);
+	ci_sanitize(&b, T0 + 3600, &rej);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.pts[0].kind, CI_FORECAST);
+	assert_int_equal(rej.n[CI_REJ_UNIT], 2);
+	ci_batch_free(&b);
+
+	/* Small values beside real ones are plausible (a very clean hour). */
+	memset(&rej, 0, sizeof(rej));
+	ci_batch_init(&b, "SE", CI_AVERAGE, "electricitymaps");
+	ci_batch_add(&b, T0, 0.5, CI_ACTUAL, T0, 0);
+	ci_batch_add(&b, T0 + 3600, 12, CI_ACTUAL, T0, 0);
+	ci_sanitize(&b, T0 + 3600, &rej);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(ci_rejects_total(&rej), 0);
 	ci_batch_free(&b);
 }
 
@@ -226,6 +353,9 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_sanitize_marginal),
+		cmocka_unit_test(test_sanitize_future),
+		cmocka_unit_test(test_sanitize_unit),
 		cmocka_unit_test(test_resample_hourly_to_5min),
 		cmocka_unit_test(test_resample_hourly_to_30min),
 		cmocka_unit_test(test_resample_5min_to_hourly),

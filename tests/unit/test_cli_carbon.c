@@ -429,7 +429,7 @@ static const char sites_reply[] = "[{\"name\": \"local\", \"zone\": \"DE\", "
     "\"value\": 40.0, \"kind\": \"ebb\", \"source\": \"ebb\", \"vintage\": "
     "0, \"filled\": false, \"replay\": false}, \"providers\": [{\"name\": "
     "\"ukci\", \"status\": \"ok\"}, {\"name\": \"x\", \"status\": "
-    "\"failing\", \"reason\": null}]},"
+    "\"failing\", \"reason\": null, \"retry_at\": 1700003600}]},"
     "{\"name\": \"new\", \"zone\": \"PL\", \"backend\": \"local\", \"cpus\": "
     "1, \"signal\": \"average\", \"current\": null, \"providers\": []}]";
 
@@ -445,7 +445,9 @@ static const char sites_text[] =
     "                                                                      "
     "  watttime never\n"
     "fr      FR    local       4  40.0 g (ebb, in 5m)              marginal"
-    "  ukci ok, x failing\n"
+    "  ukci ok\n"
+    "                                                                      "
+    "  x failing, waiting until 2023-11-14T23:13:20Z\n"
     "new     PL    local       1  -                                average "
     "  -\n";
 

@@ -1,8 +1,8 @@
 /*
  * test_cli_report: ebb report: the request built from options, its usage
  * errors, and a canned reply printed as a table, as CSV (exact header,
- * quoting, empty unknowns) and as JSON, against the harness's stand-in
- * for ebbd on a real Unix socket.
+ * quoting, empty unknowns) and as JSON, and a report in two pages joined,
+ * against the harness's stand-in for ebbd on a real Unix socket.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,6 +126,49 @@ report_json(void **state)
 	h_done(&h);
 }
 
+/*
+ * A report in two pages: the second asked for after the first's last id,
+ * the rows joined and the totals taken over both, not the last page's.
+ */
+static void
+report_pages(void **state)
+{
+	static const char *const replies[] = {
+		"{\"v\":1,\"ok\":true,\"result\":{\"more\":true,"
+		"\"totals\":[],\"jobs\":[{\"id\":7,\"signal\":\"average\","
+		"\"energy_kwh\":0.5,\"emissions_g\":100.0,"
+		"\"counterfactual_g\":200.0,\"saving_g\":100.0}]}}",
+		"{\"v\":1,\"ok\":true,\"result\":{\"more\":false,"
+		"\"totals\":[],\"jobs\":[{\"id\":9,\"signal\":\"average\","
+		"\"energy_kwh\":0.25,\"emissions_g\":50.0,"
+		"\"counterfactual_g\":null,\"saving_g\":null}]}}",
+		NULL,
+	};
+	struct harness h;
+	struct fake f;
+	json_t *got, *want;
+
+	fake_start(&f, replies);
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "--socket", f.sock, "report", "--format",
+	    "json", NULL), CLI_OK);
+	fake_wait(&f);
+	assert_req(&f, 0, "{\"args\":{},\"cmd\":\"report\",\"v\":1}");
+	assert_req(&f, 1, "{\"args\":{\"after\":7},\"cmd\":\"report\","
+	    "\"v\":1}");
+	assert_non_null(got = json_loads(h.out, 0, NULL));
+	assert_int_equal(json_array_size(json_object_get(got, "jobs")), 2);
+	want = json_loads("[{\"signal\":\"average\",\"jobs\":2,"
+	    "\"energy_kwh\":0.75,\"emissions_g\":150.0,\"saved_jobs\":1,"
+	    "\"counterfactual_g\":200.0,\"saving_g\":100.0,"
+	    "\"saving_pct\":50.0}]", 0, NULL);
+	assert_true(json_equal(json_object_get(got, "totals"), want));
+	json_decref(want);
+	json_decref(got);
+	json_decref(f.reqs);
+	h_done(&h);
+}
+
 static void
 report_usage(void **state)
 {
@@ -154,6 +197,7 @@ main(void)
 		cmocka_unit_test(report_csv),
 		cmocka_unit_test(report_table),
 		cmocka_unit_test(report_json),
+		cmocka_unit_test(report_pages),
 		cmocka_unit_test(report_usage),
 	};
 

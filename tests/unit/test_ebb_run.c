@@ -1,8 +1,9 @@
 /*
  * test_ebb_run: the built ebb-run supervisor (path in env EBB_RUN) on
  * temporary job directories: results, captured output, exec failures,
- * the never-twice rule, the lock, cancellation, privilege dropping and
- * the rusage fallback. Every test checks that no cgroup is left behind.
+ * the never-twice rule, the lock, cancellation, privilege dropping (the
+ * job's identity from the command line, never the spec), the output
+ * limit, links planted in the job directory and the rusage fallback. Every test checks that no cgroup is left behind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,12 @@
 
 static const char *runner;
 static char jobdir[64];
+/* What ebbd would pass on ebb-run's command line for the last spec. */
+static uid_t cur_uid;
+static gid_t cur_gid;
+static int cur_grace;
+static const char *cur_cg;
+static const char *cur_limit = "0";
 static char cgparent[64], cgname[96];
 static int njob;
 
@@ -108,6 +115,10 @@ write_spec(const char *workdir, uid_t uid, gid_t gid, const char *user,
 		json_array_append_new(av, json_string(*argv));
 	json_array_append_new(env, json_string(env0));
 	json_array_append_new(env, json_string("FOO=bar"));
+	cur_uid = uid;
+	cur_gid = gid;
+	cur_grace = grace;
+	cur_cg = cgname;
 	spec = json_pack("{s:i, s:o, s:o, s:s, s:i, s:i, s:s, s:i, s:i, s:s,"
 	    " s:i}", "job_id", njob, "argv", av, "env", env, "workdir", workdir,
 	    "uid", (int)uid, "gid", (int)gid, "user", user, "cpus", 1, "mem", 0,
@@ -125,16 +136,31 @@ spec(const char *const *argv)
 	    "PATH=/usr/bin:/bin", argv);
 }
 
+/*
+ * Starts ebb-run on jobdir as uid `as`: as root the way ebbd does, with
+ * the job's identity and limits as options (never from the spec).
+ */
 static pid_t
 launch(uid_t as)
 {
+	char u[16], g[16], k[16], j[16];
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		if (as != getuid() && (setgid(as) == -1 || setuid(as) == -1))
 			_exit(90);
-		execl(runner, runner, jobdir, (char *)NULL);
+		if (geteuid() != 0) {
+			execl(runner, runner, jobdir, (char *)NULL);
+			_exit(91);
+		}
+		snprintf(u, sizeof(u), "%ld", (long)cur_uid);
+		snprintf(g, sizeof(g), "%ld", (long)cur_gid);
+		snprintf(k, sizeof(k), "%d", cur_grace);
+		snprintf(j, sizeof(j), "%d", njob);
+		execl(runner, runner, "-u", u, "-g", g, "-G", g, "-c",
+		    cur_cg ? cur_cg : "", "-k", k, "-o", cur_limit, "-j", j,
+		    jobdir, (char *)NULL);
 		_exit(91);
 	}
 	return pid;
@@ -302,6 +328,7 @@ test_no_cgroup(void **state)
 	assert_non_null(doc = fs_read_json(path, err, sizeof(err)));
 	json_object_set_new(doc, "cgroup", json_null());
 	assert_int_equal(fs_write_json(path, doc, 0600, err, sizeof(err)), 0);
+	cur_cg = NULL;
 	json_decref(doc);
 	free(path);
 	assert_int_equal(run(), 0);
@@ -568,6 +595,95 @@ test_runs_as_user(void **state)
 	json_decref(r);
 }
 
+/* As root the user comes from -u/-g only: a spec naming root is ignored. */
+static void
+test_identity_not_from_spec(void **state)
+{
+	static const char *const argv[] = { "sh", "-c", "id -u; id -G", NULL };
+	struct passwd *pw;
+	char want[64], *path;
+	json_t *r;
+
+	if (geteuid() != 0) {
+		print_message("skip: needs root to switch users\n");
+		skip();
+	}
+	ensure_user(&pw);
+	write_spec("/", 0, 0, "root", 1, "PATH=/usr/bin:/bin", argv);
+	cur_uid = pw->pw_uid;
+	cur_gid = pw->pw_gid;
+	assert_int_equal(run(), 0);
+	snprintf(want, sizeof(want), "%ld\n%ld\n", (long)pw->pw_uid,
+	    (long)pw->pw_gid);
+	assert_file("stdout", want);
+
+	/* Without -u/-g, root runs nobody else from a spec. */
+	fs_rm_rf(jobdir);
+	assert_int_equal(mkdir(jobdir, 0700), 0);
+	write_spec("/", pw->pw_uid, pw->pw_gid, "ebbtest", 1,
+	    "PATH=/usr/bin:/bin", argv);
+	path = xasprintf("\"%s\" %s", runner, jobdir);
+	assert_int_equal(system(path), 0);
+	free(path);
+	r = result();
+	assert_int_equal(rint_of(r, "exit_code"), 126);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")),
+	    "comes only from -u"));
+	json_decref(r);
+}
+
+/* Output beyond the limit is read and dropped, and the result says so. */
+static void
+test_output_limit(void **state)
+{
+	static const char *const argv[] = { "sh", "-c",
+	    "head -c 300000 /dev/zero; echo tail >&2", NULL };
+	char *path = xasprintf("%s/stdout", jobdir);
+	struct stat st;
+	json_t *r;
+
+	if (geteuid() != 0) {
+		print_message("skip: the limit is an option ebbd passes as "
+		    "root\n");
+		skip();
+	}
+	spec(argv);
+	cur_limit = "1000";
+	assert_int_equal(run(), 0);
+	cur_limit = "0";
+	r = result();
+	assert_int_equal(rint_of(r, "exit_code"), 0);
+	assert_true(json_is_true(json_object_get(r, "output_truncated")));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 1000);
+	assert_file("stderr", "tail\n");
+	json_decref(r);
+	free(path);
+}
+
+/* A link planted where the output goes is never followed. */
+static void
+test_output_not_followed(void **state)
+{
+	static const char *const argv[] = { "sh", "-c", "echo owned", NULL };
+	char *victim = xasprintf("%s/victim", jobdir);
+	char *link = xasprintf("%s/stdout", jobdir);
+	json_t *r;
+
+	spec(argv);
+	assert_int_equal(close(open(victim, O_WRONLY | O_CREAT, 0600)), 0);
+	assert_int_equal(symlink(victim, link), 0);
+	assert_int_equal(run(), 0);
+	r = result();
+	assert_int_equal(rint_of(r, "exit_code"), 126);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")),
+	    "stdout"));
+	assert_file("victim", "");
+	json_decref(r);
+	free(victim);
+	free(link);
+}
+
 /* ebb-run without root: no cgroup, rusage measurement, job still runs. */
 static void
 test_unprivileged_fallback(void **state)
@@ -619,6 +735,9 @@ main(void)
 		T(test_cancel),
 		T(test_pause),
 		T(test_runs_as_user),
+		T(test_identity_not_from_spec),
+		T(test_output_limit),
+		T(test_output_not_followed),
 		T(test_unprivileged_fallback),
 	};
 

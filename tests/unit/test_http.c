@@ -1,9 +1,10 @@
 /*
  * test_http: the curl-on-libev HTTP client against the real ci-server
  * ($EBB_CI_SERVER) on loopback: bodies, retries and their backoff,
- * Retry-After, timeouts with a responsive loop, truncated and oversized
- * bodies, refused connections, cancellation, concurrency, and that the
- * callback never runs inside http_get().
+ * Retry-After (seconds, HTTP dates, hostile values bounded or ignored, a
+ * long one handed to the caller), timeouts with a responsive loop,
+ * truncated and oversized bodies, refused connections, cancellation,
+ * concurrency, and that the callback never runs inside http_get().
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -338,16 +340,18 @@ test_429_retry_after(void **state)
 	assert_true(res.retry_after == 1.0);
 	result_clear(&res);
 
-	/* max_backoff_s caps Retry-After; the last status is reported. */
+	/* A Retry-After longer than max_backoff_s ends the request at once:
+	 * the caller waits, not the request. */
 	control(t, "/_fault?mode=429");
 	q.max_tries = 2;
 	q.max_backoff_s = 0.1;
 	t0 = ev_time();
 	fetch(t, "/ok.json", q, &res);
 	assert_true(res.at - t0 < 0.9);
-	assert_int_equal(res.tries, 2);
+	assert_int_equal(res.tries, 1);
 	assert_int_equal(res.status, 429);
 	assert_string_equal(res.error, "HTTP 429 (Retry-After 1 s)");
+	assert_true(res.retry_after == 1.0);
 	result_clear(&res);
 
 	/* Later tries without Retry-After back off as usual again. */
@@ -362,6 +366,103 @@ test_429_retry_after(void **state)
 	assert_string_equal(res.error, "HTTP 503");
 	assert_true(res.retry_after == 1.0);
 	result_clear(&res);
+}
+
+/* Hostile Retry-After values: bounded or ignored, never obeyed as is. */
+static void
+test_retry_after_hostile(void **state)
+{
+	struct t *t = *state;
+	struct result res = { 0 };
+	struct http_req q = defaults();
+	char path[160], date[64];
+	time_t soon;
+	double t0;
+
+	/* An hour or ten years: bounded to an hour, handed to the caller at
+	 * once (one try), not waited for in here. */
+	for (int i = 0; i < 2; i++) {
+		control(t, i == 0 ? "/_fault?mode=429&retry_after=3600" :
+		    "/_fault?mode=503&retry_after=99999999999999999999");
+		t0 = ev_time();
+		fetch(t, "/ok.json", q, &res);
+		assert_true(res.at - t0 < 0.5);
+		assert_int_equal(res.tries, 1);
+		assert_true(res.retry_after == HTTP_MAX_RETRY_AFTER);
+		assert_string_equal(res.error, i == 0 ?
+		    "HTTP 429 (Retry-After 3600 s)" :
+		    "HTTP 503 (Retry-After 3600 s)");
+		result_clear(&res);
+	}
+
+	/* Garbage, negative, fractional: ignored, so the usual backoff. */
+	q.backoff_s = 0.01;
+	q.max_tries = 2;
+	control(t, "/_fault?mode=429&retry_after=-5&count=1");
+	fetch(t, "/ok.json", q, &res);
+	assert_null(res.error);
+	assert_int_equal(res.tries, 2);
+	assert_true(res.retry_after == 0);
+	result_clear(&res);
+	control(t, "/_fault?mode=429&retry_after=soon%20please&count=1");
+	t0 = ev_time();
+	fetch(t, "/ok.json", q, &res);
+	assert_null(res.error);
+	assert_true(res.at - t0 < 0.5);
+	assert_true(res.retry_after == 0);
+	result_clear(&res);
+
+	/* An HTTP-date two seconds ahead: waited for, then the retry. */
+	soon = time(NULL) + 2;
+	strftime(date, sizeof(date), "%a,%%20%d%%20%b%%20%Y%%20%H:%M:%S%%20GMT",
+	    gmtime(&soon));
+	snprintf(path, sizeof(path), "/_fault?mode=429&count=1&retry_after=%s",
+	    date);
+	control(t, path);
+	q = defaults();
+	t0 = ev_time();
+	fetch(t, "/ok.json", q, &res);
+	assert_null(res.error);
+	assert_int_equal(res.tries, 2);
+	assert_true(res.retry_after >= 1 && res.retry_after <= 2);
+	assert_true(res.at - t0 >= 0.9);
+	result_clear(&res);
+}
+
+/* http_retry_after() on its own, as of 2026-11-22T13:55:00Z, a Sunday. */
+static void
+test_retry_after_parse(void **state)
+{
+	static const struct {
+		const char	*value;
+		double		 want;
+	} cases[] = {
+		{ "120", 120 }, { "  7\t", 7 }, { "007", 7 },
+		{ "3600", 3600 }, { "3601", 3600 }, { "86400", 3600 },
+		{ "99999999999999999999999999", 3600 },
+		{ "0", 0 }, { "-5", 0 }, { "-99999999999", 0 }, { "1.5", 0 },
+		{ "1e9", 0 }, { "5 apples", 0 }, { "", 0 }, { "   ", 0 },
+		{ "soon", 0 }, { "0x10", 0 }, { "+5", 0 },
+		/* IMF-fixdate, RFC 850 and asctime, ten minutes ahead. */
+		{ "Sun, 22 Nov 2026 14:05:00 GMT", 600 },
+		{ "Sunday, 22-Nov-26 14:05:00 GMT", 600 },
+		{ "Sun Nov 22 14:05:00 2026", 600 },
+		/* In the past, now, or decades ahead. */
+		{ "Sun, 06 Nov 1994 08:49:37 GMT", 0 },
+		{ "Sun, 22 Nov 2026 13:55:00 GMT", 0 },
+		{ "Fri, 31 Dec 2100 23:59:59 GMT", 3600 },
+		{ "Sun, 99 Foo 2026 99:99:99 GMT", 0 },
+		{ "Sun, 22 Nov 2026 14:05:00 GMT and more text that makes "
+		  "this value longer than any date", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double got = http_retry_after(cases[i].value, 1795355700);
+
+		if (got != cases[i].want)
+			fail_msg("'%s': got %g, want %g", cases[i].value, got,
+			    cases[i].want);
+	}
 }
 
 static void
@@ -664,6 +765,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_500_then_ok, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_500_forever, setup,
+		    teardown),
+		cmocka_unit_test(test_retry_after_parse),
+		cmocka_unit_test_setup_teardown(test_retry_after_hostile, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_429_retry_after, setup,
 		    teardown),

@@ -24,6 +24,7 @@
 #include "scheduler/carbon/carbon.h"
 #include "scheduler/ledger.h"
 #include "scheduler/store.h"
+#include "scheduler/totals.h"
 
 #define T0	INT64_C(1699999800)	/* on the 5-minute grid */
 #define H	3600
@@ -309,7 +310,7 @@ test_settle(void **state)
 	json_array_append_new(rows, json_pack("{s:s, s:f, s:f, s:f, s:f}",
 	    "signal", "marginal", "energy_kwh", 1.0, "emissions_g", 300.0,
 	    "counterfactual_g", 400.0, "saving_g", 100.0));
-	tot = ledger_totals(rows);
+	tot = totals_of(rows);
 	assert_int_equal(json_array_size(tot), 2);
 	t = json_array_get(tot, 0);
 	assert_string_equal(str(t, "signal"), "average");

@@ -1,8 +1,10 @@
 /*
  * test_local_backend: backend_local_ops on libev's default loop (which
- * reaps children itself) with the real ebb-run (env EBB_RUN): start, the
- * events that follow, cancel, and adopt() of finished, unstarted, lost and
- * live job directories.
+ * reaps children itself) with the real ebb-run (env EBB_RUN), through the
+ * privileged process served in this process (runner/privd.h) as ebbd
+ * runs when it is not root: start, the events that follow, the output
+ * descriptor, cancel, and adopt() of finished, unstarted, lost and live
+ * job directories.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +29,8 @@
 #include "common/fsutil.h"
 #include "common/xmalloc.h"
 #include "runner/backend.h"
+#include "runner/priv.h"
+#include "runner/privd.h"
 
 #define MAXEV	16
 
@@ -33,6 +38,8 @@ static const char *runner;
 static char statedir[64], instance[32];
 static struct ev_loop *loop;
 static struct backend *be;
+static struct privd *pd;
+static struct priv *pv;
 static struct {
 	int64_t	 id;
 	json_t	*ev;
@@ -87,16 +94,38 @@ ev_int(int i, const char *key)
 }
 
 static void
+close_backend(void)
+{
+	backend_local_ops.close(be);
+	priv_close(pv);
+	privd_close(pd);
+}
+
+static void
 open_backend(const char *runner_path)
 {
-	struct backend_conf conf = { .state_dir = statedir,
-	    .runner_path = runner_path, .instance = instance };
+	char *jobs = xasprintf("%s/jobs", statedir);
+	char *none[] = { NULL };
+	struct privd_conf pc = { .jobs_dir = jobs, .runner = runner_path,
+	    .instance = instance, .shared_dirs = none, .commands = none,
+	    .root_jobs = 1 };
 	char err[256];
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	if ((pd = privd_open(loop, sv[0], &pc, NULL, NULL, err,
+	    sizeof(err))) == NULL)
+		fail_msg("privd: %s", err);
+	pv = priv_open(loop, sv[1], pd, NULL, NULL);
+	struct backend_conf conf = { .state_dir = statedir,
+	    .runner_path = runner_path, .instance = instance, .priv = pv };
 
 	be = backend_local_ops.open(loop, &conf, on_event, NULL, err,
 	    sizeof(err));
 	if (be == NULL)
 		fail_msg("open: %s", err);
+	free(jobs);
 }
 
 static int
@@ -121,7 +150,7 @@ teardown(void **state)
 	    "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
 	char path[256];
 
-	backend_local_ops.close(be);
+	close_backend();
 	for (int i = 0; i < nev; i++)
 		json_decref(evs[i].ev);
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
@@ -171,10 +200,11 @@ test_lookup(void **state)
 static void
 test_start_finish(void **state)
 {
-	char *path, *out;
+	char *path;
 	json_t *spec;
 	char err[256], buf[16] = "";
-	FILE *f;
+	struct stat st;
+	int fd;
 
 	start(1, "echo hi; exit 3");
 	/* Nothing is delivered from inside start(). */
@@ -189,23 +219,26 @@ test_start_finish(void **state)
 	assert_int_equal(ev_int(1, "exit_code"), 3);
 	assert_non_null(json_object_get(evs[1].ev, "measure"));
 
-	out = backend_local_ops.log_path(be, 1, "stdout");
-	assert_non_null(f = fopen(out, "r"));
-	assert_non_null(fgets(buf, sizeof(buf), f));
-	fclose(f);
+	/* Output comes as a descriptor from the privileged side. */
+	spec = make_spec(1, "x");
+	assert_true((fd = backend_local_ops.open_log(be, spec, "stdout", err,
+	    sizeof(err))) >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf) - 1), 3);
+	close(fd);
 	assert_string_equal(buf, "hi\n");
-	free(out);
-	assert_null(backend_local_ops.log_path(be, 1, "spec.json"));
-
-	/* The backend named the cgroup when the spec did not. */
-	path = job_path(1, "spec.json");
-	assert_non_null(spec = fs_read_json(path, err, sizeof(err)));
-	out = xasprintf("ebb/%s/job-1", instance);
-	assert_string_equal(json_string_value(json_object_get(spec, "cgroup")),
-	    out);
-	free(out);
-	free(path);
+	assert_int_equal(backend_local_ops.open_log(be, spec, "spec.json",
+	    err, sizeof(err)), -1);
 	json_decref(spec);
+
+	/* What holds the job's environment is for root's eyes only. */
+	path = job_path(1, "spec.json");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(path);
+	path = xasprintf("%s/jobs", statedir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	free(path);
 }
 
 static void
@@ -213,8 +246,6 @@ test_cancel(void **state)
 {
 	char err[256];
 
-	assert_int_equal(backend_local_ops.cancel(be, 2, err, sizeof(err)),
-	    -1);
 	start(2, "sleep 30");
 	wait_events(1);
 	assert_string_equal(ev_type(0), "started");
@@ -231,7 +262,7 @@ test_cancel(void **state)
 static void
 test_lost_without_result(void **state)
 {
-	backend_local_ops.close(be);
+	close_backend();
 	open_backend("/bin/false");
 	start(3, "true");
 	wait_events(2);
@@ -337,7 +368,11 @@ test_adopt_live(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		execl(runner, runner, dir, (char *)NULL);
+		char u[16], g[16];
+
+		snprintf(u, sizeof(u), "%ld", (long)getuid());
+		snprintf(g, sizeof(g), "%ld", (long)getgid());
+		execl(runner, runner, "-u", u, "-g", g, dir, (char *)NULL);
 		_exit(91);
 	}
 	for (int i = 0; i < 500 && access(started, F_OK) == -1; i++)

@@ -169,7 +169,7 @@ test_intensity(void **state)
 	struct store *s = store_open(path, err, sizeof(err));
 	struct ci_batch a, f1, f2;
 	struct store_prov sp = { .last_try = 5, .last_ok = 4, .failing = 1,
-	    .since = 5, .failures = 2, .rejected = 3 }, back;
+	    .since = 5, .failures = 2, .rejected = 3, .retry_at = 3605 }, back;
 	struct got g = { .n = 0 };
 
 	assert_non_null(s);
@@ -229,6 +229,7 @@ test_intensity(void **state)
 	assert_int_equal(back.failures, 2);
 	assert_int_equal(back.rejected, 3);
 	assert_string_equal(back.reason, "HTTP 500");
+	assert_int_equal(back.retry_at, 3605);
 	ci_batch_free(&a);
 	ci_batch_free(&f1);
 	ci_batch_free(&f2);

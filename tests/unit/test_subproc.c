@@ -1,7 +1,8 @@
 /*
  * test_subproc: commands run on libev's default loop: exit status and both
  * streams, stdin, the output cap, the timeout, a missing program, the drop
- * to another user (as root) and abandoning a command.
+ * to another user (as root), the same through the privileged process
+ * with its allowlists, and abandoning a command.
  */
 #include <pwd.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +21,8 @@
 #include <ev.h>
 
 #include "common/xmalloc.h"
+#include "runner/priv.h"
+#include "runner/privd.h"
 #include "runner/subproc.h"
 
 static struct ev_loop *loop;
@@ -161,31 +165,115 @@ test_missing_program(void **state)
 	got_free(&g);
 }
 
+/* A cred for nobody (skips unless root and nobody exists). */
+static void
+nobody_cred(struct priv_cred *c)
+{
+	struct passwd *pw = getpwnam("nobody");
+
+	if (geteuid() != 0 || pw == NULL)
+		skip();
+	memset(c, 0, sizeof(*c));
+	c->uid = pw->pw_uid;
+	c->gid = pw->pw_gid;
+	c->groups[0] = pw->pw_gid;
+	c->ngroups = 1;
+}
+
+static void
+assert_nobody(const struct got *g, const struct priv_cred *c)
+{
+	char want[128];
+
+	assert_int_equal(WEXITSTATUS(g->status), 0);
+	snprintf(want, sizeof(want), "uid=%d(nobody) gid=%d", (int)c->uid,
+	    (int)c->gid);
+	assert_memory_equal(g->out, want, strlen(want));
+	/* No supplementary group of root's is left. */
+	assert_null(strstr(g->out, "(root)"));
+}
+
 static void
 test_as_user(void **state)
 {
 	char *argv[] = { "/usr/bin/id", NULL };
-	struct passwd *pw = getpwnam("nobody");
-	struct subproc_req req = { .argv = argv, .as_user = 1 };
-	gid_t groups[1];
+	struct priv_cred c;
+	struct subproc_req req = { .argv = argv, .cred = &c };
 	struct got g;
-	char want[128];
 
-	if (geteuid() != 0 || pw == NULL)
-		skip();
-	req.uid = pw->pw_uid;
-	req.gid = pw->pw_gid;
-	groups[0] = pw->pw_gid;
-	req.groups = groups;
-	req.ngroups = 1;
+	nobody_cred(&c);
 	run(&req, &g);
-	assert_int_equal(WEXITSTATUS(g.status), 0);
-	snprintf(want, sizeof(want), "uid=%d(nobody) gid=%d", (int)pw->pw_uid,
-	    (int)pw->pw_gid);
-	assert_memory_equal(g.out, want, strlen(want));
-	/* No supplementary group of root's is left. */
-	assert_null(strstr(g.out, "(root)"));
+	assert_nobody(&g, &c);
 	got_free(&g);
+}
+
+/*
+ * Through the privileged process (in this process, as ebbd runs when not
+ * root, and as its parent serves the worker as root): a configured
+ * command runs as the user; anything else, or ebbd's own environment, is
+ * refused before it runs.
+ */
+static void
+test_via_priv(void **state)
+{
+	char dir[] = "/tmp/ebb-subproc.XXXXXX", *jobs, err[256];
+	char *argv[] = { "/usr/bin/id", NULL }, *bad[] = { "/bin/sh", "-c",
+	    "id", NULL };
+	char *env[] = { "PATH=/usr/bin:/bin", NULL }, *leak[] = {
+	    "EBB_TOKEN=secret", NULL };
+	char *cmds[] = { "/usr/bin/id", NULL }, *dirs[] = { NULL };
+	struct privd_conf pc = { 0 };
+	struct priv_cred c;
+	struct subproc_req req = { .argv = argv, .envp = env, .cred = &c };
+	struct privd *pd;
+	struct priv *pv;
+	struct got g;
+	int sv[2];
+
+	nobody_cred(&c);
+	assert_non_null(mkdtemp(dir));
+	jobs = xasprintf("%s/jobs", dir);
+	pc.jobs_dir = jobs;
+	pc.runner = "/bin/false";
+	pc.instance = "test";
+	pc.commands = cmds;
+	pc.shared_dirs = dirs;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	pd = privd_open(loop, sv[0], &pc, NULL, NULL, err, sizeof(err));
+	assert_non_null(pd);
+	pv = priv_open(loop, sv[1], pd, NULL, NULL);
+	req.priv = pv;
+	run(&req, &g);
+	assert_nobody(&g, &c);
+	got_free(&g);
+
+	req.argv = bad;
+	run(&req, &g);
+	assert_int_equal(g.status, -1);
+	assert_non_null(strstr(g.err, "not a command ebbd may run"));
+	got_free(&g);
+
+	req.argv = argv;
+	req.envp = leak;
+	run(&req, &g);
+	assert_int_equal(g.status, -1);
+	assert_non_null(strstr(g.err, "EBB_TOKEN is not allowed"));
+	got_free(&g);
+
+	/* Never as root, whatever the worker asks. */
+	c.uid = 0;
+	req.envp = env;
+	run(&req, &g);
+	assert_int_equal(g.status, -1);
+	assert_non_null(strstr(g.err, "do not run as uid 0"));
+	got_free(&g);
+
+	priv_close(pv);
+	privd_close(pd);
+	rmdir(jobs);
+	rmdir(dir);
+	free(jobs);
 }
 
 static void
@@ -219,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_timeout_kills),
 		cmocka_unit_test(test_missing_program),
 		cmocka_unit_test(test_as_user),
+		cmocka_unit_test(test_via_priv),
 		cmocka_unit_test(test_abandon),
 	};
 

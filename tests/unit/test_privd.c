@@ -1,0 +1,297 @@
+/*
+ * test_privd: the privileged process's file operations (UOPEN, UWRITE)
+ * against a hostile user, with a real second user (created with useradd;
+ * skipped without root): links planted where ebbd reads or writes are
+ * never followed with root's rights, a FIFO does not block it, and only
+ * configured directories, allowed names and non-root users pass. Also
+ * the message layer itself: malformed messages end the channel.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <ev.h>
+
+#include "common/fsutil.h"
+#include "common/xmalloc.h"
+#include "runner/priv.h"
+#include "runner/privd.h"
+#include "testutil.h"
+
+static char dir[32];
+static char *shared, *jobs;
+static struct ev_loop *loop;
+static struct privd *pd;
+static struct priv *pv;
+static struct priv_cred user;
+static int gone;
+static int cfd;		/* the worker's end, under pv */
+
+static void
+on_gone(void *arg)
+{
+	gone = 1;
+}
+
+static int
+setup(void **state)
+{
+	struct passwd *pw;
+	char *dirs[2], *none[] = { NULL }, err[256];
+	struct privd_conf pc = { 0 };
+	int sv[2];
+
+	if (geteuid() != 0) {
+		print_message("skip: needs root to act as another user\n");
+		return 0;
+	}
+	if ((pw = getpwnam("ebbtest")) == NULL &&
+	    (system("useradd -M -N -s /bin/sh ebbtest") != 0 ||
+	    (pw = getpwnam("ebbtest")) == NULL))
+		fail_msg("cannot create user ebbtest");
+	memset(&user, 0, sizeof(user));
+	user.uid = pw->pw_uid;
+	user.gid = pw->pw_gid;
+	user.groups[0] = pw->pw_gid;
+	user.ngroups = 1;
+	snprintf(dir, sizeof(dir), "/tmp/ebb-privd.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	shared = xasprintf("%s/shared", dir);
+	jobs = xasprintf("%s/jobs", dir);
+	assert_int_equal(mkdir(shared, 0755), 0);
+	dirs[0] = shared;
+	dirs[1] = NULL;
+	pc.jobs_dir = jobs;
+	pc.runner = "/bin/false";
+	pc.instance = "t";
+	pc.shared_dirs = dirs;
+	pc.commands = none;
+	loop = EV_DEFAULT;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	if ((pd = privd_open(loop, sv[0], &pc, on_gone, NULL, err,
+	    sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	pv = priv_open(loop, sv[1], pd, NULL, NULL);
+	cfd = sv[1];
+	gone = 0;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	if (geteuid() != 0)
+		return 0;
+	priv_close(pv);
+	privd_close(pd);
+	fs_rm_rf(dir);
+	free(shared);
+	free(jobs);
+	return 0;
+}
+
+#define NEED_ROOT() do { if (geteuid() != 0) skip(); } while (0)
+
+static char *
+job_path(int64_t id, const char *name)
+{
+	return xasprintf("%s/job-%lld/%s", shared, (long long)id, name);
+}
+
+/* A root-only file with known contents: what an attacker wants. */
+static char *
+secret(void)
+{
+	char *path = xasprintf("%s/secret", dir), err[128];
+
+	assert_int_equal(fs_write_atomic(path, "root only\n", 10, 0600, err,
+	    sizeof(err)), 0);
+	return path;
+}
+
+/* spec.json is written as the user, in a directory made the user's. */
+static void
+test_uwrite(void **state)
+{
+	char err[256], *path, *data;
+	struct stat st;
+	size_t len;
+
+	NEED_ROOT();
+	assert_int_equal(priv_uwrite(pv, 5, &user, shared, "spec.json", "{}",
+	    2, err, sizeof(err)), 0);
+	path = job_path(5, "spec.json");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, user.uid);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_non_null(data = tu_slurp(path, &len));
+	free(path);
+	free(data);
+	path = xasprintf("%s/job-5", shared);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, user.uid);
+	free(path);
+}
+
+/*
+ * Hole 1: the user replaces spec.json (and the temporary name) with links
+ * to a root-only file before ebbd writes again: the file is untouched and
+ * its owner unchanged.
+ */
+static void
+test_uwrite_link_not_followed(void **state)
+{
+	char err[256], *victim = secret(), *spec, *tmp, *text;
+	struct stat st;
+
+	NEED_ROOT();
+	assert_int_equal(priv_uwrite(pv, 6, &user, shared, "spec.json", "{}",
+	    2, err, sizeof(err)), 0);
+	spec = job_path(6, "spec.json");
+	tmp = job_path(6, ".spec.json.tmp");
+	unlink(spec);
+	assert_int_equal(symlink(victim, spec), 0);
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(priv_uwrite(pv, 6, &user, shared, "spec.json",
+	    "{\"x\":1}", 7, err, sizeof(err)), 0);
+	assert_non_null(text = tu_slurp(victim, NULL));
+	assert_string_equal(text, "root only\n");
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(lstat(spec, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	free(text);
+	free(victim);
+	free(spec);
+	free(tmp);
+}
+
+/* Hole 2: a log or result linked to a root-only file is not read. */
+static void
+test_uopen_link_not_followed(void **state)
+{
+	char err[256], *victim = secret(), *out;
+	int fd;
+
+	NEED_ROOT();
+	assert_int_equal(priv_uwrite(pv, 7, &user, shared, "spec.json", "{}",
+	    2, err, sizeof(err)), 0);
+	out = job_path(7, "stderr");
+	assert_int_equal(symlink(victim, out), 0);
+	fd = priv_uopen(pv, 7, &user, shared, "stderr", err, sizeof(err));
+	assert_int_equal(fd, -1);
+	/* Even a hard link (if the kernel allowed it) is read as the user. */
+	unlink(out);
+	if (link(victim, out) == 0) {
+		assert_int_equal(chown(out, 0, 0), 0);
+		fd = priv_uopen(pv, 7, &user, shared, "stderr", err,
+		    sizeof(err));
+		assert_int_equal(fd, -1);
+		assert_int_equal(errno, EACCES);
+	}
+	free(victim);
+	free(out);
+}
+
+/* A FIFO where a log should be neither blocks ebbd nor is served. */
+static void
+test_uopen_fifo(void **state)
+{
+	char err[256], *out;
+	int fd;
+
+	NEED_ROOT();
+	assert_int_equal(priv_uwrite(pv, 8, &user, shared, "spec.json", "{}",
+	    2, err, sizeof(err)), 0);
+	out = job_path(8, "stdout");
+	assert_int_equal(mkfifo(out, 0644), 0);
+	assert_int_equal(chown(out, user.uid, user.gid), 0);
+	fd = priv_uopen(pv, 8, &user, shared, "stdout", err, sizeof(err));
+	assert_int_equal(fd, -1);
+	free(out);
+	/* A real file is served, as a descriptor. */
+	out = job_path(8, "stderr");
+	assert_int_equal(fs_write_atomic(out, "e\n", 2, 0644, err,
+	    sizeof(err)), 0);
+	assert_int_equal(chown(out, user.uid, user.gid), 0);
+	fd = priv_uopen(pv, 8, &user, shared, "stderr", err, sizeof(err));
+	assert_true(fd >= 0);
+	close(fd);
+	free(out);
+}
+
+/* Only configured directories, allowed names and users other than root. */
+static void
+test_refused(void **state)
+{
+	struct priv_cred root = user;
+	char err[256];
+
+	NEED_ROOT();
+	assert_int_equal(priv_uopen(pv, 9, &user, "/etc", "stdout", err,
+	    sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(priv_uopen(pv, 9, &user, shared, "../secret", err,
+	    sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(priv_uwrite(pv, 9, &user, shared, "stdout", "x", 1,
+	    err, sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
+	root.uid = 0;
+	assert_int_equal(priv_uwrite(pv, 9, &root, shared, "spec.json", "x",
+	    1, err, sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
+	root = user;
+	root.groups[root.ngroups++] = 0;
+	assert_int_equal(priv_uwrite(pv, 9, &root, shared, "spec.json", "x",
+	    1, err, sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
+	assert_false(gone);
+}
+
+/* A message that is not one ends the channel: the worker is not trusted. */
+static void
+test_malformed_ends_channel(void **state)
+{
+	struct pmsg m;
+	char err[128];
+
+	NEED_ROOT();
+	pmsg_init(&m, PRIV_START, 1, 1);
+	pmsg_put_i64(&m, 1000);		/* uid, then nothing else */
+	assert_int_equal(pmsg_send(cfd, &m, err, sizeof(err)),
+	    0);
+	pmsg_free(&m);
+	privd_poll(pd);
+	assert_true(gone);
+}
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_uwrite),
+		T(test_uwrite_link_not_followed),
+		T(test_uopen_link_not_followed),
+		T(test_uopen_fifo),
+		T(test_refused),
+		T(test_malformed_ends_channel),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
