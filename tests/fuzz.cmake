@@ -38,6 +38,7 @@ ebb_fuzz_test(config ebb_config)
 ebb_fuzz_test(policy ebb_policy)
 ebb_fuzz_test(jobfile ebb_config)
 ebb_fuzz_test(workload ebb_sim)
+ebb_fuzz_test(privmsg ebb_runner)
 
 if(EBB_FUZZ)
   set(targets "")

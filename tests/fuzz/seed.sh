@@ -3,7 +3,9 @@
 # project's own test data and examples, plus a few hand-written inputs
 # (framed control requests, ENTSO-E A75 documents after the ones in
 # tests/unit/test_providers.c). Run from anywhere; it replaces only the
-# seed-*.* files, so inputs added by hand (crash-*, ...) stay.
+# seed-*.* files, so inputs added by hand (crash-*, ...) stay; the
+# privmsg seeds (one message of each type, made with privmsg_encode) are
+# not made here and stay too.
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 c=$src/tests/fuzz/corpus
