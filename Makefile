@@ -2,9 +2,10 @@
 # builds with ASan+UBSan and runs every test. See README.md.
 BUILD      ?= build
 TESTBUILD  ?= build-test
+FUZZBUILD  ?= build-fuzz
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build demo test bench bench-slurm stress install clean
+.PHONY: all deps build demo test bench bench-slurm stress fuzz install clean
 
 all: build
 
@@ -36,8 +37,15 @@ bench-slurm: build
 stress: build
 	bash bench/crashloop.sh $(BUILD)
 
+# libFuzzer harnesses (clang), FUZZ_TIME seconds each: docs/fuzzing.md.
+fuzz:
+	sh .ci/deps clang libclang-rt-14-dev
+	CC=clang cmake -S . -B $(FUZZBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DEBB_FUZZ=ON -DEBB_WERROR=ON
+	cmake --build $(FUZZBUILD) -j$(JOBS) --target fuzz
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(TESTBUILD)
+	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD)

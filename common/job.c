@@ -237,14 +237,15 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 		snprintf(err, errlen, "workdir: an absolute path is required");
 		goto fail;
 	}
-	if (get_str(req, "name", 128, &j->name, err, errlen) == -1 ||
-	    get_str(req, "policy", 128, &j->policy, err, errlen) == -1)
+	if (get_str(req, "name", JOB_NAME_MAX, &j->name, err, errlen) == -1 ||
+	    get_str(req, "policy", JOB_NAME_MAX, &j->policy, err,
+	    errlen) == -1)
 		goto fail;
 	if (j->name == NULL) {
 		const char *a0 = json_string_value(json_array_get(j->argv, 0));
 		const char *slash = strrchr(a0, '/');
 
-		j->name = xstrndup(slash ? slash + 1 : a0, 128);
+		j->name = xstrndup(slash ? slash + 1 : a0, JOB_NAME_MAX);
 	}
 	n = 1;
 	if (get_int(req, "cpus", 1, 4096, &n, err, errlen) == -1)

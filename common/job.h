@@ -70,6 +70,9 @@ struct job {
 					   recorded (older jobs) */
 };
 
+/* Longest job name and requested policy name, in bytes. */
+#define JOB_NAME_MAX	128
+
 const char *job_state_name(enum job_state);
 /* Returns the state or -1. */
 int	job_state_parse(const char *);

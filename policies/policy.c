@@ -247,6 +247,9 @@ check_rules(struct yt_doc *d, const struct policy_set *s)
 		if (!site_name_ok(s->rules[i].name))
 			yt_error(d, n, "name: '%s' may only contain letters, "
 			    "digits, '_', '.' and '-'", s->rules[i].name);
+		else if (strlen(s->rules[i].name) > JOB_NAME_MAX)
+			yt_error(d, n, "name: longer than %d characters (jobs "
+			    "could not ask for it)", JOB_NAME_MAX);
 		names[i] = n;
 	}
 	yt_check_unique(d, names, s->nrules, "rule name");

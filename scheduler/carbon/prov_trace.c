@@ -271,8 +271,12 @@ parse(struct trace *tr, const char *buf, size_t len, char *err,
 		    c.line);
 		goto out;
 	}
-	/* Equal times keep no defined order; ci_sanitize drops the extras. */
-	qsort(tr->rows, tr->n, sizeof(*tr->rows), cmp_row);
+	/*
+	 * Equal times keep no defined order; ci_sanitize drops the extras.
+	 * A file with only a header has no rows (NULL): qsort must not see it.
+	 */
+	if (tr->n > 1)
+		qsort(tr->rows, tr->n, sizeof(*tr->rows), cmp_row);
 	ret = 0;
 out:
 	csv_clear_fields(&c);
