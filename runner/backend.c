@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "runner/backend.h"
 #include "runner/privproto.h"
@@ -55,8 +56,14 @@ backend_evq_init(struct backend_evq *q, struct ev_loop *loop,
 void
 backend_evq_push(struct backend_evq *q, int64_t id, json_t *ev)
 {
-	struct backend_ev *e = xcalloc(1, sizeof(*e));
+	struct backend_ev *e;
 
+	if (ev == NULL) {	/* json_pack refused text (not UTF-8) */
+		log_warnx("job %lld: an event could not be built; dropped",
+		    (long long)id);
+		return;
+	}
+	e = xcalloc(1, sizeof(*e));
 	e->job_id = id;
 	e->ev = ev;
 	*q->tail = e;

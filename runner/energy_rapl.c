@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/xmalloc.h"
@@ -31,6 +32,7 @@ struct rapl_zone {
 	char			 name[ENERGY_ZONE_NAMELEN];
 	enum energy_domain	 domain;
 	char			*energy_path;
+	int			 fd;		/* energy_path, kept open */
 	uint64_t		 range_uj;
 };
 
@@ -68,6 +70,43 @@ read_u64(const char *path, uint64_t *v)
 
 	if (read_line(path, buf, sizeof(buf)) == -1)
 		return -1;
+	errno = 0;
+	*v = strtoull(buf, &end, 10);
+	if (end == buf || *end != '\0' || errno != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A zone's counter through its descriptor, opened when the meter was
+ * (ebbd opens it as root and reads it after it dropped privileges: the
+ * counters are root-only on current kernels). A file replaced under the
+ * same name (a test's fake tree) is opened again. -1 with errno set.
+ */
+static int
+zone_read(struct rapl_zone *z, uint64_t *v)
+{
+	struct stat a, b;
+	char buf[64], *end;
+	ssize_t n;
+
+	if (z->fd < 0 || (stat(z->energy_path, &a) == 0 &&
+	    fstat(z->fd, &b) == 0 && a.st_ino != b.st_ino)) {
+		int fd = open(z->energy_path, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (z->fd >= 0)
+				close(z->fd);
+			z->fd = fd;
+		} else if (z->fd < 0)
+			return -1;
+	}
+	if ((n = pread(z->fd, buf, sizeof(buf) - 1, 0)) < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
 	errno = 0;
 	*v = strtoull(buf, &end, 10);
 	if (end == buf || *end != '\0' || errno != 0) {
@@ -136,8 +175,11 @@ rapl_close(void *h)
 
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->z[i].energy_path);
+		if (r->z[i].fd >= 0)
+			close(r->z[i].fd);
+	}
 	free(r);
 }
 
@@ -166,6 +208,7 @@ rapl_open(const struct energy_config *cfg, int *present, char *err,
 		    z->name, sizeof(z->name), &z->domain)) {
 			z->energy_path = xasprintf("%s/%s/energy_uj", root,
 			    ents[i]->d_name);
+			z->fd = -1;
 			p = xasprintf("%s/%s/max_energy_range_uj", root,
 			    ents[i]->d_name);
 			if (read_u64(p, &z->range_uj) == -1)
@@ -182,7 +225,7 @@ rapl_open(const struct energy_config *cfg, int *present, char *err,
 		return NULL;
 	}
 	for (size_t i = 0; i < r->n; i++) {
-		if (read_u64(r->z[i].energy_path, &v) == 0)
+		if (zone_read(&r->z[i], &v) == 0)
 			continue;
 		*present = 1;
 		if (errno == EACCES || errno == EPERM)
@@ -210,7 +253,7 @@ rapl_read(void *h, struct energy_reading *out, size_t max, size_t *n,
 	for (size_t i = 0; i < r->n && i < max; i++) {
 		struct energy_reading *o = &out[i];
 
-		if (read_u64(r->z[i].energy_path, &o->uj) == -1) {
+		if (zone_read(&r->z[i], &o->uj) == -1) {
 			snprintf(err, errlen, "%s: %s", r->z[i].energy_path,
 			    strerror(errno));
 			return -1;

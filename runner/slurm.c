@@ -640,6 +640,14 @@ foreign_row(struct backend *b, const struct row *r)
 	    "name", r->name, "cpus", atoi(r->cpus), "time_limit",
 	    (json_int_t)parse_limit(r->limit), "workdir", r->workdir,
 	    "comment", r->comment);
+	/* What a user typed into sbatch need not be UTF-8: say so once per
+	 * poll rather than queue nothing. */
+	if (ev == NULL) {
+		log_warnx("slurm %s: job %s asks ebb to plan it, but its name, "
+		    "user, directory or comment is not valid UTF-8: not "
+		    "adopted", b->site, ext);
+		return;
+	}
 	emit(b, 0, ev);
 }
 

@@ -94,6 +94,17 @@ expect_begin "its begin time moved from the lua default to the green minute" \
 	"$sid" $(( green * 60 ))
 n=$("$EBB" queue --all --json | jq "[.[] | select(.ext_id == \"$sid\")] | length")
 expect_eq "adopted once" 1 "$n"
+# A job name that is not UTF-8 (anyone can sbatch one): not adopted, said
+# so, and ebbd carries on.
+out=$(cd "$T/work" && SLURM_CONF=$SLURM_CONF_a sbatch --parsable \
+	--job-name="$(printf 'bad\377name')" \
+	--comment=ebb:max-delay=8m,duration=20s --wrap true 2>&1)
+bsid=$(echo "$out" | tail -n 1)
+for _ in $(seq 1 50); do grep -q "job $bsid asks ebb to plan it, but" "$LOG" && break; sleep 0.2; done
+grep -q "job $bsid asks ebb to plan it, but its name, user, directory or comment is not valid UTF-8" "$LOG" &&
+	ok "a non-UTF-8 job name is refused in the log" || fail "no log line for job $bsid"
+"$EBB" queue >/dev/null && ok "ebbd carries on" || fail "ebbd gone"
+SLURM_CONF=$SLURM_CONF_a scancel "$bsid" 2>/dev/null
 
 # 5. Bad input.
 bad=$("$EBB" submit -q --name bad --site badpart -- true)

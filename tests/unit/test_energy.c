@@ -9,6 +9,7 @@
  * checks the reason given and skips the measurement, saying why.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
@@ -481,6 +482,63 @@ test_nvml(void **state)
 	energy_meter_free(m);
 }
 
+/*
+ * ebbd opens the meter as root and samples it after its worker dropped to
+ * an ordinary user: root-only counters (mode 0400, as on current kernels)
+ * are read through the descriptors opened first.
+ */
+static void
+test_rapl_root_only_after_drop(void **state)
+{
+	struct energy_config cfg = { 0 };
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		print_message("skip: needs root to drop privileges\n");
+		skip();
+	}
+	make_tree(1, 0400);
+	cfg.powercap_root = root_of("powercap");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct energy_meter *m;
+		struct energy_delta d;
+		char err[512], path[512], v[32];
+		int fd;
+
+		if ((m = energy_meter_open(&energy_rapl_ops, NULL, &cfg, err,
+		    sizeof(err))) == NULL ||
+		    energy_meter_sample(m, &d, err, sizeof(err)) == -1)
+			_exit(10);
+		/* The counters move (in place, as sysfs ones do). */
+		for (size_t i = 0; i < NFZ; i++) {
+			if (!fz[i].on)
+				continue;
+			snprintf(path, sizeof(path), "%s/powercap/%s/energy_uj",
+			    tu_tmpdir(), fz[i].dir);
+			snprintf(v, sizeof(v), "%" PRIu64 "\n", (fz[i].uj +
+			    (uint64_t)(fz[i].watts * 1e6)) % (fz[i].range + 1));
+			if ((fd = open(path, O_WRONLY | O_TRUNC)) == -1 ||
+			    write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+				_exit(11);
+			close(fd);
+		}
+		if (setresgid(65534, 65534, 65534) == -1 ||
+		    setresuid(65534, 65534, 65534) == -1)
+			_exit(12);
+		if (energy_meter_sample(m, &d, err, sizeof(err)) == -1)
+			_exit(13);
+		/* psys: 250 W for "one second" of counter. */
+		_exit(fabs(d.node_j - 250) < 0.01 ? 0 : 14);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free((char *)cfg.powercap_root);
+}
+
 int
 main(void)
 {
@@ -491,6 +549,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rapl_without_psys,
 		    tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_rapl_counter_unreadable,
+		    tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_rapl_root_only_after_drop,
 		    tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_model_exact,
 		    tu_setup, tu_teardown),
