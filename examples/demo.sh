@@ -29,6 +29,14 @@ if [ "$(id -u)" = 0 ]; then
 	id ebb >/dev/null 2>&1 ||
 	    useradd --system --no-create-home --shell /usr/sbin/nologin ebb
 	"$EBBD" -n | sed 's/^root_jobs: .*/root_jobs: true/' > "$conf"
+	# The worker reads the bundled traces as user ebb: a clone under a
+	# private home directory is out of its reach, so it gets a copy.
+	traces=$(cd "$here/traces" && pwd)
+	if ! runuser -u ebb -- test -r "$traces/DE-LU_2023_hourly.csv"; then
+		copy=$(mktemp -d /tmp/ebb-demo-traces.XXXXXX)
+		cp "$traces"/*.csv "$copy/" && chmod -R a+rX "$copy"
+		sed -i "s|$traces/|$copy/|" "$conf"
+	fi
 	chmod 644 "$conf"
 else
 	"$EBBD" -n > "$conf"
