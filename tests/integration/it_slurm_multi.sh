@@ -47,8 +47,10 @@ expect_eq "west has only the run-now job" ":$now_job" \
 	"$(sq w | awk '{ sub(/.*:/, ":", $4); print $4 }')"
 # sbatch passes its own environment to the batch script (ebb-run): it
 # must hold nothing of ebbd's (hole 3).
-for _ in $(seq 1 100); do
-	sup=$(pgrep -n -f "ebb-run .*job-$now_job\$") && break; sleep 0.1
+sup=
+for _ in $(seq 1 300); do
+	sup=$(pgrep -n -f "ebb-run $T/shared/west/job-$now_job\$") && break
+	[ "$(job_field "$now_job" state)" = succeeded ] && break; sleep 0.1
 done
 if [ -n "$sup" ]; then
 	grep -qz EBB_TEST_SECRET "/proc/$sup/environ" &&
