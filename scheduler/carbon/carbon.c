@@ -325,6 +325,7 @@ try_provider(struct site_rt *s)
 		idle(s, retry_failed(s, now));
 		return;
 	}
+	p = &s->provs[s->cur];	/* (the compiler cannot see it is set) */
 	ci_batch_init(&s->batch, s->zone, prov_signal(p), p->ops->name);
 	s->step = 0;
 	if (read_secret(p, err, sizeof(err)) == -1) {

@@ -236,7 +236,8 @@ enum { FMT_TABLE, FMT_CSV, FMT_JSON };
 static int
 fetch(struct cli *c, const json_t *args, const json_t *ids, json_t **out)
 {
-	json_t *rows = json_array(), *totals = NULL, *req, *result, *page;
+	json_t *rows = json_array(), *totals = NULL, *req, *result = NULL;
+	json_t *page;
 	size_t off = 0, n, replies = 0;
 	int64_t after = 0;
 	int rc = CLI_OK, more;
@@ -294,7 +295,7 @@ cmd_report(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *args = json_object(), *ids = json_array(), *result;
+	json_t *args = json_object(), *ids = json_array(), *result = NULL;
 	int ch, rc, format = FMT_TABLE;
 	char err[256];
 	int64_t t;
