@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -171,12 +172,35 @@ cred_ok(const struct privd *pd, const struct priv_cred *c)
 	return 1;
 }
 
+/*
+ * In a helper child: closes every descriptor from 3 up but a and b (-1:
+ * none), so that nothing of the privileged process's outlives the drop.
+ */
+static void
+keep_only(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo < 3)
+		lo = hi;
+	if (lo < 3) {
+		close_range(3, ~0U, 0);
+		return;
+	}
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
 /* In a helper child: become cred for good, or exit. */
 static void
 helper_become(const struct priv_cred *c)
 {
 	if (geteuid() != 0)
 		return;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);	/* no ptrace by the user */
 	if (setgroups(c->ngroups, c->groups) == -1 ||
 	    setresgid(c->gid, c->gid, c->gid) == -1 ||
 	    setresuid(c->uid, c->uid, c->uid) == -1)
@@ -243,6 +267,7 @@ file_helper(int sock, const struct privmsg *req)
 	if (req->type == PRIV_UWRITE && make_job_dir(req->dir, req->id,
 	    &req->cred) == -1)
 		_exit(errno ? errno : EIO);
+	keep_only(sock, req->fd[0]);	/* none of root's descriptors */
 	helper_become(&req->cred);
 	if ((jfd = open_job_dir(req->dir, req->id)) == -1)
 		_exit(errno ? errno : EIO);

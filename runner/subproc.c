@@ -208,11 +208,11 @@ subproc_spawn(const struct subproc_req *req, int in, int out, int er,
 			dup2(nul, 0);
 		dup2(out, 1);
 		dup2(er, 2);
+		closefrom(3);	/* nothing of ours outlives the drop */
 		if (c != NULL && geteuid() == 0 && (setgroups(c->ngroups,
 		    c->groups) == -1 || setresgid(c->gid, c->gid, c->gid) ==
 		    -1 || setresuid(c->uid, c->uid, c->uid) == -1))
 			child_fail(2, "cannot change to the job's user");
-		closefrom(3);
 		execve(req->argv[0], req->argv, req->envp ? req->envp :
 		    environ);
 		child_fail(2, req->argv[0]);
