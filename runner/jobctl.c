@@ -631,10 +631,11 @@ reap_strays(struct jobctl *jc)
 		}
 		log_warnx("job %" PRId64 ": its supervisor is gone; killing "
 		    "what is left in its cgroup", id);
-		for (int i = 0; i < 50 && cg_reap_by_name(*k) != 0; i++)
-			;
+		/* cg_children gives bare names: reap the full one only. */
 		free(*k);
 		*k = xasprintf("%s/job-%" PRId64, parent, id);
+		for (int i = 0; i < 50 && cg_reap_by_name(*k) != 0; i++)
+			;
 		if (cg_reap_by_name(*k) != 0)
 			log_warnx("cgroup %s remains", *k);
 	}

@@ -259,11 +259,13 @@ pmsg_take_fd(struct pmsg *m, int i)
 void
 pmsg_free(struct pmsg *m)
 {
-	for (int i = 0; i < PMSG_MAXFD; i++)
-		if (m->fd[i] >= 0) {
+	/* A built message's descriptors stay the caller's. */
+	for (int i = 0; i < PMSG_MAXFD; i++) {
+		if (m->fd[i] >= 0 && m->received)
 			close(m->fd[i]);
-			m->fd[i] = -1;
-		}
+		m->fd[i] = -1;
+	}
+	m->received = 0;
 	free(m->buf);
 	m->buf = NULL;
 	m->len = m->cap = m->off = 0;
@@ -360,6 +362,7 @@ pmsg_recv(int sock, struct pmsg *m, char *err, size_t errlen)
 	for (int i = 0; i < nfd; i++)
 		m->fd[i] = fds[i];
 	m->nfd = nfd;
+	m->received = 1;
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		snprintf(err, errlen, "truncated message");
 		pmsg_free(m);

@@ -40,6 +40,7 @@ struct pmsg {
 	size_t		 off;		/* next field to read */
 	int		 fd[PMSG_MAXFD];	/* -1: none */
 	int		 nfd;
+	int		 received;	/* fd[] are ours to close (pmsg_recv) */
 };
 
 /* An empty message, holding nothing (for pmsg_parse). */

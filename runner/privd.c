@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -201,9 +202,17 @@ helper_become(const struct priv_cred *c)
 	if (geteuid() != 0)
 		return;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);	/* no ptrace by the user */
-	if (setgroups(c->ngroups, c->groups) == -1 ||
-	    setresgid(c->gid, c->gid, c->gid) == -1 ||
-	    setresuid(c->uid, c->uid, c->uid) == -1)
+	/*
+	 * Only the file system identity changes (with it the file
+	 * capabilities go): the user cannot signal or stop a helper whose
+	 * real and saved ids stay root's, so it cannot hold the parent.
+	 */
+	if (setgroups(c->ngroups, c->groups) == -1)
+		_exit(126);
+	setfsgid(c->gid);
+	setfsuid(c->uid);
+	if ((uid_t)setfsuid((uid_t)-1) != c->uid ||
+	    (gid_t)setfsgid((gid_t)-1) != c->gid)
 		_exit(126);
 }
 
@@ -271,6 +280,11 @@ file_helper(int sock, const struct privmsg *req)
 	helper_become(&req->cred);
 	if ((jfd = open_job_dir(req->dir, req->id)) == -1)
 		_exit(errno ? errno : EIO);
+	/* A directory someone else made (a shared_dir others can write to)
+	 * is not the job's: neither read from nor written to. */
+	if (fstat(jfd, &st) == -1 || st.st_uid != (geteuid() == 0 ?
+	    req->cred.uid : geteuid()) || (st.st_mode & 022) != 0)
+		_exit(EPERM);
 	if (req->type == PRIV_UWRITE) {
 		if (lseek(req->fd[0], 0, SEEK_SET) == -1 ||
 		    fs_read_fd(req->fd[0], FILE_MAX, &data, &len, err,
@@ -354,7 +368,8 @@ do_ufile(struct privd *pd, struct privmsg *req)
 		pmsg_free(&m);
 	}
 	close(sv[0]);
-	if (rc == 0)
+	/* Timed out, or sent all it had to: it has nothing left to do. */
+	if (rc == 0 || fd >= 0)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
@@ -364,7 +379,7 @@ do_ufile(struct privd *pd, struct privmsg *req)
 		e = WEXITSTATUS(status);
 	else
 		e = EIO;
-	if (req->type == PRIV_UOPEN && fd >= 0 && e == 0)
+	if (req->type == PRIV_UOPEN && fd >= 0)
 		reply_fd(pd, req, fd);
 	else if (req->type == PRIV_UWRITE && e == 0)
 		reply_ok(pd, req);
@@ -402,7 +417,8 @@ run_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	pm.status = w->rstatus;
 	pm.flags = r->flags;
 	send_msg(r->pd, &pm);
-	rp = run_find(r->pd, r->seq);
+	for (rp = &r->pd->runs; *rp != NULL && *rp != r; rp = &(*rp)->next)
+		;
 	if (*rp == r)
 		*rp = r->next;
 	free(r);
@@ -438,6 +454,11 @@ do_run(struct privd *pd, struct privmsg *req)
 	char err[256];
 	pid_t pid;
 
+	if (*run_find(pd, req->seq) != NULL) {
+		reply_err(pd, req, EEXIST, "command %u is already running",
+		    (unsigned)req->seq);
+		return;
+	}
 	if (!strv_has(pd->commands, req->argv[0])) {
 		reply_err(pd, req, EPERM, "%s: not a command ebbd may run",
 		    req->argv[0]);

@@ -266,16 +266,37 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	log_info("config reloaded: %zu site(s)", cfg->nsites);
 }
 
-/* Takes <state_dir>/ebbd.pid so that one state dir has one daemon. */
+/*
+ * Takes <state_dir>/ebbd.pid so that one state dir has one daemon. The
+ * directory is the worker's: a file there that is not a plain, single-
+ * link file of ours (a link the worker made to some file of root's) is
+ * replaced, never truncated.
+ */
 static int
 lock_state(const char *state_dir)
 {
-	char *path = xasprintf("%s/ebbd.pid", state_dir);
 	char buf[32];
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	struct stat st;
+	int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC), fd;
 
-	if (fd == -1)
-		fatal("%s", path);
+	if (dfd == -1)
+		fatal("%s", state_dir);
+	fd = openat(dfd, "ebbd.pid", O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_uid != geteuid())) {
+		log_warnx("%s/ebbd.pid is not ebbd's own file: replacing it",
+		    state_dir);
+		close(fd);
+		fd = -1;
+		if (unlinkat(dfd, "ebbd.pid", 0) == -1)
+			fatal("%s/ebbd.pid", state_dir);
+	}
+	if (fd == -1 && (fd = openat(dfd, "ebbd.pid", O_RDWR | O_CREAT |
+	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		fatal("%s/ebbd.pid", state_dir);
+	close(dfd);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
 
@@ -285,7 +306,6 @@ lock_state(const char *state_dir)
 	}
 	if (ftruncate(fd, 0) == 0)
 		dprintf(fd, "%ld\n", (long)getpid());
-	free(path);
 	return fd;
 }
 

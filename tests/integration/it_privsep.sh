@@ -35,6 +35,9 @@ curl -s "http://127.0.0.1:$PORT/_fault?mode=hang:20" >/dev/null
 
 # An install from before: state readable by everyone.
 mkdir -p "$STATE"; chmod 755 "$STATE"
+# ... and an ebbd.pid that a compromised worker made a link to root's file.
+echo precious > "$T/victim"; chmod 600 "$T/victim"
+ln "$T/victim" "$STATE/ebbd.pid"
 sqlite3 "$STATE/ebb.db" 'PRAGMA user_version;' >/dev/null
 chmod 644 "$STATE/ebb.db"
 
@@ -68,6 +71,7 @@ expect_eq "the root parent has no network socket" "" \
 	"$(ss -tuanp | grep "pid=$EBBD_PID,")"
 curl -s "http://127.0.0.1:$PORT/_reset" >/dev/null
 
+expect_eq "a linked ebbd.pid is replaced, its target untouched" precious "$(cat "$T/victim")"
 # --- private state, tightened from the old install
 expect_eq "state dir private to ebb" "700 ebb" "$(stat -c '%a %U' "$STATE")"
 expect_eq "database tightened" "600 ebb" "$(stat -c '%a %U' "$STATE/ebb.db")"

@@ -48,7 +48,7 @@ static int
 setup(void **state)
 {
 	struct passwd *pw;
-	char *dirs[2], *none[] = { NULL }, err[256];
+	char *dirs[2], *cmds[] = { "/bin/cat", NULL }, err[256];
 	struct privd_conf pc = { 0 };
 	int sv[2];
 
@@ -77,7 +77,7 @@ setup(void **state)
 	pc.runner = "/bin/false";
 	pc.instance = "t";
 	pc.shared_dirs = dirs;
-	pc.commands = none;
+	pc.commands = cmds;
 	loop = EV_DEFAULT;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 	    sv), 0);
@@ -233,6 +233,32 @@ test_uopen_fifo(void **state)
 	free(out);
 }
 
+/*
+ * A job directory made by someone else (a shared_dir others may write
+ * to, or one the job's user does not own) is neither written nor read.
+ */
+static void
+test_foreign_job_dir(void **state)
+{
+	char err[256], *jd;
+
+	NEED_ROOT();
+	jd = xasprintf("%s/job-10", shared);
+	assert_int_equal(mkdir(jd, 0777), 0);
+	assert_int_equal(chmod(jd, 0777), 0);	/* root's, open to all */
+	assert_int_equal(priv_uwrite(pv, 10, &user, shared, "spec.json",
+	    "{}", 2, err, sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(priv_uopen(pv, 10, &user, shared, "stdout", err,
+	    sizeof(err)), -1);
+	/* The user's own but writable by others: refused as well. */
+	assert_int_equal(chown(jd, user.uid, user.gid), 0);
+	assert_int_equal(priv_uwrite(pv, 10, &user, shared, "spec.json",
+	    "{}", 2, err, sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
+	free(jd);
+}
+
 /* Only configured directories, allowed names and users other than root. */
 static void
 test_refused(void **state)
@@ -262,6 +288,74 @@ test_refused(void **state)
 	assert_false(gone);
 }
 
+/* Sends RUN /bin/cat numbered seq with in as its stdin; the reply type. */
+static int
+raw_run(uint32_t seq, int in, int out)
+{
+	struct privmsg pm;
+	struct pmsg raw;
+	char *argv[] = { "/bin/cat", NULL }, *env[] = { NULL }, err[128];
+	int type = -1;
+
+	privmsg_clear(&pm);
+	pm.type = PRIV_RUN;
+	pm.seq = seq;
+	pm.cred = user;
+	pm.argv = (const char **)argv;
+	pm.env = (const char **)env;
+	pm.fd[0] = in;
+	pm.fd[1] = out;
+	pm.fd[2] = out;
+	if (privmsg_send(cfd, &pm, err, sizeof(err)) == -1)
+		fail_msg("send: %s (cfd %d in %d out %d)", err, cfd, in, out);
+	privd_poll(pd);
+	if (privmsg_recv(cfd, &raw, &pm, err, sizeof(err)) == 0)
+		type = pm.type;
+	privmsg_release(&pm);
+	pmsg_free(&raw);
+	return type;
+}
+
+/*
+ * A command number already running is refused: two entries with one
+ * number once freed the wrong one in the privileged process.
+ */
+static void
+test_run_seq_unique(void **state)
+{
+	int in[2], out;
+
+	NEED_ROOT();
+	assert_int_equal(pipe(in), 0);
+	assert_true((out = open("/dev/null", O_WRONLY)) >= 0);
+	assert_int_equal(raw_run(7, in[0], out), -1);	/* runs: no reply */
+	assert_int_equal(raw_run(7, in[0], out), PRIV_ERR);
+	assert_false(gone);
+	close(in[1]);		/* cat ends; its EXIT comes later */
+	close(in[0]);
+	close(out);
+}
+
+/*
+ * Descriptors sent beside a message stay the sender's: freeing a built
+ * message once closed them, and the sender's own close then hit whatever
+ * had taken the number meanwhile.
+ */
+static void
+test_sent_fds_stay(void **state)
+{
+	struct pmsg m;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	pmsg_init(&m, PRIV_OK, 1, 1);
+	pmsg_put_fd(&m, p[0]);
+	pmsg_free(&m);
+	assert_int_not_equal(fcntl(p[0], F_GETFD), -1);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* A message that is not one ends the channel: the worker is not trusted. */
 static void
 test_malformed_ends_channel(void **state)
@@ -289,7 +383,10 @@ main(void)
 		T(test_uwrite_link_not_followed),
 		T(test_uopen_link_not_followed),
 		T(test_uopen_fifo),
+		T(test_foreign_job_dir),
 		T(test_refused),
+		T(test_run_seq_unique),
+		cmocka_unit_test(test_sent_fds_stay),
 		T(test_malformed_ends_channel),
 	};
 
