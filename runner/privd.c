@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 #define HELPER_TIMEOUT_MS	10000	/* a file helper's whole life */
 #define SEND_TIMEOUT_S		30	/* a worker that does not read */
 #define FILE_MAX		(16 << 20)	/* UWRITE contents */
+#define SYSTEM_GID_END		1000	/* Debian's: system groups below */
 
 /* A RUN in progress. */
 struct run {
@@ -157,10 +159,34 @@ on_jobev(void *arg, const struct jobctl_ev *ev)
 		close(ev->fd);
 }
 
-/* May a job or command run as cred? */
+/* Is g a system group (below SYSTEM_GID_END) that is not among the n
+ * groups of the user's group database entry? */
+static int
+foreign_system_group(gid_t g, const gid_t *mine, int n)
+{
+	if (g >= SYSTEM_GID_END)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (mine[i] == g)
+			return 0;
+	return 1;
+}
+
+/*
+ * May a job or command run as cred? Never as root (unless root_jobs), and
+ * only as a user of the password database with system groups (disk,
+ * shadow, sudo, docker...) that the group database gives that user: the
+ * worker names the credentials (from the submitter's SO_PEERCRED and
+ * SO_PEERGROUPS), so a compromised worker must not be able to pick a
+ * group that is root in all but name.
+ */
 static int
 cred_ok(const struct privd *pd, const struct priv_cred *c)
 {
+	gid_t mine[PRIV_MAXGROUPS];
+	int n = PRIV_MAXGROUPS;
+	struct passwd *pw;
+
 	if (geteuid() != 0)
 		return 1;	/* we cannot become anyone else: run as us */
 	if (pd->root_jobs)
@@ -169,6 +195,14 @@ cred_ok(const struct privd *pd, const struct priv_cred *c)
 		return 0;
 	for (size_t i = 0; i < c->ngroups; i++)
 		if (c->groups[i] == 0)
+			return 0;
+	if ((pw = getpwuid(c->uid)) == NULL ||
+	    getgrouplist(pw->pw_name, pw->pw_gid, mine, &n) == -1)
+		return 0;
+	if (foreign_system_group(c->gid, mine, n))
+		return 0;
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (foreign_system_group(c->groups[i], mine, n))
 			return 0;
 	return 1;
 }

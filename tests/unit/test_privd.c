@@ -280,6 +280,23 @@ test_refused(void **state)
 	assert_int_equal(priv_uwrite(pv, 9, &root, shared, "spec.json", "x",
 	    1, err, sizeof(err)), -1);
 	assert_int_equal(errno, EPERM);
+	/* A system group the user is not in (shadow: 42, disk: 6). */
+	root = user;
+	root.groups[root.ngroups++] = 42;
+	assert_int_equal(priv_uwrite(pv, 9, &root, shared, "spec.json", "x",
+	    1, err, sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
+	root = user;
+	root.gid = 6;
+	assert_int_equal(priv_uwrite(pv, 9, &root, shared, "spec.json", "x",
+	    1, err, sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
+	/* A uid no one has. */
+	root = user;
+	root.uid = 4000000;
+	assert_int_equal(priv_uwrite(pv, 9, &root, shared, "spec.json", "x",
+	    1, err, sizeof(err)), -1);
+	assert_int_equal(errno, EPERM);
 	root = user;
 	root.groups[root.ngroups++] = 0;
 	assert_int_equal(priv_uwrite(pv, 9, &root, shared, "spec.json", "x",
