@@ -35,7 +35,9 @@
 
 #define EN_BASE		"https://web-api.tp.entsoe.eu/api"
 #define EN_PUMPED	10		/* B10 hydro pumped storage */
-#define EN_MAX_CELLS	(1 << 20)
+/* Steps of one document's grid: 91 days of minutes, 3.7 years of 15 min;
+ * ebb asks for days. Bounds what a server's timeInterval can cost. */
+#define EN_MAX_CELLS	(1 << 17)
 
 /* A quantity of one production type held over [t0, t1). */
 struct seg {

@@ -945,6 +945,11 @@ test_entsoe_errors(void **state)
 		    "2023-05-11T01:00Z", "<Point><position>1</position>"
 		    "</Point>") GL_TAIL,
 		    "TimeSeries[0].Period[0].Point[0].quantity: missing" },
+		/* 1 kB asking for 788,400 steps (found by fuzzing): what a
+		 * server says it spans costs no more than a bounded grid. */
+		{ GL_HEAD TS(IN, "B05", "A03", "PT2M", "2020-03-14T00:00Z",
+		    "2023-03-14T00:00Z", P(1, 100) P(3, 300)) GL_TAIL,
+		    "document spans too many time steps" },
 	};
 	struct fx *f = *state;
 
