@@ -386,6 +386,12 @@ jobctl_start(struct jobctl *jc, int64_t id, const struct priv_cred *c,
 	else if ((dfd = job_dir(jc, id)) == -1)
 		snprintf(err, sizeof(err), "%s/%s: %s", jc->jobs_dir, name,
 		    strerror(errno));
+	else if (faccessat(dfd, "started", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    faccessat(dfd, "result.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		/* An earlier job's (a database started afresh): its result
+		 * and output must not become this job's. */
+		snprintf(err, sizeof(err), "%s/%s holds an earlier job's run; "
+		    "move it away", jc->jobs_dir, name);
 	else if (copy_spec(dfd, spec_fd, err, sizeof(err)) == 0)
 		spawn_runner(jc, id, dfd, c, mem, grace, outmax, &pid, err,
 		    sizeof(err));

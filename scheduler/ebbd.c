@@ -482,6 +482,9 @@ main(int argc, char *argv[])
 		}
 		close(sv[0]);
 		close(lockfd);		/* the parent holds it */
+		/* No controlling terminal (no TIOCSTI into root's shell). */
+		if (foreground)
+			setsid();
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
 		    getppid() != parent)
 			_exit(1);

@@ -294,6 +294,21 @@ touch(int64_t id, const char *name)
 	free(path);
 }
 
+/* A job directory left by an earlier job (a database started afresh)
+ * never lends that job's result or output to a new one. */
+static void
+test_start_refuses_earlier_run(void **state)
+{
+	mkjobdir(11);
+	touch(11, "started");
+	touch(11, "result.json");
+	start(11, "echo new");
+	wait_events(1);
+	assert_string_equal(ev_type(0), "failed");
+	assert_non_null(strstr(json_string_value(json_object_get(evs[0].ev,
+	    "reason")), "holds an earlier job's run"));
+}
+
 static void
 adopt(int64_t id)
 {
@@ -450,6 +465,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_lookup),
 		T(test_start_finish),
+		T(test_start_refuses_earlier_run),
 		T(test_cancel),
 		T(test_lost_without_result),
 		T(test_adopt_finished),
