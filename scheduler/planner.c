@@ -26,8 +26,9 @@
  * closer to the oracle on small instances but made four times as many
  * jobs late on the loaded bench queue.) Deadlines are hard: a job that
  * cannot meet its deadline runs at its earliest feasible start
- * (PLAN_LATE); without a usable forecast it takes its latest safe start
- * (PLAN_NO_FORECAST). A running interruptible job is re-planned like a
+ * (PLAN_LATE); without a usable forecast it takes its earliest start too
+ * (PLAN_NO_FORECAST: waiting gains nothing anyone knows of, and a later
+ * start only uses up slack that later arrivals may need). A running interruptible job is re-planned like a
  * queued one over what is left of it, on its site, and gets an ordinary
  * reason, not PLAN_FIXED.
  *
@@ -84,6 +85,7 @@ struct ctx {
 	int			*cpu, *gpu;	/* [site][slot]: capacity left */
 	long			*nb;		/* [site][ns + 1]: next blocked */
 	double			*cost;		/* [site][slot]: window costs */
+	double			*rate;		/* [site]: delay, g/kWh per h */
 	double			*dp;		/* interruptible scratch */
 	uint16_t		*par;
 	size_t			 dpcap, parcap;
@@ -144,7 +146,8 @@ check_input(const struct plan_params *p, const struct plan_site *s,
 		return -1;
 	}
 	if (!(p->safety_margin >= 0) || !(p->kwh_per_gb >= 0) ||
-	    !(p->delay_g_per_h >= 0) || p->min_chunk < 0) {
+	    !(p->delay_g_per_h >= 0) || !(p->delay_swing >= 0) ||
+	    p->min_chunk < 0 || p->margin_max < 0) {
 		snprintf(err, errlen, "planner: negative parameter");
 		return -1;
 	}
@@ -204,9 +207,11 @@ ctx_init(struct ctx *c, const struct plan_params *p,
 	c->gpu = xmalloc(nsites * ns * sizeof(*c->gpu));
 	c->nb = xmalloc(nsites * (ns + 1) * sizeof(*c->nb));
 	c->cost = xmalloc(nsites * ns * sizeof(*c->cost));
+	c->rate = xmalloc(nsites * sizeof(*c->rate));
 	for (size_t s = 0; s < nsites; s++) {
 		double *cz = c->cz + s * ns, *pre = c->pre + s * (ns + 1);
 		long *np = c->nanpre + s * (ns + 1);
+		double lo = INFINITY, hi = -INFINITY;
 
 		pre[0] = 0;
 		np[0] = 0;
@@ -219,7 +224,13 @@ ctx_init(struct ctx *c, const struct plan_params *p,
 			np[t + 1] = np[t] + bad;
 			c->cpu[s * ns + t] = site[s].cpus;
 			c->gpu[s * ns + t] = site[s].gpus;
+			if (!bad) {
+				lo = v < lo ? v : lo;
+				hi = v > hi ? v : hi;
+			}
 		}
+		c->rate[s] = p->delay_g_per_h + (hi > lo ? p->delay_swing *
+		    (hi - lo) / 24 : 0);
 	}
 }
 
@@ -233,6 +244,7 @@ ctx_free(struct ctx *c)
 	free(c->gpu);
 	free(c->nb);
 	free(c->cost);
+	free(c->rate);
 	free(c->dp);
 	free(c->par);
 	free(c->heap);
@@ -273,8 +285,8 @@ geo_init(const struct ctx *c, const struct plan_job *j, struct geo *g)
 		g->last = g->e;		/* longer than the horizon: clipped */
 	g->l = g->last;
 	if (j->deadline != 0) {
-		int64_t lat = j->deadline - p->t0 -
-		    (int64_t)ceil((double)g->dur * (1 + p->safety_margin));
+		int64_t lat = j->deadline - p->t0 - g->dur -
+		    plan_margin(p, g->dur);
 
 		if (lat < c->off)
 			g->l = -1;
@@ -324,21 +336,28 @@ energy_g(const struct ctx *c, const struct geo *g, size_t s, int64_t a,
 	    ci_integral(c, s, a)) / 3600.0;
 }
 
+/* Moving the job's data to site s for a first slot k; NAN unknown. */
+static double
+reloc_g(const struct ctx *c, const struct geo *g, size_t s, long k)
+{
+	double gb = g->j->data_gb * c->p->kwh_per_gb;
+
+	if ((int)s != g->origin && gb > 0)
+		return gb * (c->site[g->origin].ci[k] + c->site[s].ci[k]) / 2;
+	return 0;
+}
+
 /*
- * Relocation and delay of a start in slot k at site s; NAN unknown. The
- * delay tie-break is per kWh of the job's energy, like an intensity, so it
- * stays small next to the job's own emissions whatever its size.
+ * Relocation and delay of a block started in slot k at site s; NAN
+ * unknown. The delay tie-break is per kWh of the job's energy, like an
+ * intensity, so it stays small next to the job's own emissions whatever
+ * its size: every kWh of a block runs start - earliest later.
  */
 static double
 extra_g(const struct ctx *c, const struct geo *g, size_t s, long k)
 {
-	double x = c->p->delay_g_per_h * g->kw * ((double)g->dur / 3600.0) *
-	    (double)(start_rel(c, k) - g->er) / 3600.0;
-	double gb = g->j->data_gb * c->p->kwh_per_gb;
-
-	if ((int)s != g->origin && gb > 0)
-		x += gb * (c->site[g->origin].ci[k] + c->site[s].ci[k]) / 2;
-	return x;
+	return c->rate[s] * g->kw * ((double)g->dur / 3600.0) *
+	    (double)(start_rel(c, k) - g->er) / 3600.0 + reloc_g(c, g, s, k);
 }
 
 /*
@@ -525,34 +544,16 @@ earliest_fit(struct ctx *c, const struct geo *g, long from)
 	return ch;
 }
 
-/* The latest start in [e, l] with room: the origin first, then by index. */
-static struct choice
-latest_fit(struct ctx *c, const struct geo *g)
-{
-	struct choice ch = { -1, NO_SLOT, NAN };
-
-	nb_build_range(c, g, g->e, g->l);
-	for (size_t i = 0; i <= c->nsites; i++) {
-		size_t s = i == 0 ? (size_t)g->origin : i - 1;
-
-		if (!(g->sites >> s & 1) || (i > 0 && (int)s == g->origin))
-			continue;
-		for (long k = g->l; k >= g->e; k--) {
-			if (fits(c, g, s, k)) {
-				ch.site = (int)s;
-				ch.k = k;
-				ch.g = block_g(c, g, s, k);
-				return ch;
-			}
-		}
-	}
-	return ch;
-}
-
-/* Interruptible geometry: n slots within [e, li], chunks >= chunk. */
+/*
+ * Interruptible geometry: n slots within [e, li], chunks >= chunk. The
+ * delay of its i-th slot t is start(t) - start(e + i), so the tie-break
+ * is a per-slot price, rate * start(t), less `base` (rate * the sum of
+ * start(e + i)), which the slots a plan takes do not change.
+ */
 struct igeo {
 	long		 n, li, chunk;
 	double		 w;		/* g per g/kWh per slot, before pue */
+	double		 base;		/* sum of start(e + i), hours */
 };
 
 static int
@@ -564,8 +565,7 @@ igeo_init(const struct ctx *c, const struct geo *g, struct igeo *ig)
 	ig->n = (long)((work + c->slot - 1) / c->slot);
 	ig->li = c->ns - 1;
 	if (g->j->deadline != 0) {
-		int64_t x = g->j->deadline - p->t0 -
-		    (int64_t)ceil((double)g->dur * p->safety_margin);
+		int64_t x = g->j->deadline - p->t0 - plan_margin(p, g->dur);
 
 		if (x < c->slot)
 			return -1;
@@ -580,7 +580,18 @@ igeo_init(const struct ctx *c, const struct geo *g, struct igeo *ig)
 	if (ig->chunk > ig->n)
 		ig->chunk = ig->n;
 	ig->w = g->kw * ((double)g->dur / 3600.0) / (double)ig->n;
+	ig->base = 0;
+	for (long i = 0; i < ig->n; i++)
+		ig->base += (double)start_rel(c, g->e + i) / 3600.0;
 	return 0;
+}
+
+/* Slot t's price for an interruptible job at site s, g per kWh. */
+static double
+uval(const struct ctx *c, size_t s, long t)
+{
+	return c->site[s].pue * c->site[s].ci[t] + c->rate[s] *
+	    (double)start_rel(c, t) / 3600.0;
 }
 
 static int
@@ -652,7 +663,6 @@ static double
 inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
     size_t s, long *out)
 {
-	const double *ci = c->site[s].ci;
 	size_t want = (size_t)ig->n - 1, hn = 0;
 	double hsum = 0, best = INFINITY;
 	long bf = -1, m = 0;
@@ -663,13 +673,13 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 		c->heap = xrealloc(c->heap, c->heapcap * sizeof(*c->heap));
 	}
 	for (long f = ig->li; f >= g->e; f--) {
-		double v;
+		double v, u;
 
 		if (!slot_ok(c, g, s, f))
 			continue;
+		u = uval(c, s, f);
 		if (hn == want) {
-			v = ig->w * c->site[s].pue * (ci[f] + hsum) +
-			    extra_g(c, g, s, f);
+			v = ig->w * (u + hsum) + reloc_g(c, g, s, f);
 			if (v <= best) {
 				best = v;
 				bf = f;
@@ -678,12 +688,12 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 		if (want == 0)
 			continue;
 		if (hn < want) {
-			c->heap[hn] = ci[f];
+			c->heap[hn] = u;
 			heap_up(c->heap, hn++);
-			hsum += ci[f];
-		} else if (ci[f] < c->heap[0]) {
-			hsum += ci[f] - c->heap[0];
-			c->heap[0] = ci[f];
+			hsum += u;
+		} else if (u < c->heap[0]) {
+			hsum += u - c->heap[0];
+			c->heap[0] = u;
 			heap_down(c->heap, hn, 0);
 		}
 	}
@@ -692,17 +702,17 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 	vs = xmalloc((size_t)(ig->li - bf + 1) * sizeof(*vs));
 	for (long t = bf + 1; t <= ig->li; t++)
 		if (slot_ok(c, g, s, t))
-			vs[m++] = (struct vslot){ ci[t], t };
+			vs[m++] = (struct vslot){ uval(c, s, t), t };
 	qsort(vs, (size_t)m, sizeof(*vs), vslot_cmp);
 	out[0] = bf;
-	best = ci[bf];
+	best = uval(c, s, bf);
 	for (size_t i = 0; i < want; i++) {
 		out[i + 1] = vs[i].t;
 		best += vs[i].v;
 	}
 	free(vs);
 	qsort(out, (size_t)ig->n, sizeof(*out), long_cmp);
-	return ig->w * c->site[s].pue * best + extra_g(c, g, s, bf);
+	return ig->w * (best - c->rate[s] * ig->base) + reloc_g(c, g, s, bf);
 }
 
 /*
@@ -714,10 +724,9 @@ static double
 inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
     size_t s, long *out)
 {
-	const double *ci = c->site[s].ci;
 	long n = ig->n, ch = ig->chunk, w = ig->li - g->e + 1;
 	size_t nst = (size_t)(n + 1) * (size_t)(ch + 1), fin;
-	double *cur, *nxt, wp = ig->w * c->site[s].pue;
+	double *cur, *nxt, wp = ig->w;
 	uint16_t *par;
 	long j, r;
 
@@ -736,7 +745,8 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 	cur[0] = 0;
 	for (long t = g->e; t <= ig->li; t++) {
 		int ok = slot_ok(c, g, s, t);
-		double first = ok ? extra_g(c, g, s, t) : NAN;
+		double first = ok ? reloc_g(c, g, s, t) : NAN;
+		double u = ok ? uval(c, s, t) : NAN;
 		long jmax = t - g->e < n ? t - g->e : n;
 
 		par = c->par + (size_t)(t - g->e) * nst;
@@ -758,7 +768,7 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 				}
 				if (!ok || j == n)
 					continue;
-				x = v + wp * ci[t] + (j == 0 ? first : 0);
+				x = v + wp * u + (j == 0 ? first : 0);
 				to = (size_t)((j + 1) * (ch + 1) +
 				    (r + 1 < ch ? r + 1 : ch));
 				if (x < nxt[to]) {
@@ -785,7 +795,7 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 			out[--j] = t;
 		r = pv >> 1;
 	}
-	return cur[fin];
+	return cur[fin] - wp * c->rate[s] * ig->base;
 }
 
 /*
@@ -935,8 +945,7 @@ now_g(const struct ctx *c, const struct geo *g)
 
 		for (long t = g->e; t < g->e + ig.n; t++)
 			sum += ci[t];
-		return ig.w * c->site[g->origin].pue * sum +
-		    extra_g(c, g, (size_t)g->origin, g->e);
+		return ig.w * c->site[g->origin].pue * sum;
 	}
 	return block_g(c, g, (size_t)g->origin, g->e);
 }
@@ -1015,12 +1024,13 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		set_alt(c, a, alt);
 		return;
 	}
-	ch = anyfit ? latest_fit(c, g) : earliest_fit(c, g, g->l + 1);
+	ch = earliest_fit(c, g, anyfit ? g->e : g->l + 1);
 	if (ch.site < 0) {
 		a->why = PLAN_NO_ROOM;
 		return;
 	}
-	place_block(c, g, a, ch, anyfit ? PLAN_NO_FORECAST : PLAN_LATE);
+	place_block(c, g, a, ch, anyfit && ch.k <= g->l ? PLAN_NO_FORECAST :
+	    PLAN_LATE);
 }
 
 /* A running block job: its site from its start for its duration. */
@@ -1459,6 +1469,30 @@ plan_compute(const struct plan_params *p, const struct plan_site *site,
 	free(q);
 	ctx_free(&c);
 	return 0;
+}
+
+int64_t
+plan_margin(const struct plan_params *p, int64_t dur)
+{
+	int64_t m = (int64_t)ceil((double)dur * p->safety_margin);
+
+	return p->margin_max > 0 && m > p->margin_max ? p->margin_max : m;
+}
+
+size_t
+plan_grid_slots(const struct plan_params *p, const struct plan_job *j,
+    size_t njobs)
+{
+	int64_t end = p->t0 + (int64_t)p->nslots * p->slot;
+	int64_t cap = p->now + PLAN_MAX_WINDOW;
+
+	for (size_t i = 0; i < njobs; i++) {
+		int64_t d = j[i].deadline < cap ? j[i].deadline : cap;
+
+		if (d > end)
+			end = d;
+	}
+	return (size_t)((end - p->t0 + p->slot - 1) / p->slot);
 }
 
 void
