@@ -86,6 +86,9 @@ struct ctx {
 	long			*nb;		/* [site][ns + 1]: next blocked */
 	double			*cost;		/* [site][slot]: window costs */
 	double			*rate;		/* [site]: delay, g/kWh per h */
+	int			*hold;		/* [site]: cpus a deferred job
+						   leaves free (reserve) */
+	int			 holding;	/* placing for carbon: hold */
 	double			*dp;		/* interruptible scratch */
 	uint16_t		*par;
 	size_t			 dpcap, parcap;
@@ -147,6 +150,7 @@ check_input(const struct plan_params *p, const struct plan_site *s,
 	}
 	if (!(p->safety_margin >= 0) || !(p->kwh_per_gb >= 0) ||
 	    !(p->delay_g_per_h >= 0) || !(p->delay_swing >= 0) ||
+	    !(p->reserve >= 0 && p->reserve < 1) ||
 	    p->min_chunk < 0 || p->margin_max < 0) {
 		snprintf(err, errlen, "planner: negative parameter");
 		return -1;
@@ -208,6 +212,7 @@ ctx_init(struct ctx *c, const struct plan_params *p,
 	c->nb = xmalloc(nsites * (ns + 1) * sizeof(*c->nb));
 	c->cost = xmalloc(nsites * ns * sizeof(*c->cost));
 	c->rate = xmalloc(nsites * sizeof(*c->rate));
+	c->hold = xmalloc(nsites * sizeof(*c->hold));
 	for (size_t s = 0; s < nsites; s++) {
 		double *cz = c->cz + s * ns, *pre = c->pre + s * (ns + 1);
 		long *np = c->nanpre + s * (ns + 1);
@@ -231,6 +236,7 @@ ctx_init(struct ctx *c, const struct plan_params *p,
 		}
 		c->rate[s] = p->delay_g_per_h + (hi > lo ? p->delay_swing *
 		    (hi - lo) / 24 : 0);
+		c->hold[s] = (int)(p->reserve * site[s].cpus);
 	}
 }
 
@@ -245,6 +251,7 @@ ctx_free(struct ctx *c)
 	free(c->nb);
 	free(c->cost);
 	free(c->rate);
+	free(c->hold);
 	free(c->dp);
 	free(c->par);
 	free(c->heap);
@@ -388,7 +395,8 @@ block_g(const struct ctx *c, const struct geo *g, size_t s, long k)
 static int
 blocked(const struct ctx *c, const struct geo *g, size_t s, long t)
 {
-	return c->cpu[s * c->ns + t] < g->j->cpus ||
+	return c->cpu[s * c->ns + t] - (c->holding ? c->hold[s] : 0) <
+	    g->j->cpus ||
 	    (g->j->gpus > 0 && c->gpu[s * c->ns + t] < g->j->gpus);
 }
 
@@ -437,15 +445,13 @@ nb_build_range(struct ctx *c, const struct geo *g, long from, long to)
 
 /*
  * The cheapest block start in [e, l] with room, over all allowed sites;
- * window costs are left in c->cost (NAN: no room or unknown). *anyfit
- * tells whether any window had room at all.
+ * window costs are left in c->cost (NAN: no room or unknown).
  */
 static struct choice
-green_block(struct ctx *c, const struct geo *g, int *anyfit)
+green_block(struct ctx *c, const struct geo *g)
 {
 	struct choice best = { -1, NO_SLOT, INFINITY };
 
-	*anyfit = 0;
 	nb_build_range(c, g, g->e, g->l);
 	for (size_t s = 0; s < c->nsites; s++) {
 		double *cost = c->cost + s * c->ns;
@@ -462,7 +468,6 @@ green_block(struct ctx *c, const struct geo *g, int *anyfit)
 				k--;
 				continue;
 			}
-			*anyfit = 1;
 			cost[k] = block_g(c, g, s, k);
 			if (cost[k] < best.g) {
 				best.site = (int)s;
@@ -956,7 +961,6 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 	const struct plan_job *j = g->j;
 	struct choice best, alt, ch;
 	struct igeo ig;
-	int anyfit;
 
 	a->now_g = now_g(c, g);
 	set_alt(c, a, (struct choice){ -1, NO_SLOT, NAN });
@@ -975,7 +979,11 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 	if (inter_ok(c, g, &ig) && !threshold(c, g)) {
 		long *slots = xmalloc((size_t)ig.n * sizeof(*slots));
 		double v;
-		int s = green_inter(c, g, &ig, slots, &v, &alt);
+		int s;
+
+		c->holding = 1;
+		s = green_inter(c, g, &ig, slots, &v, &alt);
+		c->holding = 0;
 
 		if (s >= 0) {
 			a->why = PLAN_GREEN;
@@ -997,7 +1005,9 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		}
 		free(slots);
 	}
-	best = green_block(c, g, &anyfit);
+	c->holding = 1;
+	best = green_block(c, g);
+	c->holding = 0;
 	if (j->run_now || g->l == g->e) {
 		ch = earliest_fit(c, g, g->e);
 		if (ch.site < 0) {
@@ -1024,13 +1034,19 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		set_alt(c, a, alt);
 		return;
 	}
-	ch = earliest_fit(c, g, anyfit ? g->e : g->l + 1);
+	/*
+	 * No green window: no forecast, or no room that leaves the reserve
+	 * free. Its earliest start then, on the whole capacity: waiting
+	 * gains nothing known, and the reserve is there for jobs that
+	 * cannot wait.
+	 */
+	ch = earliest_fit(c, g, g->e);
 	if (ch.site < 0) {
 		a->why = PLAN_NO_ROOM;
 		return;
 	}
-	place_block(c, g, a, ch, anyfit && ch.k <= g->l ? PLAN_NO_FORECAST :
-	    PLAN_LATE);
+	place_block(c, g, a, ch, ch.k > g->l ? PLAN_LATE : isnan(ch.g) ?
+	    PLAN_NO_FORECAST : PLAN_RUN_NOW);
 }
 
 /* A running block job: its site from its start for its duration. */
@@ -1282,11 +1298,10 @@ refresh_alt(struct ctx *c, const struct geo *g, struct plan_assign *a)
 {
 	struct choice ch = { a->site, slot_of(c, a), a->expected_g };
 	long sa, sb;
-	int anyfit;
 
 	occupy(c, g, ch.k, &sa, &sb);
 	give_slots(c, g, (size_t)ch.site, sa, sb);
-	green_block(c, g, &anyfit);
+	green_block(c, g);
 	set_alt(c, a, alt_block(c, g, ch));
 	take_slots(c, g, (size_t)ch.site, sa, sb);
 }

@@ -84,6 +84,9 @@ struct plan_params {
 	double		 delay_g_per_h;	/* tie-break, g per kWh per hour */
 	double		 delay_swing;	/* tie-break per day of delay, share of
 					   the site's intensity swing */
+	double		 reserve;	/* share of each site's cpus a job placed
+					   later than its earliest start for
+					   carbon leaves free, 0 <= r < 1 */
 };
 
 /* How far a job's window may reach past now, whatever the horizon. */

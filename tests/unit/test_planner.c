@@ -353,6 +353,43 @@ test_grid_to_deadline(void **state)
 	assert_int_equal(plan_grid_slots(&p, j, 2), 7 * 24);
 }
 
+/* Jobs waiting for greener hours leave the reserve free for others. */
+static void
+test_reserve(void **state)
+{
+	double ci[] = { 300, 200, 100, 50, 400, 400 };
+	struct plan_site s = { 4, 0, 1.0, ci };
+	struct plan_params p = params(6);
+	struct plan_job j[] = { job(1, 2 * H), job(2, H) };
+	struct plan_result r;
+
+	/* a running 2-cpu job holds slots 2-3; a reserve of half the
+	 * cpus keeps the 1-cpu job out of them: it takes slot 1 */
+	j[0].fixed = 1;
+	j[0].cpus = 2;
+	j[0].site = 0;
+	j[0].start = T0 + 2 * H;
+	j[1].deadline = T0 + 6 * H;
+	run(&p, &s, 1, j, 2, &r);
+	assert_int_equal(r.a[1].start, T0 + 3 * H);
+	plan_result_free(&r);
+	p.reserve = 0.5;
+	run(&p, &s, 1, j, 2, &r);
+	assert_int_equal(r.a[1].why, PLAN_GREEN);
+	assert_int_equal(r.a[1].start, T0 + H);
+	plan_result_free(&r);
+
+	/* no window leaves the reserve free: its earliest start, on the
+	 * whole capacity */
+	j[0].cpus = 3;
+	j[0].start = T0;
+	j[0].duration = 6 * H;
+	run(&p, &s, 1, j, 2, &r);
+	assert_int_equal(r.a[1].why, PLAN_RUN_NOW);
+	assert_int_equal(r.a[1].start, T0);
+	plan_result_free(&r);
+}
+
 static void
 test_threshold(void **state)
 {
@@ -588,6 +625,7 @@ gen(uint64_t *x, struct inst *in, size_t nj, int ample, int oracle)
 	in->p.min_chunk = rint_(x, 1, 2) * H;
 	in->p.delay_g_per_h = rint_(x, 0, 1) ? 0 : 0.5;
 	in->p.margin_max = rint_(x, 0, 1) ? 0 : H / 4;
+	in->p.reserve = rint_(x, 0, 2) == 0 ? 0.5 : 0;
 	in->ns = (size_t)rint_(x, 1, MAXS);
 	for (size_t s = 0; s < in->ns; s++) {
 		for (size_t t = 0; t < nslots; t++)
@@ -862,6 +900,7 @@ test_random_single(void **state)
 		double want;
 
 		gen(&x, &in, 1, it % 2, 0);
+		in.p.reserve = 0;	/* the brute force knows no reserve */
 		j->fixed = 0;
 		if (j->interruptible)
 			j->sites = 1, j->origin = 0;
@@ -1046,6 +1085,7 @@ main(void)
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_margin_cap),
 		cmocka_unit_test(test_grid_to_deadline),
+		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_late),
