@@ -2,7 +2,7 @@
  * bench-fcfs: the carbon-unaware baseline of bench/quality.sh's
  * contention row: earliest-start first-come-first-served.
  *
- *   bench-fcfs CPUS WORKLOAD.csv
+ *   bench-fcfs [-m] CPUS WORKLOAD.csv
  *
  * Reads an `ebb simulate` workload (one site of CPUS cpus; columns id,
  * submit, duration_s, deadline, ...), takes the jobs in submit order and
@@ -11,7 +11,8 @@
  * fill a hole earlier jobs left: conservative backfilling, never delaying
  * an earlier job). Time is counted in whole minutes (a start or length is
  * rounded up to the minute), which can only make it later. Prints jobs,
- * deadline_misses (end after the deadline) and mean_delay_s. Shares no
+ * deadline_misses (end after the deadline) and mean_delay_s (-m first
+ * lists the jobs that missed as "miss ID" lines). Shares no
  * code with the planner.
  */
 #include <inttypes.h>
@@ -23,6 +24,7 @@
 struct job {
 	int64_t		 sub, dur, dl;
 	int		 cpus;
+	char		 id[64];
 };
 
 static int
@@ -43,10 +45,14 @@ main(int argc, char **argv)
 	int64_t t0 = INT64_MAX, miss = 0;
 	int32_t *used = NULL;
 	double delay = 0;
-	int cpus;
+	int cpus, list = argc == 4 && strcmp(argv[1], "-m") == 0;
 
+	if (list) {
+		argv++;
+		argc--;
+	}
 	if (argc != 3 || (cpus = atoi(argv[1])) <= 0) {
-		fprintf(stderr, "usage: bench-fcfs CPUS WORKLOAD.csv\n");
+		fprintf(stderr, "usage: bench-fcfs [-m] CPUS WORKLOAD.csv\n");
 		return 2;
 	}
 	if ((f = fopen(argv[2], "r")) == NULL) {
@@ -69,6 +75,7 @@ main(int argc, char **argv)
 		x.dur = strtoll(fld[2], NULL, 10);
 		x.dl = strtoll(fld[3], NULL, 10);
 		x.cpus = atoi(fld[5]);
+		snprintf(x.id, sizeof(x.id), "%s", fld[0]);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 1024;
 			j = realloc(j, cap * sizeof(*j));
@@ -108,8 +115,11 @@ main(int argc, char **argv)
 			used[t] += j[i].cpus;
 		end = t0 + s * 60 + j[i].dur;
 		delay += (double)(t0 + s * 60 - j[i].sub);
-		if (j[i].dl > 0 && end > j[i].dl)
+		if (j[i].dl > 0 && end > j[i].dl) {
 			miss++;
+			if (list)
+				printf("miss %s\n", j[i].id);
+		}
 	}
 	printf("jobs: %zu\ndeadline_misses: %" PRId64 "\nmean_delay_s: %.1f\n",
 	    n, miss, n ? delay / (double)n : 0);

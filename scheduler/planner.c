@@ -69,6 +69,7 @@
 #define REPAIR_JOBS	12		/* neighbours searched with a late job */
 #define REPAIR_NODES	((size_t)1 << 16)	/* windows tried per repair */
 #define REPAIR_WORK	((size_t)1 << 18)	/* per plan, all repairs */
+#define REFLOW_WORK	((size_t)1 << 22)	/* per plan, all reflows */
 #define NO_SLOT		LONG_MAX
 
 struct ctx {
@@ -968,6 +969,7 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		a->why = PLAN_NO_ROOM;
 		return;
 	}
+
 	if (g->l < g->e) {
 		ch = earliest_fit(c, g, g->e);
 		if (ch.site >= 0)
@@ -1412,6 +1414,112 @@ out:
 	free(oj);
 }
 
+/* Takes or gives back a placed block's capacity. */
+static void
+block_cap(struct ctx *c, const struct plan_job *j, const struct plan_assign *a,
+    int take)
+{
+	struct geo g;
+	long sa, sb;
+
+	if (a->site < 0)
+		return;
+	geo_init(c, j, &g);
+	occupy(c, &g, slot_of(c, a), &sa, &sb);
+	if (take)
+		take_slots(c, &g, (size_t)a->site, sa, sb);
+	else
+		give_slots(c, &g, (size_t)a->site, sa, sb);
+}
+
+/*
+ * Job ji is still late after repair(): the greedy re-plan. Every movable
+ * block job placed before it whose block overlaps its on-time span on its
+ * sites is lifted off; ji takes its cheapest on-time window on the whole
+ * capacity (deadline first), then the lifted jobs are placed again in
+ * their order, each as place_job() would. If any of them would now be
+ * late, everything goes back as it was. Spends *work.
+ */
+static void
+reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
+    const size_t *placed, size_t nplaced, size_t ji, size_t *work)
+{
+	struct geo gj;
+	struct plan_assign *old;
+	struct choice ch;
+	size_t *m, nm = 0, k, spent;
+	long lsa, span;
+	int ok = 1;
+
+	geo_init(c, &q[ji], &gj);
+	occupy(c, &gj, gj.l, &lsa, &span);
+	m = xmalloc((nplaced + 1) * sizeof(*m));
+	for (size_t i = 0; i < nplaced; i++) {
+		const struct plan_assign *b = &out[placed[i]];
+		struct geo g;
+		long sa, sb;
+
+		if (!movable(&q[placed[i]], b) || q[placed[i]].interruptible ||
+		    !(gj.sites >> b->site & 1))
+			continue;
+		geo_init(c, &q[placed[i]], &g);
+		occupy(c, &g, slot_of(c, b), &sa, &sb);
+		if (sb >= gj.e && sa <= span)
+			m[nm++] = placed[i];
+	}
+	spent = nplaced + (nm + 1) * (size_t)(gj.last - gj.e + 1) *
+	    c->nsites;
+	if (nm == 0 || spent > *work) {
+		*work -= spent < *work ? spent : *work;
+		free(m);
+		return;
+	}
+	*work -= spent;
+	old = xmalloc((nm + 1) * sizeof(*old));
+	for (k = 0; k < nm; k++) {
+		old[k] = out[m[k]];
+		block_cap(c, &q[m[k]], &out[m[k]], 0);
+	}
+	old[nm] = out[ji];
+	block_cap(c, &q[ji], &out[ji], 0);	/* late: a block, or none */
+	ch = green_block(c, &gj);
+	if (ch.site < 0) {
+		ch = earliest_fit(c, &gj, gj.e);
+		ok = ch.site >= 0 && ch.k <= gj.l;
+	}
+	if (ok) {
+		place_block(c, &gj, &out[ji], ch, gj.l == gj.e ? PLAN_RUN_NOW :
+		    PLAN_GREEN);
+		set_alt(c, &out[ji], (struct choice){ -1, NO_SLOT, NAN });
+	}
+	for (k = 0; ok && k < nm; k++) {
+		struct geo g;
+
+		geo_init(c, &q[m[k]], &g);
+		out[m[k]].site = -1;	/* place_job leaves it if no room */
+		place_job(c, &g, &out[m[k]]);
+		if (out[m[k]].why == PLAN_LATE || out[m[k]].why ==
+		    PLAN_NO_ROOM) {
+			ok = 0;
+			block_cap(c, &q[m[k]], &out[m[k]], 0);
+			for (size_t i = 0; i < k; i++)
+				block_cap(c, &q[m[i]], &out[m[i]], 0);
+			block_cap(c, &q[ji], &out[ji], 0);
+		}
+	}
+	if (!ok) {
+		/* everything as it was */
+		for (k = 0; k < nm; k++) {
+			out[m[k]] = old[k];
+			block_cap(c, &q[m[k]], &out[m[k]], 1);
+		}
+		out[ji] = old[nm];
+		block_cap(c, &q[ji], &out[ji], 1);
+	}
+	free(old);
+	free(m);
+}
+
 static void
 assign_init(struct plan_assign *a, const struct plan_job *j)
 {
@@ -1424,29 +1532,25 @@ assign_init(struct plan_assign *a, const struct plan_job *j)
 	a->alt_g = NAN;
 }
 
-int
-plan_compute(const struct plan_params *p, const struct plan_site *site,
+/* One planning pass into a (assign_init'ed by it). */
+static void
+plan_pass(const struct plan_params *p, const struct plan_site *site,
     size_t nsites, const struct plan_job *jobs, size_t njobs,
-    struct plan_result *out, char *err, size_t errlen)
+    struct plan_assign *a)
 {
 	struct ctx c;
 	struct plan_job *q;
 	struct order *ord;
 	size_t nq = 0, *placed, work = REPAIR_WORK;
+	size_t reflow_work = REFLOW_WORK;
 
-	out->a = NULL;
-	out->n = 0;
-	if (check_input(p, site, nsites, jobs, njobs, err, errlen) == -1)
-		return -1;
 	ctx_init(&c, p, site, nsites);
-	out->a = xcalloc(njobs ? njobs : 1, sizeof(*out->a));
-	out->n = njobs;
 	q = xmalloc((njobs ? njobs : 1) * sizeof(*q));
 	ord = xmalloc((njobs ? njobs : 1) * sizeof(*ord));
 	for (size_t i = 0; i < njobs; i++) {
-		assign_init(&out->a[i], &jobs[i]);
+		assign_init(&a[i], &jobs[i]);
 		if (jobs[i].fixed && !jobs[i].interruptible)
-			place_fixed(&c, &jobs[i], &out->a[i]);
+			place_fixed(&c, &jobs[i], &a[i]);
 	}
 	for (size_t i = 0; i < njobs; i++) {
 		struct geo g;
@@ -1470,19 +1574,37 @@ plan_compute(const struct plan_params *p, const struct plan_site *site,
 	for (size_t i = 0; i < nq; i++) {
 		struct geo g;
 		size_t ji = ord[i].i;
+		int avoidable;
 
 		geo_init(&c, &q[ji], &g);
-		place_job(&c, &g, &out->a[ji]);
-		if ((out->a[ji].why == PLAN_LATE || out->a[ji].why ==
-		    PLAN_NO_ROOM) && g.e < c.ns && g.l >= g.e &&
-		    !q[ji].run_now && work > 0)
-			repair(&c, q, out->a, placed, i, ji, &work);
+		place_job(&c, &g, &a[ji]);
+		avoidable = g.e < c.ns && g.l >= g.e && !q[ji].run_now;
+		if ((a[ji].why == PLAN_LATE || a[ji].why == PLAN_NO_ROOM) &&
+		    avoidable && work > 0)
+			repair(&c, q, a, placed, i, ji, &work);
+		if ((a[ji].why == PLAN_LATE || a[ji].why == PLAN_NO_ROOM) &&
+		    avoidable && reflow_work > 0)
+			reflow(&c, q, a, placed, i, ji, &reflow_work);
 		placed[i] = ji;
 	}
 	free(placed);
 	free(ord);
 	free(q);
 	ctx_free(&c);
+}
+
+int
+plan_compute(const struct plan_params *p, const struct plan_site *site,
+    size_t nsites, const struct plan_job *jobs, size_t njobs,
+    struct plan_result *out, char *err, size_t errlen)
+{
+	out->a = NULL;
+	out->n = 0;
+	if (check_input(p, site, nsites, jobs, njobs, err, errlen) == -1)
+		return -1;
+	out->a = xcalloc(njobs ? njobs : 1, sizeof(*out->a));
+	out->n = njobs;
+	plan_pass(p, site, nsites, jobs, njobs, out->a);
 	return 0;
 }
 
@@ -1499,14 +1621,22 @@ plan_grid_slots(const struct plan_params *p, const struct plan_job *j,
     size_t njobs)
 {
 	int64_t end = p->t0 + (int64_t)p->nslots * p->slot;
-	int64_t cap = p->now + PLAN_MAX_WINDOW;
+	int64_t cap = p->now + PLAN_MAX_WINDOW, busy = p->now, longest = 0;
 
 	for (size_t i = 0; i < njobs; i++) {
 		int64_t d = j[i].deadline < cap ? j[i].deadline : cap;
 
 		if (d > end)
 			end = d;
+		if (j[i].fixed && j[i].start + j[i].duration > busy)
+			busy = j[i].start + j[i].duration;
+		else if (!j[i].fixed && j[i].duration > longest)
+			longest = j[i].duration;
 	}
+	/* room for any job after the last running one ends: a job that
+	 * needs the whole site gets its place in the queue there */
+	if (busy + longest > end)
+		end = busy + longest < cap ? busy + longest : cap;
 	return (size_t)((end - p->t0 + p->slot - 1) / p->slot);
 }
 

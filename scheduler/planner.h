@@ -125,8 +125,10 @@ void	plan_result_free(struct plan_result *);
 
 /*
  * The grid a plan of these jobs needs: p->nslots, or more so that every
- * deadline (at most PLAN_MAX_WINDOW after now) lies on it. Callers size
- * the intensity arrays with it.
+ * deadline lies on it, and any queued job fits after the last running job
+ * ends (so a job that needs a whole site is placed, and holds its place,
+ * rather than finding no room); at most PLAN_MAX_WINDOW after now.
+ * Callers size the intensity arrays with it.
  */
 size_t	plan_grid_slots(const struct plan_params *, const struct plan_job *,
 	    size_t njobs);

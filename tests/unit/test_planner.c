@@ -390,6 +390,42 @@ test_reserve(void **state)
 	plan_result_free(&r);
 }
 
+/*
+ * A late job with more movable neighbours than the repair searches: the
+ * greedy re-plan lifts them all, gives it its window, and places them
+ * again around it.
+ */
+static void
+test_reflow(void **state)
+{
+	double a[] = { 10, 10, 10, 10, 10 }, b[] = { 100, 100, 100, 100, 100 };
+	struct plan_site s[] = { { 13, 0, 1.0, a }, { 13, 0, 1.0, b } };
+	struct plan_params p = params(5);
+	struct plan_job j[40];
+	struct plan_result r;
+	int onb = 0;
+
+	/* 39 one-cpu jobs fill site 0's slots 1-3; then a 13-cpu one that
+	 * may run only there, in the same window */
+	for (int i = 0; i < 40; i++) {
+		j[i] = job(i + 1, H);
+		j[i].earliest = T0 + H;
+		j[i].deadline = T0 + 4 * H;
+		j[i].sites = 3;
+	}
+	j[39].cpus = 13;
+	j[39].power_w = 1;
+	j[39].sites = 1;
+	run(&p, s, 2, j, 40, &r);
+	for (int i = 0; i < 40; i++) {
+		assert_true(r.a[i].why == PLAN_GREEN);
+		onb += r.a[i].site == 1;
+	}
+	assert_int_equal(r.a[39].site, 0);
+	assert_int_equal(onb, 13);
+	plan_result_free(&r);
+}
+
 static void
 test_threshold(void **state)
 {
@@ -1086,6 +1122,7 @@ main(void)
 		cmocka_unit_test(test_margin_cap),
 		cmocka_unit_test(test_grid_to_deadline),
 		cmocka_unit_test(test_reserve),
+		cmocka_unit_test(test_reflow),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_late),
