@@ -20,8 +20,9 @@
 # forecast; the floor is 1 %. Once with room for all, once with one cpu
 # per site (each job takes a whole site, power kept at 10 W x its cpus),
 # so jobs compete for the cleanest hours. Both sides are scored on emissions alone,
-# so this part runs with delay_g_per_h: 0 (with the default 0.1 g/h the
-# planner and the oracle both trade emissions for earlier starts).
+# so this part runs without the delay tie-break (delay_g_per_h and
+# delay_swing 0; with it the planner and the oracle both trade emissions
+# for earlier starts). One cpu per site leaves the reserve at 0 cpus.
 #
 # Then the LWA rows (skipped with a message when ../shared/data/carbon-
 # intensity is absent: those traces may not be redistributed): the "Let's
@@ -76,19 +77,19 @@ site() {	# name file cpus
       value_column: "$lca"
 EOF
 }
-config() {	# delay_g_per_h cpus_per_site
+config() {	# default|0 (delay tie-break) cpus_per_site
 	echo "slot: 30m"
 	echo "planner:"
 	echo "  watts_per_cpu: 10"
 	echo "  horizon: 3d"
 	echo "  replan: 1h"
-	echo "  delay_g_per_h: $1"
+	[ "$1" = 0 ] && printf '%s\n' "  delay_g_per_h: 0" "  delay_swing: 0"
 	echo "sites:"
 	site DE DE-LU_2023_hourly.csv "$2"
 	site GB GB_2023_hourly.csv "$2"
 	site US-CAL-CISO US-CAL-CISO_2023_hourly.csv "$2"
 }
-config 1 1024 > "$tmp/ebb.yaml"	# the default tie-break (g/h per kW)
+config default 1024 > "$tmp/ebb.yaml"	# the default tie-break
 config 0 1024 > "$tmp/ebb0.yaml"	# pure emissions, as the oracle is scored
 config 0 1 > "$tmp/ebb0-tight.yaml"	# one job at a time per site
 
