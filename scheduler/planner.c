@@ -28,9 +28,14 @@
  * cannot meet its deadline runs at its earliest feasible start
  * (PLAN_LATE); without a usable forecast it takes its earliest start too
  * (PLAN_NO_FORECAST: waiting gains nothing anyone knows of, and a later
- * start only uses up slack that later arrivals may need). A running interruptible job is re-planned like a
- * queued one over what is left of it, on its site, and gets an ordinary
- * reason, not PLAN_FIXED.
+ * start only uses up slack that later arrivals may need). A job waiting
+ * for greener hours (its green window later than its earliest start, or
+ * its slots) must leave `reserve` of the site's cpus free in each slot it
+ * takes; with no such window it takes its earliest start on the whole
+ * capacity (PLAN_RUN_NOW), so deferred work never fills a site that jobs
+ * with less slack, submitted later, will need. A running interruptible
+ * job is re-planned like a queued one over what is left of it, on its
+ * site, and gets an ordinary reason, not PLAN_FIXED.
  *
  * Repair: a job that comes out late (or without room) though it has
  * on-time windows is lifted off, with its movable neighbours (placed
@@ -39,7 +44,11 @@
  * the same branch and bound as the oracle then searches them together,
  * each over its on-time windows, for the cheapest plan that meets every
  * one of their deadlines (REPAIR_NODES windows tried at most). On
- * failure the plan stays as it was. Exhaustive on small queues, so when
+ * failure the plan stays as it was, and the greedy re-plan (reflow()) is
+ * tried: every movable block overlapping the late job's on-time span is
+ * lifted, the late job takes its cheapest on-time window, the others are
+ * placed again in their order; undone if any of them comes out late
+ * (REFLOW_WORK per plan). Exhaustive on small queues, so when
  * the oracle meets every deadline so does the planner; a budget of
  * REPAIR_WORK per plan bounds it on big ones (bench-plan: ~0.1 s).
  *
