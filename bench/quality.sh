@@ -20,8 +20,25 @@
 # forecast; the floor is 1 %. Once with room for all, once with one cpu
 # per site (each job takes a whole site, power kept at 10 W x its cpus),
 # so jobs compete for the cleanest hours. Both sides are scored on emissions alone,
-# so this part runs with delay_g_per_h: 0 (with the default 0.1 g/h the
-# planner and the oracle both trade emissions for earlier starts).
+# so this part runs without the delay tie-break (delay_g_per_h and
+# delay_swing 0; with it the planner and the oracle both trade emissions
+# for earlier starts). One cpu per site leaves the reserve at 0 cpus.
+#
+# Then the LWA rows (skipped with a message when ../shared/data/carbon-
+# intensity is absent: those traces may not be redistributed): the "Let's
+# Wait Awhile" scenario II workload (bench-lwa gen: 3,387 ML jobs over
+# 2020, 1 kW, 4-89.5 h, arrivals 09-17 h on workdays, deadline next
+# workday or semi-weekly, one block or interruptible) on the 2020 DE, GB
+# and FR traces (30-minute slots, room for every job as in the paper),
+# with ebb's defaults (no planner section) and like-for-like settings
+# (safety_margin 0, no delay tie-break, horizon 7d, min_chunk 30m), against
+# the strict optimum of an independent brute-force search (bench-lwa opt).
+# Floor: defaults keep >= 90 % of the like-for-like savings, 0 misses.
+#
+# Then the contention row (needs the 100k PAI trace, else skipped): the
+# whole year on one DE site whose cpus are twice the trace's mean demand
+# (231; a job asking more gets all 231), defaults, against earliest-start
+# FCFS (bench-fcfs) on the same jobs: misses side by side.
 #
 # --full also runs the 100k-job PAI trace (../shared/data/job-traces/
 # pai-100k.csv, whose times are in hours over one year: arrival hour h ->
@@ -36,7 +53,12 @@ full=0
 [ "${1:-}" = --full ] && { full=1; build=build; }
 case $build in /*) ;; *) build=$src/$build ;; esac
 ebb=$build/scheduler/cli/ebb
-[ -x "$ebb" ] || { echo "quality.sh: no $ebb (build the ebb target)" >&2; exit 1; }
+lwa=$build/bench/bench-lwa
+fcfs=$build/bench/bench-fcfs
+for x in "$ebb" "$lwa" "$fcfs"; do
+	[ -x "$x" ] || { echo "quality.sh: no $x (build ebb, bench-lwa, bench-fcfs)" >&2; exit 1; }
+done
+ci2020=$src/../shared/data/carbon-intensity
 traces=$src/examples/traces
 pai=$src/bench/data/pai_1k.csv
 pai100k=$src/../shared/data/job-traces/pai-100k.csv
@@ -55,19 +77,19 @@ site() {	# name file cpus
       value_column: "$lca"
 EOF
 }
-config() {	# delay_g_per_h cpus_per_site
+config() {	# default|0 (delay tie-break) cpus_per_site
 	echo "slot: 30m"
 	echo "planner:"
 	echo "  watts_per_cpu: 10"
 	echo "  horizon: 3d"
 	echo "  replan: 1h"
-	echo "  delay_g_per_h: $1"
+	[ "$1" = 0 ] && printf '%s\n' "  delay_g_per_h: 0" "  delay_swing: 0"
 	echo "sites:"
 	site DE DE-LU_2023_hourly.csv "$2"
 	site GB GB_2023_hourly.csv "$2"
 	site US-CAL-CISO US-CAL-CISO_2023_hourly.csv "$2"
 }
-config 1 1024 > "$tmp/ebb.yaml"	# the default tie-break (g/h per kW)
+config default 1024 > "$tmp/ebb.yaml"	# the default tie-break
 config 0 1024 > "$tmp/ebb0.yaml"	# pure emissions, as the oracle is scored
 config 0 1 > "$tmp/ebb0-tight.yaml"	# one job at a time per site
 
@@ -170,6 +192,87 @@ oracle_table "Gap to plan_oracle, perfect forecast, 20 slices of 3 jobs per site
     "$tmp/ebb0.yaml" 0
 oracle_table "Gap to plan_oracle, one cpu per site (jobs queue for room)" \
     "$tmp/ebb0-tight.yaml" 1
+
+
+# The LWA rows.
+echo
+echo "## LWA scenario II (2020): defaults vs like-for-like vs the optimum"
+echo
+if [ ! -r "$ci2020/ger_ci.csv" ]; then
+	echo "lwa: $ci2020 not found, skipped"
+else
+	echo "| site | deadline | jobs run | optimum | like-for-like | defaults | defaults / like-for-like | misses (defaults, lfl) | sim s (defaults) |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	for zone in DE:ger GB:gb FR:fr; do
+		name=${zone%%:*} file=$ci2020/${zone#*:}_ci.csv
+		for lfl in 0 1; do
+			{ echo "slot: 30m"
+			  [ $lfl = 1 ] && printf '%s\n' "planner:" \
+			      "  safety_margin: 0" "  delay_g_per_h: 0" \
+			      "  delay_swing: 0" "  horizon: 7d" \
+			      "  min_chunk: 30m"
+			  printf '%s\n' "sites:" "  - name: $name" \
+			      "    cpus: 4000" "    zone: $name" \
+			      "    providers: [trace]" "    trace:" \
+			      "      file: $file"; } > "$tmp/lwa$lfl.yaml"
+		done
+		for rule in next-workday semi-weekly; do
+			for inter in 0 1; do
+				"$lwa" gen $rule $inter "$name" > "$tmp/lwa.csv"
+				o=$("$lwa" opt "$file" "$tmp/lwa.csv" | field savings_pct)
+				t0=$(date +%s.%N)
+				"$ebb" simulate -c "$tmp/lwa0.yaml" "$tmp/lwa.csv" > "$tmp/d.txt"
+				t1=$(date +%s.%N)
+				"$ebb" simulate -c "$tmp/lwa1.yaml" "$tmp/lwa.csv" > "$tmp/l.txt"
+				d=$(field savings_pct < "$tmp/d.txt")
+				l=$(field savings_pct < "$tmp/l.txt")
+				awk -v site="$name" -v rule="$rule$([ $inter = 1 ] && echo ', interruptible')" \
+				    -v j="$(field jobs < "$tmp/d.txt")" -v o="$o" -v d="$d" -v l="$l" \
+				    -v md="$(( $(field deadline_misses < "$tmp/d.txt") + $(field unplaced < "$tmp/d.txt") ))" \
+				    -v ml="$(( $(field deadline_misses < "$tmp/l.txt") + $(field unplaced < "$tmp/l.txt") ))" \
+				    -v s="$(echo "$t1 - $t0" | bc)" 'BEGIN {
+					printf "| %s | %s | %d | %.2f %% | %.2f %% | %.2f %% | %.1f %% | %d, %d | %.1f |\n",
+					    site, rule, j, o, l, d, 100 * d / l, md, ml, s }'
+			done
+		done
+	done
+fi
+
+# The contention row.
+echo
+echo "## Contention: PAI 100k on one DE site at 2x mean demand, ebb vs FCFS"
+echo
+if [ ! -r "$pai100k" ]; then
+	echo "contention: $pai100k not found, skipped"
+else
+	cap=$(awk -F, 'NR > 1 { w += $2 * $3; if (NR == 2) f = $1; l = $1 }
+	    END { printf "%d", 2 * w / (l - f) + 0.5 }' "$pai100k")
+	awk -F, -v base=1672531200 -v cap="$cap" '
+	NR == 1 { print "id,submit,duration_s,deadline,power_w,cpus," \
+	    "interruptible,sites"; next }
+	{ s = base + int($1 * 3600 + 0.5); d = int($2 * 3600 + 0.5)
+	  if (d < 1) d = 1; c = $3 > cap ? cap : $3
+	  printf "p%d,%d,%d,%d,%d,%d,0,DE\n", NR - 1, s, d, s + d + 43200,
+	      10 * $3, c }' "$pai100k" > "$tmp/w.csv"
+	printf '%s\n' "slot: 30m" "planner:" "  watts_per_cpu: 10" "sites:" \
+	    "  - name: DE" "    cpus: $cap" "    zone: DE" \
+	    "    providers: [trace]" "    trace:" \
+	    "      file: $traces/DE-LU_2023_hourly.csv" \
+	    "      value_column: \"$lca\"" > "$tmp/cont.yaml"
+	"$fcfs" "$cap" "$tmp/w.csv" > "$tmp/f.txt"
+	t0=$(date +%s)
+	"$ebb" simulate -c "$tmp/cont.yaml" "$tmp/w.csv" > "$tmp/s.txt"
+	t1=$(date +%s)
+	echo "| cpus | jobs | ebb savings | ebb misses | FCFS misses | ebb mean delay h | FCFS mean delay h | sim s |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+	awk -v cap="$cap" -v fm="$(field deadline_misses < "$tmp/f.txt")" \
+	    -v fd="$(field mean_delay_s < "$tmp/f.txt")" -v s=$((t1 - t0)) \
+	    -F': ' '{ v[$1] = $2 } END {
+		printf "| %d | %d | %.1f %% | %d | %d | %.2f | %.2f | %d |\n",
+		    cap, v["jobs"], v["savings_pct"],
+		    v["deadline_misses"] + v["unplaced"], fm,
+		    v["mean_delay_s"] / 3600, fd / 3600, s }' "$tmp/s.txt"
+fi
 
 if [ $full = 1 ]; then
 	echo

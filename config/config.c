@@ -349,6 +349,9 @@ static const struct yt_key planner_keys[] = {
 	{ .name = "safety_margin", .type = YT_FLOAT, .fmin = 0, .fmax = 10,
 	  .offset = PL(safety_margin),
 	  .doc = "fraction added to durations when checking deadlines" },
+	{ .name = "safety_margin_max", .type = YT_DURATION, .min = 0,
+	  .max = 7 * 86400, .offset = PL(safety_margin_max),
+	  .doc = "most the safety margin adds to a duration; 0s: no cap" },
 	{ .name = "min_chunk", .type = YT_DURATION, .min = 60, .max = 86400,
 	  .offset = PL(min_chunk),
 	  .doc = "shortest piece an interruptible job is run in" },
@@ -359,6 +362,15 @@ static const struct yt_key planner_keys[] = {
 	  .offset = PL(delay_g_per_h),
 	  .doc = "penalty in g per kWh of the job's energy per hour of "
 	  "delay; breaks ties toward now" },
+	{ .name = "delay_swing", .type = YT_FLOAT, .fmin = 0, .fmax = 10,
+	  .offset = PL(delay_swing),
+	  .doc = "penalty per day of delay as a share of the site's "
+	  "intensity swing (max - min over the plan); adds to "
+	  "delay_g_per_h" },
+	{ .name = "reserve", .type = YT_FLOAT, .fmin = 0, .fmax = 0.9,
+	  .offset = PL(reserve),
+	  .doc = "share of each site's cpus that jobs waiting for greener "
+	  "hours leave free for jobs that cannot wait" },
 	{ .name = "default_max_delay", .type = YT_DURATION, .min = 0,
 	  .max = 30 * 86400, .offset = PL(default_max_delay),
 	  .doc = "how long a job without deadline, max delay or policy may "
@@ -598,9 +610,12 @@ config_new(void)
 	c->max_gap = 7200;
 	c->planner.watts_per_cpu = 10;
 	c->planner.safety_margin = 0.1;
+	c->planner.safety_margin_max = 3600;
 	c->planner.min_chunk = 900;
 	c->planner.kwh_per_gb = 0.03;
-	c->planner.delay_g_per_h = 1.0;
+	c->planner.delay_g_per_h = 0;
+	c->planner.delay_swing = 0.02;
+	c->planner.reserve = 0.5;
 	c->planner.horizon = 48 * 3600;
 	c->planner.replan = 900;
 	c->energy.idle = 1;		/* proportional */

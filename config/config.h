@@ -83,9 +83,13 @@ struct ebb_site {
 struct ebb_planner {
 	double	 watts_per_cpu;		/* power estimate per cpu, W */
 	double	 safety_margin;		/* duration * (1 + margin) must fit */
+	int64_t	 safety_margin_max;	/* s, cap on duration * margin */
 	int64_t	 min_chunk;		/* s, interruptible jobs */
 	double	 kwh_per_gb;		/* energy to move a GB between sites */
 	double	 delay_g_per_h;		/* tie-break toward earlier starts */
+	double	 delay_swing;		/* the same, share of a site's swing
+					   per day of delay */
+	double	 reserve;		/* share of cpus deferred jobs leave */
 	int64_t	 default_max_delay;	/* s; 0: jobs without limits run now */
 	int64_t	 horizon;		/* s planned ahead */
 	int64_t	 replan;		/* s between timed re-plans */

@@ -744,25 +744,6 @@ plan_pass(struct dispatch *dp)
 		return;
 	}
 	sched_params(cfg, now, &pp);
-	memset(ser, 0, sizeof(ser));
-	for (size_t s = 0; s < cfg->nsites; s++) {
-		const struct ebb_site *c = &cfg->sites[s];
-
-		sites[s].cpus = c->cpus;
-		sites[s].gpus = 0;
-		sites[s].pue = c->pue;
-		if (dp->d->carbon == NULL || c->providers.n == 0 ||
-		    carbon_series(dp->d->carbon, c->zone ? c->zone : c->name,
-		    carbon_site_signal(dp->d->carbon, c->name), pp.t0, pp.t0 +
-		    (int64_t)pp.nslots * pp.slot, now, &ser[s], err,
-		    sizeof(err)) == -1 || ser[s].n < pp.nslots) {
-			ci_series_free(&ser[s]);
-			ser[s].value = xcalloc(pp.nslots, sizeof(double));
-			for (size_t k = 0; k < pp.nslots; k++)
-				ser[s].value[k] = NAN;
-		}
-		sites[s].ci = ser[s].value;
-	}
 	pj = xcalloc(dp->nact, sizeof(*pj));
 	for (size_t i = 0; i < dp->nact; i++) {
 		const struct active *a = &dp->act[i];
@@ -788,6 +769,27 @@ plan_pass(struct dispatch *dp)
 			if (pj[i].start + pj[i].duration < now + pp.slot)
 				pj[i].duration = now + pp.slot - pj[i].start;
 		}
+	}
+	/* Every deadline on the grid, whatever the horizon (planner.h). */
+	pp.nslots = plan_grid_slots(&pp, pj, dp->nact);
+	memset(ser, 0, sizeof(ser));
+	for (size_t s = 0; s < cfg->nsites; s++) {
+		const struct ebb_site *c = &cfg->sites[s];
+
+		sites[s].cpus = c->cpus;
+		sites[s].gpus = 0;
+		sites[s].pue = c->pue;
+		if (dp->d->carbon == NULL || c->providers.n == 0 ||
+		    carbon_series(dp->d->carbon, c->zone ? c->zone : c->name,
+		    carbon_site_signal(dp->d->carbon, c->name), pp.t0, pp.t0 +
+		    (int64_t)pp.nslots * pp.slot, now, &ser[s], err,
+		    sizeof(err)) == -1 || ser[s].n < pp.nslots) {
+			ci_series_free(&ser[s]);
+			ser[s].value = xcalloc(pp.nslots, sizeof(double));
+			for (size_t k = 0; k < pp.nslots; k++)
+				ser[s].value[k] = NAN;
+		}
+		sites[s].ci = ser[s].value;
 	}
 	if (plan_compute(&pp, sites, cfg->nsites, pj, dp->nact, &res, err,
 	    sizeof(err)) == -1) {

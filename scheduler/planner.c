@@ -26,10 +26,16 @@
  * closer to the oracle on small instances but made four times as many
  * jobs late on the loaded bench queue.) Deadlines are hard: a job that
  * cannot meet its deadline runs at its earliest feasible start
- * (PLAN_LATE); without a usable forecast it takes its latest safe start
- * (PLAN_NO_FORECAST). A running interruptible job is re-planned like a
- * queued one over what is left of it, on its site, and gets an ordinary
- * reason, not PLAN_FIXED.
+ * (PLAN_LATE); without a usable forecast it takes its earliest start too
+ * (PLAN_NO_FORECAST: waiting gains nothing anyone knows of, and a later
+ * start only uses up slack that later arrivals may need). A job waiting
+ * for greener hours (its green window later than its earliest start, or
+ * its slots) must leave `reserve` of the site's cpus free in each slot it
+ * takes; with no such window it takes its earliest start on the whole
+ * capacity (PLAN_RUN_NOW), so deferred work never fills a site that jobs
+ * with less slack, submitted later, will need. A running interruptible
+ * job is re-planned like a queued one over what is left of it, on its
+ * site, and gets an ordinary reason, not PLAN_FIXED.
  *
  * Repair: a job that comes out late (or without room) though it has
  * on-time windows is lifted off, with its movable neighbours (placed
@@ -38,7 +44,11 @@
  * the same branch and bound as the oracle then searches them together,
  * each over its on-time windows, for the cheapest plan that meets every
  * one of their deadlines (REPAIR_NODES windows tried at most). On
- * failure the plan stays as it was. Exhaustive on small queues, so when
+ * failure the plan stays as it was, and the greedy re-plan (reflow()) is
+ * tried: every movable block overlapping the late job's on-time span is
+ * lifted, the late job takes its cheapest on-time window, the others are
+ * placed again in their order; undone if any of them comes out late
+ * (REFLOW_WORK per plan). Exhaustive on small queues, so when
  * the oracle meets every deadline so does the planner; a budget of
  * REPAIR_WORK per plan bounds it on big ones (bench-plan: ~0.1 s).
  *
@@ -68,6 +78,7 @@
 #define REPAIR_JOBS	12		/* neighbours searched with a late job */
 #define REPAIR_NODES	((size_t)1 << 16)	/* windows tried per repair */
 #define REPAIR_WORK	((size_t)1 << 18)	/* per plan, all repairs */
+#define REFLOW_WORK	((size_t)1 << 22)	/* per plan, all reflows */
 #define NO_SLOT		LONG_MAX
 
 struct ctx {
@@ -84,6 +95,10 @@ struct ctx {
 	int			*cpu, *gpu;	/* [site][slot]: capacity left */
 	long			*nb;		/* [site][ns + 1]: next blocked */
 	double			*cost;		/* [site][slot]: window costs */
+	double			*rate;		/* [site]: delay, g/kWh per h */
+	int			*hold;		/* [site]: cpus a deferred job
+						   leaves free (reserve) */
+	int			 holding;	/* placing for carbon: hold */
 	double			*dp;		/* interruptible scratch */
 	uint16_t		*par;
 	size_t			 dpcap, parcap;
@@ -144,7 +159,9 @@ check_input(const struct plan_params *p, const struct plan_site *s,
 		return -1;
 	}
 	if (!(p->safety_margin >= 0) || !(p->kwh_per_gb >= 0) ||
-	    !(p->delay_g_per_h >= 0) || p->min_chunk < 0) {
+	    !(p->delay_g_per_h >= 0) || !(p->delay_swing >= 0) ||
+	    !(p->reserve >= 0 && p->reserve < 1) ||
+	    p->min_chunk < 0 || p->margin_max < 0) {
 		snprintf(err, errlen, "planner: negative parameter");
 		return -1;
 	}
@@ -204,9 +221,12 @@ ctx_init(struct ctx *c, const struct plan_params *p,
 	c->gpu = xmalloc(nsites * ns * sizeof(*c->gpu));
 	c->nb = xmalloc(nsites * (ns + 1) * sizeof(*c->nb));
 	c->cost = xmalloc(nsites * ns * sizeof(*c->cost));
+	c->rate = xmalloc(nsites * sizeof(*c->rate));
+	c->hold = xmalloc(nsites * sizeof(*c->hold));
 	for (size_t s = 0; s < nsites; s++) {
 		double *cz = c->cz + s * ns, *pre = c->pre + s * (ns + 1);
 		long *np = c->nanpre + s * (ns + 1);
+		double lo = INFINITY, hi = -INFINITY;
 
 		pre[0] = 0;
 		np[0] = 0;
@@ -219,7 +239,14 @@ ctx_init(struct ctx *c, const struct plan_params *p,
 			np[t + 1] = np[t] + bad;
 			c->cpu[s * ns + t] = site[s].cpus;
 			c->gpu[s * ns + t] = site[s].gpus;
+			if (!bad) {
+				lo = v < lo ? v : lo;
+				hi = v > hi ? v : hi;
+			}
 		}
+		c->rate[s] = p->delay_g_per_h + (hi > lo ? p->delay_swing *
+		    (hi - lo) / 24 : 0);
+		c->hold[s] = (int)(p->reserve * site[s].cpus);
 	}
 }
 
@@ -233,6 +260,8 @@ ctx_free(struct ctx *c)
 	free(c->gpu);
 	free(c->nb);
 	free(c->cost);
+	free(c->rate);
+	free(c->hold);
 	free(c->dp);
 	free(c->par);
 	free(c->heap);
@@ -273,8 +302,8 @@ geo_init(const struct ctx *c, const struct plan_job *j, struct geo *g)
 		g->last = g->e;		/* longer than the horizon: clipped */
 	g->l = g->last;
 	if (j->deadline != 0) {
-		int64_t lat = j->deadline - p->t0 -
-		    (int64_t)ceil((double)g->dur * (1 + p->safety_margin));
+		int64_t lat = j->deadline - p->t0 - g->dur -
+		    plan_margin(p, g->dur);
 
 		if (lat < c->off)
 			g->l = -1;
@@ -324,21 +353,28 @@ energy_g(const struct ctx *c, const struct geo *g, size_t s, int64_t a,
 	    ci_integral(c, s, a)) / 3600.0;
 }
 
+/* Moving the job's data to site s for a first slot k; NAN unknown. */
+static double
+reloc_g(const struct ctx *c, const struct geo *g, size_t s, long k)
+{
+	double gb = g->j->data_gb * c->p->kwh_per_gb;
+
+	if ((int)s != g->origin && gb > 0)
+		return gb * (c->site[g->origin].ci[k] + c->site[s].ci[k]) / 2;
+	return 0;
+}
+
 /*
- * Relocation and delay of a start in slot k at site s; NAN unknown. The
- * delay tie-break is per kWh of the job's energy, like an intensity, so it
- * stays small next to the job's own emissions whatever its size.
+ * Relocation and delay of a block started in slot k at site s; NAN
+ * unknown. The delay tie-break is per kWh of the job's energy, like an
+ * intensity, so it stays small next to the job's own emissions whatever
+ * its size: every kWh of a block runs start - earliest later.
  */
 static double
 extra_g(const struct ctx *c, const struct geo *g, size_t s, long k)
 {
-	double x = c->p->delay_g_per_h * g->kw * ((double)g->dur / 3600.0) *
-	    (double)(start_rel(c, k) - g->er) / 3600.0;
-	double gb = g->j->data_gb * c->p->kwh_per_gb;
-
-	if ((int)s != g->origin && gb > 0)
-		x += gb * (c->site[g->origin].ci[k] + c->site[s].ci[k]) / 2;
-	return x;
+	return c->rate[s] * g->kw * ((double)g->dur / 3600.0) *
+	    (double)(start_rel(c, k) - g->er) / 3600.0 + reloc_g(c, g, s, k);
 }
 
 /*
@@ -369,7 +405,8 @@ block_g(const struct ctx *c, const struct geo *g, size_t s, long k)
 static int
 blocked(const struct ctx *c, const struct geo *g, size_t s, long t)
 {
-	return c->cpu[s * c->ns + t] < g->j->cpus ||
+	return c->cpu[s * c->ns + t] - (c->holding ? c->hold[s] : 0) <
+	    g->j->cpus ||
 	    (g->j->gpus > 0 && c->gpu[s * c->ns + t] < g->j->gpus);
 }
 
@@ -418,15 +455,13 @@ nb_build_range(struct ctx *c, const struct geo *g, long from, long to)
 
 /*
  * The cheapest block start in [e, l] with room, over all allowed sites;
- * window costs are left in c->cost (NAN: no room or unknown). *anyfit
- * tells whether any window had room at all.
+ * window costs are left in c->cost (NAN: no room or unknown).
  */
 static struct choice
-green_block(struct ctx *c, const struct geo *g, int *anyfit)
+green_block(struct ctx *c, const struct geo *g)
 {
 	struct choice best = { -1, NO_SLOT, INFINITY };
 
-	*anyfit = 0;
 	nb_build_range(c, g, g->e, g->l);
 	for (size_t s = 0; s < c->nsites; s++) {
 		double *cost = c->cost + s * c->ns;
@@ -443,7 +478,6 @@ green_block(struct ctx *c, const struct geo *g, int *anyfit)
 				k--;
 				continue;
 			}
-			*anyfit = 1;
 			cost[k] = block_g(c, g, s, k);
 			if (cost[k] < best.g) {
 				best.site = (int)s;
@@ -525,34 +559,16 @@ earliest_fit(struct ctx *c, const struct geo *g, long from)
 	return ch;
 }
 
-/* The latest start in [e, l] with room: the origin first, then by index. */
-static struct choice
-latest_fit(struct ctx *c, const struct geo *g)
-{
-	struct choice ch = { -1, NO_SLOT, NAN };
-
-	nb_build_range(c, g, g->e, g->l);
-	for (size_t i = 0; i <= c->nsites; i++) {
-		size_t s = i == 0 ? (size_t)g->origin : i - 1;
-
-		if (!(g->sites >> s & 1) || (i > 0 && (int)s == g->origin))
-			continue;
-		for (long k = g->l; k >= g->e; k--) {
-			if (fits(c, g, s, k)) {
-				ch.site = (int)s;
-				ch.k = k;
-				ch.g = block_g(c, g, s, k);
-				return ch;
-			}
-		}
-	}
-	return ch;
-}
-
-/* Interruptible geometry: n slots within [e, li], chunks >= chunk. */
+/*
+ * Interruptible geometry: n slots within [e, li], chunks >= chunk. The
+ * delay of its i-th slot t is start(t) - start(e + i), so the tie-break
+ * is a per-slot price, rate * start(t), less `base` (rate * the sum of
+ * start(e + i)), which the slots a plan takes do not change.
+ */
 struct igeo {
 	long		 n, li, chunk;
 	double		 w;		/* g per g/kWh per slot, before pue */
+	double		 base;		/* sum of start(e + i), hours */
 };
 
 static int
@@ -564,8 +580,7 @@ igeo_init(const struct ctx *c, const struct geo *g, struct igeo *ig)
 	ig->n = (long)((work + c->slot - 1) / c->slot);
 	ig->li = c->ns - 1;
 	if (g->j->deadline != 0) {
-		int64_t x = g->j->deadline - p->t0 -
-		    (int64_t)ceil((double)g->dur * p->safety_margin);
+		int64_t x = g->j->deadline - p->t0 - plan_margin(p, g->dur);
 
 		if (x < c->slot)
 			return -1;
@@ -580,7 +595,18 @@ igeo_init(const struct ctx *c, const struct geo *g, struct igeo *ig)
 	if (ig->chunk > ig->n)
 		ig->chunk = ig->n;
 	ig->w = g->kw * ((double)g->dur / 3600.0) / (double)ig->n;
+	ig->base = 0;
+	for (long i = 0; i < ig->n; i++)
+		ig->base += (double)start_rel(c, g->e + i) / 3600.0;
 	return 0;
+}
+
+/* Slot t's price for an interruptible job at site s, g per kWh. */
+static double
+uval(const struct ctx *c, size_t s, long t)
+{
+	return c->site[s].pue * c->site[s].ci[t] + c->rate[s] *
+	    (double)start_rel(c, t) / 3600.0;
 }
 
 static int
@@ -652,7 +678,6 @@ static double
 inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
     size_t s, long *out)
 {
-	const double *ci = c->site[s].ci;
 	size_t want = (size_t)ig->n - 1, hn = 0;
 	double hsum = 0, best = INFINITY;
 	long bf = -1, m = 0;
@@ -663,13 +688,13 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 		c->heap = xrealloc(c->heap, c->heapcap * sizeof(*c->heap));
 	}
 	for (long f = ig->li; f >= g->e; f--) {
-		double v;
+		double v, u;
 
 		if (!slot_ok(c, g, s, f))
 			continue;
+		u = uval(c, s, f);
 		if (hn == want) {
-			v = ig->w * c->site[s].pue * (ci[f] + hsum) +
-			    extra_g(c, g, s, f);
+			v = ig->w * (u + hsum) + reloc_g(c, g, s, f);
 			if (v <= best) {
 				best = v;
 				bf = f;
@@ -678,12 +703,12 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 		if (want == 0)
 			continue;
 		if (hn < want) {
-			c->heap[hn] = ci[f];
+			c->heap[hn] = u;
 			heap_up(c->heap, hn++);
-			hsum += ci[f];
-		} else if (ci[f] < c->heap[0]) {
-			hsum += ci[f] - c->heap[0];
-			c->heap[0] = ci[f];
+			hsum += u;
+		} else if (u < c->heap[0]) {
+			hsum += u - c->heap[0];
+			c->heap[0] = u;
 			heap_down(c->heap, hn, 0);
 		}
 	}
@@ -692,17 +717,17 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 	vs = xmalloc((size_t)(ig->li - bf + 1) * sizeof(*vs));
 	for (long t = bf + 1; t <= ig->li; t++)
 		if (slot_ok(c, g, s, t))
-			vs[m++] = (struct vslot){ ci[t], t };
+			vs[m++] = (struct vslot){ uval(c, s, t), t };
 	qsort(vs, (size_t)m, sizeof(*vs), vslot_cmp);
 	out[0] = bf;
-	best = ci[bf];
+	best = uval(c, s, bf);
 	for (size_t i = 0; i < want; i++) {
 		out[i + 1] = vs[i].t;
 		best += vs[i].v;
 	}
 	free(vs);
 	qsort(out, (size_t)ig->n, sizeof(*out), long_cmp);
-	return ig->w * c->site[s].pue * best + extra_g(c, g, s, bf);
+	return ig->w * (best - c->rate[s] * ig->base) + reloc_g(c, g, s, bf);
 }
 
 /*
@@ -714,10 +739,9 @@ static double
 inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
     size_t s, long *out)
 {
-	const double *ci = c->site[s].ci;
 	long n = ig->n, ch = ig->chunk, w = ig->li - g->e + 1;
 	size_t nst = (size_t)(n + 1) * (size_t)(ch + 1), fin;
-	double *cur, *nxt, wp = ig->w * c->site[s].pue;
+	double *cur, *nxt, wp = ig->w;
 	uint16_t *par;
 	long j, r;
 
@@ -736,7 +760,8 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 	cur[0] = 0;
 	for (long t = g->e; t <= ig->li; t++) {
 		int ok = slot_ok(c, g, s, t);
-		double first = ok ? extra_g(c, g, s, t) : NAN;
+		double first = ok ? reloc_g(c, g, s, t) : NAN;
+		double u = ok ? uval(c, s, t) : NAN;
 		long jmax = t - g->e < n ? t - g->e : n;
 
 		par = c->par + (size_t)(t - g->e) * nst;
@@ -758,7 +783,7 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 				}
 				if (!ok || j == n)
 					continue;
-				x = v + wp * ci[t] + (j == 0 ? first : 0);
+				x = v + wp * u + (j == 0 ? first : 0);
 				to = (size_t)((j + 1) * (ch + 1) +
 				    (r + 1 < ch ? r + 1 : ch));
 				if (x < nxt[to]) {
@@ -785,7 +810,7 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 			out[--j] = t;
 		r = pv >> 1;
 	}
-	return cur[fin];
+	return cur[fin] - wp * c->rate[s] * ig->base;
 }
 
 /*
@@ -935,8 +960,7 @@ now_g(const struct ctx *c, const struct geo *g)
 
 		for (long t = g->e; t < g->e + ig.n; t++)
 			sum += ci[t];
-		return ig.w * c->site[g->origin].pue * sum +
-		    extra_g(c, g, (size_t)g->origin, g->e);
+		return ig.w * c->site[g->origin].pue * sum;
 	}
 	return block_g(c, g, (size_t)g->origin, g->e);
 }
@@ -947,7 +971,6 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 	const struct plan_job *j = g->j;
 	struct choice best, alt, ch;
 	struct igeo ig;
-	int anyfit;
 
 	a->now_g = now_g(c, g);
 	set_alt(c, a, (struct choice){ -1, NO_SLOT, NAN });
@@ -955,6 +978,7 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		a->why = PLAN_NO_ROOM;
 		return;
 	}
+
 	if (g->l < g->e) {
 		ch = earliest_fit(c, g, g->e);
 		if (ch.site >= 0)
@@ -966,7 +990,11 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 	if (inter_ok(c, g, &ig) && !threshold(c, g)) {
 		long *slots = xmalloc((size_t)ig.n * sizeof(*slots));
 		double v;
-		int s = green_inter(c, g, &ig, slots, &v, &alt);
+		int s;
+
+		c->holding = 1;
+		s = green_inter(c, g, &ig, slots, &v, &alt);
+		c->holding = 0;
 
 		if (s >= 0) {
 			a->why = PLAN_GREEN;
@@ -988,7 +1016,9 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		}
 		free(slots);
 	}
-	best = green_block(c, g, &anyfit);
+	c->holding = 1;
+	best = green_block(c, g);
+	c->holding = 0;
 	if (j->run_now || g->l == g->e) {
 		ch = earliest_fit(c, g, g->e);
 		if (ch.site < 0) {
@@ -1015,12 +1045,19 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		set_alt(c, a, alt);
 		return;
 	}
-	ch = anyfit ? latest_fit(c, g) : earliest_fit(c, g, g->l + 1);
+	/*
+	 * No green window: no forecast, or no room that leaves the reserve
+	 * free. Its earliest start then, on the whole capacity: waiting
+	 * gains nothing known, and the reserve is there for jobs that
+	 * cannot wait.
+	 */
+	ch = earliest_fit(c, g, g->e);
 	if (ch.site < 0) {
 		a->why = PLAN_NO_ROOM;
 		return;
 	}
-	place_block(c, g, a, ch, anyfit ? PLAN_NO_FORECAST : PLAN_LATE);
+	place_block(c, g, a, ch, ch.k > g->l ? PLAN_LATE : isnan(ch.g) ?
+	    PLAN_NO_FORECAST : PLAN_RUN_NOW);
 }
 
 /* A running block job: its site from its start for its duration. */
@@ -1272,11 +1309,10 @@ refresh_alt(struct ctx *c, const struct geo *g, struct plan_assign *a)
 {
 	struct choice ch = { a->site, slot_of(c, a), a->expected_g };
 	long sa, sb;
-	int anyfit;
 
 	occupy(c, g, ch.k, &sa, &sb);
 	give_slots(c, g, (size_t)ch.site, sa, sb);
-	green_block(c, g, &anyfit);
+	green_block(c, g);
 	set_alt(c, a, alt_block(c, g, ch));
 	take_slots(c, g, (size_t)ch.site, sa, sb);
 }
@@ -1387,6 +1423,112 @@ out:
 	free(oj);
 }
 
+/* Takes or gives back a placed block's capacity. */
+static void
+block_cap(struct ctx *c, const struct plan_job *j, const struct plan_assign *a,
+    int take)
+{
+	struct geo g;
+	long sa, sb;
+
+	if (a->site < 0)
+		return;
+	geo_init(c, j, &g);
+	occupy(c, &g, slot_of(c, a), &sa, &sb);
+	if (take)
+		take_slots(c, &g, (size_t)a->site, sa, sb);
+	else
+		give_slots(c, &g, (size_t)a->site, sa, sb);
+}
+
+/*
+ * Job ji is still late after repair(): the greedy re-plan. Every movable
+ * block job placed before it whose block overlaps its on-time span on its
+ * sites is lifted off; ji takes its cheapest on-time window on the whole
+ * capacity (deadline first), then the lifted jobs are placed again in
+ * their order, each as place_job() would. If any of them would now be
+ * late, everything goes back as it was. Spends *work.
+ */
+static void
+reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
+    const size_t *placed, size_t nplaced, size_t ji, size_t *work)
+{
+	struct geo gj;
+	struct plan_assign *old;
+	struct choice ch;
+	size_t *m, nm = 0, k, spent;
+	long lsa, span;
+	int ok = 1;
+
+	geo_init(c, &q[ji], &gj);
+	occupy(c, &gj, gj.l, &lsa, &span);
+	m = xmalloc((nplaced + 1) * sizeof(*m));
+	for (size_t i = 0; i < nplaced; i++) {
+		const struct plan_assign *b = &out[placed[i]];
+		struct geo g;
+		long sa, sb;
+
+		if (!movable(&q[placed[i]], b) || q[placed[i]].interruptible ||
+		    !(gj.sites >> b->site & 1))
+			continue;
+		geo_init(c, &q[placed[i]], &g);
+		occupy(c, &g, slot_of(c, b), &sa, &sb);
+		if (sb >= gj.e && sa <= span)
+			m[nm++] = placed[i];
+	}
+	spent = nplaced + (nm + 1) * (size_t)(gj.last - gj.e + 1) *
+	    c->nsites;
+	if (nm == 0 || spent > *work) {
+		*work -= spent < *work ? spent : *work;
+		free(m);
+		return;
+	}
+	*work -= spent;
+	old = xmalloc((nm + 1) * sizeof(*old));
+	for (k = 0; k < nm; k++) {
+		old[k] = out[m[k]];
+		block_cap(c, &q[m[k]], &out[m[k]], 0);
+	}
+	old[nm] = out[ji];
+	block_cap(c, &q[ji], &out[ji], 0);	/* late: a block, or none */
+	ch = green_block(c, &gj);
+	if (ch.site < 0) {
+		ch = earliest_fit(c, &gj, gj.e);
+		ok = ch.site >= 0 && ch.k <= gj.l;
+	}
+	if (ok) {
+		place_block(c, &gj, &out[ji], ch, gj.l == gj.e ? PLAN_RUN_NOW :
+		    PLAN_GREEN);
+		set_alt(c, &out[ji], (struct choice){ -1, NO_SLOT, NAN });
+	}
+	for (k = 0; ok && k < nm; k++) {
+		struct geo g;
+
+		geo_init(c, &q[m[k]], &g);
+		out[m[k]].site = -1;	/* place_job leaves it if no room */
+		place_job(c, &g, &out[m[k]]);
+		if (out[m[k]].why == PLAN_LATE || out[m[k]].why ==
+		    PLAN_NO_ROOM) {
+			ok = 0;
+			block_cap(c, &q[m[k]], &out[m[k]], 0);
+			for (size_t i = 0; i < k; i++)
+				block_cap(c, &q[m[i]], &out[m[i]], 0);
+			block_cap(c, &q[ji], &out[ji], 0);
+		}
+	}
+	if (!ok) {
+		/* everything as it was */
+		for (k = 0; k < nm; k++) {
+			out[m[k]] = old[k];
+			block_cap(c, &q[m[k]], &out[m[k]], 1);
+		}
+		out[ji] = old[nm];
+		block_cap(c, &q[ji], &out[ji], 1);
+	}
+	free(old);
+	free(m);
+}
+
 static void
 assign_init(struct plan_assign *a, const struct plan_job *j)
 {
@@ -1399,29 +1541,25 @@ assign_init(struct plan_assign *a, const struct plan_job *j)
 	a->alt_g = NAN;
 }
 
-int
-plan_compute(const struct plan_params *p, const struct plan_site *site,
+/* One planning pass into a (assign_init'ed by it). */
+static void
+plan_pass(const struct plan_params *p, const struct plan_site *site,
     size_t nsites, const struct plan_job *jobs, size_t njobs,
-    struct plan_result *out, char *err, size_t errlen)
+    struct plan_assign *a)
 {
 	struct ctx c;
 	struct plan_job *q;
 	struct order *ord;
 	size_t nq = 0, *placed, work = REPAIR_WORK;
+	size_t reflow_work = REFLOW_WORK;
 
-	out->a = NULL;
-	out->n = 0;
-	if (check_input(p, site, nsites, jobs, njobs, err, errlen) == -1)
-		return -1;
 	ctx_init(&c, p, site, nsites);
-	out->a = xcalloc(njobs ? njobs : 1, sizeof(*out->a));
-	out->n = njobs;
 	q = xmalloc((njobs ? njobs : 1) * sizeof(*q));
 	ord = xmalloc((njobs ? njobs : 1) * sizeof(*ord));
 	for (size_t i = 0; i < njobs; i++) {
-		assign_init(&out->a[i], &jobs[i]);
+		assign_init(&a[i], &jobs[i]);
 		if (jobs[i].fixed && !jobs[i].interruptible)
-			place_fixed(&c, &jobs[i], &out->a[i]);
+			place_fixed(&c, &jobs[i], &a[i]);
 	}
 	for (size_t i = 0; i < njobs; i++) {
 		struct geo g;
@@ -1445,20 +1583,70 @@ plan_compute(const struct plan_params *p, const struct plan_site *site,
 	for (size_t i = 0; i < nq; i++) {
 		struct geo g;
 		size_t ji = ord[i].i;
+		int avoidable;
 
 		geo_init(&c, &q[ji], &g);
-		place_job(&c, &g, &out->a[ji]);
-		if ((out->a[ji].why == PLAN_LATE || out->a[ji].why ==
-		    PLAN_NO_ROOM) && g.e < c.ns && g.l >= g.e &&
-		    !q[ji].run_now && work > 0)
-			repair(&c, q, out->a, placed, i, ji, &work);
+		place_job(&c, &g, &a[ji]);
+		avoidable = g.e < c.ns && g.l >= g.e && !q[ji].run_now;
+		if ((a[ji].why == PLAN_LATE || a[ji].why == PLAN_NO_ROOM) &&
+		    avoidable && work > 0)
+			repair(&c, q, a, placed, i, ji, &work);
+		if ((a[ji].why == PLAN_LATE || a[ji].why == PLAN_NO_ROOM) &&
+		    avoidable && reflow_work > 0)
+			reflow(&c, q, a, placed, i, ji, &reflow_work);
 		placed[i] = ji;
 	}
 	free(placed);
 	free(ord);
 	free(q);
 	ctx_free(&c);
+}
+
+int
+plan_compute(const struct plan_params *p, const struct plan_site *site,
+    size_t nsites, const struct plan_job *jobs, size_t njobs,
+    struct plan_result *out, char *err, size_t errlen)
+{
+	out->a = NULL;
+	out->n = 0;
+	if (check_input(p, site, nsites, jobs, njobs, err, errlen) == -1)
+		return -1;
+	out->a = xcalloc(njobs ? njobs : 1, sizeof(*out->a));
+	out->n = njobs;
+	plan_pass(p, site, nsites, jobs, njobs, out->a);
 	return 0;
+}
+
+int64_t
+plan_margin(const struct plan_params *p, int64_t dur)
+{
+	int64_t m = (int64_t)ceil((double)dur * p->safety_margin);
+
+	return p->margin_max > 0 && m > p->margin_max ? p->margin_max : m;
+}
+
+size_t
+plan_grid_slots(const struct plan_params *p, const struct plan_job *j,
+    size_t njobs)
+{
+	int64_t end = p->t0 + (int64_t)p->nslots * p->slot;
+	int64_t cap = p->now + PLAN_MAX_WINDOW, busy = p->now, longest = 0;
+
+	for (size_t i = 0; i < njobs; i++) {
+		int64_t d = j[i].deadline < cap ? j[i].deadline : cap;
+
+		if (d > end)
+			end = d;
+		if (j[i].fixed && j[i].start + j[i].duration > busy)
+			busy = j[i].start + j[i].duration;
+		else if (!j[i].fixed && j[i].duration > longest)
+			longest = j[i].duration;
+	}
+	/* room for any job after the last running one ends: a job that
+	 * needs the whole site gets its place in the queue there */
+	if (busy + longest > end)
+		end = busy + longest < cap ? busy + longest : cap;
+	return (size_t)((end - p->t0 + p->slot - 1) / p->slot);
 }
 
 void

@@ -11,15 +11,22 @@
  * no plan starts a job in the past. Expected emissions of a job are
  *   sum over its slots of power_w * slot_hours / 1000 * ci[site][slot] * pue
  * plus, when it runs away from its origin, data_gb * kwh_per_gb * the mean
- * intensity of the two sites, plus delay_g_per_h * the job's energy in kWh
- * * hours of delay (a small tie-break toward earlier starts: 1 g/kWh per
- * hour is small next to the spread of grid intensities).
+ * intensity of the two sites, plus a delay tie-break toward earlier
+ * starts: each kWh is charged rate * the hours it runs later than it
+ * would have run at once (a block: its whole energy times its delay; an
+ * interruptible job: each slot's energy times how much later that slot
+ * runs than the same piece would in a run-now schedule). The rate at
+ * site s is delay_g_per_h + delay_swing * the site's swing (max - min of
+ * its known intensities on the grid) / 24: a day of delay costs
+ * delay_swing of what waiting could at most gain there, so on a flat grid
+ * it stays as small as its spread.
  *
  * Constraints, all hard: a job ends by its deadline given its duration and
- * the safety margin, starts no earlier than `earliest`, runs only on its
- * allowed sites, and no site's cpus (or gpus) are exceeded in any slot,
- * counting fixed (running) jobs. Non-interruptible jobs run as one block;
- * interruptible ones in chunks of at least min_chunk slots.
+ * the safety margin (duration * safety_margin, at most margin_max), starts
+ * no earlier than `earliest`, runs only on its allowed sites, and no
+ * site's cpus (or gpus) are exceeded in any slot, counting fixed (running)
+ * jobs. Non-interruptible jobs run as one block; interruptible ones in
+ * chunks of at least min_chunk slots.
  */
 #ifndef EBB_PLANNER_H
 #define EBB_PLANNER_H
@@ -37,7 +44,8 @@ struct plan_site {
 enum plan_why {
 	PLAN_GREEN,		/* least expected emissions */
 	PLAN_THRESHOLD,		/* origin already below run_if_below: now */
-	PLAN_NO_FORECAST,	/* no usable intensity: latest safe start */
+	PLAN_NO_FORECAST,	/* no usable intensity: earliest start (waiting
+				   gains nothing known) */
 	PLAN_RUN_NOW,		/* no slack (or policy says run at once) */
 	PLAN_LATE,		/* cannot meet its deadline: earliest possible */
 	PLAN_NO_ROOM,		/* no capacity within the horizon: not placed */
@@ -70,10 +78,19 @@ struct plan_params {
 	int64_t		 now, t0, slot;
 	size_t		 nslots;
 	double		 safety_margin;	/* duration * (1 + margin) must fit */
+	int64_t		 margin_max;	/* s, cap on duration * margin; 0: none */
 	int64_t		 min_chunk;	/* s, interruptible chunks */
 	double		 kwh_per_gb;	/* relocation energy */
 	double		 delay_g_per_h;	/* tie-break, g per kWh per hour */
+	double		 delay_swing;	/* tie-break per day of delay, share of
+					   the site's intensity swing */
+	double		 reserve;	/* share of each site's cpus a job placed
+					   later than its earliest start for
+					   carbon leaves free, 0 <= r < 1 */
 };
+
+/* How far a job's window may reach past now, whatever the horizon. */
+#define PLAN_MAX_WINDOW	((int64_t)7 * 86400)
 
 struct plan_assign {
 	int64_t		 job_id;
@@ -105,6 +122,19 @@ int	plan_compute(const struct plan_params *, const struct plan_site *,
 	    size_t nsites, const struct plan_job *, size_t njobs,
 	    struct plan_result *out, char *err, size_t errlen);
 void	plan_result_free(struct plan_result *);
+
+/*
+ * The grid a plan of these jobs needs: p->nslots, or more so that every
+ * deadline lies on it, and any queued job fits after the last running job
+ * ends (so a job that needs a whole site is placed, and holds its place,
+ * rather than finding no room); at most PLAN_MAX_WINDOW after now.
+ * Callers size the intensity arrays with it.
+ */
+size_t	plan_grid_slots(const struct plan_params *, const struct plan_job *,
+	    size_t njobs);
+
+/* The safety margin added to a duration: ceil(dur * margin), capped. */
+int64_t	plan_margin(const struct plan_params *, int64_t dur);
 
 /*
  * The exact optimum for small instances (exhaustive search; tests and the

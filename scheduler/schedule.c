@@ -21,9 +21,12 @@ sched_params(const struct ebb_config *cfg, int64_t now,
 	p->nslots = (size_t)((cfg->planner.horizon + cfg->slot - 1) /
 	    cfg->slot);
 	p->safety_margin = cfg->planner.safety_margin;
+	p->margin_max = cfg->planner.safety_margin_max;
 	p->min_chunk = cfg->planner.min_chunk;
 	p->kwh_per_gb = cfg->planner.kwh_per_gb;
 	p->delay_g_per_h = cfg->planner.delay_g_per_h;
+	p->delay_swing = cfg->planner.delay_swing;
+	p->reserve = cfg->planner.reserve;
 }
 
 int
@@ -52,9 +55,10 @@ void
 sched_plan_job(const struct ebb_config *cfg, const struct job *j,
     const struct policy_rule *rule, int64_t now, struct plan_job *pj)
 {
-	double margin = 1.0 + cfg->planner.safety_margin;
+	struct plan_params pm = { .safety_margin = cfg->planner.safety_margin,
+	    .margin_max = cfg->planner.safety_margin_max };
 	int64_t dur = j->duration > 0 ? j->duration : cfg->slot;
-	int64_t need = (int64_t)((double)dur * margin + 0.5);
+	int64_t need = dur + plan_margin(&pm, dur);
 	size_t i;
 	json_t *v;
 

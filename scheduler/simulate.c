@@ -698,7 +698,6 @@ decide(struct sim *S, int64_t now, char *err, size_t errlen)
 	size_t n = 0;
 
 	sched_params(S->cfg, now, &p);
-	forecast_at(S, S->o->forecast, p.t0, p.nslots);
 	for (size_t i = 0; i < S->nactive; i++) {
 		struct sj *x = &S->jobs[S->active[i]];
 		struct plan_job *pj = &S->pj[n];
@@ -712,6 +711,8 @@ decide(struct sim *S, int64_t now, char *err, size_t errlen)
 		}
 		S->pjmap[n++] = S->active[i];
 	}
+	p.nslots = plan_grid_slots(&p, S->pj, n);
+	forecast_at(S, S->o->forecast, p.t0, p.nslots);
 	if (plan_compute(&p, S->ps, S->nsites, S->pj, n, &r, err,
 	    errlen) == -1)
 		return -1;

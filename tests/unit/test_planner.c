@@ -255,20 +255,20 @@ test_no_forecast(void **state)
 	struct plan_job j[] = { job(1, H), job(2, H) };
 	struct plan_result r;
 
-	/* latest safe start: 5 h deadline, 1 h job: slot 4 */
+	/* no intensity at all: waiting gains nothing, it starts now */
 	j[0].deadline = T0 + 5 * H;
 	run(&p, &s, 1, j, 1, &r);
 	assert_int_equal(r.a[0].why, PLAN_NO_FORECAST);
-	assert_int_equal(r.a[0].start, T0 + 4 * H);
+	assert_int_equal(r.a[0].start, T0);
 	assert_true(isnan(r.a[0].expected_g));
 	plan_result_free(&r);
 
-	/* one cpu: the second takes the nearest earlier start */
+	/* one cpu: the second takes the next start */
 	j[1].deadline = T0 + 5 * H;
 	run(&p, &s, 1, j, 2, &r);
-	assert_int_equal(r.a[0].start, T0 + 4 * H);
+	assert_int_equal(r.a[0].start, T0);
 	assert_int_equal(r.a[1].why, PLAN_NO_FORECAST);
-	assert_int_equal(r.a[1].start, T0 + 3 * H);
+	assert_int_equal(r.a[1].start, T0 + H);
 	plan_result_free(&r);
 
 	/* a partial forecast: the known part is used */
@@ -277,6 +277,152 @@ test_no_forecast(void **state)
 	assert_int_equal(r.a[0].why, PLAN_GREEN);
 	assert_int_equal(r.a[0].start, T0 + 3 * H);
 	assert_float_equal(r.a[0].expected_g, 100, EPS);
+	plan_result_free(&r);
+}
+
+/* The delay tie-break: per slot delayed, scaled by the site's swing. */
+static void
+test_delay(void **state)
+{
+	double ci[] = { 50, 100, 100, 60 }, flat[] = { 100, 100, 100, 90 };
+	struct plan_site s = { 4, 0, 1.0, ci };
+	struct plan_params p = params(4);
+	struct plan_job j = job(1, 2 * H);
+	struct plan_result r;
+
+	/* slots 0 and 3: the second piece runs 2 h later than it would
+	 * have (slot 1): 1 kWh * 2 h * 1 g/kWh/h, not 0 for a first slot
+	 * that runs now */
+	j.interruptible = 1;
+	p.delay_g_per_h = 1;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	assert_int_equal(r.a[0].nslots, 2);
+	assert_int_equal(r.a[0].slots[0], 0);
+	assert_int_equal(r.a[0].slots[1], 3);
+	assert_float_equal(r.a[0].expected_g, 50 + 60 + 2, EPS);
+	plan_result_free(&r);
+
+	/* share of the swing: 0.5 of 10 g/kWh per day of delay; a 1 h
+	 * block waits 3 h for 90 */
+	p.delay_g_per_h = 0;
+	p.delay_swing = 0.5;
+	s.ci = flat;
+	j = job(2, H);
+	j.deadline = T0 + 4 * H;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].start, T0 + 3 * H);
+	assert_float_equal(r.a[0].expected_g, 90 + 3 * 0.5 * 10 / 24.0, EPS);
+	plan_result_free(&r);
+}
+
+/* The safety margin is capped, so a long job keeps its slack. */
+static void
+test_margin_cap(void **state)
+{
+	double ci[12] = { 500, 100, 100, 100, 100, 100, 100, 100, 100, 100,
+	    100, 100 };
+	struct plan_site s = { 4, 0, 1.0, ci };
+	struct plan_params p = params(12);
+	struct plan_job j = job(1, 10 * H);
+	struct plan_result r;
+
+	/* 10 h + 10 % = 11 h: no slack; capped at 1 h: it may wait 1 h */
+	j.deadline = T0 + 12 * H;
+	p.safety_margin = 0.1;
+	p.margin_max = H;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	assert_int_equal(r.a[0].start, T0 + H);
+	assert_int_equal(plan_margin(&p, 10 * H), H);
+	assert_int_equal(plan_margin(&p, H / 2), 180);
+	plan_result_free(&r);
+}
+
+/* A job's window reaches its deadline, whatever the horizon. */
+static void
+test_grid_to_deadline(void **state)
+{
+	struct plan_params p = params(48);
+	struct plan_job j[] = { job(1, H), job(2, H) };
+
+	assert_int_equal(plan_grid_slots(&p, j, 2), 48);
+	j[0].deadline = T0 + 100 * H;
+	assert_int_equal(plan_grid_slots(&p, j, 2), 100);
+	j[1].deadline = T0 + 1000 * H;		/* at most 7 days */
+	assert_int_equal(plan_grid_slots(&p, j, 2), 7 * 24);
+}
+
+/* Jobs waiting for greener hours leave the reserve free for others. */
+static void
+test_reserve(void **state)
+{
+	double ci[] = { 300, 200, 100, 50, 400, 400 };
+	struct plan_site s = { 4, 0, 1.0, ci };
+	struct plan_params p = params(6);
+	struct plan_job j[] = { job(1, 2 * H), job(2, H) };
+	struct plan_result r;
+
+	/* a running 2-cpu job holds slots 2-3; a reserve of half the
+	 * cpus keeps the 1-cpu job out of them: it takes slot 1 */
+	j[0].fixed = 1;
+	j[0].cpus = 2;
+	j[0].site = 0;
+	j[0].start = T0 + 2 * H;
+	j[1].deadline = T0 + 6 * H;
+	run(&p, &s, 1, j, 2, &r);
+	assert_int_equal(r.a[1].start, T0 + 3 * H);
+	plan_result_free(&r);
+	p.reserve = 0.5;
+	run(&p, &s, 1, j, 2, &r);
+	assert_int_equal(r.a[1].why, PLAN_GREEN);
+	assert_int_equal(r.a[1].start, T0 + H);
+	plan_result_free(&r);
+
+	/* no window leaves the reserve free: its earliest start, on the
+	 * whole capacity */
+	j[0].cpus = 3;
+	j[0].start = T0;
+	j[0].duration = 6 * H;
+	run(&p, &s, 1, j, 2, &r);
+	assert_int_equal(r.a[1].why, PLAN_RUN_NOW);
+	assert_int_equal(r.a[1].start, T0);
+	plan_result_free(&r);
+}
+
+/*
+ * A late job with more movable neighbours than the repair searches: the
+ * greedy re-plan lifts them all, gives it its window, and places them
+ * again around it.
+ */
+static void
+test_reflow(void **state)
+{
+	double a[] = { 10, 10, 10, 10, 10 }, b[] = { 100, 100, 100, 100, 100 };
+	struct plan_site s[] = { { 13, 0, 1.0, a }, { 13, 0, 1.0, b } };
+	struct plan_params p = params(5);
+	struct plan_job j[40];
+	struct plan_result r;
+	int onb = 0;
+
+	/* 39 one-cpu jobs fill site 0's slots 1-3; then a 13-cpu one that
+	 * may run only there, in the same window */
+	for (int i = 0; i < 40; i++) {
+		j[i] = job(i + 1, H);
+		j[i].earliest = T0 + H;
+		j[i].deadline = T0 + 4 * H;
+		j[i].sites = 3;
+	}
+	j[39].cpus = 13;
+	j[39].power_w = 1;
+	j[39].sites = 1;
+	run(&p, s, 2, j, 40, &r);
+	for (int i = 0; i < 40; i++) {
+		assert_true(r.a[i].why == PLAN_GREEN);
+		onb += r.a[i].site == 1;
+	}
+	assert_int_equal(r.a[39].site, 0);
+	assert_int_equal(onb, 13);
 	plan_result_free(&r);
 }
 
@@ -514,6 +660,8 @@ gen(uint64_t *x, struct inst *in, size_t nj, int ample, int oracle)
 	in->p.safety_margin = rint_(x, 0, 1) ? 0 : 0.2;
 	in->p.min_chunk = rint_(x, 1, 2) * H;
 	in->p.delay_g_per_h = rint_(x, 0, 1) ? 0 : 0.5;
+	in->p.margin_max = rint_(x, 0, 1) ? 0 : H / 4;
+	in->p.reserve = rint_(x, 0, 2) == 0 ? 0.5 : 0;
 	in->ns = (size_t)rint_(x, 1, MAXS);
 	for (size_t s = 0; s < in->ns; s++) {
 		for (size_t t = 0; t < nslots; t++)
@@ -552,6 +700,17 @@ gen(uint64_t *x, struct inst *in, size_t nj, int ample, int oracle)
 			j->start = T0 - rint_(x, 0, 2) * H;
 		}
 	}
+}
+
+/* The margin a duration gets, capped: written out here. */
+static int64_t
+mg(const struct plan_params *p, int64_t dur)
+{
+	int64_t m = (int64_t)ceil((double)dur * p->safety_margin);
+
+	if (p->margin_max > 0 && m > p->margin_max)
+		m = p->margin_max;
+	return m;
 }
 
 /* The planner's cost of [a, a + dur) at site s, written out slot by slot. */
@@ -596,8 +755,8 @@ starts(const struct inst *in, const struct plan_job *j, int64_t *out,
 		if (a < j->earliest || a + j->duration > p->t0 +
 		    (int64_t)p->nslots * p->slot)
 			continue;
-		late[n] = j->deadline != 0 && a + (int64_t)ceil((double)
-		    j->duration * (1 + p->safety_margin)) > j->deadline;
+		late[n] = j->deadline != 0 && a + j->duration +
+		    mg(p, j->duration) > j->deadline;
 		out[n++] = a;
 	}
 	return n;
@@ -645,15 +804,19 @@ brute_slots(const struct inst *in, const struct plan_job *j)
 	n = (long)((j->duration + off + p->slot - 1) / p->slot);
 	chunk = chunk < n ? chunk : n;
 	for (uint32_t m = 1; m < (1u << p->nslots); m++) {
-		long cnt = 0, run = 0, bad = 0, first = -1, last = 0;
-		double sum = 0;
+		long cnt = 0, run = 0, bad = 0, last = 0;
+		double sum = 0, late = 0;
 
 		for (size_t t = 0; t < p->nslots; t++) {
 			if (m >> t & 1) {
+				size_t k = e + (size_t)cnt;	/* run-now slot */
+
 				if (t < e)
 					bad = 1;
-				if (first < 0)
-					first = (long)t;
+				/* this piece runs this much later */
+				late += (double)((t == 0 ? p->now : p->t0 +
+				    (int64_t)t * p->slot) - (k == 0 ? p->now :
+				    p->t0 + (int64_t)k * p->slot)) / 3600.0;
 				last = (long)t;
 				cnt++;
 				run++;
@@ -667,17 +830,14 @@ brute_slots(const struct inst *in, const struct plan_job *j)
 		if (run > 0 && run < chunk)
 			bad = 1;
 		if (j->deadline != 0 && p->t0 + (last + 1) * p->slot +
-		    (int64_t)ceil((double)j->duration * p->safety_margin) >
-		    j->deadline)
+		    mg(p, j->duration) > j->deadline)
 			bad = 1;
 		if (bad || cnt != n)
 			continue;
 		sum *= j->power_w / 1000 * ((double)j->duration / 3600) /
 		    (double)n * in->s[0].pue;
 		sum += p->delay_g_per_h * j->power_w / 1000 *
-		    ((double)j->duration / 3600.0) *
-		    (double)((first == 0 ? p->now : p->t0 + first * p->slot) -
-		    er) / 3600.0;
+		    ((double)j->duration / 3600.0) / (double)n * late;
 		best = sum < best ? sum : best;
 	}
 	return best;
@@ -717,7 +877,7 @@ check_plan(const struct inst *in, const struct plan_result *r)
 				dur -= p->now - j->start;
 			if (dur <= 0)
 				dur = 1;
-			m = (int64_t)ceil((double)dur * p->safety_margin);
+			m = mg(p, dur);
 
 			assert_true(j->sites >> a->site & 1 || (j->fixed &&
 			    a->site == j->site));
@@ -776,6 +936,7 @@ test_random_single(void **state)
 		double want;
 
 		gen(&x, &in, 1, it % 2, 0);
+		in.p.reserve = 0;	/* the brute force knows no reserve */
 		j->fixed = 0;
 		if (j->interruptible)
 			j->sites = 1, j->origin = 0;
@@ -957,6 +1118,11 @@ main(void)
 		cmocka_unit_test(test_interruptible),
 		cmocka_unit_test(test_no_slack),
 		cmocka_unit_test(test_no_forecast),
+		cmocka_unit_test(test_delay),
+		cmocka_unit_test(test_margin_cap),
+		cmocka_unit_test(test_grid_to_deadline),
+		cmocka_unit_test(test_reserve),
+		cmocka_unit_test(test_reflow),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_late),

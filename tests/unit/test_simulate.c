@@ -118,6 +118,22 @@ one_job_waits_for_cheaper_hour(void **state)
 	sim_result_free(&r);
 }
 
+/* The window reaches the deadline whatever the horizon says. */
+static void
+window_reaches_deadline_past_horizon(void **state)
+{
+	struct sim_result r;
+	int64_t horizon = cfg->planner.horizon;
+
+	/* one.csv again (cheapest hour 10:00, done by 12:00), horizon 1 h */
+	cfg->planner.horizon = H;
+	simulate(data("one.csv"), "perfect", 0, NULL, &r);
+	cfg->planner.horizon = horizon;
+	assert_int_equal(r.jobs[0].start, T0 + 10 * H);
+	assert_int_equal(r.sum.deadline_misses, 0);
+	sim_result_free(&r);
+}
+
 static void
 interruptible_job_runs_in_two_pieces(void **state)
 {
@@ -480,6 +496,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_job_waits_for_cheaper_hour),
+		cmocka_unit_test(window_reaches_deadline_past_horizon),
 		cmocka_unit_test(interruptible_job_runs_in_two_pieces),
 		cmocka_unit_test(job_moves_to_cleaner_site),
 		cmocka_unit_test(capacity_is_shared),
