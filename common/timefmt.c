@@ -291,15 +291,17 @@ ebb_fmt_size(int64_t bytes, char *buf, size_t len)
 	double v = (double)bytes;
 	int u = -1;
 
-	while (v >= 1024 && u < 3 && ((int64_t)v % 1024 == 0 || v >= 1024 *
+	/* fmod and floor, not casts: near INT64_MAX the double is 2^63,
+	 * which no int64_t holds (found by fuzzing the config dump). */
+	while (v >= 1024 && u < 3 && (fmod(v, 1024) == 0 || v >= 1024 *
 	    1024)) {
 		v /= 1024;
 		u++;
 	}
 	if (u < 0)
 		snprintf(buf, len, "%" PRId64, bytes);
-	else if (v == (double)(int64_t)v)
-		snprintf(buf, len, "%" PRId64 "%c", (int64_t)v, units[u]);
+	else if (v == floor(v))
+		snprintf(buf, len, "%.0f%c", v, units[u]);
 	else
 		snprintf(buf, len, "%.1f%c", v, units[u]);
 	return buf;

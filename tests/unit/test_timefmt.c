@@ -109,6 +109,11 @@ test_sizes(void **state)
 	assert_int_equal(ebb_parse_size("-1G", &v, err, sizeof(err)), -1);
 	assert_string_equal(ebb_fmt_size(512 << 20, buf, sizeof(buf)), "512M");
 	assert_string_equal(ebb_fmt_size(1000, buf, sizeof(buf)), "1000");
+	/* The largest size a config may give (UBSan stopped here: fuzzing). */
+	assert_string_equal(ebb_fmt_size(INT64_MAX, buf, sizeof(buf)),
+	    "8388608T");
+	assert_string_equal(ebb_fmt_size(INT64_C(3) << 40, buf, sizeof(buf)),
+	    "3T");
 	assert_string_equal(ebb_fmt_duration(5400, buf, sizeof(buf)), "1h30m");
 	assert_string_equal(ebb_fmt_duration(0, buf, sizeof(buf)), "0s");
 	assert_string_equal(ebb_fmt_duration(93784, buf, sizeof(buf)),
