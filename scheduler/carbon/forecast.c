@@ -17,6 +17,17 @@
  *     the grid for hours, a share of it for days. What the last known slot
  *     deviates beyond that mean fades faster, as exp(-l / LAST_TAU) (this
  *     matters only when LEVEL_SECS spans several slots).
+ * Fallback and interval: the same forecast is issued again from origins
+ * every ORIGIN_STEP over the last HOLD_DAYS days of the history (from the
+ * history before each origin) and scored on what followed, together with
+ * same-hour-yesterday (the value k days before the target, k the fewest
+ * whole days reaching back before the origin). Per lead time (pooled over
+ * POOL hours either side), the one with the smaller relative error there
+ * forecasts, and quantiles of actual / forecast there, times the
+ * forecast, give its interval: TAIL times FC_LO_Q and 1 - TAIL times
+ * (1 - FC_HI_Q), since a week of errors understates the tails (with
+ * FC_LO_Q and FC_HI_Q themselves, 70-78 % of the bench's actuals fell
+ * inside the 80 % interval).
  * The constants were tuned on the first half of each bench trace (bench/
  * forecast.c reports the second half). Nothing here reads the clock or
  * does I/O, and nothing is kept between calls.
@@ -25,6 +36,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/xmalloc.h"
 #include "scheduler/carbon/forecast.h"
@@ -39,7 +51,13 @@ static const struct {
 	double	level_keep;	/* LEVEL_KEEP: share of the level never lost */
 	double	weekend;	/* share of the day-type adjustment applied */
 	double	last_tau;	/* LAST_TAU: s, fading of the last slot's */
-} par = { 21, 0.9, 1800, 24 * 3600, 0.4, 0.75, 3600 };
+	int	hold_days;	/* HOLD_DAYS: days of backtest */
+	int64_t	origin_step;	/* ORIGIN_STEP: s between backtest origins */
+	int	pool;		/* POOL: h of leads pooled either side */
+	int	min_samples;	/* fewer backtest errors: no interval */
+	double	tail;		/* TAIL: backtest tails kept beyond the band */
+} par = { 21, 0.9, 1800, 24 * 3600, 0.4, 0.75, 3600, 7, 3 * 3600, 3, 20,
+    0.6 };
 
 static int64_t
 floor_mod(int64_t a, int64_t b)
@@ -83,13 +101,15 @@ fill_profile(double *p, size_t nb)
 	return 0;
 }
 
-int
-fc_forecast(const double *hist, size_t n, int64_t slot, int64_t t_first,
+/* The point forecast (steps 1-3); the arguments as fc_forecast's. */
+static int
+point(const double *hist, size_t n, int64_t slot, int64_t t_first,
     size_t horizon, double *out, char *err, size_t errlen)
 {
 	size_t nb, start, pstart, last = 0;
 	double sum[2] = { 0, 0 }, cnt[2] = { 0, 0 }, adj[2] = { 0, 0 };
 	double *prof, *wsum, dev = 0, ndev = 0, dlast = 0;
+	double dw[FC_HISTORY_DAYS + 1];
 	int have_last = 0;
 
 	if (slot <= 0 || DAY % slot != 0) {
@@ -127,10 +147,13 @@ fc_forecast(const double *hist, size_t n, int64_t slot, int64_t t_first,
 
 	prof = xcalloc(nb, sizeof(*prof));
 	wsum = xcalloc(nb, sizeof(*wsum));
+	dw[0] = 1;
+	for (int k = 1; k <= par.profile_days; k++)
+		dw[k] = dw[k - 1] * par.day_decay;
 	for (size_t i = pstart; i < n; i++) {
 		int64_t t = t_first + (int64_t)i * slot;
 		size_t b = (size_t)(floor_mod(t, DAY) / slot);
-		double w = pow(par.day_decay, (double)((n - 1 - i) / nb));
+		double w = dw[(n - 1 - i) / nb];
 
 		if (isnan(hist[i]))
 			continue;
@@ -174,4 +197,163 @@ fc_forecast(const double *hist, size_t n, int64_t slot, int64_t t_first,
 	free(prof);
 	free(wsum);
 	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	const double *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+/* The q quantile of v[0..n), n > 0 (sorted in place). */
+static double
+quantile(double *v, size_t n, double q)
+{
+	double p = q * (double)(n - 1);
+	size_t i = (size_t)p;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	return i + 1 < n ? v[i] + (p - (double)i) * (v[i + 1] - v[i]) : v[i];
+}
+
+/* Per hour of lead (index h: leads in (h, h + 1] hours). */
+struct judge {
+	int	yesterday;	/* same-hour-yesterday erred less */
+	double	lo, hi;		/* quantiles of actual / forecast; NAN */
+};
+
+/* Last known slot before m at or after start; m when none. */
+static size_t
+last_known(const double *hist, size_t start, size_t m)
+{
+	for (size_t i = m; i-- > start;)
+		if (!isnan(hist[i]))
+			return i;
+	return m;
+}
+
+/*
+ * The backtest over the last HOLD_DAYS days of hist[start, n): fills
+ * jd[0..nh) (nh hours of lead).
+ */
+static void
+backtest(const double *hist, size_t start, size_t n, int64_t slot,
+    int64_t t_first, size_t nh, struct judge *jd)
+{
+	size_t nb = (size_t)(DAY / slot), hold = (size_t)par.hold_days * nb;
+	size_t step = (size_t)(par.origin_step / slot), per = 0, *ns;
+	size_t hslots = slot >= 3600 ? 1 : (size_t)(3600 / slot), cap;
+	double *rm, *ry, *f, *buf;
+	char err[128];
+
+	for (size_t h = 0; h < nh; h++) {
+		jd[h].yesterday = 0;
+		jd[h].lo = jd[h].hi = NAN;
+	}
+	if (step == 0)
+		step = 1;
+	if (n - start < hold + 2 * nb)
+		return;		/* too short to keep days aside */
+	per = (hold / step + 1) * hslots;	/* errors per hour of lead */
+	rm = xmalloc(nh * per * sizeof(*rm));
+	ry = xmalloc(nh * per * sizeof(*ry));
+	ns = xcalloc(nh, sizeof(*ns));
+	f = xmalloc(hold * sizeof(*f));
+	for (size_t o = n - hold; o < n; o += step) {
+		size_t last = last_known(hist, start, o);
+
+		if (last == o || point(hist + start, o - start, slot, t_first +
+		    (int64_t)start * slot, n - o, f, err, sizeof(err)) == -1)
+			continue;
+		for (size_t T = o; T < n; T++) {
+			size_t L = T - last, k = (L + nb - 1) / nb;
+			size_t h = (L - 1) * (size_t)slot / 3600;
+			double a = hist[T], y;
+
+			if (h >= nh || isnan(a) || a <= 0 || T < start + k * nb)
+				continue;
+			y = hist[T - k * nb];
+			if (isnan(y) || y <= 0 || f[T - o] <= 0 || ns[h] == per)
+				continue;
+			rm[h * per + ns[h]] = a / f[T - o];
+			ry[h * per + ns[h]++] = a / y;
+		}
+	}
+	cap = (size_t)(2 * par.pool + 1) * per;
+	buf = xmalloc(cap * sizeof(*buf));
+	for (size_t h = 0; h < nh; h++) {
+		size_t h0 = h > (size_t)par.pool ? h - (size_t)par.pool : 0;
+		size_t np = 0;
+		double em = 0, ey = 0, *r;
+
+		for (size_t q = h0; q <= h + (size_t)par.pool && q < nh; q++)
+			for (size_t i = 0; i < ns[q]; i++) {
+				em += fabs(1 / rm[q * per + i] - 1);
+				ey += fabs(1 / ry[q * per + i] - 1);
+				np++;
+			}
+		if (np < (size_t)par.min_samples)
+			continue;
+		jd[h].yesterday = ey < em;
+		r = jd[h].yesterday ? ry : rm;
+		np = 0;
+		for (size_t q = h0; q <= h + (size_t)par.pool && q < nh; q++)
+			for (size_t i = 0; i < ns[q]; i++)
+				buf[np++] = r[q * per + i];
+		jd[h].lo = quantile(buf, np, par.tail * FC_LO_Q);
+		jd[h].hi = quantile(buf, np, 1 - par.tail * (1 - FC_HI_Q));
+	}
+	free(buf);
+	free(f);
+	free(ns);
+	free(rm);
+	free(ry);
+}
+
+int
+fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
+    size_t horizon, double *out, double *lo, double *hi, char *err,
+    size_t errlen)
+{
+	size_t nb, start, last, nh, maxh;
+	struct judge *jd;
+
+	if (point(hist, n, slot, t_first, horizon, out, err, errlen) == -1)
+		return -1;
+	nb = (size_t)(DAY / slot);
+	start = n > FC_HISTORY_DAYS * nb ? n - FC_HISTORY_DAYS * nb : 0;
+	last = last_known(hist, start, n);
+	/* Leads past the backtest's longest take its last hour's verdict. */
+	maxh = (size_t)par.hold_days * 24;
+	nh = ((n + horizon - last - 1) * (size_t)slot) / 3600 + 1;
+	if (nh > maxh)
+		nh = maxh;
+	jd = xmalloc(nh * sizeof(*jd));
+	backtest(hist, start, n, slot, t_first, nh, jd);
+	for (size_t j = 0; j < horizon; j++) {
+		size_t T = n + j, L = T - last, k = (L + nb - 1) / nb;
+		size_t h = (L - 1) * (size_t)slot / 3600;
+
+		if (h >= nh)
+			h = nh - 1;
+		if (jd[h].yesterday && T >= start + k * nb &&
+		    !isnan(hist[T - k * nb]))
+			out[j] = hist[T - k * nb];
+		if (lo != NULL)
+			lo[j] = out[j] * jd[h].lo;
+		if (hi != NULL)
+			hi[j] = out[j] * jd[h].hi;
+	}
+	free(jd);
+	return 0;
+}
+
+int
+fc_forecast(const double *hist, size_t n, int64_t slot, int64_t t_first,
+    size_t horizon, double *out, char *err, size_t errlen)
+{
+	return fc_forecast_band(hist, n, slot, t_first, horizon, out, NULL,
+	    NULL, err, errlen);
 }
