@@ -23,8 +23,9 @@
  * same-hour-yesterday (the value k days before the target, k the fewest
  * whole days reaching back before the origin). Per lead time (pooled over
  * POOL hours either side), the one with the smaller relative error there
- * forecasts, and quantiles of actual / forecast there, times the
- * forecast, give its interval: TAIL times FC_LO_Q and 1 - TAIL times
+ * forecasts (yesterday only when its error is MARGIN smaller, and
+ * 0.5 % of the actual smaller on average), and quantiles of actual /
+ * forecast there, times the forecast, give its interval: TAIL times FC_LO_Q and 1 - TAIL times
  * (1 - FC_HI_Q), since a week of errors understates the tails (with
  * FC_LO_Q and FC_HI_Q themselves, 70-78 % of the bench's actuals fell
  * inside the 80 % interval).
@@ -56,8 +57,9 @@ static const struct {
 	int	pool;		/* POOL: h of leads pooled either side */
 	int	min_samples;	/* fewer backtest errors: no interval */
 	double	tail;		/* TAIL: backtest tails kept beyond the band */
+	double	margin;		/* MARGIN: share yesterday must err less by */
 } par = { 21, 0.9, 1800, 24 * 3600, 0.4, 0.75, 3600, 7, 3 * 3600, 3, 20,
-    0.6 };
+    0.6, 0.03 };
 
 static int64_t
 floor_mod(int64_t a, int64_t b)
@@ -296,7 +298,9 @@ backtest(const double *hist, size_t start, size_t n, int64_t slot,
 			}
 		if (np < (size_t)par.min_samples)
 			continue;
-		jd[h].yesterday = ey < em;
+		/* Less than 0.5 % apart on average is a tie: the model. */
+		jd[h].yesterday = ey < (1 - par.margin) * em &&
+		    em - ey > 5e-3 * (double)np;
 		r = jd[h].yesterday ? ry : rm;
 		np = 0;
 		for (size_t q = h0; q <= h + (size_t)par.pool && q < nh; q++)
