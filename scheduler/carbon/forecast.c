@@ -17,7 +17,8 @@
  *     the grid for hours, a share of it for days. What the last known slot
  *     deviates beyond that mean fades faster, as exp(-l / LAST_TAU) (this
  *     matters only when LEVEL_SECS spans several slots).
- * Fallback and interval: the same forecast is issued again from origins
+ * Fallback and interval (on hourly means when slots are shorter): the
+ * same forecast is issued again from origins
  * every ORIGIN_STEP over the last HOLD_DAYS days of the history (from the
  * history before each origin) and scored on what followed, together with
  * same-hour-yesterday (the value k days before the target, k the fewest
@@ -335,7 +336,37 @@ fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
 	if (nh > maxh)
 		nh = maxh;
 	jd = xmalloc(nh * sizeof(*jd));
-	backtest(hist, start, n, slot, t_first, nh, jd);
+	if (slot >= 3600)
+		backtest(hist, start, n, slot, t_first, nh, jd);
+	else {
+		/* Hourly means: the backtest's verdicts are per hour anyway,
+		 * and this keeps it cheap on a fine grid. */
+		int64_t h0 = t_first + (int64_t)start * slot;
+		size_t nhr, per = (size_t)(3600 / slot);
+		double *hr, *k;
+
+		h0 -= floor_mod(h0, 3600);
+		nhr = (size_t)((t_first + (int64_t)n * slot - h0 + 3599) / 3600);
+		hr = xcalloc(nhr, sizeof(*hr));
+		k = xcalloc(nhr, sizeof(*k));
+		for (size_t i = start; i < n; i++) {
+			size_t b = (size_t)((t_first + (int64_t)i * slot - h0) /
+			    3600);
+
+			if (!isnan(hist[i])) {
+				hr[b] += hist[i];
+				k[b]++;
+			}
+		}
+		/* Only whole hours: a last, partial one is left out. */
+		if ((size_t)(t_first + (int64_t)n * slot - h0) % 3600 != 0)
+			nhr--;
+		for (size_t b = 0; b < nhr; b++)
+			hr[b] = k[b] >= (double)per / 2 ? hr[b] / k[b] : NAN;
+		backtest(hr, 0, nhr, 3600, h0, nh, jd);
+		free(hr);
+		free(k);
+	}
 	for (size_t j = 0; j < horizon; j++) {
 		size_t T = n + j, L = T - last, k = (L + nb - 1) / nb;
 		size_t h = (L - 1) * (size_t)slot / 3600;
