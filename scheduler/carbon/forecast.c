@@ -376,10 +376,13 @@ fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
 		if (jd[h].yesterday && T >= start + k * nb &&
 		    !isnan(hist[T - k * nb]))
 			out[j] = hist[T - k * nb];
+		/* The interval holds the forecast even when it is biased. */
 		if (lo != NULL)
-			lo[j] = out[j] * jd[h].lo;
+			lo[j] = isnan(jd[h].lo) ? NAN : out[j] * fmin(jd[h].lo,
+			    1);
 		if (hi != NULL)
-			hi[j] = out[j] * jd[h].hi;
+			hi[j] = isnan(jd[h].hi) ? NAN : out[j] * fmax(jd[h].hi,
+			    1);
 	}
 	free(jd);
 	return 0;

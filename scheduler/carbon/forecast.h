@@ -38,7 +38,8 @@ int	fc_forecast(const double *hist, size_t n, int64_t slot, int64_t t_first,
  * fc_forecast, and where lo and hi are not NULL (caller-allocated,
  * `horizon` doubles each) the FC_LO_Q and FC_HI_Q quantiles of the actual
  * intensity given the forecast: the actual is expected below lo[j] one
- * time in ten and above hi[j] one time in ten. They are calibrated on the
+ * time in ten and above hi[j] one time in ten, and lo[j] <= out[j] <=
+ * hi[j]. They are calibrated on the
  * forecaster's own errors over the last days of hist; NAN where the
  * history is too short for that (under 9 days).
  */

@@ -39,6 +39,7 @@ test_series(void **state)
 	struct store *st;
 	struct carbon *c;
 	char err[256], *path = NULL;
+	json_t *pt;
 	size_t i;
 
 	assert_non_null(mkdtemp(dir));
@@ -100,7 +101,19 @@ test_series(void **state)
 			assert_int_equal(s.kind[i], CI_OWN);
 			assert_string_equal(s.source[i], "ebb");
 			assert_true(fabs(s.value[i] - daily(t)) < 60);
+			/* With its interval, in the reply too. */
+			assert_true(s.lo[i] <= s.value[i] &&
+			    s.value[i] <= s.hi[i]);
+			pt = carbon_point_json(&s, i);
+			assert_non_null(json_object_get(pt, "lo"));
+			assert_non_null(json_object_get(pt, "hi"));
+			json_decref(pt);
+			continue;
 		}
+		assert_true(isnan(s.lo[i]) && isnan(s.hi[i]));
+		pt = carbon_point_json(&s, i);
+		assert_null(json_object_get(pt, "lo"));
+		json_decref(pt);
 	}
 	ci_series_free(&s);
 
