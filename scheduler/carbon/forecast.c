@@ -211,14 +211,13 @@ cmp_double(const void *a, const void *b)
 	return (*x > *y) - (*x < *y);
 }
 
-/* The q quantile of v[0..n), n > 0 (sorted in place). */
+/* The q quantile of sorted v[0..n), n > 0. */
 static double
-quantile(double *v, size_t n, double q)
+quantile(const double *v, size_t n, double q)
 {
 	double p = q * (double)(n - 1);
 	size_t i = (size_t)p;
 
-	qsort(v, n, sizeof(*v), cmp_double);
 	return i + 1 < n ? v[i] + (p - (double)i) * (v[i + 1] - v[i]) : v[i];
 }
 
@@ -244,7 +243,7 @@ last_known(const double *hist, size_t start, size_t m)
  */
 static void
 backtest(const double *hist, size_t start, size_t n, int64_t slot,
-    int64_t t_first, size_t nh, struct judge *jd)
+    int64_t t_first, size_t nh, int band, struct judge *jd)
 {
 	size_t nb = (size_t)(DAY / slot), hold = (size_t)par.hold_days * nb;
 	size_t step = (size_t)(par.origin_step / slot), per = 0, *ns;
@@ -266,12 +265,16 @@ backtest(const double *hist, size_t start, size_t n, int64_t slot,
 	ns = xcalloc(nh, sizeof(*ns));
 	f = xmalloc(hold * sizeof(*f));
 	for (size_t o = n - hold; o < n; o += step) {
-		size_t last = last_known(hist, start, o);
+		size_t last = last_known(hist, start, o), len;
 
-		if (last == o || point(hist + start, o - start, slot, t_first +
-		    (int64_t)start * slot, n - o, f, err, sizeof(err)) == -1)
+		/* Only the leads asked about: nh hours after the last known. */
+		len = last == o ? 0 : last + 1 + nh * hslots - o;
+		if (len > n - o)
+			len = n - o;
+		if (len == 0 || point(hist + start, o - start, slot, t_first +
+		    (int64_t)start * slot, len, f, err, sizeof(err)) == -1)
 			continue;
-		for (size_t T = o; T < n; T++) {
+		for (size_t T = o; T < o + len; T++) {
 			size_t L = T - last, k = (L + nb - 1) / nb;
 			size_t h = (L - 1) * (size_t)slot / 3600;
 			double a = hist[T], y;
@@ -303,11 +306,14 @@ backtest(const double *hist, size_t start, size_t n, int64_t slot,
 		/* Less than 0.5 % apart on average is a tie: the model. */
 		jd[h].yesterday = ey < (1 - par.margin) * em &&
 		    em - ey > 5e-3 * (double)np;
+		if (!band)
+			continue;
 		r = jd[h].yesterday ? ry : rm;
 		np = 0;
 		for (size_t q = h0; q <= h + (size_t)par.pool && q < nh; q++)
 			for (size_t i = 0; i < ns[q]; i++)
 				buf[np++] = r[q * per + i];
+		qsort(buf, np, sizeof(*buf), cmp_double);
 		jd[h].lo = quantile(buf, np, par.tail * FC_LO_Q);
 		jd[h].hi = quantile(buf, np, 1 - par.tail * (1 - FC_HI_Q));
 	}
@@ -324,6 +330,7 @@ fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
     size_t errlen)
 {
 	size_t nb, start, last, nh, maxh;
+	int band = lo != NULL || hi != NULL;
 	struct judge *jd;
 
 	if (point(hist, n, slot, t_first, horizon, out, err, errlen) == -1)
@@ -338,7 +345,7 @@ fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
 		nh = maxh;
 	jd = xmalloc(nh * sizeof(*jd));
 	if (slot >= 3600)
-		backtest(hist, start, n, slot, t_first, nh, jd);
+		backtest(hist, start, n, slot, t_first, nh, band, jd);
 	else {
 		/* Hourly means: the backtest's verdicts are per hour anyway,
 		 * and this keeps it cheap on a fine grid. */
@@ -364,7 +371,7 @@ fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
 			nhr--;
 		for (size_t b = 0; b < nhr; b++)
 			hr[b] = k[b] >= (double)per / 2 ? hr[b] / k[b] : NAN;
-		backtest(hr, 0, nhr, 3600, h0, nh, jd);
+		backtest(hr, 0, nhr, 3600, h0, nh, band, jd);
 		free(hr);
 		free(k);
 	}
