@@ -60,7 +60,7 @@ static const struct {
 	int	min_samples;	/* fewer backtest errors: no interval */
 	double	tail;		/* TAIL: backtest tails kept beyond the band */
 	double	margin;		/* MARGIN: share yesterday must err less by */
-} par = { 21, 0.9, 1800, 24 * 3600, 0.4, 0.75, 3600, 7, 3 * 3600, 3, 20,
+} par = { 21, 0.9, 1800, 24 * 3600, 0.4, 0.75, 3600, 7, 6 * 3600, 3, 20,
     0.6, 0.2 };
 
 static int64_t
