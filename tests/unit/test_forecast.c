@@ -275,6 +275,30 @@ test_fallback_and_band(void **state)
 }
 
 static void
+test_band_fine_slots(void **state)
+{
+	size_t n = 20 * 288;
+	double *h = malloc(n * sizeof(*h)), out[576], lo[576], hi[576];
+	char err[128];
+
+	/* 5-min slots from half past an hour (the backtest runs on hourly
+	 * means), a gap, noise: an interval around every forecast slot. */
+	for (size_t i = 0; i < n; i++)
+		h[i] = sinusoid(T0 + 1800 + (int64_t)i * 300) +
+		    40 * (uniform(i) - 0.5);
+	for (size_t i = n - 500; i < n - 400; i++)
+		h[i] = NAN;
+	assert_int_equal(fc_forecast_band(h, n, 300, T0 + 1800, 576, out, lo,
+	    hi, err, sizeof(err)), 0);
+	for (size_t j = 0; j < 576; j++) {
+		assert_true(isfinite(lo[j]) && isfinite(hi[j]));
+		assert_true(lo[j] <= out[j] && out[j] <= hi[j]);
+		assert_true(hi[j] - lo[j] < 100);
+	}
+	free(h);
+}
+
+static void
 test_band_short_history(void **state)
 {
 	size_t n;
@@ -300,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_weekend),
 		cmocka_unit_test(test_fallback_and_band),
+		cmocka_unit_test(test_band_fine_slots),
 		cmocka_unit_test(test_band_short_history),
 		cmocka_unit_test(test_length_and_errors),
 	};
