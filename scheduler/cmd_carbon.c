@@ -35,32 +35,6 @@ cmd_sites(struct ebbd *d, const struct peer *p, const json_t *args)
 	return proto_reply_ok(json_pack("{s:o}", "sites", sites));
 }
 
-/* The cleanest run of w slots: its first index, or -1 if none is known. */
-static long
-cleanest(const struct ci_series *s, size_t w, double *mean)
-{
-	long best = -1;
-	double sum = 0, bestsum = 0;
-	size_t known = 0;
-
-	for (size_t i = 0; i < s->n; i++) {
-		if (!isnan(s->value[i])) {
-			sum += s->value[i];
-			known++;
-		}
-		if (i >= w && !isnan(s->value[i - w])) {
-			sum -= s->value[i - w];
-			known--;
-		}
-		if (i + 1 >= w && known == w && (best < 0 || sum < bestsum)) {
-			best = (long)(i + 1 - w);
-			bestsum = sum;
-		}
-	}
-	*mean = best >= 0 ? bestsum / (double)w : 0;
-	return best;
-}
-
 json_t *
 cmd_forecast(struct ebbd *d, const struct peer *p, const json_t *args)
 {
@@ -72,7 +46,8 @@ cmd_forecast(struct ebbd *d, const struct peer *p, const json_t *args)
 	const char *zone;
 	char err[256];
 	double mean;
-	long at;
+	int64_t at;
+	int own;
 
 	if ((v = json_object_get(args, "target")) != NULL && target == NULL)
 		return proto_reply_err("usage", "target: must be a string");
@@ -115,12 +90,12 @@ cmd_forecast(struct ebbd *d, const struct peer *p, const json_t *args)
 	pts = json_array();
 	for (size_t i = 0; i < s.n; i++)
 		json_array_append_new(pts, carbon_point_json(&s, i));
-	if (window > 0 && (at = cleanest(&s, (size_t)((window + slot - 1) /
-	    slot), &mean)) >= 0) {
+	if (window > 0 && (at = carbon_window(&s, now, window, &mean,
+	    &own)) >= 0) {
 		json_decref(win);
-		win = json_pack("{s:I, s:I, s:f}", "start", (json_int_t)(s.t0 +
-		    at * slot), "end", (json_int_t)(s.t0 + at * slot + window),
-		    "mean", round(mean * 10) / 10);
+		win = json_pack("{s:I, s:I, s:f, s:b}", "start", (json_int_t)at,
+		    "end", (json_int_t)(at + window), "mean",
+		    round(mean * 10) / 10, "own_forecast", own);
 	}
 	v = json_pack("{s:s?, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "site",
 	    target && strcmp(site->name, target) != 0 ? NULL : site->name,

@@ -959,7 +959,7 @@ account(struct sim *S, struct sim_result *out, char *err, size_t errlen)
 {
 	struct sim_summary *sum = &out->sum;
 	int64_t *delays = xcalloc(S->njobs ? S->njobs : 1, sizeof(*delays));
-	double total_delay = 0;
+	double total_delay = 0, base_unknown = 0;
 	int ret = -1;
 
 	out->jobs = xcalloc(S->njobs ? S->njobs : 1, sizeof(*out->jobs));
@@ -984,6 +984,7 @@ account(struct sim *S, struct sim_result *out, char *err, size_t errlen)
 		    &x->w->submit, &bend, 1, &ar, err, errlen) == -1)
 			goto out;
 		o->baseline_g = ar.emissions_g;
+		base_unknown += ar.unknown_kwh;
 		if (x->st != SJ_DONE) {
 			sum->unplaced++;
 			if (x->deadline > 0)
@@ -1010,7 +1011,9 @@ account(struct sim *S, struct sim_result *out, char *err, size_t errlen)
 		delays[sum->jobs - 1] = o->start - o->submit;
 		total_delay += (double)(o->start - o->submit);
 	}
-	if (sum->baseline_g > 0)
+	/* Energy of unknown intensity counts as 0 g on its side: no claim. */
+	sum->savings_pct = NAN;
+	if (sum->baseline_g > 0 && sum->unknown_kwh == 0 && base_unknown == 0)
 		sum->savings_pct = 100.0 * (1.0 - sum->emissions_g /
 		    sum->baseline_g);
 	if (sum->jobs > 0) {
@@ -1180,10 +1183,13 @@ sim_write_summary(FILE *f, const struct sim_result *r, int json)
 
 	if (!json) {
 		fprintf(f, "jobs: %zu\nrefused: %zu\nunplaced: %zu\n"
-		    "energy_kwh: %.6f\nemissions_g: %.3f\nbaseline_g: %.3f\n"
-		    "savings_pct: %.2f\n", s->jobs, s->refused, s->unplaced,
-		    s->energy_kwh, s->emissions_g, s->baseline_g,
-		    s->savings_pct);
+		    "energy_kwh: %.6f\nemissions_g: %.3f\nbaseline_g: %.3f\n",
+		    s->jobs, s->refused, s->unplaced, s->energy_kwh,
+		    s->emissions_g, s->baseline_g);
+		if (isnan(s->savings_pct))
+			fprintf(f, "savings_pct: null\n");
+		else
+			fprintf(f, "savings_pct: %.2f\n", s->savings_pct);
 		if (s->has_oracle)
 			fprintf(f, "oracle_g: %.3f\n", s->oracle_g);
 		else if (s->oracle_note[0] != '\0')
@@ -1194,7 +1200,7 @@ sim_write_summary(FILE *f, const struct sim_result *r, int json)
 		    s->unknown_kwh, s->decisions);
 		return;
 	}
-	o = json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:o, s:I, s:f, "
+	o = json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:o, s:o, s:I, s:f, "
 	    "s:f, s:f, s:I}",
 	    "jobs", (json_int_t)s->jobs,
 	    "refused", (json_int_t)s->refused,
@@ -1202,7 +1208,8 @@ sim_write_summary(FILE *f, const struct sim_result *r, int json)
 	    "energy_kwh", rnd(s->energy_kwh, 6),
 	    "emissions_g", rnd(s->emissions_g, 3),
 	    "baseline_g", rnd(s->baseline_g, 3),
-	    "savings_pct", rnd(s->savings_pct, 2),
+	    "savings_pct", isnan(s->savings_pct) ? json_null() :
+	    json_real(rnd(s->savings_pct, 2)),
 	    "oracle_g", s->has_oracle ? json_real(rnd(s->oracle_g, 3)) :
 	    json_null(),
 	    "deadline_misses", (json_int_t)s->deadline_misses,

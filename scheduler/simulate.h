@@ -79,7 +79,9 @@ struct sim_summary {
 	size_t		 refused;	/* refused by a policy */
 	size_t		 unplaced;	/* never found room */
 	double		 energy_kwh, emissions_g, baseline_g;
-	double		 savings_pct;	/* 100 * (1 - emissions / baseline) */
+	double		 savings_pct;	/* 100 * (1 - emissions / baseline);
+					   NAN when any energy, run or
+					   baseline, had no intensity */
 	int		 has_oracle;
 	double		 oracle_g;	/* plan_oracle's plan at actual CI */
 	char		 oracle_note[256];	/* asked for, but none: why */

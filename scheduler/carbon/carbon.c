@@ -76,6 +76,8 @@ ci_series_free(struct ci_series *s)
 	free(s->flags);
 	free(s->vintage);
 	free(s->source);
+	free(s->lo);
+	free(s->hi);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -588,8 +590,10 @@ series_alloc(struct ci_series *s, const char *zone, enum ci_signal signal,
 	s->flags = xcalloc(n ? n : 1, sizeof(*s->flags));
 	s->vintage = xcalloc(n ? n : 1, sizeof(*s->vintage));
 	s->source = xcalloc(n ? n : 1, sizeof(*s->source));
+	s->lo = xcalloc(n ? n : 1, sizeof(*s->lo));
+	s->hi = xcalloc(n ? n : 1, sizeof(*s->hi));
 	for (size_t i = 0; i < n; i++)
-		s->value[i] = NAN;
+		s->value[i] = s->lo[i] = s->hi[i] = NAN;
 }
 
 /* Fills the slots after the last known one with ebb's own forecast. */
@@ -599,7 +603,7 @@ own_forecast(struct carbon *c, struct ci_series *s, int64_t now)
 	struct ci_series h;
 	size_t last = s->n, first_unknown, horizon;
 	int64_t origin, hist_days = FC_HISTORY_DAYS;
-	double *out;
+	double *out, *lo, *hi;
 	char err[256];
 
 	for (size_t i = s->n; i-- > 0;)
@@ -619,12 +623,16 @@ own_forecast(struct carbon *c, struct ci_series *s, int64_t now)
 	}
 	horizon = s->n - first_unknown;
 	out = xcalloc(horizon, sizeof(*out));
-	if (fc_forecast(h.value, h.n, s->slot, h.t0, horizon, out, err,
-	    sizeof(err)) == 0) {
+	lo = xcalloc(horizon, sizeof(*lo));
+	hi = xcalloc(horizon, sizeof(*hi));
+	if (fc_forecast_band(h.value, h.n, s->slot, h.t0, horizon, out, lo,
+	    hi, err, sizeof(err)) == 0) {
 		for (size_t j = 0; j < horizon; j++) {
 			size_t i = first_unknown + j;
 
 			s->value[i] = out[j];
+			s->lo[i] = lo[j];
+			s->hi[i] = hi[j];
 			s->kind[i] = CI_OWN;
 			s->flags[i] = 0;
 			s->vintage[i] = now;
@@ -633,6 +641,8 @@ own_forecast(struct carbon *c, struct ci_series *s, int64_t now)
 	} else
 		log_debug("zone %s: no own forecast: %s", s->zone, err);
 	free(out);
+	free(lo);
+	free(hi);
 	ci_series_free(&h);
 }
 
@@ -676,22 +686,91 @@ carbon_series(struct carbon *c, const char *zone, enum ci_signal signal,
 	return 0;
 }
 
+/*---- Cleanest window ----*/
+
+/* The integral of s over [s->t0, t) (g/kWh x s), pre: slot prefix sums. */
+static double
+integral(const struct ci_series *s, const double *pre, int64_t t)
+{
+	size_t i = (size_t)((t - s->t0) / s->slot);
+	int64_t r = (t - s->t0) % s->slot;
+
+	return pre[i] + (r != 0 ? s->value[i] * (double)r : 0);
+}
+
+int64_t
+carbon_window(const struct ci_series *s, int64_t now, int64_t len,
+    double *mean, int *own)
+{
+	int64_t end = s->t0 + (int64_t)s->n * s->slot, best = -1, a;
+	size_t *unknown, *owned;
+	double *pre, bestsum = 0;
+
+	*mean = 0;
+	*own = 0;
+	if (len <= 0 || s->n == 0)
+		return -1;
+	if (now < s->t0)
+		now = s->t0;
+	pre = xcalloc(s->n + 1, sizeof(*pre));
+	unknown = xcalloc(s->n + 1, sizeof(*unknown));
+	owned = xcalloc(s->n + 1, sizeof(*owned));
+	for (size_t i = 0; i < s->n; i++) {
+		int u = isnan(s->value[i]);
+
+		pre[i + 1] = pre[i] + (u ? 0 : s->value[i] * (double)s->slot);
+		unknown[i + 1] = unknown[i] + (size_t)u;
+		owned[i + 1] = owned[i] + (s->kind[i] == CI_OWN);
+	}
+	/* now, then every slot boundary after it */
+	for (a = now; a + len <= end;
+	    a = s->t0 + ((a - s->t0) / s->slot + 1) * s->slot) {
+		size_t i0 = (size_t)((a - s->t0) / s->slot);
+		size_t i1 = (size_t)((a + len - s->t0 + s->slot - 1) / s->slot);
+		double sum;
+
+		if (unknown[i1] != unknown[i0])
+			continue;
+		sum = integral(s, pre, a + len) - integral(s, pre, a);
+		if (best < 0 || sum < bestsum) {
+			best = a;
+			bestsum = sum;
+			*own = owned[i1] != owned[i0];
+		}
+	}
+	if (best >= 0)
+		*mean = bestsum / (double)len;
+	free(pre);
+	free(unknown);
+	free(owned);
+	return best;
+}
+
 /*---- Replies ----*/
 
 json_t *
 carbon_point_json(const struct ci_series *s, size_t i)
 {
+	json_t *p;
+
 	if (isnan(s->value[i]))
 		return json_pack("{s:I, s:n, s:n, s:n, s:n, s:b, s:b}", "t",
 		    (json_int_t)(s->t0 + (int64_t)i * s->slot), "value", "kind",
 		    "source", "vintage", "filled", 0, "replay", 0);
-	return json_pack("{s:I, s:f, s:s, s:s, s:I, s:b, s:b}", "t",
+	p = json_pack("{s:I, s:f, s:s, s:s, s:I, s:b, s:b}", "t",
 	    (json_int_t)(s->t0 + (int64_t)i * s->slot), "value",
 	    round(s->value[i] * 10) / 10, "kind",
 	    ci_kind_name((enum ci_kind)s->kind[i]), "source",
 	    s->source[i] ? s->source[i] : "stored", "vintage",
 	    (json_int_t)s->vintage[i], "filled", !!(s->flags[i] & CI_FILLED),
 	    "replay", !!(s->flags[i] & CI_REPLAY));
+	if (!isnan(s->lo[i]) && !isnan(s->hi[i])) {
+		json_object_set_new(p, "lo", json_real(round(s->lo[i] * 10) /
+		    10));
+		json_object_set_new(p, "hi", json_real(round(s->hi[i] * 10) /
+		    10));
+	}
+	return p;
 }
 
 static json_t *

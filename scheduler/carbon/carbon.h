@@ -35,6 +35,13 @@ struct ci_series {
 	uint8_t		*flags;		/* CI_FILLED | CI_REPLAY */
 	int64_t		*vintage;
 	const char	**source;	/* static strings: provider name, "ebb" */
+	/*
+	 * The FC_LO_Q and FC_HI_Q quantiles (forecast.h) of the actual
+	 * where the value is ebb's own forecast and its backtest gave them;
+	 * NAN elsewhere (actuals, provider forecasts, a short history). A
+	 * planner wanting deadline safety reads hi[i] where it is known.
+	 */
+	double		*lo, *hi;
 };
 void	ci_series_free(struct ci_series *);
 
@@ -64,6 +71,16 @@ void	carbon_on_update(struct carbon *, void (*cb)(void *), void *arg);
 void	carbon_refresh_now(struct carbon *);
 /* The signal a site's providers give (average when it has none). */
 enum ci_signal carbon_site_signal(const struct carbon *, const char *site);
+
+/*
+ * The cleanest window of `len` seconds in s that starts at now or at a
+ * slot boundary after it and ends by the series' end: its start, with
+ * *mean its time-weighted mean over exactly [start, start + len) and *own
+ * 1 if any of it rests on ebb's own forecast; -1 when no such window has
+ * every slot it touches known (or len <= 0).
+ */
+int64_t	carbon_window(const struct ci_series *s, int64_t now, int64_t len,
+	    double *mean, int *own);
 
 /* The "sites" reply: each site's zone, current point, provider status. */
 json_t	*carbon_sites_json(struct carbon *, int64_t now);

@@ -302,7 +302,8 @@ print_table(FILE *f, const struct pt *pts, size_t n, int all, int64_t slot)
 
 /*
  * After a blank line, "cleanest 2h window: START .. END, mean M gCO2e/kWh",
- * or "... none" when there is none though one was asked for.
+ * with " (on ebb's own forecast)" when any of it rests on that, or
+ * "... none" when there is none though one was asked for.
  */
 static void
 print_window(FILE *f, const json_t *w, int64_t window)
@@ -319,10 +320,12 @@ print_window(FILE *f, const json_t *w, int64_t window)
 	}
 	ebb_fmt_time(start, s, sizeof(s));
 	ebb_fmt_time(end, e, sizeof(e));
-	fprintf(f, "\ncleanest %s window: %s .. %s, mean %.1f gCO2e/kWh\n",
+	fprintf(f, "\ncleanest %s window: %s .. %s, mean %.1f gCO2e/kWh%s\n",
 	    ebb_fmt_duration(end - start, len, sizeof(len)), s,
 	    strncmp(s, e, 11) == 0 ? e + 11 : e,
-	    json_number_value(json_object_get(w, "mean")));
+	    json_number_value(json_object_get(w, "mean")),
+	    json_is_true(json_object_get(w, "own_forecast")) ?
+	    " (on ebb's own forecast)" : "");
 }
 
 void

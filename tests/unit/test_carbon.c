@@ -39,6 +39,7 @@ test_series(void **state)
 	struct store *st;
 	struct carbon *c;
 	char err[256], *path = NULL;
+	json_t *pt;
 	size_t i;
 
 	assert_non_null(mkdtemp(dir));
@@ -100,7 +101,19 @@ test_series(void **state)
 			assert_int_equal(s.kind[i], CI_OWN);
 			assert_string_equal(s.source[i], "ebb");
 			assert_true(fabs(s.value[i] - daily(t)) < 60);
+			/* With its interval, in the reply too. */
+			assert_true(s.lo[i] <= s.value[i] &&
+			    s.value[i] <= s.hi[i]);
+			pt = carbon_point_json(&s, i);
+			assert_non_null(json_object_get(pt, "lo"));
+			assert_non_null(json_object_get(pt, "hi"));
+			json_decref(pt);
+			continue;
 		}
+		assert_true(isnan(s.lo[i]) && isnan(s.hi[i]));
+		pt = carbon_point_json(&s, i);
+		assert_null(json_object_get(pt, "lo"));
+		json_decref(pt);
 	}
 	ci_series_free(&s);
 
@@ -123,11 +136,57 @@ test_series(void **state)
 	fs_rm_rf(dir);
 }
 
+static void
+test_window(void **state)
+{
+	/* Hourly slots from 10 h: 10 20 100 100 (ebb) 100 NAN 5 5. */
+	double v[8] = { 10, 20, 100, 100, 100, NAN, 5, 5 };
+	uint8_t kind[8] = { CI_ACTUAL, CI_ACTUAL, CI_FORECAST, CI_OWN,
+	    CI_FORECAST, CI_FORECAST, CI_OWN, CI_OWN };
+	struct ci_series s = { .t0 = 36000, .slot = 3600, .n = 8,
+	    .value = v, .kind = kind };
+	double mean;
+	int own;
+
+	/* Up to 14:00. Half of the cheapest slot is past: the window starts
+	 * at now, its mean over exactly now .. now + 1h (was: 10:00, 10). */
+	s.n = 4;
+	assert_int_equal(carbon_window(&s, 37800, 3600, &mean, &own), 37800);
+	assert_true(fabs(mean - 15) < 1e-9);
+	assert_int_equal(own, 0);
+	s.n = 8;
+	/* 90 min, not a whole number of slots: ends inside a slot. */
+	assert_int_equal(carbon_window(&s, 37800, 5400, &mean, &own),
+	    36000 + 6 * 3600);
+	assert_true(fabs(mean - 5) < 1e-9);
+	/* Up to 14:00: from now (10:30) 30 min at 10, 60 at 20, 0 at 100. */
+	s.n = 4;
+	assert_int_equal(carbon_window(&s, 37800, 5400, &mean, &own), 37800);
+	assert_true(fabs(mean - (30 * 10 + 60 * 20) / 90.0) < 1e-9);
+	s.n = 8;
+	/* A window over the unknown slot is never chosen; the cheapest,
+	 * at the end, rests on ebb's own forecast. */
+	assert_int_equal(carbon_window(&s, 37800, 7200, &mean, &own),
+	    36000 + 6 * 3600);
+	assert_true(fabs(mean - 5) < 1e-9);
+	assert_int_equal(own, 1);
+	/* From 11:00 on, 3 h: 20 100 100 (own) is the only full one before
+	 * the gap and 100 100 100 the next; the one touching the gap is out. */
+	assert_int_equal(carbon_window(&s, 39600, 3 * 3600, &mean, &own),
+	    39600);
+	assert_true(fabs(mean - 220 / 3.0) < 1e-9);
+	assert_int_equal(own, 1);
+	/* Longer than what is left, or nothing asked for. */
+	assert_int_equal(carbon_window(&s, 37800, 8 * 3600, &mean, &own), -1);
+	assert_int_equal(carbon_window(&s, 37800, 0, &mean, &own), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_series),
+		cmocka_unit_test(test_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -256,6 +256,16 @@ forecast_no_window(void **state)
 	free(s);
 	free(reply);
 
+	/* A window on ebb's own forecast says so. */
+	reply = xasprintf("%s{\"start\": 1700000000, \"end\": 1700007200, "
+	    "\"mean\": 42.0, \"own_forecast\": true}}", head);
+	s = forecast_text(reply, 7200, 0);
+	assert_non_null(strstr(s, "\ncleanest 2h window: 2023-11-14T22:13:20Z "
+	    ".. 2023-11-15T00:13:20Z, mean 42.0 gCO2e/kWh (on ebb's own "
+	    "forecast)\n"));
+	free(s);
+	free(reply);
+
 	s = forecast_text("{\"zone\": \"DE\", \"slot\": 300, \"from\": 0, "
 	    "\"to\": 0, \"points\": [], \"window\": null}", 7200, 0);
 	assert_string_equal(s, "site:    -\nzone:    DE\nsignal:  -\n"

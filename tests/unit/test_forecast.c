@@ -218,6 +218,101 @@ test_length_and_errors(void **state)
 	free(h);
 }
 
+/* A deterministic uniform number in [0, 1) from a counter. */
+static double
+uniform(uint64_t k)
+{
+	k = (k + 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+	k = (k ^ (k >> 31)) * 0x94d049bb133111ebULL;
+	return (double)((k ^ (k >> 29)) >> 11) / 9007199254740992.0;
+}
+
+/*
+ * Each day's shape is the day before's plus a large random change: the
+ * best guess for tomorrow is today (same-hour-yesterday), and a profile
+ * of three weeks lags behind. The forecaster must not do worse than
+ * yesterday at 24 h (the fallback), and its 10-90 % interval must hold
+ * the actual about 80 % of the time.
+ */
+static void
+test_fallback_and_band(void **state)
+{
+	size_t nb = 24, days = 70, n = days * nb, inside = 0, total = 0;
+	double *h = malloc(n * sizeof(*h)), out[48], lo[48], hi[48];
+	double eb = 0, ey = 0, shape[24];
+	char err[128];
+
+	for (size_t k = 0; k < nb; k++)
+		shape[k] = 300;
+	for (size_t d = 0; d < days; d++)
+		for (size_t k = 0; k < nb; k++) {
+			shape[k] += 60 * (uniform(d * nb + k) - 0.5) *
+			    (1 + (k / 6) % 2);
+			if (shape[k] < 50)
+				shape[k] = 50;
+			h[d * nb + k] = shape[k];
+		}
+	for (size_t o = 40 * nb; o + 48 <= n; o += 6) {
+		assert_int_equal(fc_forecast_band(h, o, 3600, T0, 48, out, lo,
+		    hi, err, sizeof(err)), 0);
+		eb += fabs(out[23] - h[o + 23]) / h[o + 23];
+		ey += fabs(h[o - 1] - h[o + 23]) / h[o + 23];
+		for (size_t j = 0; j < 48; j++) {
+			assert_true(lo[j] <= out[j] && out[j] <= hi[j]);
+			inside += h[o + j] >= lo[j] && h[o + j] <= hi[j];
+			total++;
+		}
+	}
+	assert_true(eb <= ey * 1.01);
+	assert_true(inside > total * 6 / 10 && inside < total * 95 / 100);
+	/* fc_forecast is the band's point forecast. */
+	assert_int_equal(fc_forecast(h, n, 3600, T0, 48, lo, err,
+	    sizeof(err)), 0);
+	assert_int_equal(fc_forecast_band(h, n, 3600, T0, 48, out, NULL,
+	    NULL, err, sizeof(err)), 0);
+	assert_memory_equal(lo, out, sizeof(out));
+	free(h);
+}
+
+static void
+test_band_fine_slots(void **state)
+{
+	size_t n = 20 * 288;
+	double *h = malloc(n * sizeof(*h)), out[576], lo[576], hi[576];
+	char err[128];
+
+	/* 5-min slots from half past an hour (the backtest runs on hourly
+	 * means), a gap, noise: an interval around every forecast slot. */
+	for (size_t i = 0; i < n; i++)
+		h[i] = sinusoid(T0 + 1800 + (int64_t)i * 300) +
+		    40 * (uniform(i) - 0.5);
+	for (size_t i = n - 500; i < n - 400; i++)
+		h[i] = NAN;
+	assert_int_equal(fc_forecast_band(h, n, 300, T0 + 1800, 576, out, lo,
+	    hi, err, sizeof(err)), 0);
+	for (size_t j = 0; j < 576; j++) {
+		assert_true(isfinite(lo[j]) && isfinite(hi[j]));
+		assert_true(lo[j] <= out[j] && out[j] <= hi[j]);
+		assert_true(hi[j] - lo[j] < 100);
+	}
+	free(h);
+}
+
+static void
+test_band_short_history(void **state)
+{
+	size_t n;
+	double *h = history(5, 3600, sinusoid, &n), out[24], lo[24], hi[24];
+	char err[128];
+
+	/* Five days: too few to keep a week aside, so no interval. */
+	assert_int_equal(fc_forecast_band(h, n, 3600, T0, 24, out, lo, hi,
+	    err, sizeof(err)), 0);
+	for (size_t j = 0; j < 24; j++)
+		assert_true(isnan(lo[j]) && isnan(hi[j]) && isfinite(out[j]));
+	free(h);
+}
+
 int
 main(void)
 {
@@ -228,6 +323,9 @@ main(void)
 		cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_weekend),
+		cmocka_unit_test(test_fallback_and_band),
+		cmocka_unit_test(test_band_fine_slots),
+		cmocka_unit_test(test_band_short_history),
 		cmocka_unit_test(test_length_and_errors),
 	};
 

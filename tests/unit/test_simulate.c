@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -213,6 +214,39 @@ no_deadline_runs_at_once(void **state)
 	assert_int_equal(r.jobs[0].deadline, 0);
 	assert_int_equal(r.sum.has_oracle, 0);
 	assert_string_equal(r.sum.oracle_note, "");
+	sim_result_free(&r);
+	free(path);
+}
+
+static void
+unknown_intensity_claims_no_saving(void **state)
+{
+	struct sim_result r;
+	char *path = tu_write_tmp("late.csv", HDR
+	    "late,2023-12-31T23:00:00Z,7200,,,2,0,de\n");
+	FILE *f = tmpfile();
+	char buf[1024];
+	size_t n;
+
+	/* The trace ends at 2024-01-01 00:00: the second hour is unknown on
+	 * both sides, so there is no saving to claim (was 0 %, and 100 %
+	 * where only the run's side was unknown). */
+	simulate(path, "perfect", 0, NULL, &r);
+	assert_true(r.sum.unknown_kwh > 0);
+	assert_true(isnan(r.sum.savings_pct));
+	sim_write_summary(f, &r, 0);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\nsavings_pct: null\n"));
+	rewind(f);
+	assert_int_equal(ftruncate(fileno(f), 0), 0);
+	sim_write_summary(f, &r, 1);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\"savings_pct\": null"));
+	fclose(f);
 	sim_result_free(&r);
 	free(path);
 }
@@ -501,6 +535,7 @@ main(void)
 		cmocka_unit_test(job_moves_to_cleaner_site),
 		cmocka_unit_test(capacity_is_shared),
 		cmocka_unit_test(no_deadline_runs_at_once),
+		cmocka_unit_test(unknown_intensity_claims_no_saving),
 		cmocka_unit_test(policies_fill_in_and_refuse),
 		cmocka_unit_test(same_input_same_output),
 		cmocka_unit_test(forecast_errors_miss_no_deadline),
