@@ -615,7 +615,7 @@ config_new(void)
 	c->planner.kwh_per_gb = 0.03;
 	c->planner.delay_g_per_h = 0;
 	c->planner.delay_swing = 0.02;
-	c->planner.reserve = 0.5;
+	c->planner.reserve = 0;
 	c->planner.horizon = 48 * 3600;
 	c->planner.replan = 900;
 	c->energy.idle = 1;		/* proportional */

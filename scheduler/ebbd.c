@@ -284,6 +284,13 @@ lock_state(const char *state_dir)
 		fatal("%s", state_dir);
 	fd = openat(dfd, "ebbd.pid", O_RDWR | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
+	if (fd == -1 && errno != ENOENT && errno != ELOOP)
+		fatal("%s/ebbd.pid", state_dir);	/* read-only, ... */
+	if (fd == -1 && errno == ELOOP) {
+		log_warnx("%s/ebbd.pid is a link: replacing it", state_dir);
+		if (unlinkat(dfd, "ebbd.pid", 0) == -1)
+			fatal("%s/ebbd.pid", state_dir);
+	}
 	if (fd >= 0 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1 || st.st_uid != geteuid())) {
 		log_warnx("%s/ebbd.pid is not ebbd's own file: replacing it",
