@@ -55,12 +55,13 @@ most=$(awk '{ print $3, ($1 == "S" ? 1 : -1) }' "$T/times" | sort -k1,1n -k2,2n 
 read -r n median passes <<<"$({
 	awk '/ebbd\[/ { split(substr($1, 12, 12), h, ":")
 		t = h[1] * 3600 + h[2] * 60 + h[3] }
-	/ succeeded: / && go { print t, "END" }
+	/ succeeded: / && go { printf "%.3f END\n", t }
 	/ succeeded: / { go = 1 }		# the blocker: from then on
-	/planning pass/ && go { print t, "PASS" }
-	/: launched$/ && go { print t, "LAUNCH" }' "$LOG"
+	/planning pass/ && go { printf "%.3f PASS\n", t }
+	/: launched$/ && go { printf "%.3f LAUNCH\n", t }' "$LOG"
 	awk '$1 == "S" { t = $3 / 1e6; printf "%.6f START\n", t - int(t / 86400) * 86400 }' "$T/times"
-} | awk 'NR == 1 { t0 = $1 } { if (t0 > 43200 && $1 < 43200) $1 += 86400; print }' |
+} | awk 'NR == 1 { t0 = $1 }
+    { printf "%.6f %s\n", (t0 > 43200 && $1 < 43200) ? $1 + 86400 : $1, $2 }' |
     sort -k1,1n | awk '
 $2 == "END" { q[++nq] = $1; pass[nq] = 0 }
 $2 == "PASS" { for (k = hq + 1; k <= nq; k++) pass[k] = 1 }
