@@ -52,6 +52,22 @@ struct active {
 	int		 handed;	/* its site's scheduler has it (ext_id) */
 	int		 placed;	/* place() has its current plan */
 	int		 adopted;	/* submitted to that scheduler directly */
+	enum plan_why	 why;		/* the last plan's reason */
+	int		 held;		/* its cpus are in the capacity model */
+	int64_t		 held_from, held_to;	/* over [from, to) */
+};
+
+/*
+ * Free cpus per site and slot as the last plan left them (what
+ * plan_compute() counted), kept up to date between passes: a job's end
+ * gives its slots back, a job started early takes its new slots and gives
+ * back its planned ones. Interruptible jobs stay as planned until the next
+ * pass (their slots are not a span), which errs toward less room.
+ */
+struct capmodel {
+	int64_t		 t0, slot;
+	size_t		 ns, nsites;	/* 0 slots: no model (no pass yet) */
+	int		*cpu;		/* [site * ns + slot] */
 };
 
 /* One open backend: one per site for per_site backends, else shared. */
@@ -84,10 +100,15 @@ struct dispatch {
 	ev_timer	 wake;		/* the next planned start or re-plan */
 	double		 pass_s;	/* how long the last pass took */
 	double		 pass_end;	/* when it ended (loop time) */
+	struct capmodel	 cap;
+	int64_t		*settle;	/* ended jobs whose ledger to settle */
+	size_t		 nsettle, capsettle;
 	char		 instance[17];
 };
 
 static void on_event(void *, int64_t, const json_t *);
+static void cap_add(struct capmodel *, int, int64_t, int64_t, int);
+static int start_freed(struct dispatch *, int);
 static void kick(struct dispatch *);
 static void on_kick(struct ev_loop *, ev_timer *, int);
 
@@ -116,10 +137,12 @@ forget(struct dispatch *dp, int64_t id)
 
 	if (a == NULL)
 		return;
+	if (a->held)
+		cap_add(&dp->cap, a->site, a->held_from, a->held_to,
+		    a->pj.cpus);
 	free(a->cancel_by);
 	memmove(a, a + 1, (size_t)(dp->act + dp->nact - (a + 1)) * sizeof(*a));
 	dp->nact--;
-	kick(dp);
 }
 
 static const struct policy_rule *
@@ -330,6 +353,8 @@ dispatch_free(struct dispatch *dp)
 	for (size_t i = 0; i < dp->nact; i++)
 		free(dp->act[i].cancel_by);
 	free(dp->launches);
+	free(dp->settle);
+	free(dp->cap.cpu);
 	free(dp->bks);
 	free(dp->act);
 	free(dp);
@@ -599,6 +624,191 @@ fits_now(struct dispatch *dp, const struct active *a, int site)
 	return a->pj.cpus <= cpus && a->mem <= mem;
 }
 
+/* The model's slots [*a, *b] that [from, to) touches; 0 if none. */
+static int
+cap_span(const struct capmodel *m, int site, int64_t from, int64_t to,
+    size_t *a, size_t *b)
+{
+	int64_t end = m->t0 + (int64_t)m->ns * m->slot;
+
+	if (m->ns == 0 || site < 0 || (size_t)site >= m->nsites ||
+	    to <= from || to <= m->t0 || from >= end)
+		return 0;
+	*a = from <= m->t0 ? 0 : (size_t)((from - m->t0) / m->slot);
+	*b = to > end ? m->ns - 1 : (size_t)((to - 1 - m->t0) / m->slot);
+	return 1;
+}
+
+/* Gives n cpus back at site over [from, to) (n < 0 takes them). */
+static void
+cap_add(struct capmodel *m, int site, int64_t from, int64_t to, int n)
+{
+	size_t a, b;
+
+	if (cap_span(m, site, from, to, &a, &b))
+		for (size_t k = a; k <= b; k++)
+			m->cpu[(size_t)site * m->ns + k] += n;
+}
+
+/* Whether cpus are free at site in every slot of [from, to). */
+static int
+cap_room(const struct capmodel *m, int site, int64_t from, int64_t to,
+    int cpus)
+{
+	size_t a, b;
+
+	if (cap_span(m, site, from, to, &a, &b))
+		for (size_t k = a; k <= b; k++)
+			if (m->cpu[(size_t)site * m->ns + k] < cpus)
+				return 0;
+	return 1;
+}
+
+/* A job gives its slots in the model back (it ended, or it moves). */
+static void
+cap_release(struct dispatch *dp, struct active *a)
+{
+	if (a->held)
+		cap_add(&dp->cap, a->site, a->held_from, a->held_to,
+		    a->pj.cpus);
+	a->held = 0;
+}
+
+/* The model as a pass's plan leaves it. */
+static void
+cap_build(struct dispatch *dp, const struct plan_params *pp,
+    const struct plan_site *sites, size_t nsites,
+    const struct plan_result *res, int64_t now)
+{
+	struct capmodel *m = &dp->cap;
+
+	m->t0 = pp->t0;
+	m->slot = pp->slot;
+	m->ns = res->n == dp->nact ? pp->nslots : 0;
+	m->nsites = nsites;
+	m->cpu = xrealloc(m->cpu, (nsites * pp->nslots + 1) *
+	    sizeof(*m->cpu));
+	for (size_t s = 0; s < nsites; s++)
+		for (size_t k = 0; k < pp->nslots; k++)
+			m->cpu[s * pp->nslots + k] = sites[s].cpus;
+	for (size_t i = 0; i < dp->nact; i++) {
+		struct active *a = &dp->act[i];
+		const struct plan_assign *r;
+		int64_t from, to;
+
+		a->held = 0;
+		if (m->ns == 0 || (r = &res->a[i])->site < 0)
+			continue;
+		if (r->slots != NULL) {
+			for (size_t k = 0; k < r->nslots; k++)
+				if (r->slots[k] < m->ns)
+					m->cpu[(size_t)r->site * m->ns +
+					    r->slots[k]] -= a->pj.cpus;
+			continue;
+		}
+		from = r->start > now ? r->start : now;
+		to = r->end > now ? r->end : now + 1;
+		cap_add(m, r->site, from, to, -a->pj.cpus);
+		if (a->site == r->site) {
+			a->held = 1;
+			a->held_from = from;
+			a->held_to = to;
+		}
+	}
+}
+
+/* Starts a planned job now, ahead of its planned start. */
+static void
+start_early(struct dispatch *dp, struct active *a, int64_t now)
+{
+	struct store *st = dp->d->store;
+	struct job *j;
+
+	if (store_job_get(st, a->id, &j) != 1)
+		return;
+	j->planned_start = now;
+	if (store_job_transition(st, j, JOB_RUNNING, now, "launching "
+	    "supervisor (capacity came free)") == -1)
+		fatalx("store: %s", store_errmsg(st));
+	a->state = JOB_RUNNING;
+	a->start_time = now;
+	a->planned_start = now;
+	queue_launch(dp, j);
+	job_free(j);
+}
+
+static int
+start_order(const void *x, const void *y)
+{
+	const struct active *a = *(struct active *const *)x;
+	const struct active *b = *(struct active *const *)y;
+
+	if (a->planned_start != b->planned_start)
+		return a->planned_start < b->planned_start ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/*
+ * Capacity came free at a site (a job there ended): starts at once the
+ * waiting jobs planned there that the plan has due, or that want to run
+ * as early as they can (run-now, late, threshold: planned later only for
+ * want of room), in the order of their planned starts, while their whole
+ * run fits both the cpus and memory free now and the room the plan leaves
+ * every other job. So no planned job loses its room, nothing starts
+ * before its earliest start or moves site, and the first of them that
+ * does not fit stops the rest (no overtaking). Returns 1 when that
+ * happened after at least one start: the room went to the jobs in line
+ * for it and the plan of every other job holds, so no pass is needed
+ * now; else 0.
+ */
+static int
+start_freed(struct dispatch *dp, int site)
+{
+	struct capmodel *m = &dp->cap;
+	int64_t now = ebb_now();
+	struct active **c;
+	size_t n = 0;
+	int started = 0, full = 0;
+
+	if (m->ns == 0 || now >= m->t0 + (int64_t)m->ns * m->slot ||
+	    places(dp, site))
+		return 0;
+	c = xmalloc((dp->nact + 1) * sizeof(*c));
+	for (size_t i = 0; i < dp->nact; i++) {
+		struct active *a = &dp->act[i];
+
+		if (a->state == JOB_PLANNED && a->site == site && a->held &&
+		    !a->handed && !a->pj.interruptible && a->cancel_by == NULL)
+			c[n++] = a;
+	}
+	qsort(c, n, sizeof(*c), start_order);
+	for (size_t i = 0; i < n; i++) {
+		struct active *a = c[i];
+		int64_t end = now + a->pj.duration;
+
+		if (a->pj.earliest > now || (a->planned_start > now &&
+		    a->why != PLAN_RUN_NOW && a->why != PLAN_LATE &&
+		    a->why != PLAN_THRESHOLD))
+			continue;	/* waits by choice, not for room */
+		cap_release(dp, a);
+		if (!cap_room(m, site, now, end, a->pj.cpus) ||
+		    !fits_now(dp, a, site)) {
+			cap_add(m, site, a->held_from, a->held_to, -a->pj.cpus);
+			a->held = 1;
+			full = 1;
+			break;
+		}
+		cap_add(m, site, now, end, -a->pj.cpus);
+		a->held = 1;
+		a->held_from = now;
+		a->held_to = end;
+		start_early(dp, a, now);
+		started = 1;
+	}
+	free(c);
+	return started && full;
+}
+
 /* Records what the plan says of a job and why. */
 static void
 explain(struct dispatch *dp, struct job *j, const struct plan_assign *r)
@@ -801,6 +1011,7 @@ plan_pass(struct dispatch *dp)
 		struct active *a = &dp->act[i];
 		const struct plan_assign *r = &res.a[i];
 
+		a->why = r->why;
 		if (a->state == JOB_RUNNING)
 			follow_slots(dp, a, r);
 		else
@@ -810,6 +1021,7 @@ plan_pass(struct dispatch *dp)
 			next = a->planned_start;
 		interruptible |= a->pj.interruptible;
 	}
+	cap_build(dp, &pp, sites, cfg->nsites, &res, now);
 	plan_result_free(&res);
 	free(pj);
 	for (size_t s = 0; s < cfg->nsites; s++)
@@ -883,7 +1095,9 @@ static void
 record_end(struct dispatch *dp, int64_t id, enum job_state to,
     const char *why, const json_t *res)
 {
+	struct active *a;
 	struct job *j;
+	int site;
 
 	if (store_job_get(dp->d->store, id, &j) != 1 || job_state_final(j->state))
 		goto done;
@@ -917,8 +1131,6 @@ record_end(struct dispatch *dp, int64_t id, enum job_state to,
 		log_warnx("job %" PRId64 ": ledger: %s", id,
 		    store_errmsg(dp->d->store));
 	if (dp->d->sampler != NULL) {
-		char err[256];
-
 		if (!places(dp, sched_site_index(dp->d->cfg, j->site))) {
 			/*
 			 * One that ended while ebbd was down was never
@@ -935,15 +1147,25 @@ record_end(struct dispatch *dp, int64_t id, enum job_state to,
 			}
 			sampler_job_ended(dp->d->sampler, id, j->cpu_usec);
 		}
-		if (dp->d->carbon != NULL && j->start_time > 0 &&
-		    ledger_settle(dp->d->store, dp->d->carbon, dp->d->cfg, j,
-		    ebb_now(), dp->d->cfg->energy.final_after, err,
-		    sizeof(err)) == -1)
-			log_debug("job %" PRId64 ": ledger: %s", id, err);
+		/* Settled once what this end frees is launched. */
+		if (dp->d->carbon != NULL && j->start_time > 0) {
+			if (dp->nsettle == dp->capsettle) {
+				dp->capsettle = dp->capsettle ?
+				    2 * dp->capsettle : 16;
+				dp->settle = xrealloc(dp->settle,
+				    dp->capsettle * sizeof(*dp->settle));
+			}
+			dp->settle[dp->nsettle++] = id;
+		}
 	}
 	job_free(j);
 done:
+	a = find(dp, id);
+	site = a != NULL && a->state == JOB_RUNNING ? a->site : -1;
 	forget(dp, id);
+	/* What the end freed went to the jobs due: the plan holds. */
+	if (site < 0 || start_freed(dp, site) == 0)
+		kick(dp);
 }
 
 static void
@@ -1226,10 +1448,27 @@ dispatch_after_commit(struct dispatch *dp)
 			snprintf(why, sizeof(why), "launch failed: %s",
 			    l[i].bk ? err : "no backend");
 			record_end(dp, l[i].id, JOB_FAILED, why, NULL);
-		}
+		} else
+			log_debug("job %" PRId64 ": %s", l[i].id, l[i].place ?
+			    "handed to its site's scheduler" : "launched");
 		json_decref(l[i].spec);
 	}
 	free(l);
+	/* Their ledger rows are provisional already: a crash before this
+	 * commits leaves them to the next settling. */
+	for (size_t i = 0; i < dp->nsettle; i++) {
+		struct job *j;
+		char err[256];
+
+		if (store_job_get(dp->d->store, dp->settle[i], &j) != 1)
+			continue;
+		if (ledger_settle(dp->d->store, dp->d->carbon, dp->d->cfg, j,
+		    ebb_now(), dp->d->cfg->energy.final_after, err,
+		    sizeof(err)) == -1)
+			log_debug("job %" PRId64 ": ledger: %s", j->id, err);
+		job_free(j);
+	}
+	dp->nsettle = 0;
 }
 
 int
@@ -1266,6 +1505,7 @@ dispatch_cancel(struct dispatch *dp, struct job *j, const char *by, char *err,
 		    j->end_time, why) == -1)
 			fatalx("store: %s", store_errmsg(dp->d->store));
 		forget(dp, j->id);
+		kick(dp);
 		return 0;
 	}
 	if (a->cancel_by == NULL) {

@@ -2,8 +2,10 @@
  * dispatch: turns plans into running jobs and backend events into states.
  *
  * Keeps a compact in-memory index of the active (not final) jobs, runs a
- * planning pass shortly after anything changes (a submit, a job's end, new
+ * planning pass shortly after anything changes (a submit, a cancel, new
  * intensity data), at the next planned start and every planner.replan,
+ * starts the jobs a job's end makes room for at once (from the capacity
+ * the last plan left, without a pass),
  * records each transition in the store and drives the sites' backends:
  * launches, and freezes and thaws interruptible jobs to follow their
  * planned slots. A job is marked running and committed before
