@@ -2,7 +2,7 @@
  * ebb-run: the job supervisor.
  *
  *   ebb-run [-u UID -g GID [-G GIDS] [-c CGROUP] [-m MEM] [-k GRACE]
- *           [-o OUTPUT_LIMIT] [-D DIRFD] [-j JOBID]] JOBDIR
+ *           [-o OUTPUT_LIMIT] [-D DIRFD] [-L LOCKFD] [-j JOBID]] JOBDIR
  *
  * runs the one job described in JOBDIR/spec.json, measures it and leaves
  * JOBDIR/result.json. ebbd's privileged process (runner/jobctl.c) and the
@@ -14,7 +14,9 @@
  * supplementary groups (comma-separated; none: just GID), -c its cgroup,
  * -m its memory limit (bytes), -k the grace between SIGTERM and SIGKILL
  * (s), -o the bytes of stdout and of stderr kept (0: all), -D an open
- * descriptor of JOBDIR, -j the job's id (default: JOBDIR's name). As root ebb-run never parses spec.json: the job's
+ * descriptor of JOBDIR, -L an open descriptor of JOBDIR/lock whose flock
+ * ebbd already took (so the lock is held from the spawn on), -j the job's
+ * id (default: JOBDIR's name). As root ebb-run never parses spec.json: the job's
  * own process reads argv, env and workdir from it after it has become the
  * job's user. Without root (under Slurm, as the job's user) the spec also
  * names cpus, mem, kill_grace, energy (meter the node here), exit_as_job
@@ -809,11 +811,12 @@ unusable(const char *what)
 
 /* Takes JOBDIR/lock and records our pid in it; -1 if held elsewhere. */
 static int
-take_lock(int dfd, int *lockfd)
+take_lock(int dfd, int given, int *lockfd)
 {
 	char buf[32];
-	int fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
+	/* -L: ebbd took it for us (the same lock: flock succeeds again). */
+	int fd = given >= 0 ? given : openat(dfd, "lock", O_RDWR | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0644);
 
 	if (fd == -1)
 		unusable("lock");
@@ -878,7 +881,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: ebb-run [-u UID -g GID [-G GIDS] [-c CGROUP] "
-	    "[-m MEM] [-k GRACE] [-o OUTPUT_LIMIT] [-D DIRFD] [-j JOBID]] "
+	    "[-m MEM] [-k GRACE] [-o OUTPUT_LIMIT] [-D DIRFD] [-L LOCKFD] "
+	    "[-j JOBID]] "
 	    "JOBDIR\n");
 	exit(EXIT_USAGE);
 }
@@ -922,6 +926,7 @@ main(int argc, char **argv)
 	const char *jobdir;
 	char why[256];
 	int lockfd, rc, ch, sfd, have_u = 0, have_g = 0, have_G = 0;
+	int given_lock = -1;
 	int64_t mono0;
 
 	sigemptyset(&set);
@@ -939,8 +944,11 @@ main(int argc, char **argv)
 	sp.kill_grace = 10;
 	sp.cpus = 1;
 	sp.job_id = -1;
-	while ((ch = getopt(argc, argv, "u:g:G:c:m:k:o:D:j:")) != -1) {
+	while ((ch = getopt(argc, argv, "u:g:G:c:m:k:o:D:j:L:")) != -1) {
 		switch (ch) {
+		case 'L':
+			given_lock = (int)num_arg(optarg, INT32_MAX);
+			break;
 		case 'j':
 			sp.job_id = num_arg(optarg, INT64_MAX);
 			break;
@@ -991,13 +999,15 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	fcntl(sp.dfd, F_SETFD, FD_CLOEXEC);
+	if (given_lock >= 0)	/* the job must not hold its supervisor's lock */
+		fcntl(given_lock, F_SETFD, FD_CLOEXEC);
 	if (sp.job_id < 0)	/* ebbd's job directories are named by id */
 		sp.job_id = strtoll(strrchr(jobdir, '/') ? strrchr(jobdir,
 		    '/') + 1 : jobdir, NULL, 10);
 	redirect_stdio(sp.dfd, jobdir);
 	log_init("ebb-run", 1);
 	setsid();
-	if (take_lock(sp.dfd, &lockfd) == -1) {
+	if (take_lock(sp.dfd, given_lock, &lockfd) == -1) {
 		spec_clear(&sp);
 		return EXIT_LOCKED;
 	}

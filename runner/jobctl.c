@@ -31,6 +31,7 @@
 #define REAP_WARN	100	/* steps (10 s) before saying it is slow */
 #define SPEC_MAX	(16 << 20)	/* bytes of a job spec */
 #define RUNNER_FD	3	/* the job directory, in ebb-run */
+#define RUNNER_LOCKFD	4	/* its lock, already taken, in ebb-run */
 #define RUNNER_PATH	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:" \
 			"/usr/bin:/sbin:/bin"
 
@@ -301,16 +302,40 @@ spawn_runner(struct jobctl *jc, int64_t id, int dfd,
 	char *a_mem = xasprintf("%" PRId64, mem);
 	char *a_grace = xasprintf("%" PRId64, grace);
 	char *a_out = xasprintf("%" PRId64, outmax);
-	char fdarg[8];
+	char fdarg[8], lockarg[8];
 	char *argv[] = { jc->runner, "-u", a_uid, "-g", a_gid, "-G", a_groups,
 	    "-c", cg, "-m", a_mem, "-k", a_grace, "-o", a_out, "-D", fdarg,
-	    dir, NULL };
+	    "-L", lockarg, dir, NULL };
 	char *envp[] = { RUNNER_PATH, NULL };
-	int rc, tmp;
+	int rc, tmp, ltmp = -1;
 
 	snprintf(fdarg, sizeof(fdarg), "%d", RUNNER_FD);
+	snprintf(lockarg, sizeof(lockarg), "%d", RUNNER_LOCKFD);
 	/* dup2 onto the same number would keep close-on-exec set. */
-	tmp = fcntl(dfd, F_DUPFD_CLOEXEC, RUNNER_FD + 1);
+	tmp = fcntl(dfd, F_DUPFD_CLOEXEC, RUNNER_LOCKFD + 1);
+	/*
+	 * The lock is taken here and handed over, so from the spawn on the
+	 * job's directory says a supervisor lives (an adopt after a crash
+	 * right after the spawn waits for its pid, never starts it again).
+	 */
+	if (tmp != -1 && ((ltmp = openat(dfd, "lock", O_RDWR | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0644)) == -1 ||
+	    flock(ltmp, LOCK_EX | LOCK_NB) == -1)) {
+		snprintf(err, errlen, "job %" PRId64 ": lock: %s", id,
+		    strerror(errno));
+		close(tmp);
+		if (ltmp != -1)
+			close(ltmp);
+		tmp = -1;
+		rc = -1;
+		goto out;
+	}
+	if (ltmp != -1 && ltmp <= RUNNER_LOCKFD) {
+		int t = fcntl(ltmp, F_DUPFD_CLOEXEC, RUNNER_LOCKFD + 1);
+
+		close(ltmp);
+		ltmp = t;
+	}
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawnattr_init(&attr);
@@ -323,16 +348,21 @@ spawn_runner(struct jobctl *jc, int64_t id, int dfd,
 		posix_spawn_file_actions_addopen(&fa, fd, "/dev/null",
 		    fd == 0 ? O_RDONLY : O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, tmp, RUNNER_FD);
-	posix_spawn_file_actions_addclosefrom_np(&fa, RUNNER_FD + 1);
+	posix_spawn_file_actions_adddup2(&fa, ltmp, RUNNER_LOCKFD);
+	posix_spawn_file_actions_addclosefrom_np(&fa, RUNNER_LOCKFD + 1);
 	rc = tmp == -1 ? errno : posix_spawn(pid, jc->runner, &fa, &attr,
 	    argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (tmp != -1)
 		close(tmp);
+	if (ltmp != -1)
+		close(ltmp);	/* ebb-run's copy holds the lock now */
 	if (rc != 0)
 		snprintf(err, errlen, "spawn %s: %s", jc->runner,
 		    strerror(rc));
+	rc = rc == 0 ? 0 : -1;
+out:
 	free(cg);
 	free(dir);
 	free(a_uid);
@@ -341,7 +371,7 @@ spawn_runner(struct jobctl *jc, int64_t id, int dfd,
 	free(a_mem);
 	free(a_grace);
 	free(a_out);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 /* Writes the spec from spec_fd into dfd/spec.json. */
