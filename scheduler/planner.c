@@ -30,8 +30,8 @@
  * (PLAN_NO_FORECAST: waiting gains nothing anyone knows of, and a later
  * start only uses up slack that later arrivals may need). A job waiting
  * for greener hours (its green window later than its earliest start, or
- * its slots) must leave its site's `reserve` share of the cpus free in
- * each slot it takes; with no such window it takes its earliest start on the whole
+ * its slots) must leave `reserve` of the site's cpus free in each slot it
+ * takes; with no such window it takes its earliest start on the whole
  * capacity (PLAN_RUN_NOW), so deferred work never fills a site that jobs
  * with less slack, submitted later, will need. A running interruptible
  * job is re-planned like a queued one over what is left of it, on its
