@@ -734,13 +734,20 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
  * Chunks of at least ig->chunk slots at site s: DP over slots; state
  * (slots taken j, length r of the current chunk, capped at chunk; 0: not
  * in a chunk). Fills out[n].
+ *
+ * Each state is pulled from its (at most two) predecessors, in the order
+ * in which they would be pushed, with the first strictly smaller value
+ * winning, so ties go as in a forward sweep. After slot t only the states
+ * that can still end with n slots are kept (j >= n - (li - t)), and only
+ * those that slots e..t can have reached (j <= t - e + 1): a band of j
+ * that every path to the final state stays in.
  */
 static double
 inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
     size_t s, long *out)
 {
 	long n = ig->n, ch = ig->chunk, w = ig->li - g->e + 1;
-	size_t nst = (size_t)(n + 1) * (size_t)(ch + 1), fin;
+	size_t rs = (size_t)(ch + 1), nst = (size_t)(n + 1) * rs, fin;
 	double *cur, *nxt, wp = ig->w;
 	uint16_t *par;
 	long j, r;
@@ -755,56 +762,78 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 	}
 	cur = c->dp;
 	nxt = c->dp + nst;
-	for (size_t i = 0; i < nst; i++)
-		cur[i] = INFINITY;
+	for (size_t i = 0; i < 2 * nst; i++)
+		c->dp[i] = INFINITY;
 	cur[0] = 0;
 	for (long t = g->e; t <= ig->li; t++) {
 		int ok = slot_ok(c, g, s, t);
 		double first = ok ? reloc_g(c, g, s, t) : NAN;
-		double u = ok ? uval(c, s, t) : NAN;
-		long jmax = t - g->e < n ? t - g->e : n;
+		double wu = ok ? wp * uval(c, s, t) : NAN;
+		long jtop = t - g->e < n ? t - g->e : n;	/* rows of cur */
+		long jhi = jtop + 1 < n ? jtop + 1 : n;
+		long jlo = n - (ig->li - t) > 0 ? n - (ig->li - t) : 0;
 
 		par = c->par + (size_t)(t - g->e) * nst;
-		for (size_t i = 0; i < nst; i++)
-			nxt[i] = INFINITY;
-		for (j = 0; j <= jmax; j++) {
-			for (r = 0; r <= ch; r++) {
-				double v = cur[j * (ch + 1) + r], x;
-				size_t to;
+		for (j = jlo; j <= jhi; j++) {
+			const double *cj = cur + (size_t)j * rs;
+			const double *cp = cur + (size_t)(j - 1) * rs;
+			double *to = nxt + (size_t)j * rs, b, x, f;
+			uint16_t *pj = par + (size_t)j * rs, pv;
 
-				if (v == INFINITY)
-					continue;
-				if (r == 0 || r == ch) {
-					to = (size_t)(j * (ch + 1));
-					if (v < nxt[to]) {
-						nxt[to] = v;
-						par[to] = (uint16_t)(r << 1);
-					}
-				}
-				if (!ok || j == n)
-					continue;
-				x = v + wp * u + (j == 0 ? first : 0);
-				to = (size_t)((j + 1) * (ch + 1) +
-				    (r + 1 < ch ? r + 1 : ch));
-				if (x < nxt[to]) {
-					nxt[to] = x;
-					par[to] = (uint16_t)(r << 1 | 1);
+			/* not taking slot t: from (j, 0) or (j, ch) */
+			b = INFINITY;
+			pv = 0;
+			if (j <= jtop) {
+				if (cj[0] < b)
+					b = cj[0];
+				if (cj[ch] < b) {
+					b = cj[ch];
+					pv = (uint16_t)(ch << 1);
 				}
 			}
+			to[0] = b;
+			pj[0] = pv;
+			if (!ok || j == 0) {
+				for (r = 1; r <= ch; r++)
+					to[r] = INFINITY;
+				continue;
+			}
+			/* taking it: from (j - 1, r - 1), or for the capped
+			 * length from (j - 1, ch - 1) then (j - 1, ch) */
+			f = j == 1 ? first : 0;
+			for (r = 1; r < ch; r++) {
+				x = cp[r - 1] + wu + f;
+				to[r] = x < INFINITY ? x : INFINITY;
+				pj[r] = (uint16_t)((r - 1) << 1 | 1);
+			}
+			b = INFINITY;
+			pv = 0;
+			x = cp[ch - 1] + wu + f;
+			if (x < b) {
+				b = x;
+				pv = (uint16_t)((ch - 1) << 1 | 1);
+			}
+			x = cp[ch] + wu + f;
+			if (x < b) {
+				b = x;
+				pv = (uint16_t)(ch << 1 | 1);
+			}
+			to[ch] = b;
+			pj[ch] = pv;
 		}
 		cur = nxt;
 		nxt = cur == c->dp ? c->dp + nst : c->dp;
 	}
-	fin = (size_t)(n * (ch + 1));
-	if (cur[fin + ch] < cur[fin])
-		fin += ch;
+	fin = (size_t)n * rs;
+	if (cur[fin + (size_t)ch] < cur[fin])
+		fin += (size_t)ch;
 	if (cur[fin] == INFINITY)
 		return INFINITY;
 	j = n;
-	r = (long)(fin - (size_t)(n * (ch + 1)));
+	r = (long)(fin - (size_t)n * rs);
 	for (long t = ig->li; t >= g->e; t--) {
 		uint16_t pv = c->par[(size_t)(t - g->e) * nst +
-		    (size_t)(j * (ch + 1) + r)];
+		    (size_t)j * rs + (size_t)r];
 
 		if (pv & 1)
 			out[--j] = t;
