@@ -100,10 +100,16 @@ struct ctx {
 						   leaves free (reserve) */
 	int			 holding;	/* placing for carbon: hold */
 	double			*dp;		/* interruptible scratch */
-	uint16_t		*par;
+	unsigned char		*par;
 	size_t			 dpcap, parcap;
 	double			*heap;
 	size_t			 heapcap;
+	double			*uv;		/* interruptible: uval() per
+						   slot of the window, NAN if
+						   not usable */
+	struct vslot		*vs;
+	unsigned char		*mark;
+	size_t			 uvcap;
 };
 
 /* One job's grid: slots e..l are the starts that meet its deadline. */
@@ -265,6 +271,9 @@ ctx_free(struct ctx *c)
 	free(c->dp);
 	free(c->par);
 	free(c->heap);
+	free(c->uv);
+	free(c->vs);
+	free(c->mark);
 }
 
 /* Seconds from t0 at which a job placed in slot k starts. */
@@ -652,22 +661,52 @@ struct vslot {
 	long		 t;
 };
 
+/* Slot order for the cheapest set: by price, then by slot. */
 static int
-vslot_cmp(const void *a, const void *b)
+vslot_gt(const struct vslot *x, const struct vslot *y)
 {
-	const struct vslot *x = a, *y = b;
-
-	if (x->v != y->v)
-		return x->v < y->v ? -1 : 1;
-	return (x->t > y->t) - (x->t < y->t);
+	return x->v > y->v || (x->v == y->v && x->t > y->t);
 }
 
-static int
-long_cmp(const void *a, const void *b)
+static void
+vslot_down(struct vslot *h, size_t n, size_t i)
 {
-	long x = *(const long *)a, y = *(const long *)b;
+	for (;;) {
+		size_t m = i, a = 2 * i + 1, b = a + 1;
+		struct vslot x;
 
-	return (x > y) - (x < y);
+		if (a < n && vslot_gt(&h[a], &h[m]))
+			m = a;
+		if (b < n && vslot_gt(&h[b], &h[m]))
+			m = b;
+		if (m == i)
+			return;
+		x = h[i];
+		h[i] = h[m];
+		h[m] = x;
+		i = m;
+	}
+}
+
+/*
+ * Interruptible prices at site s over the job's window: c->uv[t - e] is
+ * uval(s, t), or NAN where the slot has no room or no intensity.
+ */
+static void
+inter_prices(struct ctx *c, const struct geo *g, const struct igeo *ig,
+    size_t s)
+{
+	size_t w = (size_t)(ig->li - g->e + 1);
+
+	if (c->uvcap < w) {
+		c->uvcap = w;
+		c->uv = xrealloc(c->uv, w * sizeof(*c->uv));
+		c->vs = xrealloc(c->vs, w * sizeof(*c->vs));
+		c->mark = xrealloc(c->mark, w);
+		memset(c->mark, 0, w);
+	}
+	for (long t = g->e; t <= ig->li; t++)
+		c->uv[t - g->e] = slot_ok(c, g, s, t) ? uval(c, s, t) : NAN;
 }
 
 /*
@@ -680,19 +719,19 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 {
 	size_t want = (size_t)ig->n - 1, hn = 0;
 	double hsum = 0, best = INFINITY;
+	const double *uv = c->uv - g->e;	/* by slot */
 	long bf = -1, m = 0;
-	struct vslot *vs;
+	struct vslot *vs = c->vs;
 
 	if (c->heapcap < want + 1) {
 		c->heapcap = want + 1;
 		c->heap = xrealloc(c->heap, c->heapcap * sizeof(*c->heap));
 	}
 	for (long f = ig->li; f >= g->e; f--) {
-		double v, u;
+		double v, u = uv[f];
 
-		if (!slot_ok(c, g, s, f))
+		if (isnan(u))
 			continue;
-		u = uval(c, s, f);
 		if (hn == want) {
 			v = ig->w * (u + hsum) + reloc_g(c, g, s, f);
 			if (v <= best) {
@@ -714,19 +753,47 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 	}
 	if (bf < 0)
 		return INFINITY;
-	vs = xmalloc((size_t)(ig->li - bf + 1) * sizeof(*vs));
-	for (long t = bf + 1; t <= ig->li; t++)
-		if (slot_ok(c, g, s, t))
-			vs[m++] = (struct vslot){ uval(c, s, t), t };
-	qsort(vs, (size_t)m, sizeof(*vs), vslot_cmp);
-	out[0] = bf;
-	best = uval(c, s, bf);
-	for (size_t i = 0; i < want; i++) {
-		out[i + 1] = vs[i].t;
-		best += vs[i].v;
+	/* the want cheapest after bf (a max-heap of them), cheapest first */
+	for (long t = bf + 1; t <= ig->li && want > 0; t++) {
+		struct vslot x = { uv[t], t };
+
+		if (isnan(x.v))
+			continue;
+		if ((size_t)m < want) {
+			size_t i = (size_t)m++;
+
+			vs[i] = x;
+			while (i > 0 && vslot_gt(&vs[i], &vs[(i - 1) / 2])) {
+				x = vs[i];
+				vs[i] = vs[(i - 1) / 2];
+				vs[(i - 1) / 2] = x;
+				i = (i - 1) / 2;
+			}
+		} else if (vslot_gt(&vs[0], &x)) {
+			vs[0] = x;
+			vslot_down(vs, want, 0);
+		}
 	}
-	free(vs);
-	qsort(out, (size_t)ig->n, sizeof(*out), long_cmp);
+	for (size_t i = want; i > 1; i--) {
+		struct vslot x = vs[0];
+
+		vs[0] = vs[i - 1];
+		vs[i - 1] = x;
+		vslot_down(vs, i - 1, 0);
+	}
+	best = uv[bf];
+	for (size_t i = 0; i < want; i++) {
+		best += vs[i].v;
+		c->mark[vs[i].t - g->e] = 1;
+	}
+	out[0] = bf;
+	m = 1;
+	for (long t = bf + 1; t <= ig->li; t++) {
+		if (c->mark[t - g->e]) {
+			c->mark[t - g->e] = 0;
+			out[m++] = t;
+		}
+	}
 	return ig->w * (best - c->rate[s] * ig->base) + reloc_g(c, g, s, bf);
 }
 
@@ -735,29 +802,31 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
  * (slots taken j, length r of the current chunk, capped at chunk; 0: not
  * in a chunk). Fills out[n].
  *
- * Each state is pulled from its (at most two) predecessors, in the order
- * in which they would be pushed, with the first strictly smaller value
- * winning, so ties go as in a forward sweep. After slot t only the states
+ * Each state is pulled from its predecessors in the order in which a
+ * forward sweep would push them, the first strictly smaller value
+ * winning, so ties go the same way whatever the loop order. Only (j, 0)
+ * and (j, chunk) have two predecessors (a bit each says which won); (j,
+ * r) in between comes from (j - 1, r - 1). After slot t only the states
  * that can still end with n slots are kept (j >= n - (li - t)), and only
- * those that slots e..t can have reached (j <= t - e + 1): a band of j
- * that every path to the final state stays in.
+ * those slots e..t can have reached (j <= t - e + 1): a band of j that
+ * every path to the final state stays in. Values are stored by r, then j,
+ * so that each r is one pass over the band.
  */
 static double
 inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
     size_t s, long *out)
 {
 	long n = ig->n, ch = ig->chunk, w = ig->li - g->e + 1;
-	size_t rs = (size_t)(ch + 1), nst = (size_t)(n + 1) * rs, fin;
+	size_t rl = (size_t)(n + 1), nst = rl * (size_t)(ch + 1), fin;
 	double *cur, *nxt, wp = ig->w;
-	uint16_t *par;
 	long j, r;
 
 	if (c->dpcap < 2 * nst) {
 		c->dpcap = 2 * nst;
 		c->dp = xrealloc(c->dp, c->dpcap * sizeof(*c->dp));
 	}
-	if (c->parcap < nst * (size_t)w) {
-		c->parcap = nst * (size_t)w;
+	if (c->parcap < 2 * rl * (size_t)w) {
+		c->parcap = 2 * rl * (size_t)w;
 		c->par = xrealloc(c->par, c->parcap * sizeof(*c->par));
 	}
 	cur = c->dp;
@@ -766,78 +835,98 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 		c->dp[i] = INFINITY;
 	cur[0] = 0;
 	for (long t = g->e; t <= ig->li; t++) {
-		int ok = slot_ok(c, g, s, t);
-		double first = ok ? reloc_g(c, g, s, t) : NAN;
-		double wu = ok ? wp * uval(c, s, t) : NAN;
+		double u = c->uv[t - g->e];
+		int ok = !isnan(u);
+		double wu = ok ? wp * u : NAN;
 		long jtop = t - g->e < n ? t - g->e : n;	/* rows of cur */
 		long jhi = jtop + 1 < n ? jtop + 1 : n;
 		long jlo = n - (ig->li - t) > 0 ? n - (ig->li - t) : 0;
+		long jnt = jhi < jtop ? jhi : jtop;
+		const double *c0 = cur, *cc = cur + (size_t)ch * rl;
+		double *t0 = nxt, *tc = nxt + (size_t)ch * rl;
+		unsigned char *p0 = c->par + (size_t)(t - g->e) * 2 * rl;
+		unsigned char *pc = p0 + rl;
 
-		par = c->par + (size_t)(t - g->e) * nst;
-		for (j = jlo; j <= jhi; j++) {
-			const double *cj = cur + (size_t)j * rs;
-			const double *cp = cur + (size_t)(j - 1) * rs;
-			double *to = nxt + (size_t)j * rs, b, x, f;
-			uint16_t *pj = par + (size_t)j * rs, pv;
+		/* not taking slot t: (j, 0) from (j, 0), then (j, ch) */
+		for (j = jlo; j <= jnt; j++) {
+			p0[j] = cc[j] < c0[j];
+			t0[j] = p0[j] ? cc[j] : c0[j];
+		}
+		if (jtop < jhi) {
+			t0[jhi] = INFINITY;
+			p0[jhi] = 0;
+		}
+		/* taking it: into (j, r >= 1) from j - 1 */
+		if (!ok) {
+			for (r = 1; r <= ch; r++)
+				for (j = jlo; j <= jhi; j++)
+					nxt[(size_t)r * rl + (size_t)j] = INFINITY;
+		} else {
+			long j2 = jlo > 2 ? jlo : 2;
 
-			/* not taking slot t: from (j, 0) or (j, ch) */
-			b = INFINITY;
-			pv = 0;
-			if (j <= jtop) {
-				if (cj[0] < b)
-					b = cj[0];
-				if (cj[ch] < b) {
-					b = cj[ch];
-					pv = (uint16_t)(ch << 1);
-				}
-			}
-			to[0] = b;
-			pj[0] = pv;
-			if (!ok || j == 0) {
+			if (jlo == 0)
 				for (r = 1; r <= ch; r++)
-					to[r] = INFINITY;
-				continue;
+					nxt[(size_t)r * rl] = INFINITY;
+			if (jlo <= 1 && jhi >= 1) {
+				/* the first slot taken carries the relocation */
+				double f = reloc_g(c, g, s, t), x, b;
+
+				for (r = 1; r < ch; r++) {
+					x = cur[(size_t)(r - 1) * rl] + wu + f;
+					nxt[(size_t)r * rl + 1] = x < INFINITY ?
+					    x : INFINITY;
+				}
+				b = INFINITY;
+				pc[1] = 0;
+				x = cur[(size_t)(ch - 1) * rl] + wu + f;
+				if (x < b)
+					b = x;
+				x = cc[0] + wu + f;
+				if (x < b) {
+					b = x;
+					pc[1] = 1;
+				}
+				tc[1] = b;
 			}
-			/* taking it: from (j - 1, r - 1), or for the capped
-			 * length from (j - 1, ch - 1) then (j - 1, ch) */
-			f = j == 1 ? first : 0;
+			/* from j >= 1 no NAN or -0 can arise: v + wu */
 			for (r = 1; r < ch; r++) {
-				x = cp[r - 1] + wu + f;
-				to[r] = x < INFINITY ? x : INFINITY;
-				pj[r] = (uint16_t)((r - 1) << 1 | 1);
+				const double *from = cur + (size_t)(r - 1) * rl;
+				double *to = nxt + (size_t)r * rl;
+
+				for (j = j2; j <= jhi; j++)
+					to[j] = from[j - 1] + wu;
 			}
-			b = INFINITY;
-			pv = 0;
-			x = cp[ch - 1] + wu + f;
-			if (x < b) {
-				b = x;
-				pv = (uint16_t)((ch - 1) << 1 | 1);
+			for (j = j2; j <= jhi; j++) {
+				double x1 = cur[(size_t)(ch - 1) * rl +
+				    (size_t)j - 1] + wu, x2 = cc[j - 1] + wu;
+
+				pc[j] = x2 < x1;
+				tc[j] = pc[j] ? x2 : x1;
 			}
-			x = cp[ch] + wu + f;
-			if (x < b) {
-				b = x;
-				pv = (uint16_t)(ch << 1 | 1);
-			}
-			to[ch] = b;
-			pj[ch] = pv;
 		}
 		cur = nxt;
 		nxt = cur == c->dp ? c->dp + nst : c->dp;
 	}
-	fin = (size_t)n * rs;
-	if (cur[fin + (size_t)ch] < cur[fin])
-		fin += (size_t)ch;
-	if (cur[fin] == INFINITY)
+	fin = (size_t)n;
+	r = 0;
+	if (cur[(size_t)ch * rl + fin] < cur[fin])
+		r = ch;
+	if (cur[(size_t)r * rl + fin] == INFINITY)
 		return INFINITY;
 	j = n;
-	r = (long)(fin - (size_t)n * rs);
+	fin = (size_t)r * rl + fin;
 	for (long t = ig->li; t >= g->e; t--) {
-		uint16_t pv = c->par[(size_t)(t - g->e) * nst +
-		    (size_t)j * rs + (size_t)r];
+		const unsigned char *p0 = c->par + (size_t)(t - g->e) * 2 * rl;
 
-		if (pv & 1)
-			out[--j] = t;
-		r = pv >> 1;
+		if (r == 0) {
+			r = p0[j] ? ch : 0;	/* slot t not taken */
+			continue;
+		}
+		out[--j] = t;
+		if (r == ch)
+			r = p0[rl + (size_t)j + 1] ? ch : ch - 1;
+		else
+			r--;
 	}
 	return cur[fin] - wp * c->rate[s] * ig->base;
 }
@@ -890,6 +979,7 @@ green_inter(struct ctx *c, const struct geo *g, const struct igeo *ig,
 		site_g[s] = INFINITY;
 		if (!(g->sites >> s & 1))
 			continue;
+		inter_prices(c, g, ig, s);
 		v = inter_cheapest(c, g, ig, s, tmp);
 		if (v < INFINITY && !chunks_ok(tmp, ig->n, ig->chunk))
 			v = v >= second || cells > DP_MAX_CELLS ? INFINITY :
