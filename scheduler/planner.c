@@ -411,6 +411,56 @@ block_g(const struct ctx *c, const struct geo *g, size_t s, long k)
 	    extra_g(c, g, s, k);
 }
 
+/*
+ * block_g() of one job at one site for many starts: what does not depend
+ * on the start, worked out once. bc_cost() is block_g() with the same
+ * arithmetic in the same order, so it gives the same bits.
+ */
+struct bc {
+	const double	*pre, *cz, *ci, *ci_o;
+	const long	*np;
+	double		 kwpue;		/* kw * pue */
+	double		 dk;		/* rate * kw * hours */
+	double		 gb;		/* relocation, kWh; 0: none */
+	double		 rem;
+	long		 len, f;	/* f: last whole slot, from k */
+};
+
+static void
+bc_init(const struct ctx *c, const struct geo *g, size_t s, struct bc *b)
+{
+	double gb = g->j->data_gb * c->p->kwh_per_gb;
+
+	b->pre = c->pre + s * (c->ns + 1);
+	b->np = c->nanpre + s * (c->ns + 1);
+	b->cz = c->cz + s * c->ns;
+	b->ci = c->site[s].ci;
+	b->ci_o = c->site[g->origin].ci;
+	b->kwpue = g->kw * c->site[s].pue;
+	b->dk = c->rate[s] * g->kw * ((double)g->dur / 3600.0);
+	b->gb = (int)s != g->origin && gb > 0 ? gb : 0;
+	b->rem = (double)g->rem;
+	b->len = g->len;
+	b->f = g->len - (g->rem != 0);
+}
+
+static inline double
+bc_cost(const struct ctx *c, const struct geo *g, size_t s,
+    const struct bc *b, long k)
+{
+	long f = k + b->f;
+	double cb;
+
+	if (k == 0 || k + b->len > c->ns)
+		return block_g(c, g, s, k);
+	if (b->np[k + b->len] != b->np[k])
+		return NAN;
+	cb = b->rem != 0 ? b->pre[f] + b->rem * b->cz[f] : b->pre[f];
+	return b->kwpue * (cb - b->pre[k]) / 3600.0 + (b->dk *
+	    (double)((int64_t)k * c->slot - g->er) / 3600.0 + (b->gb > 0 ?
+	    b->gb * (b->ci_o[k] + b->ci[k]) / 2 : 0));
+}
+
 static int
 blocked(const struct ctx *c, const struct geo *g, size_t s, long t)
 {
@@ -474,9 +524,11 @@ green_block(struct ctx *c, const struct geo *g)
 	nb_build_range(c, g, g->e, g->l);
 	for (size_t s = 0; s < c->nsites; s++) {
 		double *cost = c->cost + s * c->ns;
+		struct bc bc;
 
 		if (!(g->sites >> s & 1))
 			continue;
+		bc_init(c, g, s, &bc);
 		for (long k = g->e; k <= g->l; k++) {
 			long b = clash(c, g, s, k);
 
@@ -487,7 +539,7 @@ green_block(struct ctx *c, const struct geo *g)
 				k--;
 				continue;
 			}
-			cost[k] = block_g(c, g, s, k);
+			cost[k] = bc_cost(c, g, s, &bc, k);
 			if (cost[k] < best.g) {
 				best.site = (int)s;
 				best.k = k;
@@ -511,8 +563,10 @@ alt_block(const struct ctx *c, const struct geo *g, struct choice best)
 		if (!(g->sites >> s & 1))
 			continue;
 		for (long k = g->e; k <= g->l; k++) {
-			if ((int)s == best.site && labs(k - best.k) < len)
+			if ((int)s == best.site && labs(k - best.k) < len) {
+				k = best.k + len - 1;	/* past the best */
 				continue;
+			}
 			if (cost[k] < alt.g) {
 				alt.site = (int)s;
 				alt.k = k;
@@ -1255,11 +1309,13 @@ regret(struct ctx *c, const struct geo *g)
 		return 0;
 	for (size_t s = 0; s < c->nsites; s++) {
 		double *cost = c->cost + s * c->ns;
+		struct bc bc;
 
 		if (!(g->sites >> s & 1))
 			continue;
+		bc_init(c, g, s, &bc);
 		for (long k = g->e; k <= g->l; k++) {
-			cost[k] = block_g(c, g, s, k);
+			cost[k] = bc_cost(c, g, s, &bc, k);
 			if (cost[k] < best.g) {
 				best.site = (int)s;
 				best.k = k;
