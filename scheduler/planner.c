@@ -96,6 +96,8 @@ struct ctx {
 	long			*nb;		/* [site][ns + 1]: next blocked */
 	double			*cost;		/* [site][slot]: window costs */
 	double			*rate;		/* [site]: delay, g/kWh per h */
+	struct choice		*smin;		/* [site]: its cheapest window
+						   (green_block, regret) */
 	int			*hold;		/* [site]: cpus a deferred job
 						   leaves free (reserve) */
 	int			 holding;	/* placing for carbon: hold */
@@ -228,6 +230,7 @@ ctx_init(struct ctx *c, const struct plan_params *p,
 	c->nb = xmalloc(nsites * (ns + 1) * sizeof(*c->nb));
 	c->cost = xmalloc(nsites * ns * sizeof(*c->cost));
 	c->rate = xmalloc(nsites * sizeof(*c->rate));
+	c->smin = xmalloc(nsites * sizeof(*c->smin));
 	c->hold = xmalloc(nsites * sizeof(*c->hold));
 	for (size_t s = 0; s < nsites; s++) {
 		double *cz = c->cz + s * ns, *pre = c->pre + s * (ns + 1);
@@ -267,6 +270,7 @@ ctx_free(struct ctx *c)
 	free(c->nb);
 	free(c->cost);
 	free(c->rate);
+	free(c->smin);
 	free(c->hold);
 	free(c->dp);
 	free(c->par);
@@ -474,10 +478,20 @@ static void
 nb_build(struct ctx *c, const struct geo *g, size_t s, long from, long to)
 {
 	long *nb = c->nb + s * (c->ns + 1);
+	const int *cpu = c->cpu + s * c->ns, *gpu = c->gpu + s * c->ns;
+	int hold = c->holding ? c->hold[s] : 0, cpus = g->j->cpus;
+	int gpus = g->j->gpus;
 
+	/* blocked(), with what does not depend on the slot hoisted */
 	nb[to + 1] = NO_SLOT;
-	for (long t = to; t >= from; t--)
-		nb[t] = blocked(c, g, s, t) ? t : nb[t + 1];
+	if (gpus > 0) {
+		for (long t = to; t >= from; t--)
+			nb[t] = cpu[t] - hold < cpus || gpu[t] < gpus ? t :
+			    nb[t + 1];
+	} else {
+		for (long t = to; t >= from; t--)
+			nb[t] = cpu[t] - hold < cpus ? t : nb[t + 1];
+	}
 }
 
 /*
@@ -493,6 +507,23 @@ clash(const struct ctx *c, const struct geo *g, size_t s, long k)
 		occupy(c, g, k, &sa, &sb);
 	b = c->nb[s * (c->ns + 1) + sa];
 	return b > sb ? NO_SLOT : b;
+}
+
+/*
+ * clash() without nb: the slots scanned from the block's first. A search
+ * that goes on past the clash scans each slot once.
+ */
+static long
+clash_scan(const struct ctx *c, const struct geo *g, size_t s, long k)
+{
+	long sa = k, sb = k + g->len - 1;
+
+	if (k == 0 || k + g->len > c->ns)
+		occupy(c, g, k, &sa, &sb);
+	for (long t = sa; t <= sb; t++)
+		if (blocked(c, g, s, t))
+			return t;
+	return NO_SLOT;
 }
 
 static int
@@ -514,7 +545,9 @@ nb_build_range(struct ctx *c, const struct geo *g, long from, long to)
 
 /*
  * The cheapest block start in [e, l] with room, over all allowed sites;
- * window costs are left in c->cost (NAN: no room or unknown).
+ * window costs are left in c->cost (NAN: no room or unknown), each
+ * site's cheapest (the first of equals) in c->smin. The best is the
+ * first of equals over sites in index order, starts in time order.
  */
 static struct choice
 green_block(struct ctx *c, const struct geo *g)
@@ -524,6 +557,7 @@ green_block(struct ctx *c, const struct geo *g)
 	nb_build_range(c, g, g->e, g->l);
 	for (size_t s = 0; s < c->nsites; s++) {
 		double *cost = c->cost + s * c->ns;
+		struct choice m = { (int)s, NO_SLOT, INFINITY };
 		struct bc bc;
 
 		if (!(g->sites >> s & 1))
@@ -540,17 +574,24 @@ green_block(struct ctx *c, const struct geo *g)
 				continue;
 			}
 			cost[k] = bc_cost(c, g, s, &bc, k);
-			if (cost[k] < best.g) {
-				best.site = (int)s;
-				best.k = k;
-				best.g = cost[k];
+			if (cost[k] < m.g) {
+				m.k = k;
+				m.g = cost[k];
 			}
 		}
+		c->smin[s] = m;
+		if (m.g < best.g)
+			best = m;
 	}
 	return best;
 }
 
-/* Next best after a block choice: another site, or one duration away. */
+/*
+ * Next best after a block choice: another site, or one duration away;
+ * the first of equals in site, then time order. Costs and each site's
+ * cheapest as green_block() or regret() left them for this job: only
+ * the choice's own site is searched again.
+ */
 static struct choice
 alt_block(const struct ctx *c, const struct geo *g, struct choice best)
 {
@@ -559,12 +600,19 @@ alt_block(const struct ctx *c, const struct geo *g, struct choice best)
 
 	for (size_t s = 0; s < c->nsites; s++) {
 		const double *cost = c->cost + s * c->ns;
+		long lo = best.k - len, hi = best.k + len;
 
 		if (!(g->sites >> s & 1))
 			continue;
+		if ((int)s != best.site) {
+			if (c->smin[s].g < alt.g)
+				alt = c->smin[s];
+			continue;
+		}
+		/* not within a duration of the best: k <= lo, k >= hi */
 		for (long k = g->e; k <= g->l; k++) {
-			if ((int)s == best.site && labs(k - best.k) < len) {
-				k = best.k + len - 1;	/* past the best */
+			if (k > lo && k < hi) {
+				k = hi - 1;
 				continue;
 			}
 			if (cost[k] < alt.g) {
@@ -591,7 +639,6 @@ earliest_fit(struct ctx *c, const struct geo *g, long from)
 
 	if (from > g->last)
 		return ch;
-	nb_build_range(c, g, from, g->last);
 	for (size_t s = 0; s < c->nsites; s++) {
 		long k = from, b;
 
@@ -599,7 +646,7 @@ earliest_fit(struct ctx *c, const struct geo *g, long from)
 		if (!(g->sites >> s & 1))
 			continue;
 		while (k <= g->last && k <= kmin &&
-		    (b = clash(c, g, s, k)) != NO_SLOT)
+		    (b = clash_scan(c, g, s, k)) != NO_SLOT)
 			k = b + 1 > k ? b + 1 : k + 1;
 		if (k <= g->last && k <= kmin) {
 			first[s] = k;
@@ -1309,6 +1356,7 @@ regret(struct ctx *c, const struct geo *g)
 		return 0;
 	for (size_t s = 0; s < c->nsites; s++) {
 		double *cost = c->cost + s * c->ns;
+		struct choice m = { (int)s, NO_SLOT, INFINITY };
 		struct bc bc;
 
 		if (!(g->sites >> s & 1))
@@ -1316,12 +1364,14 @@ regret(struct ctx *c, const struct geo *g)
 		bc_init(c, g, s, &bc);
 		for (long k = g->e; k <= g->l; k++) {
 			cost[k] = bc_cost(c, g, s, &bc, k);
-			if (cost[k] < best.g) {
-				best.site = (int)s;
-				best.k = k;
-				best.g = cost[k];
+			if (cost[k] < m.g) {
+				m.k = k;
+				m.g = cost[k];
 			}
 		}
+		c->smin[s] = m;
+		if (m.g < best.g)
+			best = m;
 	}
 	if (best.site < 0)
 		return 0;
