@@ -1551,8 +1551,9 @@ refresh_alt(struct ctx *c, const struct geo *g, struct plan_assign *a)
  * at). If it fails the plan stays as it was.
  */
 static void
-repair(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
-    const size_t *placed, size_t nplaced, size_t ji, size_t *work)
+repair(struct ctx *c, const struct plan_job *const *q,
+    struct plan_assign *out, const size_t *placed, size_t nplaced, size_t ji,
+    size_t *work)
 {
 	struct search S;
 	struct ojob *oj;
@@ -1563,9 +1564,9 @@ repair(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 
 	*work -= *work < nplaced ? *work : nplaced;
 	for (size_t i = 0; i < nplaced; i++)
-		nmov += movable(&q[placed[i]], &out[placed[i]]);
+		nmov += movable(q[placed[i]], &out[placed[i]]);
 	oj = xcalloc(REPAIR_JOBS + 1, sizeof(*oj));
-	geo_init(c, &q[ji], &oj[0].g);
+	geo_init(c, q[ji], &oj[0].g);
 	oj[0].idx = ji;
 	occupy(c, &oj[0].g, oj[0].g.l, &lsa, &span);
 	w = options(c, &oj[0]);
@@ -1573,19 +1574,19 @@ repair(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 	for (size_t i = 0; i < nplaced && n <= REPAIR_JOBS; i++) {
 		const struct plan_assign *b = &out[placed[i]];
 
-		if (!movable(&q[placed[i]], b))
+		if (!movable(q[placed[i]], b))
 			continue;
 		if (nmov > REPAIR_JOBS) {
 			long sa, sb;
 			struct geo g;
 
-			geo_init(c, &q[placed[i]], &g);
+			geo_init(c, q[placed[i]], &g);
 			occupy(c, &g, slot_of(c, b), &sa, &sb);
 			if (!(oj[0].g.sites >> b->site & 1) ||
 			    sb < oj[0].g.e || sa > span)
 				continue;
 		}
-		geo_init(c, &q[placed[i]], &oj[n].g);
+		geo_init(c, q[placed[i]], &oj[n].g);
 		oj[n].idx = placed[i];
 		w = options(c, &oj[n]);
 		*work -= *work < w ? *work : w;
@@ -1675,8 +1676,9 @@ block_cap(struct ctx *c, const struct plan_job *j, const struct plan_assign *a,
  * late, everything goes back as it was. Spends *work.
  */
 static void
-reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
-    const size_t *placed, size_t nplaced, size_t ji, size_t *work)
+reflow(struct ctx *c, const struct plan_job *const *q,
+    struct plan_assign *out, const size_t *placed, size_t nplaced, size_t ji,
+    size_t *work)
 {
 	struct geo gj;
 	struct plan_assign *old;
@@ -1685,7 +1687,7 @@ reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 	long lsa, span;
 	int ok = 1;
 
-	geo_init(c, &q[ji], &gj);
+	geo_init(c, q[ji], &gj);
 	occupy(c, &gj, gj.l, &lsa, &span);
 	m = xmalloc((nplaced + 1) * sizeof(*m));
 	for (size_t i = 0; i < nplaced; i++) {
@@ -1693,10 +1695,10 @@ reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 		struct geo g;
 		long sa, sb;
 
-		if (!movable(&q[placed[i]], b) || q[placed[i]].interruptible ||
+		if (!movable(q[placed[i]], b) || q[placed[i]]->interruptible ||
 		    !(gj.sites >> b->site & 1))
 			continue;
-		geo_init(c, &q[placed[i]], &g);
+		geo_init(c, q[placed[i]], &g);
 		occupy(c, &g, slot_of(c, b), &sa, &sb);
 		if (sb >= gj.e && sa <= span)
 			m[nm++] = placed[i];
@@ -1712,10 +1714,10 @@ reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 	old = xmalloc((nm + 1) * sizeof(*old));
 	for (k = 0; k < nm; k++) {
 		old[k] = out[m[k]];
-		block_cap(c, &q[m[k]], &out[m[k]], 0);
+		block_cap(c, q[m[k]], &out[m[k]], 0);
 	}
 	old[nm] = out[ji];
-	block_cap(c, &q[ji], &out[ji], 0);	/* late: a block, or none */
+	block_cap(c, q[ji], &out[ji], 0);	/* late: a block, or none */
 	ch = green_block(c, &gj);
 	if (ch.site < 0) {
 		ch = earliest_fit(c, &gj, gj.e);
@@ -1729,26 +1731,26 @@ reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 	for (k = 0; ok && k < nm; k++) {
 		struct geo g;
 
-		geo_init(c, &q[m[k]], &g);
+		geo_init(c, q[m[k]], &g);
 		out[m[k]].site = -1;	/* place_job leaves it if no room */
 		place_job(c, &g, &out[m[k]]);
 		if (out[m[k]].why == PLAN_LATE || out[m[k]].why ==
 		    PLAN_NO_ROOM) {
 			ok = 0;
-			block_cap(c, &q[m[k]], &out[m[k]], 0);
+			block_cap(c, q[m[k]], &out[m[k]], 0);
 			for (size_t i = 0; i < k; i++)
-				block_cap(c, &q[m[i]], &out[m[i]], 0);
-			block_cap(c, &q[ji], &out[ji], 0);
+				block_cap(c, q[m[i]], &out[m[i]], 0);
+			block_cap(c, q[ji], &out[ji], 0);
 		}
 	}
 	if (!ok) {
 		/* everything as it was */
 		for (k = 0; k < nm; k++) {
 			out[m[k]] = old[k];
-			block_cap(c, &q[m[k]], &out[m[k]], 1);
+			block_cap(c, q[m[k]], &out[m[k]], 1);
 		}
 		out[ji] = old[nm];
-		block_cap(c, &q[ji], &out[ji], 1);
+		block_cap(c, q[ji], &out[ji], 1);
 	}
 	free(old);
 	free(m);
@@ -1773,13 +1775,18 @@ plan_pass(const struct plan_params *p, const struct plan_site *site,
     struct plan_assign *a)
 {
 	struct ctx c;
-	struct plan_job *q;
+	const struct plan_job **q;	/* the queued jobs, as planned */
+	struct plan_job *fq;		/* running interruptible ones */
 	struct order *ord;
-	size_t nq = 0, *placed, work = REPAIR_WORK;
+	size_t nq = 0, nf = 0, *placed, work = REPAIR_WORK;
 	size_t reflow_work = REFLOW_WORK;
 
 	ctx_init(&c, p, site, nsites);
 	q = xmalloc((njobs ? njobs : 1) * sizeof(*q));
+	for (size_t i = 0; i < njobs; i++)
+		nf += jobs[i].fixed && jobs[i].interruptible;
+	fq = xmalloc((nf ? nf : 1) * sizeof(*fq));
+	nf = 0;
 	ord = xmalloc((njobs ? njobs : 1) * sizeof(*ord));
 	for (size_t i = 0; i < njobs; i++) {
 		assign_init(&a[i], &jobs[i]);
@@ -1791,14 +1798,16 @@ plan_pass(const struct plan_params *p, const struct plan_site *site,
 
 		if (jobs[i].fixed && !jobs[i].interruptible)
 			continue;
-		if (jobs[i].fixed)
-			fixed_as_queued(&c, &jobs[i], &q[i]);
-		else
-			q[i] = jobs[i];
-		geo_init(&c, &q[i], &g);
+		if (jobs[i].fixed) {
+			fixed_as_queued(&c, &jobs[i], &fq[nf]);
+			q[i] = &fq[nf++];
+		} else {
+			q[i] = &jobs[i];
+		}
+		geo_init(&c, q[i], &g);
 		ord[nq].i = i;
 		ord[nq].slack = g.l - g.e;
-		if (q[i].run_now && ord[nq].slack > 0)
+		if (q[i]->run_now && ord[nq].slack > 0)
 			ord[nq].slack = 0;
 		ord[nq].regret = regret(&c, &g);
 		nq++;
@@ -1810,9 +1819,9 @@ plan_pass(const struct plan_params *p, const struct plan_site *site,
 		size_t ji = ord[i].i;
 		int avoidable;
 
-		geo_init(&c, &q[ji], &g);
+		geo_init(&c, q[ji], &g);
 		place_job(&c, &g, &a[ji]);
-		avoidable = g.e < c.ns && g.l >= g.e && !q[ji].run_now;
+		avoidable = g.e < c.ns && g.l >= g.e && !q[ji]->run_now;
 		if ((a[ji].why == PLAN_LATE || a[ji].why == PLAN_NO_ROOM) &&
 		    avoidable && work > 0)
 			repair(&c, q, a, placed, i, ji, &work);
@@ -1824,6 +1833,7 @@ plan_pass(const struct plan_params *p, const struct plan_site *site,
 	free(placed);
 	free(ord);
 	free(q);
+	free(fq);
 	ctx_free(&c);
 }
 
