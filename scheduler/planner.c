@@ -448,21 +448,67 @@ bc_init(const struct ctx *c, const struct geo *g, size_t s, struct bc *b)
 	b->f = g->len - (g->rem != 0);
 }
 
+/* A start from a slot boundary, inside the grid, with known intensity. */
 static inline double
-bc_cost(const struct ctx *c, const struct geo *g, size_t s,
-    const struct bc *b, long k)
+bc_inner(const struct ctx *c, const struct geo *g, const struct bc *b,
+    long k)
 {
 	long f = k + b->f;
 	double cb;
 
-	if (k == 0 || k + b->len > c->ns)
-		return block_g(c, g, s, k);
-	if (b->np[k + b->len] != b->np[k])
-		return NAN;
 	cb = b->rem != 0 ? b->pre[f] + b->rem * b->cz[f] : b->pre[f];
 	return b->kwpue * (cb - b->pre[k]) / 3600.0 + (b->dk *
 	    (double)((int64_t)k * c->slot - g->er) / 3600.0 + (b->gb > 0 ?
 	    b->gb * (b->ci_o[k] + b->ci[k]) / 2 : 0));
+}
+
+static inline double
+bc_cost(const struct ctx *c, const struct geo *g, size_t s,
+    const struct bc *b, long k)
+{
+	if (k == 0 || k + b->len > c->ns)
+		return block_g(c, g, s, k);
+	if (b->np[k + b->len] != b->np[k])
+		return NAN;
+	return bc_inner(c, g, b, k);
+}
+
+/* Start k at cost v if cheaper than *m (so the first of equals stays). */
+static inline void
+cheaper(struct choice *m, long k, double v)
+{
+	if (v < m->g) {
+		m->k = k;
+		m->g = v;
+	}
+}
+
+/*
+ * bc_cost() of the starts from..to, in order, into cost[]; the first
+ * cheapest into *m. Inside the grid with no unknown intensity (one look
+ * at the NAN counts) the loop is bc_inner() alone.
+ */
+static void
+bc_costs(const struct ctx *c, const struct geo *g, size_t s,
+    const struct bc *b, long from, long to, double *cost, struct choice *m)
+{
+	long k = from, in = c->ns - b->len < to ? c->ns - b->len : to;
+
+	if (k == 0 && k <= to) {
+		cost[0] = bc_cost(c, g, s, b, 0);
+		cheaper(m, 0, cost[0]);
+		k++;
+	}
+	if (k > in || b->np[in + b->len] != b->np[k])
+		in = k - 1;
+	for (; k <= in; k++) {
+		cost[k] = bc_inner(c, g, b, k);
+		cheaper(m, k, cost[k]);
+	}
+	for (; k <= to; k++) {
+		cost[k] = bc_cost(c, g, s, b, k);
+		cheaper(m, k, cost[k]);
+	}
 }
 
 static int
@@ -563,21 +609,23 @@ green_block(struct ctx *c, const struct geo *g)
 		if (!(g->sites >> s & 1))
 			continue;
 		bc_init(c, g, s, &bc);
-		for (long k = g->e; k <= g->l; k++) {
+		for (long k = g->e, end; k <= g->l; k = end + 1) {
 			long b = clash(c, g, s, k);
 
 			if (b != NO_SLOT) {
 				/* every start up to the clash uses it */
-				for (; k <= g->l && k <= b; k++)
-					cost[k] = NAN;
-				k--;
+				for (end = k; end <= g->l && end <= b; end++)
+					cost[end] = NAN;
+				end--;
 				continue;
 			}
-			cost[k] = bc_cost(c, g, s, &bc, k);
-			if (cost[k] < m.g) {
-				m.k = k;
-				m.g = cost[k];
-			}
+			/* it fits, and so does every later start that ends
+			 * before the next blocked slot */
+			b = c->nb[s * (c->ns + 1) + k];
+			end = k == 0 ? 0 : b - g->len < g->l ? b - g->len : g->l;
+			if (end < k)
+				end = k;
+			bc_costs(c, g, s, &bc, k, end, cost, &m);
 		}
 		c->smin[s] = m;
 		if (m.g < best.g)
@@ -1362,13 +1410,7 @@ regret(struct ctx *c, const struct geo *g)
 		if (!(g->sites >> s & 1))
 			continue;
 		bc_init(c, g, s, &bc);
-		for (long k = g->e; k <= g->l; k++) {
-			cost[k] = bc_cost(c, g, s, &bc, k);
-			if (cost[k] < m.g) {
-				m.k = k;
-				m.g = cost[k];
-			}
-		}
+		bc_costs(c, g, s, &bc, g->e, g->l, cost, &m);
 		c->smin[s] = m;
 		if (m.g < best.g)
 			best = m;
