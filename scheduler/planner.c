@@ -428,6 +428,7 @@ struct bc {
 	double		 gb;		/* relocation, kWh; 0: none */
 	double		 rem;
 	long		 len, f;	/* f: last whole slot, from k */
+	int64_t		 slot, er;
 };
 
 static void
@@ -446,19 +447,20 @@ bc_init(const struct ctx *c, const struct geo *g, size_t s, struct bc *b)
 	b->rem = (double)g->rem;
 	b->len = g->len;
 	b->f = g->len - (g->rem != 0);
+	b->slot = c->slot;
+	b->er = g->er;
 }
 
 /* A start from a slot boundary, inside the grid, with known intensity. */
 static inline double
-bc_inner(const struct ctx *c, const struct geo *g, const struct bc *b,
-    long k)
+bc_inner(const struct bc *b, long k)
 {
 	long f = k + b->f;
 	double cb;
 
 	cb = b->rem != 0 ? b->pre[f] + b->rem * b->cz[f] : b->pre[f];
 	return b->kwpue * (cb - b->pre[k]) / 3600.0 + (b->dk *
-	    (double)((int64_t)k * c->slot - g->er) / 3600.0 + (b->gb > 0 ?
+	    (double)((int64_t)k * b->slot - b->er) / 3600.0 + (b->gb > 0 ?
 	    b->gb * (b->ci_o[k] + b->ci[k]) / 2 : 0));
 }
 
@@ -470,7 +472,7 @@ bc_cost(const struct ctx *c, const struct geo *g, size_t s,
 		return block_g(c, g, s, k);
 	if (b->np[k + b->len] != b->np[k])
 		return NAN;
-	return bc_inner(c, g, b, k);
+	return bc_inner(b, k);
 }
 
 /* Start k at cost v if cheaper than *m (so the first of equals stays). */
@@ -490,25 +492,30 @@ cheaper(struct choice *m, long k, double v)
  */
 static void
 bc_costs(const struct ctx *c, const struct geo *g, size_t s,
-    const struct bc *b, long from, long to, double *cost, struct choice *m)
+    const struct bc *b, long from, long to, double *cost, struct choice *mp)
 {
 	long k = from, in = c->ns - b->len < to ? c->ns - b->len : to;
+	const struct bc lb = *b;	/* in registers: cost[] aliases none */
+	struct choice m = *mp, *mm = &m;
 
 	if (k == 0 && k <= to) {
 		cost[0] = bc_cost(c, g, s, b, 0);
-		cheaper(m, 0, cost[0]);
+		cheaper(mm, 0, cost[0]);
 		k++;
 	}
 	if (k > in || b->np[in + b->len] != b->np[k])
 		in = k - 1;
 	for (; k <= in; k++) {
-		cost[k] = bc_inner(c, g, b, k);
-		cheaper(m, k, cost[k]);
+		double v = bc_inner(&lb, k);
+
+		cost[k] = v;
+		cheaper(mm, k, v);
 	}
 	for (; k <= to; k++) {
 		cost[k] = bc_cost(c, g, s, b, k);
-		cheaper(m, k, cost[k]);
+		cheaper(mm, k, cost[k]);
 	}
+	*mp = m;
 }
 
 static int
@@ -998,8 +1005,10 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 
 		/* not taking slot t: (j, 0) from (j, 0), then (j, ch) */
 		for (j = jlo; j <= jnt; j++) {
-			p0[j] = cc[j] < c0[j];
-			t0[j] = p0[j] ? cc[j] : c0[j];
+			double a = c0[j], b = cc[j];
+
+			p0[j] = b < a;
+			t0[j] = b < a ? b : a;	/* no branch: a min */
 		}
 		if (jtop < jhi) {
 			t0[jhi] = INFINITY;
@@ -1050,7 +1059,7 @@ inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
 				    (size_t)j - 1] + wu, x2 = cc[j - 1] + wu;
 
 				pc[j] = x2 < x1;
-				tc[j] = pc[j] ? x2 : x1;
+				tc[j] = x2 < x1 ? x2 : x1;
 			}
 		}
 		cur = nxt;
