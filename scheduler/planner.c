@@ -597,9 +597,29 @@ nb_build_range(struct ctx *c, const struct geo *g, long from, long to)
 }
 
 /*
+ * Starts from k on at site s (nb built), in runs: if k fits, the last
+ * start from k on that fits like every one before it (it ends before the
+ * next blocked slot), at most g->l; if not, -1 - the clash (every start
+ * up to the clash uses it).
+ */
+static long
+fit_run(const struct ctx *c, const struct geo *g, size_t s, long k)
+{
+	long b = clash(c, g, s, k), end;
+
+	if (b != NO_SLOT)
+		return -1 - b;
+	if (k == 0)
+		return 0;
+	b = c->nb[s * (c->ns + 1) + k];
+	end = b - g->len < g->l ? b - g->len : g->l;
+	return end < k ? k : end;
+}
+
+/*
  * The cheapest block start in [e, l] with room, over all allowed sites;
- * window costs are left in c->cost (NAN: no room or unknown), each
- * site's cheapest (the first of equals) in c->smin. The best is the
+ * window costs of the starts with room are left in c->cost (NAN:
+ * unknown), each site's cheapest (the first of equals) in c->smin. The best is the
  * first of equals over sites in index order, starts in time order.
  */
 static struct choice
@@ -616,24 +636,11 @@ green_block(struct ctx *c, const struct geo *g)
 		if (!(g->sites >> s & 1))
 			continue;
 		bc_init(c, g, s, &bc);
-		for (long k = g->e, end; k <= g->l; k = end + 1) {
-			long b = clash(c, g, s, k);
-
-			if (b != NO_SLOT) {
-				/* every start up to the clash uses it */
-				for (end = k; end <= g->l && end <= b; end++)
-					cost[end] = NAN;
-				end--;
-				continue;
-			}
-			/* it fits, and so does every later start that ends
-			 * before the next blocked slot */
-			b = c->nb[s * (c->ns + 1) + k];
-			end = k == 0 ? 0 : b - g->len < g->l ? b - g->len : g->l;
-			if (end < k)
-				end = k;
-			bc_costs(c, g, s, &bc, k, end, cost, &m);
-		}
+		for (long k = g->e, end; k <= g->l; k = end + 1)
+			if ((end = fit_run(c, g, s, k)) >= k)
+				bc_costs(c, g, s, &bc, k, end, cost, &m);
+			else
+				end = -end - 1;
 		c->smin[s] = m;
 		if (m.g < best.g)
 			best = m;
@@ -641,22 +648,42 @@ green_block(struct ctx *c, const struct geo *g)
 	return best;
 }
 
+/* The first cheapest of starts from..to at site s not within (lo, hi). */
+static void
+alt_range(const struct ctx *c, size_t s, long from, long to, long lo,
+    long hi, struct choice *alt)
+{
+	const double *cost = c->cost + s * c->ns;
+
+	for (long k = from; k <= to; k++) {
+		if (k > lo && k < hi) {
+			k = hi - 1;
+			continue;
+		}
+		if (cost[k] < alt->g) {
+			alt->site = (int)s;
+			alt->k = k;
+			alt->g = cost[k];
+		}
+	}
+}
+
 /*
  * Next best after a block choice: another site, or one duration away;
  * the first of equals in site, then time order. Costs and each site's
- * cheapest as green_block() or regret() left them for this job: only
- * the choice's own site is searched again.
+ * cheapest as green_block() (room: only starts with room, nb as it
+ * built it) or regret() left them for this job: only the choice's own
+ * site is searched again.
  */
 static struct choice
-alt_block(const struct ctx *c, const struct geo *g, struct choice best)
+alt_block(const struct ctx *c, const struct geo *g, struct choice best,
+    int room)
 {
 	struct choice alt = { -1, NO_SLOT, INFINITY };
 	long len = (long)((g->dur + c->slot - 1) / c->slot);
+	long lo = best.k - len, hi = best.k + len;
 
 	for (size_t s = 0; s < c->nsites; s++) {
-		const double *cost = c->cost + s * c->ns;
-		long lo = best.k - len, hi = best.k + len;
-
 		if (!(g->sites >> s & 1))
 			continue;
 		if ((int)s != best.site) {
@@ -665,17 +692,15 @@ alt_block(const struct ctx *c, const struct geo *g, struct choice best)
 			continue;
 		}
 		/* not within a duration of the best: k <= lo, k >= hi */
-		for (long k = g->e; k <= g->l; k++) {
-			if (k > lo && k < hi) {
-				k = hi - 1;
-				continue;
-			}
-			if (cost[k] < alt.g) {
-				alt.site = (int)s;
-				alt.k = k;
-				alt.g = cost[k];
-			}
+		if (!room) {
+			alt_range(c, s, g->e, g->l, lo, hi, &alt);
+			continue;
 		}
+		for (long k = g->e, end; k <= g->l; k = end + 1)
+			if ((end = fit_run(c, g, s, k)) >= k)
+				alt_range(c, s, k, end, lo, hi, &alt);
+			else
+				end = -end - 1;
 	}
 	return alt;
 }
@@ -1317,7 +1342,7 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		return;
 	}
 	if (best.site >= 0) {
-		alt = alt_block(c, g, best);
+		alt = alt_block(c, g, best, 1);
 		place_block(c, g, a, best, PLAN_GREEN);
 		set_alt(c, a, alt);
 		return;
@@ -1426,7 +1451,7 @@ regret(struct ctx *c, const struct geo *g)
 	}
 	if (best.site < 0)
 		return 0;
-	alt = alt_block(c, g, best);
+	alt = alt_block(c, g, best, 0);
 	return isfinite(alt.g) ? alt.g - best.g : 0;
 }
 
@@ -1589,7 +1614,7 @@ refresh_alt(struct ctx *c, const struct geo *g, struct plan_assign *a)
 	occupy(c, g, ch.k, &sa, &sb);
 	give_slots(c, g, (size_t)ch.site, sa, sb);
 	green_block(c, g);
-	set_alt(c, a, alt_block(c, g, ch));
+	set_alt(c, a, alt_block(c, g, ch, 1));
 	take_slots(c, g, (size_t)ch.site, sa, sb);
 }
 
