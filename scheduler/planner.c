@@ -1412,16 +1412,47 @@ struct order {
 	size_t		 i;
 };
 
-static int
-order_cmp(const void *a, const void *b)
+/* Whether x is placed before y. A total order: i is unique. */
+static inline int
+order_lt(const struct order *x, const struct order *y)
 {
-	const struct order *x = a, *y = b;
-
 	if (x->slack != y->slack)
-		return x->slack < y->slack ? -1 : 1;
+		return x->slack < y->slack;
 	if (x->regret != y->regret)
-		return x->regret > y->regret ? -1 : 1;
-	return (x->i > y->i) - (x->i < y->i);
+		return x->regret > y->regret;
+	return x->i < y->i;
+}
+
+/*
+ * Sorts o[n] by order_lt: a bottom-up merge sort with the comparison
+ * inlined (qsort's call per comparison cost as much as the merging).
+ */
+static void
+order_sort(struct order *o, size_t n)
+{
+	struct order *tmp = xmalloc((n ? n : 1) * sizeof(*tmp)), *src = o;
+	struct order *dst = tmp, *x;
+
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t m = lo + w < n ? lo + w : n;
+			size_t hi = m + w < n ? m + w : n, i = lo, j = m, k = lo;
+
+			while (i < m && j < hi)
+				dst[k++] = order_lt(&src[j], &src[i]) ?
+				    src[j++] : src[i++];
+			while (i < m)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != o)
+		memcpy(o, src, n * sizeof(*o));
+	free(tmp);
 }
 
 /*
@@ -1888,13 +1919,20 @@ plan_pass(const struct plan_params *p, const struct plan_site *site,
 		ord[nq].regret = regret(&c, &g);
 		nq++;
 	}
-	qsort(ord, nq, sizeof(*ord), order_cmp);
+	order_sort(ord, nq);
 	placed = xmalloc((nq ? nq : 1) * sizeof(*placed));
 	for (size_t i = 0; i < nq; i++) {
 		struct geo g;
 		size_t ji = ord[i].i;
 		int avoidable;
 
+#if defined(__GNUC__)
+		/* the order jumps about the queue: fetch ahead */
+		if (i + 8 < nq) {
+			__builtin_prefetch(q[ord[i + 8].i]);
+			__builtin_prefetch(&a[ord[i + 8].i]);
+		}
+#endif
 		geo_init(&c, q[ji], &g);
 		place_job(&c, &g, &a[ji]);
 		avoidable = g.e < c.ns && g.l >= g.e && !q[ji]->run_now;
