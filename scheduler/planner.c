@@ -1927,9 +1927,10 @@ plan_pass(const struct plan_params *p, const struct plan_site *site,
 		int avoidable;
 
 #if defined(__GNUC__)
-		/* the order jumps about the queue: fetch ahead */
+		/* the order jumps about the queue: fetch ahead (the job
+		 * as given: q[] is the same but for running ones) */
 		if (i + 8 < nq) {
-			__builtin_prefetch(q[ord[i + 8].i]);
+			__builtin_prefetch(&jobs[ord[i + 8].i]);
 			__builtin_prefetch(&a[ord[i + 8].i]);
 		}
 #endif
