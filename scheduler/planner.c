@@ -16,6 +16,20 @@
  * would exceed DP_MAX_CELLS is skipped; an interruptible job that finds
  * no slots anywhere is planned as one block.
  *
+ * What keeps it fast (bench-plan: 100k jobs x 10 sites x 576 slots in
+ * about half a second) without changing any choice: window costs are
+ * computed for runs of starts (every start that ends before the next
+ * blocked slot fits, and a run without unknown intensity is one tight
+ * loop, bc_costs()); each site's cheapest start is kept as it goes, so
+ * the next best searches only the chosen site again; the earliest start
+ * with room is a forward scan that looks at each slot once; the DP keeps
+ * only the band of slot counts that can still end with n slots, pulls
+ * each state from its predecessors in the order a forward sweep would
+ * push them (ties go as before) and keeps one bit per two-way choice.
+ * Equal costs always go to the first site, then the first start.
+ * test_planner's golden plans and bench-plan's checksums show a change
+ * that moves a job.
+ *
  * The queue: running (fixed) jobs take their capacity first; the rest are
  * placed one by one, least slack first (latest start - earliest, in
  * slots: deadlines come first), then the most to lose (its next-best
