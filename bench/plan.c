@@ -10,10 +10,15 @@
  * interruptible, up to 50 GB of data. Slots are 5 minutes.
  *
  * It prints, per run, the wall-clock time of one plan_compute() call (one
- * thread), how many jobs were placed (placed for least emissions, late)
+ * thread) and the CPU time the process spent in it (on a shared machine
+ * the wall clock also counts waiting for a CPU), how many jobs were placed (placed for least emissions, late)
  * or left without room, and the expected emissions of the placed jobs
  * and of the green ones against each started at once at its origin with
- * capacity ignored (the now_g baseline).
+ * capacity ignored (the now_g baseline), and two checksums (FNV-1a) of
+ * the plan: "plan" over every job's reason, site, start, end and slots,
+ * "values" over its expected_g, now_g and next-best choice (bit for bit),
+ * so that a change to the planner that should not change its plans can
+ * be checked against the binary from before.
  * Default runs: 10k, 100k and 1M jobs over 576 slots (48 h), then 100k
  * jobs over 288 and 1152 slots. Usage: bench-plan [JOBS SLOTS] for one run.
  * It exits 1 if planning fails.
@@ -49,12 +54,23 @@ uni(uint64_t *x, int64_t lo, int64_t hi)
 	return lo + (int64_t)(rnd(x) % (uint64_t)(hi - lo + 1));
 }
 
+static void
+fnv(uint64_t *h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		*h ^= b[i];
+		*h *= UINT64_C(0x100000001b3);
+	}
+}
+
 static double
-now_s(void)
+clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -71,7 +87,8 @@ bench(size_t njobs, size_t nslots)
 	struct plan_result r;
 	uint64_t x = 0x853c49e6748fea9bull;
 	size_t placed = 0, late = 0, noroom = 0, green = 0;
-	double t, total = 0, base = 0, gtotal = 0, gbase = 0;
+	uint64_t hp = UINT64_C(0xcbf29ce484222325), hv = hp;
+	double t, cpu, total = 0, base = 0, gtotal = 0, gbase = 0;
 	char err[256];
 
 	for (size_t s = 0; s < NSITES; s++) {
@@ -115,16 +132,32 @@ bench(size_t njobs, size_t nslots)
 		j->interruptible = uni(&x, 0, 9) == 0;
 		j->data_gb = (double)uni(&x, 0, 50);
 	}
-	t = now_s();
+	t = clock_s(CLOCK_MONOTONIC);
+	cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	if (plan_compute(&p, site, NSITES, jobs, njobs, &r, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "bench-plan: %s\n", err);
 		return -1;
 	}
-	t = now_s() - t;
+	t = clock_s(CLOCK_MONOTONIC) - t;
+	cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu;
 	for (size_t i = 0; i < r.n; i++) {
 		const struct plan_assign *a = &r.a[i];
+		int32_t why = (int32_t)a->why;
 
+		fnv(&hp, &a->job_id, sizeof(a->job_id));
+		fnv(&hp, &why, sizeof(why));
+		fnv(&hp, &a->site, sizeof(a->site));
+		fnv(&hp, &a->start, sizeof(a->start));
+		fnv(&hp, &a->end, sizeof(a->end));
+		fnv(&hp, &a->nslots, sizeof(a->nslots));
+		if (a->slots != NULL)
+			fnv(&hp, a->slots, a->nslots * sizeof(*a->slots));
+		fnv(&hv, &a->expected_g, sizeof(a->expected_g));
+		fnv(&hv, &a->now_g, sizeof(a->now_g));
+		fnv(&hv, &a->alt_site, sizeof(a->alt_site));
+		fnv(&hv, &a->alt_start, sizeof(a->alt_start));
+		fnv(&hv, &a->alt_g, sizeof(a->alt_g));
 		placed += a->site >= 0;
 		late += a->why == PLAN_LATE;
 		noroom += a->why == PLAN_NO_ROOM;
@@ -139,11 +172,14 @@ bench(size_t njobs, size_t nslots)
 			gbase += a->now_g;
 		}
 	}
-	printf("%8zu jobs %5zu slots %7.3f s  placed %zu (green %zu, late "
-	    "%zu), no room %zu; CO2e vs run now: placed %+.1f%%, green "
-	    "%+.1f%%\n", njobs, nslots, t, placed, green, late, noroom,
+	printf("%8zu jobs %5zu slots %7.3f s (cpu %.3f s)  placed %zu (green "
+	    "%zu, late %zu), no room %zu; CO2e vs run now: placed %+.1f%%, "
+	    "green %+.1f%%\n", njobs, nslots, t, cpu, placed, green, late,
+	    noroom,
 	    base > 0 ? 100 * (total - base) / base : 0.0,
 	    gbase > 0 ? 100 * (gtotal - gbase) / gbase : 0.0);
+	printf("%8s checksums: plan %016" PRIx64 ", values %016" PRIx64 "\n",
+	    "", hp, hv);
 	plan_result_free(&r);
 	for (size_t s = 0; s < NSITES; s++)
 		free((void *)site[s].ci);

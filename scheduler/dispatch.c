@@ -56,6 +56,7 @@ struct active {
 	enum plan_why	 why;		/* the last plan's reason */
 	int		 held;		/* its cpus are in the capacity model */
 	int64_t		 held_from, held_to;	/* over [from, to) */
+	int		 fresh;		/* submitted since the last pass */
 };
 
 /*
@@ -97,6 +98,8 @@ struct dispatch {
 	struct launch	*launches;
 	size_t		 nlaunch, caplaunch;
 	int		 dirty;
+	int		 full;		/* something besides submits changed
+					   since the last pass */
 	ev_timer	 kick;		/* a planning pass soon */
 	ev_timer	 wake;		/* the next planned start or re-plan */
 	double		 pass_s;	/* how long the last pass took */
@@ -112,7 +115,9 @@ static void on_event(void *, int64_t, const json_t *);
 static void cap_add(struct capmodel *, int, int64_t, int64_t, int);
 static int start_freed(struct dispatch *, int);
 static void kick(struct dispatch *);
+static void kick_fresh(struct dispatch *);
 static void on_kick(struct ev_loop *, ev_timer *, int);
+static void on_wake(struct ev_loop *, ev_timer *, int);
 
 static struct active *
 find(struct dispatch *dp, int64_t id)
@@ -162,6 +167,17 @@ rule_named(struct dispatch *dp, const char *name)
 static void
 kick(struct dispatch *dp)
 {
+	dp->full = 1;
+	kick_fresh(dp);
+}
+
+/*
+ * The same for new jobs alone: unless something else changed too, the
+ * pass plans only them, in the room the last plan left (plan_fresh()).
+ */
+static void
+kick_fresh(struct dispatch *dp)
+{
 	double gap = 10 * dp->pass_s, delay;
 
 	dp->dirty = 1;
@@ -206,7 +222,6 @@ index_job(struct dispatch *dp, const struct job *j)
 	a->adopted = j->adopted;
 	/* After a restart nobody knows if it was frozen: say so once. */
 	a->paused = j->state == JOB_RUNNING && j->interruptible ? -1 : 0;
-	kick(dp);
 }
 
 static void queue_launch(struct dispatch *, const struct job *);
@@ -323,7 +338,7 @@ dispatch_new(struct ebbd *d, char *err, size_t errlen)
 	jobctl_instance(d->cfg->state_dir, dp->instance);
 	dp->d = d;
 	ev_timer_init(&dp->kick, on_kick, KICK_DELAY, 0.);
-	ev_timer_init(&dp->wake, on_kick, 0., 0.);
+	ev_timer_init(&dp->wake, on_wake, 0., 0.);
 	dp->kick.data = dp->wake.data = dp;
 	if (d->cfg->nsites > MAX_SITES) {
 		snprintf(err, errlen, "at most %d sites are supported",
@@ -366,6 +381,7 @@ static int
 index_cb(void *arg, const struct job *j)
 {
 	index_job(arg, j);
+	kick(arg);
 	return 0;
 }
 
@@ -459,6 +475,8 @@ dispatch_reconfigure(struct dispatch *dp, char *err, size_t errlen)
 	if (open_backends(dp, err, errlen) == -1 ||
 	    load_active(dp, err, errlen) == -1)
 		return -1;
+	dp->cap.ns = 0;		/* sites may have changed: a pass first */
+	dp->full = 1;
 	return load_demand(dp, err, errlen);
 }
 
@@ -592,8 +610,17 @@ dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 void
 dispatch_added(struct dispatch *dp, const struct job *j)
 {
+	struct active *a;
+
 	index_job(dp, j);
-	load_note(dp->load, &find(dp, j->id)->pj, j->submit_time);
+	if ((a = find(dp, j->id)) != NULL)
+		load_note(dp->load, &a->pj, j->submit_time);
+	if (a != NULL && a->state == JOB_QUEUED) {
+		a->fresh = 1;
+		kick_fresh(dp);
+	} else {
+		kick(dp);
+	}
 }
 
 static json_t *
@@ -712,6 +739,37 @@ cap_release(struct dispatch *dp, struct active *a)
 	a->held = 0;
 }
 
+/*
+ * A job's placement takes its room in the model; its slot indexes count
+ * from the model's slot k0.
+ */
+static void
+cap_take(struct dispatch *dp, struct active *a, const struct plan_assign *r,
+    int64_t now, size_t k0)
+{
+	struct capmodel *m = &dp->cap;
+	int64_t from, to;
+
+	a->held = 0;
+	if (m->ns == 0 || r->site < 0)
+		return;
+	if (r->slots != NULL) {
+		for (size_t k = 0; k < r->nslots; k++)
+			if (r->slots[k] + k0 < m->ns)
+				m->cpu[(size_t)r->site * m->ns + r->slots[k] +
+				    k0] -= a->pj.cpus;
+		return;
+	}
+	from = r->start > now ? r->start : now;
+	to = r->end > now ? r->end : now + 1;
+	cap_add(m, r->site, from, to, -a->pj.cpus);
+	if (a->site == r->site) {
+		a->held = 1;
+		a->held_from = from;
+		a->held_to = to;
+	}
+}
+
 /* The model as a pass's plan leaves it. */
 static void
 cap_build(struct dispatch *dp, const struct plan_params *pp,
@@ -730,28 +788,9 @@ cap_build(struct dispatch *dp, const struct plan_params *pp,
 		for (size_t k = 0; k < pp->nslots; k++)
 			m->cpu[s * pp->nslots + k] = sites[s].cpus;
 	for (size_t i = 0; i < dp->nact; i++) {
-		struct active *a = &dp->act[i];
-		const struct plan_assign *r;
-		int64_t from, to;
-
-		a->held = 0;
-		if (m->ns == 0 || (r = &res->a[i])->site < 0)
-			continue;
-		if (r->slots != NULL) {
-			for (size_t k = 0; k < r->nslots; k++)
-				if (r->slots[k] < m->ns)
-					m->cpu[(size_t)r->site * m->ns +
-					    r->slots[k]] -= a->pj.cpus;
-			continue;
-		}
-		from = r->start > now ? r->start : now;
-		to = r->end > now ? r->end : now + 1;
-		cap_add(m, r->site, from, to, -a->pj.cpus);
-		if (a->site == r->site) {
-			a->held = 1;
-			a->held_from = from;
-			a->held_to = to;
-		}
+		dp->act[i].held = 0;
+		if (m->ns != 0)
+			cap_take(dp, &dp->act[i], &res->a[i], now, 0);
 	}
 }
 
@@ -845,6 +884,32 @@ start_freed(struct dispatch *dp, int site)
 	}
 	free(c);
 	return started && full;
+}
+
+/*
+ * Whether a job waits for room: queued without a plan (not one just
+ * submitted: plan_fresh() has it), late, or planned later than it could
+ * start only for want of room (run-now, threshold, no forecast).
+ */
+static int
+waiting_for_room(const struct dispatch *dp)
+{
+	int64_t now = ebb_now();
+
+	for (size_t i = 0; i < dp->nact; i++) {
+		const struct active *a = &dp->act[i];
+		int64_t could = a->pj.earliest > now ? a->pj.earliest : now;
+
+		if (a->state == JOB_QUEUED && !a->fresh)
+			return 1;
+		if (a->state != JOB_PLANNED)
+			continue;
+		if (a->why == PLAN_LATE || (a->planned_start > could &&
+		    (a->why == PLAN_RUN_NOW || a->why == PLAN_THRESHOLD ||
+		    a->why == PLAN_NO_FORECAST)))
+			return 1;
+	}
+	return 0;
 }
 
 /* Records what the plan says of a job and why. */
@@ -969,6 +1034,214 @@ follow_slots(struct dispatch *dp, struct active *a, const struct plan_assign *r)
 	    want ? "outside its planned slots" : "in a planned slot");
 }
 
+/* The planner's view of an active job now. */
+static void
+plan_view(const struct active *a, int64_t now, int64_t slot,
+    struct plan_job *pj)
+{
+	*pj = a->pj;
+	if (pj->earliest < now)
+		pj->earliest = now;
+	/* Handed to a cluster: it stays there; once due it is Slurm's to
+	 * start, so it no longer moves. */
+	if (a->state == JOB_PLANNED && a->handed && a->site >= 0) {
+		pj->sites = UINT64_C(1) << a->site;
+		if (a->planned_start <= now) {
+			pj->fixed = 1;
+			pj->site = a->site;
+			pj->start = a->planned_start;
+		}
+	}
+	if (a->state == JOB_RUNNING) {
+		pj->fixed = 1;
+		pj->site = a->site >= 0 ? a->site : 0;
+		pj->start = a->start_time ? a->start_time : now;
+		/* A job past its estimate holds its cpus a slot more. */
+		if (pj->start + pj->duration < now + slot)
+			pj->duration = now + slot - pj->start;
+	}
+}
+
+/* The sites and their intensities over the grid of pp (free ser after). */
+static void
+site_series(struct dispatch *dp, const struct plan_params *pp, int64_t now,
+    struct plan_site *sites, struct ci_series *ser)
+{
+	const struct ebb_config *cfg = dp->d->cfg;
+	char err[256];
+
+	memset(ser, 0, cfg->nsites * sizeof(*ser));
+	for (size_t s = 0; s < cfg->nsites; s++) {
+		const struct ebb_site *c = &cfg->sites[s];
+
+		sites[s].cpus = c->cpus;
+		sites[s].gpus = 0;
+		sites[s].pue = c->pue;
+		sites[s].reserve = load_site_reserve(cfg, s, dp->load, now);
+		if (dp->d->carbon == NULL || c->providers.n == 0 ||
+		    carbon_series(dp->d->carbon, c->zone ? c->zone : c->name,
+		    carbon_site_signal(dp->d->carbon, c->name), pp->t0, pp->t0 +
+		    (int64_t)pp->nslots * pp->slot, now, &ser[s], err,
+		    sizeof(err)) == -1 || ser[s].n < pp->nslots) {
+			ci_series_free(&ser[s]);
+			ser[s].value = xcalloc(pp->nslots, sizeof(double));
+			for (size_t k = 0; k < pp->nslots; k++)
+				ser[s].value[k] = NAN;
+		}
+		sites[s].ci = ser[s].value;
+	}
+}
+
+/* A planned start the wake timer must not sleep past. */
+static void
+wake_by(struct dispatch *dp, int64_t when, int64_t now)
+{
+	double in = (double)(when - now);
+
+	if (ev_is_active(&dp->wake) &&
+	    ev_timer_remaining(dp->d->loop, &dp->wake) <= in)
+		return;
+	ev_timer_stop(dp->d->loop, &dp->wake);
+	ev_timer_set(&dp->wake, in > 0 ? in : 0., 0.);
+	ev_timer_start(dp->d->loop, &dp->wake);
+}
+
+/*
+ * Plans only the jobs submitted since the last pass, in the room the last
+ * plan left (the capacity model, kept up to date since), as a pass would
+ * plan them after every other job, on what is left of the last pass's
+ * grid: every other plan holds. Returns -1,
+ * having changed nothing, when a full pass is needed instead: no model
+ * (no pass yet) or a grid that does not reach a new job's deadline, a new
+ * job that is interruptible or may go to a site that takes jobs at plan
+ * time, or one that would be late or find no room (then the queue is
+ * planned again, least slack first).
+ */
+static int
+plan_fresh(struct dispatch *dp)
+{
+	const struct ebb_config *cfg = dp->d->cfg;
+	struct capmodel *m = &dp->cap;
+	struct plan_site sites[MAX_SITES];
+	struct ci_series ser[MAX_SITES];
+	struct plan_params pp;
+	struct plan_job *pj;
+	struct plan_result res;
+	struct active **fr;
+	int64_t now = ebb_now();
+	size_t k0, nf = 0, npj = 0, cap;
+	int rc = -1;
+	char err[256];
+	double started;
+
+	ev_now_update(dp->d->loop);
+	started = ev_now(dp->d->loop);
+	sched_params(cfg, now, &pp);
+	if (m->ns == 0 || m->nsites != cfg->nsites || m->slot != pp.slot ||
+	    pp.t0 < m->t0 || (k0 = (size_t)((pp.t0 - m->t0) / pp.slot)) >=
+	    m->ns)
+		return -1;
+	fr = xmalloc((dp->nact + 1) * sizeof(*fr));
+	for (size_t i = 0; i < dp->nact; i++) {
+		struct active *a = &dp->act[i];
+
+		if (!a->fresh)
+			continue;
+		if (a->state != JOB_QUEUED || a->pj.interruptible ||
+		    a->handed || a->cancel_by != NULL)
+			goto out;
+		for (size_t s = 0; s < cfg->nsites; s++)
+			if ((a->pj.sites >> s & 1) && places(dp, (int)s))
+				goto out;
+		fr[nf++] = a;
+	}
+	if (nf == 0) {
+		dp->dirty = 0;
+		rc = 0;
+		goto out;
+	}
+	/* the room the others take, as one running job per run of slots
+	 * with the same use */
+	cap = nf + 1;
+	pj = xmalloc(cap * sizeof(*pj));
+	for (size_t s = 0; s < m->nsites; s++) {
+		const int *c = m->cpu + s * m->ns;
+
+		for (size_t k = k0, e; k < m->ns; k = e) {
+			int used = cfg->sites[s].cpus - c[k];
+
+			for (e = k + 1; e < m->ns && c[e] == c[k]; e++)
+				;
+			if (used <= 0)
+				continue;
+			if (npj + nf == cap) {
+				cap *= 2;
+				pj = xrealloc(pj, cap * sizeof(*pj));
+			}
+			memset(&pj[npj], 0, sizeof(*pj));
+			pj[npj].cpus = used;
+			pj[npj].duration = (int64_t)(e - k) * m->slot;
+			pj[npj].sites = UINT64_C(1) << s;
+			pj[npj].origin = pj[npj].site = (int)s;
+			pj[npj].fixed = 1;
+			pj[npj].start = m->t0 + (int64_t)k * m->slot;
+			npj++;
+		}
+	}
+	for (size_t i = 0; i < nf; i++)
+		plan_view(fr[i], now, pp.slot, &pj[npj + i]);
+	/* the rest of the model's grid, if it reaches every new deadline
+	 * (and a new job's length past now) */
+	pp.nslots = 1;
+	if (plan_grid_slots(&pp, pj + npj, nf) > m->ns - k0) {
+		free(pj);
+		goto out;
+	}
+	pp.nslots = m->ns - k0;
+	site_series(dp, &pp, now, sites, ser);
+	if (plan_compute(&pp, sites, cfg->nsites, pj, npj + nf, &res, err,
+	    sizeof(err)) == -1) {
+		log_warnx("planning new jobs failed: %s", err);
+		res.n = 0;
+		res.a = NULL;
+	}
+	rc = res.n == npj + nf ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < nf; i++)
+		if (res.a[npj + i].why == PLAN_LATE ||
+		    res.a[npj + i].why == PLAN_NO_ROOM)
+			rc = -1;
+	if (rc == 0)
+		dp->dirty = 0;
+	for (size_t i = 0; rc == 0 && i < nf; i++) {
+		struct active *a = fr[i];
+		const struct plan_assign *r = &res.a[npj + i];
+
+		a->why = r->why;
+		apply(dp, a, r, now);
+		cap_take(dp, a, r, now, k0);
+		a->fresh = 0;
+		if (a->state == JOB_PLANNED && a->planned_start > now)
+			wake_by(dp, a->planned_start, now);
+		/* not started after all (a running job overran its
+		 * estimate, which the model does not know): a pass */
+		if (a->state == JOB_QUEUED)
+			kick(dp);
+	}
+	plan_result_free(&res);
+	free(pj);
+	for (size_t s = 0; s < cfg->nsites; s++)
+		ci_series_free(&ser[s]);
+	if (rc == 0) {
+		/* (pass_s stays the last full pass's: it spaces passes) */
+		ev_now_update(dp->d->loop);
+		log_debug("new jobs planned without a pass: %zu in %.3f s",
+		    nf, ev_now(dp->d->loop) - started);
+	}
+out:
+	free(fr);
+	return rc;
+}
+
 /* One planning pass over every active job, on the current intensities. */
 static void
 plan_pass(struct dispatch *dp)
@@ -987,59 +1260,20 @@ plan_pass(struct dispatch *dp)
 	ev_now_update(dp->d->loop);
 	started = ev_now(dp->d->loop);
 	dp->dirty = 0;
+	dp->full = 0;
+	for (size_t i = 0; i < dp->nact; i++)
+		dp->act[i].fresh = 0;
 	if (dp->nact == 0) {
 		ev_timer_stop(dp->d->loop, &dp->wake);
 		return;
 	}
 	sched_params(cfg, now, &pp);
 	pj = xcalloc(dp->nact, sizeof(*pj));
-	for (size_t i = 0; i < dp->nact; i++) {
-		const struct active *a = &dp->act[i];
-
-		pj[i] = a->pj;
-		if (pj[i].earliest < now)
-			pj[i].earliest = now;
-		/* Handed to a cluster: it stays there; once due it is
-		 * Slurm's to start, so it no longer moves. */
-		if (a->state == JOB_PLANNED && a->handed && a->site >= 0) {
-			pj[i].sites = UINT64_C(1) << a->site;
-			if (a->planned_start <= now) {
-				pj[i].fixed = 1;
-				pj[i].site = a->site;
-				pj[i].start = a->planned_start;
-			}
-		}
-		if (a->state == JOB_RUNNING) {
-			pj[i].fixed = 1;
-			pj[i].site = a->site >= 0 ? a->site : 0;
-			pj[i].start = a->start_time ? a->start_time : now;
-			/* A job past its estimate holds its cpus a slot more. */
-			if (pj[i].start + pj[i].duration < now + pp.slot)
-				pj[i].duration = now + pp.slot - pj[i].start;
-		}
-	}
+	for (size_t i = 0; i < dp->nact; i++)
+		plan_view(&dp->act[i], now, pp.slot, &pj[i]);
 	/* Every deadline on the grid, whatever the horizon (planner.h). */
 	pp.nslots = plan_grid_slots(&pp, pj, dp->nact);
-	memset(ser, 0, sizeof(ser));
-	for (size_t s = 0; s < cfg->nsites; s++) {
-		const struct ebb_site *c = &cfg->sites[s];
-
-		sites[s].cpus = c->cpus;
-		sites[s].gpus = 0;
-		sites[s].pue = c->pue;
-		sites[s].reserve = load_site_reserve(cfg, s, dp->load, now);
-		if (dp->d->carbon == NULL || c->providers.n == 0 ||
-		    carbon_series(dp->d->carbon, c->zone ? c->zone : c->name,
-		    carbon_site_signal(dp->d->carbon, c->name), pp.t0, pp.t0 +
-		    (int64_t)pp.nslots * pp.slot, now, &ser[s], err,
-		    sizeof(err)) == -1 || ser[s].n < pp.nslots) {
-			ci_series_free(&ser[s]);
-			ser[s].value = xcalloc(pp.nslots, sizeof(double));
-			for (size_t k = 0; k < pp.nslots; k++)
-				ser[s].value[k] = NAN;
-		}
-		sites[s].ci = ser[s].value;
-	}
+	site_series(dp, &pp, now, sites, ser);
 	if (plan_compute(&pp, sites, cfg->nsites, pj, dp->nact, &res, err,
 	    sizeof(err)) == -1) {
 		log_warnx("planning failed: %s", err);
@@ -1083,8 +1317,20 @@ plan_pass(struct dispatch *dp)
 	    dp->pass_s);
 }
 
+/* A pass, or for new jobs alone just them (plan_fresh()). */
 static void
 on_kick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dispatch *dp = w->data;
+
+	if (!dp->full && plan_fresh(dp) == 0)
+		return;
+	plan_pass(dp);
+}
+
+/* A planned start or the re-plan interval is due: a full pass. */
+static void
+on_wake(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	plan_pass(w->data);
 }
@@ -1539,12 +1785,18 @@ dispatch_cancel(struct dispatch *dp, struct job *j, const char *by, char *err,
 		    bk->ops->place != NULL && bk->ops->cancel(bk->b, j->id, err,
 		    errlen) == -1)
 			return -1;
+		int site = a->held ? a->site : -1;
+
 		j->end_time = ebb_now();
 		if (store_job_transition(dp->d->store, j, JOB_CANCELLED,
 		    j->end_time, why) == -1)
 			fatalx("store: %s", store_errmsg(dp->d->store));
 		forget(dp, j->id);
-		kick(dp);
+		/* Its room goes to the jobs due there; if none waits for
+		 * room, every other plan holds and no pass is needed. */
+		if ((site < 0 || start_freed(dp, site) == 0) &&
+		    waiting_for_room(dp))
+			kick(dp);
 		return 0;
 	}
 	if (a->cancel_by == NULL) {

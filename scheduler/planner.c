@@ -16,6 +16,20 @@
  * would exceed DP_MAX_CELLS is skipped; an interruptible job that finds
  * no slots anywhere is planned as one block.
  *
+ * What keeps it fast (bench-plan: 100k jobs x 10 sites x 576 slots in
+ * about half a second) without changing any choice: window costs are
+ * computed for runs of starts (every start that ends before the next
+ * blocked slot fits, and a run without unknown intensity is one tight
+ * loop, bc_costs()); each site's cheapest start is kept as it goes, so
+ * the next best searches only the chosen site again; the earliest start
+ * with room is a forward scan that looks at each slot once; the DP keeps
+ * only the band of slot counts that can still end with n slots, pulls
+ * each state from its predecessors in the order a forward sweep would
+ * push them (ties go as before) and keeps one bit per two-way choice.
+ * Equal costs always go to the first site, then the first start.
+ * test_planner's golden plans and bench-plan's checksums show a change
+ * that moves a job.
+ *
  * The queue: running (fixed) jobs take their capacity first; the rest are
  * placed one by one, least slack first (latest start - earliest, in
  * slots: deadlines come first), then the most to lose (its next-best
@@ -96,14 +110,22 @@ struct ctx {
 	long			*nb;		/* [site][ns + 1]: next blocked */
 	double			*cost;		/* [site][slot]: window costs */
 	double			*rate;		/* [site]: delay, g/kWh per h */
+	struct choice		*smin;		/* [site]: its cheapest window
+						   (green_block, regret) */
 	int			*hold;		/* [site]: cpus a deferred job
 						   leaves free (reserve) */
 	int			 holding;	/* placing for carbon: hold */
 	double			*dp;		/* interruptible scratch */
-	uint16_t		*par;
+	unsigned char		*par;
 	size_t			 dpcap, parcap;
 	double			*heap;
 	size_t			 heapcap;
+	double			*uv;		/* interruptible: uval() per
+						   slot of the window, NAN if
+						   not usable */
+	struct vslot		*vs;
+	unsigned char		*mark;
+	size_t			 uvcap;
 };
 
 /* One job's grid: slots e..l are the starts that meet its deadline. */
@@ -222,6 +244,7 @@ ctx_init(struct ctx *c, const struct plan_params *p,
 	c->nb = xmalloc(nsites * (ns + 1) * sizeof(*c->nb));
 	c->cost = xmalloc(nsites * ns * sizeof(*c->cost));
 	c->rate = xmalloc(nsites * sizeof(*c->rate));
+	c->smin = xmalloc(nsites * sizeof(*c->smin));
 	c->hold = xmalloc(nsites * sizeof(*c->hold));
 	for (size_t s = 0; s < nsites; s++) {
 		double *cz = c->cz + s * ns, *pre = c->pre + s * (ns + 1);
@@ -261,10 +284,14 @@ ctx_free(struct ctx *c)
 	free(c->nb);
 	free(c->cost);
 	free(c->rate);
+	free(c->smin);
 	free(c->hold);
 	free(c->dp);
 	free(c->par);
 	free(c->heap);
+	free(c->uv);
+	free(c->vs);
+	free(c->mark);
 }
 
 /* Seconds from t0 at which a job placed in slot k starts. */
@@ -402,6 +429,109 @@ block_g(const struct ctx *c, const struct geo *g, size_t s, long k)
 	    extra_g(c, g, s, k);
 }
 
+/*
+ * block_g() of one job at one site for many starts: what does not depend
+ * on the start, worked out once. bc_cost() is block_g() with the same
+ * arithmetic in the same order, so it gives the same bits.
+ */
+struct bc {
+	const double	*pre, *cz, *ci, *ci_o;
+	const long	*np;
+	double		 kwpue;		/* kw * pue */
+	double		 dk;		/* rate * kw * hours */
+	double		 gb;		/* relocation, kWh; 0: none */
+	double		 rem;
+	long		 len, f;	/* f: last whole slot, from k */
+	int64_t		 slot, er;
+};
+
+static void
+bc_init(const struct ctx *c, const struct geo *g, size_t s, struct bc *b)
+{
+	double gb = g->j->data_gb * c->p->kwh_per_gb;
+
+	b->pre = c->pre + s * (c->ns + 1);
+	b->np = c->nanpre + s * (c->ns + 1);
+	b->cz = c->cz + s * c->ns;
+	b->ci = c->site[s].ci;
+	b->ci_o = c->site[g->origin].ci;
+	b->kwpue = g->kw * c->site[s].pue;
+	b->dk = c->rate[s] * g->kw * ((double)g->dur / 3600.0);
+	b->gb = (int)s != g->origin && gb > 0 ? gb : 0;
+	b->rem = (double)g->rem;
+	b->len = g->len;
+	b->f = g->len - (g->rem != 0);
+	b->slot = c->slot;
+	b->er = g->er;
+}
+
+/* A start from a slot boundary, inside the grid, with known intensity. */
+static inline double
+bc_inner(const struct bc *b, long k)
+{
+	long f = k + b->f;
+	double cb;
+
+	cb = b->rem != 0 ? b->pre[f] + b->rem * b->cz[f] : b->pre[f];
+	return b->kwpue * (cb - b->pre[k]) / 3600.0 + (b->dk *
+	    (double)((int64_t)k * b->slot - b->er) / 3600.0 + (b->gb > 0 ?
+	    b->gb * (b->ci_o[k] + b->ci[k]) / 2 : 0));
+}
+
+static inline double
+bc_cost(const struct ctx *c, const struct geo *g, size_t s,
+    const struct bc *b, long k)
+{
+	if (k == 0 || k + b->len > c->ns)
+		return block_g(c, g, s, k);
+	if (b->np[k + b->len] != b->np[k])
+		return NAN;
+	return bc_inner(b, k);
+}
+
+/* Start k at cost v if cheaper than *m (so the first of equals stays). */
+static inline void
+cheaper(struct choice *m, long k, double v)
+{
+	if (v < m->g) {
+		m->k = k;
+		m->g = v;
+	}
+}
+
+/*
+ * bc_cost() of the starts from..to, in order, into cost[]; the first
+ * cheapest into *m. Inside the grid with no unknown intensity (one look
+ * at the NAN counts) the loop is bc_inner() alone.
+ */
+static void
+bc_costs(const struct ctx *c, const struct geo *g, size_t s,
+    const struct bc *b, long from, long to, double *cost, struct choice *mp)
+{
+	long k = from, in = c->ns - b->len < to ? c->ns - b->len : to;
+	const struct bc lb = *b;	/* in registers: cost[] aliases none */
+	struct choice m = *mp, *mm = &m;
+
+	if (k == 0 && k <= to) {
+		cost[0] = bc_cost(c, g, s, b, 0);
+		cheaper(mm, 0, cost[0]);
+		k++;
+	}
+	if (k > in || b->np[in + b->len] != b->np[k])
+		in = k - 1;
+	for (; k <= in; k++) {
+		double v = bc_inner(&lb, k);
+
+		cost[k] = v;
+		cheaper(mm, k, v);
+	}
+	for (; k <= to; k++) {
+		cost[k] = bc_cost(c, g, s, b, k);
+		cheaper(mm, k, cost[k]);
+	}
+	*mp = m;
+}
+
 static int
 blocked(const struct ctx *c, const struct geo *g, size_t s, long t)
 {
@@ -415,10 +545,20 @@ static void
 nb_build(struct ctx *c, const struct geo *g, size_t s, long from, long to)
 {
 	long *nb = c->nb + s * (c->ns + 1);
+	const int *cpu = c->cpu + s * c->ns, *gpu = c->gpu + s * c->ns;
+	int hold = c->holding ? c->hold[s] : 0, cpus = g->j->cpus;
+	int gpus = g->j->gpus;
 
+	/* blocked(), with what does not depend on the slot hoisted */
 	nb[to + 1] = NO_SLOT;
-	for (long t = to; t >= from; t--)
-		nb[t] = blocked(c, g, s, t) ? t : nb[t + 1];
+	if (gpus > 0) {
+		for (long t = to; t >= from; t--)
+			nb[t] = cpu[t] - hold < cpus || gpu[t] < gpus ? t :
+			    nb[t + 1];
+	} else {
+		for (long t = to; t >= from; t--)
+			nb[t] = cpu[t] - hold < cpus ? t : nb[t + 1];
+	}
 }
 
 /*
@@ -434,6 +574,23 @@ clash(const struct ctx *c, const struct geo *g, size_t s, long k)
 		occupy(c, g, k, &sa, &sb);
 	b = c->nb[s * (c->ns + 1) + sa];
 	return b > sb ? NO_SLOT : b;
+}
+
+/*
+ * clash() without nb: the slots scanned from the block's first. A search
+ * that goes on past the clash scans each slot once.
+ */
+static long
+clash_scan(const struct ctx *c, const struct geo *g, size_t s, long k)
+{
+	long sa = k, sb = k + g->len - 1;
+
+	if (k == 0 || k + g->len > c->ns)
+		occupy(c, g, k, &sa, &sb);
+	for (long t = sa; t <= sb; t++)
+		if (blocked(c, g, s, t))
+			return t;
+	return NO_SLOT;
 }
 
 static int
@@ -454,8 +611,30 @@ nb_build_range(struct ctx *c, const struct geo *g, long from, long to)
 }
 
 /*
+ * Starts from k on at site s (nb built), in runs: if k fits, the last
+ * start from k on that fits like every one before it (it ends before the
+ * next blocked slot), at most g->l; if not, -1 - the clash (every start
+ * up to the clash uses it).
+ */
+static long
+fit_run(const struct ctx *c, const struct geo *g, size_t s, long k)
+{
+	long b = clash(c, g, s, k), end;
+
+	if (b != NO_SLOT)
+		return -1 - b;
+	if (k == 0)
+		return 0;
+	b = c->nb[s * (c->ns + 1) + k];
+	end = b - g->len < g->l ? b - g->len : g->l;
+	return end < k ? k : end;
+}
+
+/*
  * The cheapest block start in [e, l] with room, over all allowed sites;
- * window costs are left in c->cost (NAN: no room or unknown).
+ * window costs of the starts with room are left in c->cost (NAN:
+ * unknown), each site's cheapest (the first of equals) in c->smin. The best is the
+ * first of equals over sites in index order, starts in time order.
  */
 static struct choice
 green_block(struct ctx *c, const struct geo *g)
@@ -465,51 +644,77 @@ green_block(struct ctx *c, const struct geo *g)
 	nb_build_range(c, g, g->e, g->l);
 	for (size_t s = 0; s < c->nsites; s++) {
 		double *cost = c->cost + s * c->ns;
+		struct choice m = { (int)s, NO_SLOT, INFINITY };
+		struct bc bc;
 
 		if (!(g->sites >> s & 1))
 			continue;
-		for (long k = g->e; k <= g->l; k++) {
-			long b = clash(c, g, s, k);
-
-			if (b != NO_SLOT) {
-				/* every start up to the clash uses it */
-				for (; k <= g->l && k <= b; k++)
-					cost[k] = NAN;
-				k--;
-				continue;
-			}
-			cost[k] = block_g(c, g, s, k);
-			if (cost[k] < best.g) {
-				best.site = (int)s;
-				best.k = k;
-				best.g = cost[k];
-			}
-		}
+		bc_init(c, g, s, &bc);
+		for (long k = g->e, end; k <= g->l; k = end + 1)
+			if ((end = fit_run(c, g, s, k)) >= k)
+				bc_costs(c, g, s, &bc, k, end, cost, &m);
+			else
+				end = -end - 1;
+		c->smin[s] = m;
+		if (m.g < best.g)
+			best = m;
 	}
 	return best;
 }
 
-/* Next best after a block choice: another site, or one duration away. */
+/* The first cheapest of starts from..to at site s not within (lo, hi). */
+static void
+alt_range(const struct ctx *c, size_t s, long from, long to, long lo,
+    long hi, struct choice *alt)
+{
+	const double *cost = c->cost + s * c->ns;
+
+	for (long k = from; k <= to; k++) {
+		if (k > lo && k < hi) {
+			k = hi - 1;
+			continue;
+		}
+		if (cost[k] < alt->g) {
+			alt->site = (int)s;
+			alt->k = k;
+			alt->g = cost[k];
+		}
+	}
+}
+
+/*
+ * Next best after a block choice: another site, or one duration away;
+ * the first of equals in site, then time order. Costs and each site's
+ * cheapest as green_block() (room: only starts with room, nb as it
+ * built it) or regret() left them for this job: only the choice's own
+ * site is searched again.
+ */
 static struct choice
-alt_block(const struct ctx *c, const struct geo *g, struct choice best)
+alt_block(const struct ctx *c, const struct geo *g, struct choice best,
+    int room)
 {
 	struct choice alt = { -1, NO_SLOT, INFINITY };
 	long len = (long)((g->dur + c->slot - 1) / c->slot);
+	long lo = best.k - len, hi = best.k + len;
 
 	for (size_t s = 0; s < c->nsites; s++) {
-		const double *cost = c->cost + s * c->ns;
-
 		if (!(g->sites >> s & 1))
 			continue;
-		for (long k = g->e; k <= g->l; k++) {
-			if ((int)s == best.site && labs(k - best.k) < len)
-				continue;
-			if (cost[k] < alt.g) {
-				alt.site = (int)s;
-				alt.k = k;
-				alt.g = cost[k];
-			}
+		if ((int)s != best.site) {
+			if (c->smin[s].g < alt.g)
+				alt = c->smin[s];
+			continue;
 		}
+		/* not within a duration of the best: k <= lo, k >= hi */
+		if (!room) {
+			alt_range(c, s, g->e, g->l, lo, hi, &alt);
+			continue;
+		}
+		for (long k = g->e, end; k <= g->l; k = end + 1)
+			if ((end = fit_run(c, g, s, k)) >= k)
+				alt_range(c, s, k, end, lo, hi, &alt);
+			else
+				end = -end - 1;
 	}
 	return alt;
 }
@@ -528,7 +733,6 @@ earliest_fit(struct ctx *c, const struct geo *g, long from)
 
 	if (from > g->last)
 		return ch;
-	nb_build_range(c, g, from, g->last);
 	for (size_t s = 0; s < c->nsites; s++) {
 		long k = from, b;
 
@@ -536,7 +740,7 @@ earliest_fit(struct ctx *c, const struct geo *g, long from)
 		if (!(g->sites >> s & 1))
 			continue;
 		while (k <= g->last && k <= kmin &&
-		    (b = clash(c, g, s, k)) != NO_SLOT)
+		    (b = clash_scan(c, g, s, k)) != NO_SLOT)
 			k = b + 1 > k ? b + 1 : k + 1;
 		if (k <= g->last && k <= kmin) {
 			first[s] = k;
@@ -652,22 +856,52 @@ struct vslot {
 	long		 t;
 };
 
+/* Slot order for the cheapest set: by price, then by slot. */
 static int
-vslot_cmp(const void *a, const void *b)
+vslot_gt(const struct vslot *x, const struct vslot *y)
 {
-	const struct vslot *x = a, *y = b;
-
-	if (x->v != y->v)
-		return x->v < y->v ? -1 : 1;
-	return (x->t > y->t) - (x->t < y->t);
+	return x->v > y->v || (x->v == y->v && x->t > y->t);
 }
 
-static int
-long_cmp(const void *a, const void *b)
+static void
+vslot_down(struct vslot *h, size_t n, size_t i)
 {
-	long x = *(const long *)a, y = *(const long *)b;
+	for (;;) {
+		size_t m = i, a = 2 * i + 1, b = a + 1;
+		struct vslot x;
 
-	return (x > y) - (x < y);
+		if (a < n && vslot_gt(&h[a], &h[m]))
+			m = a;
+		if (b < n && vslot_gt(&h[b], &h[m]))
+			m = b;
+		if (m == i)
+			return;
+		x = h[i];
+		h[i] = h[m];
+		h[m] = x;
+		i = m;
+	}
+}
+
+/*
+ * Interruptible prices at site s over the job's window: c->uv[t - e] is
+ * uval(s, t), or NAN where the slot has no room or no intensity.
+ */
+static void
+inter_prices(struct ctx *c, const struct geo *g, const struct igeo *ig,
+    size_t s)
+{
+	size_t w = (size_t)(ig->li - g->e + 1);
+
+	if (c->uvcap < w) {
+		c->uvcap = w;
+		c->uv = xrealloc(c->uv, w * sizeof(*c->uv));
+		c->vs = xrealloc(c->vs, w * sizeof(*c->vs));
+		c->mark = xrealloc(c->mark, w);
+		memset(c->mark, 0, w);
+	}
+	for (long t = g->e; t <= ig->li; t++)
+		c->uv[t - g->e] = slot_ok(c, g, s, t) ? uval(c, s, t) : NAN;
 }
 
 /*
@@ -680,19 +914,19 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 {
 	size_t want = (size_t)ig->n - 1, hn = 0;
 	double hsum = 0, best = INFINITY;
+	const double *uv = c->uv - g->e;	/* by slot */
 	long bf = -1, m = 0;
-	struct vslot *vs;
+	struct vslot *vs = c->vs;
 
 	if (c->heapcap < want + 1) {
 		c->heapcap = want + 1;
 		c->heap = xrealloc(c->heap, c->heapcap * sizeof(*c->heap));
 	}
 	for (long f = ig->li; f >= g->e; f--) {
-		double v, u;
+		double v, u = uv[f];
 
-		if (!slot_ok(c, g, s, f))
+		if (isnan(u))
 			continue;
-		u = uval(c, s, f);
 		if (hn == want) {
 			v = ig->w * (u + hsum) + reloc_g(c, g, s, f);
 			if (v <= best) {
@@ -714,19 +948,47 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
 	}
 	if (bf < 0)
 		return INFINITY;
-	vs = xmalloc((size_t)(ig->li - bf + 1) * sizeof(*vs));
-	for (long t = bf + 1; t <= ig->li; t++)
-		if (slot_ok(c, g, s, t))
-			vs[m++] = (struct vslot){ uval(c, s, t), t };
-	qsort(vs, (size_t)m, sizeof(*vs), vslot_cmp);
-	out[0] = bf;
-	best = uval(c, s, bf);
-	for (size_t i = 0; i < want; i++) {
-		out[i + 1] = vs[i].t;
-		best += vs[i].v;
+	/* the want cheapest after bf (a max-heap of them), cheapest first */
+	for (long t = bf + 1; t <= ig->li && want > 0; t++) {
+		struct vslot x = { uv[t], t };
+
+		if (isnan(x.v))
+			continue;
+		if ((size_t)m < want) {
+			size_t i = (size_t)m++;
+
+			vs[i] = x;
+			while (i > 0 && vslot_gt(&vs[i], &vs[(i - 1) / 2])) {
+				x = vs[i];
+				vs[i] = vs[(i - 1) / 2];
+				vs[(i - 1) / 2] = x;
+				i = (i - 1) / 2;
+			}
+		} else if (vslot_gt(&vs[0], &x)) {
+			vs[0] = x;
+			vslot_down(vs, want, 0);
+		}
 	}
-	free(vs);
-	qsort(out, (size_t)ig->n, sizeof(*out), long_cmp);
+	for (size_t i = want; i > 1; i--) {
+		struct vslot x = vs[0];
+
+		vs[0] = vs[i - 1];
+		vs[i - 1] = x;
+		vslot_down(vs, i - 1, 0);
+	}
+	best = uv[bf];
+	for (size_t i = 0; i < want; i++) {
+		best += vs[i].v;
+		c->mark[vs[i].t - g->e] = 1;
+	}
+	out[0] = bf;
+	m = 1;
+	for (long t = bf + 1; t <= ig->li; t++) {
+		if (c->mark[t - g->e]) {
+			c->mark[t - g->e] = 0;
+			out[m++] = t;
+		}
+	}
 	return ig->w * (best - c->rate[s] * ig->base) + reloc_g(c, g, s, bf);
 }
 
@@ -734,81 +996,134 @@ inter_cheapest(struct ctx *c, const struct geo *g, const struct igeo *ig,
  * Chunks of at least ig->chunk slots at site s: DP over slots; state
  * (slots taken j, length r of the current chunk, capped at chunk; 0: not
  * in a chunk). Fills out[n].
+ *
+ * Each state is pulled from its predecessors in the order in which a
+ * forward sweep would push them, the first strictly smaller value
+ * winning, so ties go the same way whatever the loop order. Only (j, 0)
+ * and (j, chunk) have two predecessors (a bit each says which won); (j,
+ * r) in between comes from (j - 1, r - 1). After slot t only the states
+ * that can still end with n slots are kept (j >= n - (li - t)), and only
+ * those slots e..t can have reached (j <= t - e + 1): a band of j that
+ * every path to the final state stays in. Values are stored by r, then j,
+ * so that each r is one pass over the band.
  */
 static double
 inter_dp(struct ctx *c, const struct geo *g, const struct igeo *ig,
     size_t s, long *out)
 {
 	long n = ig->n, ch = ig->chunk, w = ig->li - g->e + 1;
-	size_t nst = (size_t)(n + 1) * (size_t)(ch + 1), fin;
+	size_t rl = (size_t)(n + 1), nst = rl * (size_t)(ch + 1), fin;
 	double *cur, *nxt, wp = ig->w;
-	uint16_t *par;
 	long j, r;
 
 	if (c->dpcap < 2 * nst) {
 		c->dpcap = 2 * nst;
 		c->dp = xrealloc(c->dp, c->dpcap * sizeof(*c->dp));
 	}
-	if (c->parcap < nst * (size_t)w) {
-		c->parcap = nst * (size_t)w;
+	if (c->parcap < 2 * rl * (size_t)w) {
+		c->parcap = 2 * rl * (size_t)w;
 		c->par = xrealloc(c->par, c->parcap * sizeof(*c->par));
 	}
 	cur = c->dp;
 	nxt = c->dp + nst;
-	for (size_t i = 0; i < nst; i++)
-		cur[i] = INFINITY;
+	for (size_t i = 0; i < 2 * nst; i++)
+		c->dp[i] = INFINITY;
 	cur[0] = 0;
 	for (long t = g->e; t <= ig->li; t++) {
-		int ok = slot_ok(c, g, s, t);
-		double first = ok ? reloc_g(c, g, s, t) : NAN;
-		double u = ok ? uval(c, s, t) : NAN;
-		long jmax = t - g->e < n ? t - g->e : n;
+		double u = c->uv[t - g->e];
+		int ok = !isnan(u);
+		double wu = ok ? wp * u : NAN;
+		long jtop = t - g->e < n ? t - g->e : n;	/* rows of cur */
+		long jhi = jtop + 1 < n ? jtop + 1 : n;
+		long jlo = n - (ig->li - t) > 0 ? n - (ig->li - t) : 0;
+		long jnt = jhi < jtop ? jhi : jtop;
+		const double *c0 = cur, *cc = cur + (size_t)ch * rl;
+		double *t0 = nxt, *tc = nxt + (size_t)ch * rl;
+		unsigned char *p0 = c->par + (size_t)(t - g->e) * 2 * rl;
+		unsigned char *pc = p0 + rl;
 
-		par = c->par + (size_t)(t - g->e) * nst;
-		for (size_t i = 0; i < nst; i++)
-			nxt[i] = INFINITY;
-		for (j = 0; j <= jmax; j++) {
-			for (r = 0; r <= ch; r++) {
-				double v = cur[j * (ch + 1) + r], x;
-				size_t to;
+		/* not taking slot t: (j, 0) from (j, 0), then (j, ch) */
+		for (j = jlo; j <= jnt; j++) {
+			double a = c0[j], b = cc[j];
 
-				if (v == INFINITY)
-					continue;
-				if (r == 0 || r == ch) {
-					to = (size_t)(j * (ch + 1));
-					if (v < nxt[to]) {
-						nxt[to] = v;
-						par[to] = (uint16_t)(r << 1);
-					}
+			p0[j] = b < a;
+			t0[j] = b < a ? b : a;	/* no branch: a min */
+		}
+		if (jtop < jhi) {
+			t0[jhi] = INFINITY;
+			p0[jhi] = 0;
+		}
+		/* taking it: into (j, r >= 1) from j - 1 */
+		if (!ok) {
+			for (r = 1; r <= ch; r++)
+				for (j = jlo; j <= jhi; j++)
+					nxt[(size_t)r * rl + (size_t)j] = INFINITY;
+		} else {
+			long j2 = jlo > 2 ? jlo : 2;
+
+			if (jlo == 0)
+				for (r = 1; r <= ch; r++)
+					nxt[(size_t)r * rl] = INFINITY;
+			if (jlo <= 1 && jhi >= 1) {
+				/* the first slot taken carries the relocation */
+				double f = reloc_g(c, g, s, t), x, b;
+
+				for (r = 1; r < ch; r++) {
+					x = cur[(size_t)(r - 1) * rl] + wu + f;
+					nxt[(size_t)r * rl + 1] = x < INFINITY ?
+					    x : INFINITY;
 				}
-				if (!ok || j == n)
-					continue;
-				x = v + wp * u + (j == 0 ? first : 0);
-				to = (size_t)((j + 1) * (ch + 1) +
-				    (r + 1 < ch ? r + 1 : ch));
-				if (x < nxt[to]) {
-					nxt[to] = x;
-					par[to] = (uint16_t)(r << 1 | 1);
+				b = INFINITY;
+				pc[1] = 0;
+				x = cur[(size_t)(ch - 1) * rl] + wu + f;
+				if (x < b)
+					b = x;
+				x = cc[0] + wu + f;
+				if (x < b) {
+					b = x;
+					pc[1] = 1;
 				}
+				tc[1] = b;
+			}
+			/* from j >= 1 no NAN or -0 can arise: v + wu */
+			for (r = 1; r < ch; r++) {
+				const double *from = cur + (size_t)(r - 1) * rl;
+				double *to = nxt + (size_t)r * rl;
+
+				for (j = j2; j <= jhi; j++)
+					to[j] = from[j - 1] + wu;
+			}
+			for (j = j2; j <= jhi; j++) {
+				double x1 = cur[(size_t)(ch - 1) * rl +
+				    (size_t)j - 1] + wu, x2 = cc[j - 1] + wu;
+
+				pc[j] = x2 < x1;
+				tc[j] = x2 < x1 ? x2 : x1;
 			}
 		}
 		cur = nxt;
 		nxt = cur == c->dp ? c->dp + nst : c->dp;
 	}
-	fin = (size_t)(n * (ch + 1));
-	if (cur[fin + ch] < cur[fin])
-		fin += ch;
-	if (cur[fin] == INFINITY)
+	fin = (size_t)n;
+	r = 0;
+	if (cur[(size_t)ch * rl + fin] < cur[fin])
+		r = ch;
+	if (cur[(size_t)r * rl + fin] == INFINITY)
 		return INFINITY;
 	j = n;
-	r = (long)(fin - (size_t)(n * (ch + 1)));
+	fin = (size_t)r * rl + fin;
 	for (long t = ig->li; t >= g->e; t--) {
-		uint16_t pv = c->par[(size_t)(t - g->e) * nst +
-		    (size_t)(j * (ch + 1) + r)];
+		const unsigned char *p0 = c->par + (size_t)(t - g->e) * 2 * rl;
 
-		if (pv & 1)
-			out[--j] = t;
-		r = pv >> 1;
+		if (r == 0) {
+			r = p0[j] ? ch : 0;	/* slot t not taken */
+			continue;
+		}
+		out[--j] = t;
+		if (r == ch)
+			r = p0[rl + (size_t)j + 1] ? ch : ch - 1;
+		else
+			r--;
 	}
 	return cur[fin] - wp * c->rate[s] * ig->base;
 }
@@ -861,6 +1176,7 @@ green_inter(struct ctx *c, const struct geo *g, const struct igeo *ig,
 		site_g[s] = INFINITY;
 		if (!(g->sites >> s & 1))
 			continue;
+		inter_prices(c, g, ig, s);
 		v = inter_cheapest(c, g, ig, s, tmp);
 		if (v < INFINITY && !chunks_ok(tmp, ig->n, ig->chunk))
 			v = v >= second || cells > DP_MAX_CELLS ? INFINITY :
@@ -1040,7 +1356,7 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		return;
 	}
 	if (best.site >= 0) {
-		alt = alt_block(c, g, best);
+		alt = alt_block(c, g, best, 1);
 		place_block(c, g, a, best, PLAN_GREEN);
 		set_alt(c, a, alt);
 		return;
@@ -1110,16 +1426,47 @@ struct order {
 	size_t		 i;
 };
 
-static int
-order_cmp(const void *a, const void *b)
+/* Whether x is placed before y. A total order: i is unique. */
+static inline int
+order_lt(const struct order *x, const struct order *y)
 {
-	const struct order *x = a, *y = b;
-
 	if (x->slack != y->slack)
-		return x->slack < y->slack ? -1 : 1;
+		return x->slack < y->slack;
 	if (x->regret != y->regret)
-		return x->regret > y->regret ? -1 : 1;
-	return (x->i > y->i) - (x->i < y->i);
+		return x->regret > y->regret;
+	return x->i < y->i;
+}
+
+/*
+ * Sorts o[n] by order_lt: a bottom-up merge sort with the comparison
+ * inlined (qsort's call per comparison cost as much as the merging).
+ */
+static void
+order_sort(struct order *o, size_t n)
+{
+	struct order *tmp = xmalloc((n ? n : 1) * sizeof(*tmp)), *src = o;
+	struct order *dst = tmp, *x;
+
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t m = lo + w < n ? lo + w : n;
+			size_t hi = m + w < n ? m + w : n, i = lo, j = m, k = lo;
+
+			while (i < m && j < hi)
+				dst[k++] = order_lt(&src[j], &src[i]) ?
+				    src[j++] : src[i++];
+			while (i < m)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != o)
+		memcpy(o, src, n * sizeof(*o));
+	free(tmp);
 }
 
 /*
@@ -1136,21 +1483,20 @@ regret(struct ctx *c, const struct geo *g)
 		return 0;
 	for (size_t s = 0; s < c->nsites; s++) {
 		double *cost = c->cost + s * c->ns;
+		struct choice m = { (int)s, NO_SLOT, INFINITY };
+		struct bc bc;
 
 		if (!(g->sites >> s & 1))
 			continue;
-		for (long k = g->e; k <= g->l; k++) {
-			cost[k] = block_g(c, g, s, k);
-			if (cost[k] < best.g) {
-				best.site = (int)s;
-				best.k = k;
-				best.g = cost[k];
-			}
-		}
+		bc_init(c, g, s, &bc);
+		bc_costs(c, g, s, &bc, g->e, g->l, cost, &m);
+		c->smin[s] = m;
+		if (m.g < best.g)
+			best = m;
 	}
 	if (best.site < 0)
 		return 0;
-	alt = alt_block(c, g, best);
+	alt = alt_block(c, g, best, 0);
 	return isfinite(alt.g) ? alt.g - best.g : 0;
 }
 
@@ -1313,7 +1659,7 @@ refresh_alt(struct ctx *c, const struct geo *g, struct plan_assign *a)
 	occupy(c, g, ch.k, &sa, &sb);
 	give_slots(c, g, (size_t)ch.site, sa, sb);
 	green_block(c, g);
-	set_alt(c, a, alt_block(c, g, ch));
+	set_alt(c, a, alt_block(c, g, ch, 1));
 	take_slots(c, g, (size_t)ch.site, sa, sb);
 }
 
@@ -1326,8 +1672,9 @@ refresh_alt(struct ctx *c, const struct geo *g, struct plan_assign *a)
  * at). If it fails the plan stays as it was.
  */
 static void
-repair(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
-    const size_t *placed, size_t nplaced, size_t ji, size_t *work)
+repair(struct ctx *c, const struct plan_job *const *q,
+    struct plan_assign *out, const size_t *placed, size_t nplaced, size_t ji,
+    size_t *work)
 {
 	struct search S;
 	struct ojob *oj;
@@ -1338,9 +1685,9 @@ repair(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 
 	*work -= *work < nplaced ? *work : nplaced;
 	for (size_t i = 0; i < nplaced; i++)
-		nmov += movable(&q[placed[i]], &out[placed[i]]);
+		nmov += movable(q[placed[i]], &out[placed[i]]);
 	oj = xcalloc(REPAIR_JOBS + 1, sizeof(*oj));
-	geo_init(c, &q[ji], &oj[0].g);
+	geo_init(c, q[ji], &oj[0].g);
 	oj[0].idx = ji;
 	occupy(c, &oj[0].g, oj[0].g.l, &lsa, &span);
 	w = options(c, &oj[0]);
@@ -1348,19 +1695,19 @@ repair(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 	for (size_t i = 0; i < nplaced && n <= REPAIR_JOBS; i++) {
 		const struct plan_assign *b = &out[placed[i]];
 
-		if (!movable(&q[placed[i]], b))
+		if (!movable(q[placed[i]], b))
 			continue;
 		if (nmov > REPAIR_JOBS) {
 			long sa, sb;
 			struct geo g;
 
-			geo_init(c, &q[placed[i]], &g);
+			geo_init(c, q[placed[i]], &g);
 			occupy(c, &g, slot_of(c, b), &sa, &sb);
 			if (!(oj[0].g.sites >> b->site & 1) ||
 			    sb < oj[0].g.e || sa > span)
 				continue;
 		}
-		geo_init(c, &q[placed[i]], &oj[n].g);
+		geo_init(c, q[placed[i]], &oj[n].g);
 		oj[n].idx = placed[i];
 		w = options(c, &oj[n]);
 		*work -= *work < w ? *work : w;
@@ -1450,8 +1797,9 @@ block_cap(struct ctx *c, const struct plan_job *j, const struct plan_assign *a,
  * late, everything goes back as it was. Spends *work.
  */
 static void
-reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
-    const size_t *placed, size_t nplaced, size_t ji, size_t *work)
+reflow(struct ctx *c, const struct plan_job *const *q,
+    struct plan_assign *out, const size_t *placed, size_t nplaced, size_t ji,
+    size_t *work)
 {
 	struct geo gj;
 	struct plan_assign *old;
@@ -1460,7 +1808,7 @@ reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 	long lsa, span;
 	int ok = 1;
 
-	geo_init(c, &q[ji], &gj);
+	geo_init(c, q[ji], &gj);
 	occupy(c, &gj, gj.l, &lsa, &span);
 	m = xmalloc((nplaced + 1) * sizeof(*m));
 	for (size_t i = 0; i < nplaced; i++) {
@@ -1468,10 +1816,10 @@ reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 		struct geo g;
 		long sa, sb;
 
-		if (!movable(&q[placed[i]], b) || q[placed[i]].interruptible ||
+		if (!movable(q[placed[i]], b) || q[placed[i]]->interruptible ||
 		    !(gj.sites >> b->site & 1))
 			continue;
-		geo_init(c, &q[placed[i]], &g);
+		geo_init(c, q[placed[i]], &g);
 		occupy(c, &g, slot_of(c, b), &sa, &sb);
 		if (sb >= gj.e && sa <= span)
 			m[nm++] = placed[i];
@@ -1487,10 +1835,10 @@ reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 	old = xmalloc((nm + 1) * sizeof(*old));
 	for (k = 0; k < nm; k++) {
 		old[k] = out[m[k]];
-		block_cap(c, &q[m[k]], &out[m[k]], 0);
+		block_cap(c, q[m[k]], &out[m[k]], 0);
 	}
 	old[nm] = out[ji];
-	block_cap(c, &q[ji], &out[ji], 0);	/* late: a block, or none */
+	block_cap(c, q[ji], &out[ji], 0);	/* late: a block, or none */
 	ch = green_block(c, &gj);
 	if (ch.site < 0) {
 		ch = earliest_fit(c, &gj, gj.e);
@@ -1504,26 +1852,26 @@ reflow(struct ctx *c, const struct plan_job *q, struct plan_assign *out,
 	for (k = 0; ok && k < nm; k++) {
 		struct geo g;
 
-		geo_init(c, &q[m[k]], &g);
+		geo_init(c, q[m[k]], &g);
 		out[m[k]].site = -1;	/* place_job leaves it if no room */
 		place_job(c, &g, &out[m[k]]);
 		if (out[m[k]].why == PLAN_LATE || out[m[k]].why ==
 		    PLAN_NO_ROOM) {
 			ok = 0;
-			block_cap(c, &q[m[k]], &out[m[k]], 0);
+			block_cap(c, q[m[k]], &out[m[k]], 0);
 			for (size_t i = 0; i < k; i++)
-				block_cap(c, &q[m[i]], &out[m[i]], 0);
-			block_cap(c, &q[ji], &out[ji], 0);
+				block_cap(c, q[m[i]], &out[m[i]], 0);
+			block_cap(c, q[ji], &out[ji], 0);
 		}
 	}
 	if (!ok) {
 		/* everything as it was */
 		for (k = 0; k < nm; k++) {
 			out[m[k]] = old[k];
-			block_cap(c, &q[m[k]], &out[m[k]], 1);
+			block_cap(c, q[m[k]], &out[m[k]], 1);
 		}
 		out[ji] = old[nm];
-		block_cap(c, &q[ji], &out[ji], 1);
+		block_cap(c, q[ji], &out[ji], 1);
 	}
 	free(old);
 	free(m);
@@ -1548,13 +1896,18 @@ plan_pass(const struct plan_params *p, const struct plan_site *site,
     struct plan_assign *a)
 {
 	struct ctx c;
-	struct plan_job *q;
+	const struct plan_job **q;	/* the queued jobs, as planned */
+	struct plan_job *fq;		/* running interruptible ones */
 	struct order *ord;
-	size_t nq = 0, *placed, work = REPAIR_WORK;
+	size_t nq = 0, nf = 0, *placed, work = REPAIR_WORK;
 	size_t reflow_work = REFLOW_WORK;
 
 	ctx_init(&c, p, site, nsites);
 	q = xmalloc((njobs ? njobs : 1) * sizeof(*q));
+	for (size_t i = 0; i < njobs; i++)
+		nf += jobs[i].fixed && jobs[i].interruptible;
+	fq = xmalloc((nf ? nf : 1) * sizeof(*fq));
+	nf = 0;
 	ord = xmalloc((njobs ? njobs : 1) * sizeof(*ord));
 	for (size_t i = 0; i < njobs; i++) {
 		assign_init(&a[i], &jobs[i]);
@@ -1566,28 +1919,38 @@ plan_pass(const struct plan_params *p, const struct plan_site *site,
 
 		if (jobs[i].fixed && !jobs[i].interruptible)
 			continue;
-		if (jobs[i].fixed)
-			fixed_as_queued(&c, &jobs[i], &q[i]);
-		else
-			q[i] = jobs[i];
-		geo_init(&c, &q[i], &g);
+		if (jobs[i].fixed) {
+			fixed_as_queued(&c, &jobs[i], &fq[nf]);
+			q[i] = &fq[nf++];
+		} else {
+			q[i] = &jobs[i];
+		}
+		geo_init(&c, q[i], &g);
 		ord[nq].i = i;
 		ord[nq].slack = g.l - g.e;
-		if (q[i].run_now && ord[nq].slack > 0)
+		if (q[i]->run_now && ord[nq].slack > 0)
 			ord[nq].slack = 0;
 		ord[nq].regret = regret(&c, &g);
 		nq++;
 	}
-	qsort(ord, nq, sizeof(*ord), order_cmp);
+	order_sort(ord, nq);
 	placed = xmalloc((nq ? nq : 1) * sizeof(*placed));
 	for (size_t i = 0; i < nq; i++) {
 		struct geo g;
 		size_t ji = ord[i].i;
 		int avoidable;
 
-		geo_init(&c, &q[ji], &g);
+#if defined(__GNUC__)
+		/* the order jumps about the queue: fetch ahead (the job
+		 * as given: q[] is the same but for running ones) */
+		if (i + 8 < nq) {
+			__builtin_prefetch(&jobs[ord[i + 8].i]);
+			__builtin_prefetch(&a[ord[i + 8].i]);
+		}
+#endif
+		geo_init(&c, q[ji], &g);
 		place_job(&c, &g, &a[ji]);
-		avoidable = g.e < c.ns && g.l >= g.e && !q[ji].run_now;
+		avoidable = g.e < c.ns && g.l >= g.e && !q[ji]->run_now;
 		if ((a[ji].why == PLAN_LATE || a[ji].why == PLAN_NO_ROOM) &&
 		    avoidable && work > 0)
 			repair(&c, q, a, placed, i, ji, &work);
@@ -1599,6 +1962,7 @@ plan_pass(const struct plan_params *p, const struct plan_site *site,
 	free(placed);
 	free(ord);
 	free(q);
+	free(fq);
 	ctx_free(&c);
 }
 

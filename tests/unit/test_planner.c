@@ -6,7 +6,10 @@
  * single jobs equal to a brute force written here, no worse than running
  * everything now when capacity is ample, and never better than
  * plan_oracle(); and with tight capacity, no late job whenever the
- * oracle meets every deadline (the repair).
+ * oracle meets every deadline (the repair). test_golden hashes every
+ * placement of 1,000 larger random instances against the value recorded
+ * when plans last changed on purpose, so that a change meant only to make
+ * the planner faster shows if it moves any job.
  *
  * How close the heuristic gets (the oracle test prints it): of 3,000
  * random instances of 2-4 block jobs competing for 2 cpus on 1-2 sites,
@@ -1112,6 +1115,146 @@ test_random_feasible(void **state)
 	assert_true(feasible > 2000);
 }
 
+/*
+ * Golden plans: 1,000 larger random instances (up to 400 slots of 5, 15
+ * or 60 minutes, 5 sites of 0-40 cpus with unknown intensities here and
+ * there, up to 80 jobs with every flag: interruptible with chunks,
+ * running, run-now, thresholds, reserve) and one FNV-1a hash of every
+ * placement: reason, site, start, end, slots and the next best's site and
+ * start. GOLDEN_PLANS is the planner's hash when its plans last changed
+ * on purpose (it was the same before and after the speed work of issue
+ * 11, which changed no plan): a change that moves any job shows here.
+ * A change meant to move jobs updates it, and says why.
+ */
+#define GOLDEN_PLANS	UINT64_C(0x45508ab5e5b53dc5)
+
+static void
+fnv(uint64_t *h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		*h ^= b[i];
+		*h *= UINT64_C(0x100000001b3);
+	}
+}
+
+static uint64_t
+golden_one(uint64_t *x)
+{
+	static const int64_t slots[] = { 300, 900, 3600 };
+	struct plan_params p = { .t0 = T0 };
+	struct plan_site s[5];
+	struct plan_job j[80];
+	struct plan_result r;
+	double ci[5][400];
+	size_t ns, nj;
+	int64_t hz;
+	double reserve;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	p.slot = slots[rint_(x, 0, 2)];
+	p.nslots = (size_t)rint_(x, 1, rint_(x, 0, 3) ? 120 : 400);
+	p.now = T0 + (rint_(x, 0, 1) ? 0 : rint_(x, 0, p.slot - 1));
+	p.safety_margin = rint_(x, 0, 1) ? 0 : 0.1 * (double)rint_(x, 1, 3);
+	p.margin_max = rint_(x, 0, 1) ? 0 : rint_(x, 60, 7200);
+	/* one draw per statement: the order of two calls in one
+	 * expression is the compiler's */
+	p.min_chunk = rint_(x, 0, 3) == 0 ? 0 : rint_(x, 1, 4) * p.slot;
+	p.min_chunk /= rint_(x, 0, 1) ? 1 : 2;
+	p.kwh_per_gb = rint_(x, 0, 1) ? 0 : 0.03;
+	p.delay_g_per_h = rint_(x, 0, 1) ? 0 : 0.1 * (double)rint_(x, 1, 10);
+	p.delay_swing = rint_(x, 0, 1) ? 0 : 0.02 * (double)rint_(x, 1, 3);
+	/* one share for every site, as when the reserve was a parameter */
+	reserve = rint_(x, 0, 2) == 0 ? 0.1 * (double)rint_(x, 1, 6) : 0;
+	ns = (size_t)rint_(x, 1, 5);
+	hz = (int64_t)p.nslots * p.slot;
+	for (size_t k = 0; k < ns; k++) {
+		int64_t nan = rint_(x, 0, 5);
+
+		for (size_t t = 0; t < p.nslots; t++) {
+			ci[k][t] = (double)rint_(x, 0, 600);
+			ci[k][t] += rint_(x, 0, 1) ? 0.25 *
+			    (double)rint_(x, 0, 3) : 0;
+			if ((nan == 0 && rint_(x, 0, 4) == 0) || nan == 1 ||
+			    (nan == 2 && t > p.nslots / 2))
+				ci[k][t] = NAN;
+			if (nan == 3)
+				ci[k][t] = (double)rint_(x, 0, 3) * 100;
+		}
+		s[k].ci = ci[k];
+		s[k].cpus = (int)rint_(x, 0, rint_(x, 0, 1) ? 4 : 40);
+		s[k].gpus = (int)rint_(x, 0, 3);
+		s[k].pue = 1 + 0.1 * (double)rint_(x, 0, 5);
+		s[k].reserve = reserve;
+	}
+	nj = (size_t)rint_(x, 0, rint_(x, 0, 1) ? 8 : 80);
+	memset(j, 0, sizeof(j));
+	for (size_t i = 0; i < nj; i++) {
+		struct plan_job *q = &j[i];
+
+		q->id = (int64_t)i + 1;
+		q->cpus = (int)rint_(x, 0, 4);
+		q->gpus = rint_(x, 0, 4) == 0 ? (int)rint_(x, 1, 2) : 0;
+		q->power_w = (double)rint_(x, 0, 3000);
+		q->duration = rint_(x, 1, rint_(x, 0, 1) ? hz / 2 + 1 : hz * 2);
+		q->origin = (int)rint_(x, 0, (int64_t)ns - 1);
+		q->sites = (UINT64_C(1) << q->origin) |
+		    (rnd(x) & ((UINT64_C(1) << ns) - 1));
+		q->data_gb = (double)rint_(x, 0, 50);
+		if (rint_(x, 0, 2) == 0)
+			q->earliest = p.now + rint_(x, -3600, hz / 2);
+		if (rint_(x, 0, 3))
+			q->deadline = (q->earliest ? q->earliest : p.now) +
+			    q->duration + rint_(x, -3600, hz);
+		q->interruptible = rint_(x, 0, 2) == 0;
+		q->run_now = rint_(x, 0, 9) == 0;
+		if (rint_(x, 0, 9) == 0)
+			q->run_if_below = (double)rint_(x, 1, 600);
+		if (rint_(x, 0, 7) == 0) {
+			q->fixed = 1;
+			q->site = (int)rint_(x, 0, (int64_t)ns - 1);
+			q->start = p.now - rint_(x, 0, hz);
+		}
+	}
+	run(&p, s, ns, j, nj, &r);
+	for (size_t i = 0; i < r.n; i++) {
+		const struct plan_assign *a = &r.a[i];
+		int32_t why = (int32_t)a->why, site = a->site;
+		int32_t alt = a->alt_site;
+		uint64_t n = a->nslots;
+
+		fnv(&h, &why, sizeof(why));
+		fnv(&h, &site, sizeof(site));
+		fnv(&h, &a->start, sizeof(a->start));
+		fnv(&h, &a->end, sizeof(a->end));
+		fnv(&h, &n, sizeof(n));
+		for (size_t k = 0; k < a->nslots; k++) {
+			uint32_t t = a->slots[k];
+
+			fnv(&h, &t, sizeof(t));
+		}
+		fnv(&h, &alt, sizeof(alt));
+		fnv(&h, &a->alt_start, sizeof(a->alt_start));
+	}
+	plan_result_free(&r);
+	return h;
+}
+
+static void
+test_golden(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull, h = UINT64_C(0xcbf29ce484222325);
+
+	for (int it = 0; it < 1000; it++) {
+		uint64_t one = golden_one(&x);
+
+		fnv(&h, &one, sizeof(one));
+	}
+	print_message("golden plans: %016llx\n", (unsigned long long)h);
+	assert_true(h == GOLDEN_PLANS);
+}
+
 int
 main(void)
 {
@@ -1137,6 +1280,7 @@ main(void)
 		cmocka_unit_test(test_random_ample),
 		cmocka_unit_test(test_random_oracle),
 		cmocka_unit_test(test_random_feasible),
+		cmocka_unit_test(test_golden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
