@@ -1,0 +1,4 @@
+# Tests of the Kubernetes integration (runner/kube, issue 12). No API
+# server can run on the test machines: tests/helpers/kube-fake.py stands
+# in for one, and it_kubefake checks it with kubectl.
+ebb_script_test(it_kubefake integration/it_kubefake.sh)
