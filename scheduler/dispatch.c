@@ -295,6 +295,7 @@ open_backends(struct dispatch *dp, char *err, size_t errlen)
 			continue;
 		bc.site = site->name;
 		bc.slurm = &site->slurm;
+		bc.kube = &site->kube;
 		bk = xcalloc(1, sizeof(*bk));
 		bk->dp = dp;
 		bk->ops = ops;
@@ -571,6 +572,11 @@ make_spec(struct dispatch *dp, const struct job *j)
 
 	free(cg);
 	json_object_set_new(spec, "name", json_string(j->name));
+	if (j->image != NULL)
+		json_object_set_new(spec, "image", json_string(j->image));
+	if (j->deadline > 0)
+		json_object_set_new(spec, "deadline",
+		    json_integer(j->deadline));
 	if (j->groups != NULL)
 		json_object_set(spec, "groups", j->groups);
 	if (j->ext_id != NULL)
@@ -1080,13 +1086,16 @@ remote_energy(struct dispatch *dp, const struct job *j, const json_t *res)
 		}
 		return 0;
 	}
-	if (j->adopted && j->start_time > 0 && j->end_time > j->start_time) {
+	/* Submitted there directly, or a backend that only knows the run
+	 * time (a Kubernetes Job without Kepler): cpus x watts_per_cpu. */
+	if ((j->adopted || method != NULL) && j->start_time > 0 &&
+	    j->end_time > j->start_time) {
 		double w = j->power_w > 0 ? j->power_w : j->cpus *
 		    dp->d->cfg->planner.watts_per_cpu;
 
 		return ledger_record(dp->d->store, j->id, j->start_time,
 		    j->end_time, w * (double)(j->end_time - j->start_time),
-		    "estimate", err, sizeof(err));
+		    method != NULL ? method : "estimate", err, sizeof(err));
 	}
 	return 0;
 }
@@ -1353,9 +1362,9 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		free(j->ext_id);
 		j->ext_id = xstrdup(json_string_value(json_object_get(ev,
 		    "ext_id")));
-		/* Still planned, now in Slurm's queue: an event of its own. */
-		snprintf(why, sizeof(why), "in Slurm on %s as job %s",
-		    j->site, j->ext_id);
+		/* Still planned, now in its cluster: an event of its own. */
+		snprintf(why, sizeof(why), "in %s on %s as job %s",
+		    bk->ops->title, j->site, j->ext_id);
 		if (store_job_transition(dp->d->store, j, JOB_PLANNED,
 		    ebb_now(), why) == -1)
 			fatalx("store: %s", store_errmsg(dp->d->store));
@@ -1388,8 +1397,9 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		a->start_time = j->start_time;
 		if (a->state == JOB_PLANNED) {
 			/* Its own scheduler started it. */
-			snprintf(why, sizeof(why), "started by Slurm on %s "
-			    "(job %s)", j->site, j->ext_id ? j->ext_id : "?");
+			snprintf(why, sizeof(why), "started by %s on %s "
+			    "(job %s)", bk->ops->title, j->site, j->ext_id ?
+			    j->ext_id : "?");
 			if (store_job_transition(dp->d->store, j, JOB_RUNNING,
 			    j->start_time, why) == -1)
 				fatalx("store: %s", store_errmsg(dp->d->store));

@@ -2,3 +2,4 @@
 # server can run on the test machines: tests/helpers/kube-fake.py stands
 # in for one, and it_kubefake checks it with kubectl.
 ebb_script_test(it_kubefake integration/it_kubefake.sh)
+ebb_script_test(it_kube integration/it_kube.sh)

@@ -1,0 +1,1071 @@
+/*
+ * kube: the backend that runs jobs as batch/v1 Jobs on a Kubernetes
+ * cluster, one backend per site, through the API server's HTTPS API
+ * (common/http on the loop; credentials from runner/kubeconf).
+ *
+ * place() creates the Job at plan time, suspended (spec.suspend true), in
+ * the site's namespace, named ebb-<instance>-<job id> and labelled
+ * ebb.dev/instance and ebb.dev/job so that ebb finds it again; its
+ * annotations carry the job's owner, deadline and planned start. At the
+ * planned start a JSON merge patch {"metadata":{"resourceVersion":RV},
+ * "spec":{"suspend":false}} releases it; a 409 (the Job changed since RV)
+ * re-reads it and tries again. Re-planning before the release only moves
+ * the time (place() again). cancel() deletes the Job with propagation
+ * Background. The pod runs as the job's uid and gid (runAsUser,
+ * runAsGroup, runAsNonRoot, no privilege escalation): a user cannot get
+ * more in the cluster through ebb than their own ids.
+ *
+ * What the cluster does is learnt from one LIST of the namespace's Jobs,
+ * then a WATCH from the list's resourceVersion (newline-delimited JSON
+ * events; chunks are not events); the watch ends every `resync` seconds
+ * and goes on from the last version seen; a 410 Expired (as an ERROR
+ * event in the stream or as the answer) and any failure lead to a new
+ * LIST, after a backoff on failure. Jobs: suspended, then started
+ * (status.startTime), then Complete or Failed (conditions) -> events
+ * "handed", "started", "finished" (energy_method "model": ebbd estimates
+ * it from cpus and run time), or "ended" when the Job vanished before it
+ * finished. A Job labelled with this instance that no placement knows is
+ * reported "stray" (ebbd deletes it unless the job is active).
+ *
+ * Never twice: nothing is created before the first LIST has answered, a
+ * create is sent once (never retried by the HTTP layer), and after a
+ * create whose answer was lost (or a 409 AlreadyExists, or a 5xx) nothing
+ * is created for that job again before a LIST started after it has shown
+ * the Job is not there. No token, key or request body is ever logged.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/http.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "common/timefmt.h"
+#include "common/xmalloc.h"
+#include "config/config.h"
+#include "runner/backend.h"
+#include "runner/kubeconf.h"
+
+#define REQ_TIMEOUT	30.0		/* s for one API request */
+#define BODY_MAX	(64u << 20)	/* bytes of one answer (a LIST) */
+#define LINE_MAX_B	(4u << 20)	/* bytes of one watch event */
+#define BACKOFF_MAX	300.0		/* s between tries, at most */
+#define TOKEN_REFRESH	60.0		/* s between token file reads */
+#define TICK		1.0		/* s between looks at due work */
+#define TTL_FINISHED	86400		/* s a finished Job stays there */
+
+enum kreq { KR_LIST, KR_WATCH, KR_CREATE, KR_PATCH, KR_GET, KR_DELETE };
+
+struct kjob {
+	int64_t		 id;
+	char		*name;		/* the Job's name */
+	json_t		*spec;		/* ebbd's job spec */
+	int64_t		 want;		/* release time the plan wants */
+	char		*rv;		/* the Job's resourceVersion seen */
+	int		 exists;	/* the cluster has it (last we saw) */
+	int		 suspended;
+	int		 handed_sent, started_sent, done;
+	int		 cancel;	/* deletion wanted */
+	int		 busy;		/* a request for it is running */
+	unsigned	 unsure_gen;	/* a LIST started after this decides
+					   whether a create went through */
+	int		 unsure;
+	int		 fails;
+	double		 retry_at;	/* loop time of the next try */
+	struct kjob	*next;
+};
+
+/* What a request is for: its callback argument. */
+struct call {
+	struct backend	*b;
+	enum kreq	 what;
+	int64_t		 id;		/* job, for per-job requests */
+	unsigned	 gen;		/* LIST: its number */
+	struct call	*next;
+};
+
+struct backend {
+	struct ev_loop	*loop;
+	struct backend_evq q;
+	char		*site, *instance, *ns;
+	struct kube_creds creds;
+	json_t		*node_selector;	/* object, or NULL */
+	double		 resync;
+	struct http	*http;
+	struct kjob	*jobs;
+	struct call	*calls;
+	ev_timer	 tick, token;
+	/* The view of the cluster. */
+	int		 listed;	/* a LIST has answered */
+	int		 listing, watching;
+	unsigned	 gen_started, gen_done;	/* LISTs started, answered */
+	char		*rv;		/* last resourceVersion seen */
+	int		 list_fails;
+	double		 list_at;	/* loop time of the next LIST */
+	struct strbuf	 line;		/* partial watch event */
+	int		 line_over;	/* the event in `line` is too long */
+	/* For `ebb sites`. */
+	const char	*state;
+	int64_t		 since;
+	char		*error;
+};
+
+static void	kick(struct backend *);
+
+static struct kjob *
+find(struct backend *b, int64_t id)
+{
+	for (struct kjob *k = b->jobs; k != NULL; k = k->next)
+		if (k->id == id)
+			return k;
+	return NULL;
+}
+
+static void
+kjob_free(struct kjob *k)
+{
+	free(k->name);
+	free(k->rv);
+	json_decref(k->spec);
+	free(k);
+}
+
+static void
+drop(struct backend *b, struct kjob *k)
+{
+	struct kjob **p;
+
+	for (p = &b->jobs; *p != NULL; p = &(*p)->next)
+		if (*p == k) {
+			*p = k->next;
+			break;
+		}
+	kjob_free(k);
+}
+
+static void
+emit(struct backend *b, int64_t id, json_t *ev)
+{
+	backend_evq_push(&b->q, id, ev);
+}
+
+/* The cluster's health for `ebb sites`. */
+static void
+health(struct backend *b, const char *state, const char *error)
+{
+	if (b->state == NULL || strcmp(b->state, state) != 0) {
+		b->state = state;
+		b->since = ebb_now();
+		if (strcmp(state, "failing") == 0)
+			log_warnx("site %s: Kubernetes API: %s", b->site, error);
+		else if (strcmp(state, "ok") == 0)
+			log_info("site %s: Kubernetes API answers", b->site);
+	}
+	free(b->error);
+	b->error = error != NULL ? xstrdup(error) : NULL;
+}
+
+/*---- requests ----*/
+
+static void	on_resp(void *arg, const struct http_resp *);
+static int	on_stream(void *arg, const char *data, size_t len);
+
+static int
+request(struct backend *b, enum kreq what, int64_t id, const char *method,
+    const char *path, const char *ctype, const char *body)
+{
+	struct call *c = xcalloc(1, sizeof(*c));
+	char auth[8192], ct[128], err[256];
+	const char *hdrs[4];
+	char *url = xasprintf("%s%s", b->creds.server, path);
+	size_t n = 0;
+	int rc;
+	struct http_req r = {
+		.url = url, .method = method, .headers = hdrs,
+		.timeout_s = what == KR_WATCH ? b->resync + REQ_TIMEOUT :
+		    REQ_TIMEOUT,
+		.max_body = BODY_MAX, .max_tries = 1,
+		.ca_pem = b->creds.ca_pem, .cert_pem = b->creds.cert_pem,
+		.key_pem = b->creds.key_pem,
+		.stream_cb = what == KR_WATCH ? on_stream : NULL,
+	};
+
+	hdrs[n++] = "Accept: application/json";
+	if (b->creds.token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    b->creds.token);
+		hdrs[n++] = auth;
+	}
+	if (ctype != NULL) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+		hdrs[n++] = ct;
+	}
+	hdrs[n] = NULL;
+	if (body != NULL) {
+		r.body = body;
+		r.body_len = strlen(body);
+	}
+	c->b = b;
+	c->what = what;
+	c->id = id;
+	c->gen = what == KR_LIST ? ++b->gen_started : 0;
+	rc = http_request(b->http, &r, on_resp, c, err, sizeof(err));
+	explicit_bzero(auth, sizeof(auth));
+	free(url);
+	if (rc == -1) {
+		log_warnx("site %s: %s", b->site, err);
+		free(c);
+		return -1;
+	}
+	c->next = b->calls;
+	b->calls = c;
+	return 0;
+}
+
+static void
+call_unlink(struct backend *b, struct call *c)
+{
+	for (struct call **p = &b->calls; *p != NULL; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			return;
+		}
+}
+
+/* The message of a Kubernetes Status answer, or the HTTP error. */
+static void
+why(const struct http_resp *r, char *out, size_t len)
+{
+	json_t *st = NULL;
+	const char *m = NULL;
+
+	if (r->status >= 400 && r->body != NULL)
+		st = json_loadb(r->body, r->len, 0, NULL);
+	if (st != NULL)
+		m = json_string_value(json_object_get(st, "message"));
+	if (m != NULL)
+		snprintf(out, len, "HTTP %ld: %.300s", r->status, m);
+	else
+		snprintf(out, len, "%s", r->error != NULL ? r->error :
+		    "unexpected answer");
+	json_decref(st);
+}
+
+static char *
+jobs_path(struct backend *b, const char *name, const char *query)
+{
+	return xasprintf("/apis/batch/v1/namespaces/%s/jobs%s%s%s%s", b->ns,
+	    name ? "/" : "", name ? name : "", query ? "?" : "",
+	    query ? query : "");
+}
+
+/*---- what the cluster says about a Job ----*/
+
+static const json_t *
+cond(const json_t *obj, const char *type)
+{
+	const json_t *cs = json_object_get(json_object_get(obj, "status"),
+	    "conditions"), *c;
+	size_t i;
+
+	json_array_foreach(cs, i, c) {
+		const char *t = json_string_value(json_object_get(c, "type"));
+		const char *s = json_string_value(json_object_get(c,
+		    "status"));
+
+		if (t != NULL && s != NULL && strcmp(t, type) == 0 &&
+		    strcmp(s, "True") == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static int64_t
+stamp(const json_t *v)
+{
+	int64_t t;
+
+	if (!json_is_string(v) || ebb_parse_stamp(json_string_value(v), &t)
+	    == -1)
+		return 0;
+	return t;
+}
+
+/* Our job id from the Job's labels, or -1 if it is not this instance's. */
+static int64_t
+our_id(struct backend *b, const json_t *obj)
+{
+	const json_t *l = json_object_get(json_object_get(obj, "metadata"),
+	    "labels");
+	const char *inst = json_string_value(json_object_get(l,
+	    "ebb.dev/instance"));
+	const char *id = json_string_value(json_object_get(l, "ebb.dev/job"));
+	char *end;
+	long long v;
+
+	if (inst == NULL || id == NULL || strcmp(inst, b->instance) != 0)
+		return -1;
+	v = strtoll(id, &end, 10);
+	return *end == '\0' && end != id && v > 0 ? v : -1;
+}
+
+static void
+set_rv(char **slot, const json_t *obj)
+{
+	const char *rv = json_string_value(json_object_get(json_object_get(obj,
+	    "metadata"), "resourceVersion"));
+
+	if (rv != NULL) {
+		free(*slot);
+		*slot = xstrdup(rv);
+	}
+}
+
+/* A Job of ours as the cluster has it now. */
+static void
+sync_job(struct backend *b, const json_t *obj)
+{
+	int64_t id = our_id(b, obj);
+	const json_t *st = json_object_get(obj, "status"), *c;
+	struct kjob *k;
+	int64_t start, end;
+
+	if (id < 0)
+		return;
+	if ((k = find(b, id)) == NULL) {
+		/* Nobody placed it (yet): ebbd decides. */
+		emit(b, id, json_pack("{s:s, s:s}", "type", "stray", "ext_id",
+		    json_string_value(json_object_get(json_object_get(obj,
+		    "metadata"), "name"))));
+		return;
+	}
+	set_rv(&k->rv, obj);
+	k->exists = 1;
+	k->unsure = 0;
+	k->suspended = json_is_true(json_object_get(json_object_get(obj,
+	    "spec"), "suspend"));
+	if (!k->handed_sent) {
+		k->handed_sent = 1;
+		emit(b, id, json_pack("{s:s, s:s}", "type", "handed",
+		    "ext_id", k->name));
+	}
+	start = stamp(json_object_get(st, "startTime"));
+	if (start > 0 && !k->suspended && !k->started_sent) {
+		k->started_sent = 1;
+		emit(b, id, json_pack("{s:s, s:I}", "type", "started",
+		    "start_time", (json_int_t)start));
+	}
+	if (k->done)
+		return;
+	if ((c = cond(obj, "Complete")) != NULL ||
+	    (c = cond(obj, "Failed")) != NULL) {
+		int ok = strcmp(json_string_value(json_object_get(c, "type")),
+		    "Complete") == 0;
+		json_t *ev;
+
+		end = stamp(json_object_get(st, "completionTime"));
+		if (end == 0)
+			end = stamp(json_object_get(c, "lastTransitionTime"));
+		if (end == 0)
+			end = ebb_now();
+		if (!k->started_sent)
+			start = start > 0 ? start : end;
+		ev = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s}", "type",
+		    "finished", "exit_code", ok ? 0 : 1, "start_time",
+		    (json_int_t)(start > 0 ? start : end), "end_time",
+		    (json_int_t)end, "measure", "kubernetes",
+		    "energy_method", "model");
+		if (!ok) {
+			const char *r = json_string_value(json_object_get(c,
+			    "reason"));
+			const char *m = json_string_value(json_object_get(c,
+			    "message"));
+			char e[320];
+
+			snprintf(e, sizeof(e), "Job failed in Kubernetes: %s%s%.256s",
+			    r ? r : "Failed", m ? ": " : "", m ? m : "");
+			json_object_set_new(ev, "error", json_string(e));
+		}
+		k->done = 1;
+		emit(b, id, ev);
+	}
+}
+
+/* A Job of ours is gone from the cluster. */
+static void
+gone(struct backend *b, struct kjob *k, const char *how)
+{
+	k->exists = 0;
+	if (k->done) {
+		drop(b, k);
+		return;
+	}
+	k->done = 1;
+	emit(b, k->id, json_pack("{s:s, s:s, s:s}", "type", "ended", "state",
+	    k->cancel ? "CANCELLED" : "FAILED", "reason", k->cancel ?
+	    "deleted by ebb" : how));
+}
+
+static void
+watch_event(struct backend *b, const char *line, size_t len)
+{
+	json_t *ev = json_loadb(line, len, 0, NULL), *obj;
+	const char *type;
+	int64_t id;
+	struct kjob *k;
+
+	if (ev == NULL) {
+		log_warnx("site %s: watch: an event that is not JSON", b->site);
+		return;
+	}
+	type = json_string_value(json_object_get(ev, "type"));
+	obj = json_object_get(ev, "object");
+	if (type == NULL || !json_is_object(obj))
+		goto out;
+	if (strcmp(type, "ERROR") == 0) {
+		/* 410 Expired: the history moved on; list again. */
+		b->watching = -1;
+		goto out;
+	}
+	set_rv(&b->rv, obj);
+	if (strcmp(type, "BOOKMARK") == 0)
+		goto out;
+	if (strcmp(type, "DELETED") == 0) {
+		if ((id = our_id(b, obj)) > 0 && (k = find(b, id)) != NULL)
+			gone(b, k, "the Job was deleted in Kubernetes");
+	} else
+		sync_job(b, obj);
+out:
+	json_decref(ev);
+}
+
+static int
+on_stream(void *arg, const char *data, size_t len)
+{
+	struct call *c = arg;
+	struct backend *b = c->b;
+	const char *nl;
+
+	while (len > 0) {
+		if ((nl = memchr(data, '\n', len)) == NULL) {
+			if (!b->line_over && b->line.len + len <= LINE_MAX_B)
+				strbuf_add(&b->line, data, len);
+			else
+				b->line_over = 1;
+			return 0;
+		}
+		if (!b->line_over && b->line.len + (size_t)(nl - data) <=
+		    LINE_MAX_B) {
+			strbuf_add(&b->line, data, (size_t)(nl - data));
+			if (b->line.len > 0)
+				watch_event(b, strbuf_str(&b->line),
+				    b->line.len);
+		} else
+			log_warnx("site %s: watch: an event over %u bytes, "
+			    "skipped", b->site, LINE_MAX_B);
+		strbuf_free(&b->line);
+		b->line_over = 0;
+		len -= (size_t)(nl - data) + 1;
+		data = nl + 1;
+		if (b->watching == -1)
+			return 1;	/* ERROR event: end this watch */
+	}
+	return 0;
+}
+
+/*---- LIST, WATCH ----*/
+
+static void
+start_list(struct backend *b)
+{
+	char *p = jobs_path(b, NULL, NULL);
+
+	if (request(b, KR_LIST, 0, "GET", p, NULL, NULL) == 0)
+		b->listing = 1;
+	free(p);
+}
+
+static void
+start_watch(struct backend *b)
+{
+	char q[256], *p;
+
+	snprintf(q, sizeof(q), "watch=1&allowWatchBookmarks=true&"
+	    "resourceVersion=%s&timeoutSeconds=%.0f", b->rv, b->resync);
+	p = jobs_path(b, NULL, q);
+	strbuf_free(&b->line);
+	b->line_over = 0;
+	if (request(b, KR_WATCH, 0, "GET", p, NULL, NULL) == 0)
+		b->watching = 1;
+	free(p);
+}
+
+static void
+on_list(struct backend *b, struct call *c, const struct http_resp *r)
+{
+	json_t *doc = NULL, *items, *it;
+	char e[400];
+	size_t i;
+
+	b->listing = 0;
+	if (r->error == NULL)
+		doc = json_loadb(r->body, r->len, 0, NULL);
+	items = json_object_get(doc, "items");
+	if (!json_is_array(items)) {
+		if (r->error == NULL)
+			snprintf(e, sizeof(e), "LIST: not a JobList");
+		else
+			why(r, e, sizeof(e));
+		health(b, "failing", e);
+		b->list_at = ev_now(b->loop) + ebb_backoff(++b->list_fails, 1.0,
+		    BACKOFF_MAX);
+		json_decref(doc);
+		return;
+	}
+	b->list_fails = 0;
+	health(b, "ok", NULL);
+	b->gen_done = c->gen;
+	json_array_foreach(items, i, it)
+		sync_job(b, it);
+	/* Ours that the list lacks: gone, or never created. */
+	for (struct kjob *k = b->jobs, *next; k != NULL; k = next) {
+		int64_t id = k->id;
+		int seen = 0;
+
+		next = k->next;
+		json_array_foreach(items, i, it)
+			if (our_id(b, it) == id) {
+				seen = 1;
+				break;
+			}
+		if (seen || k->busy)
+			continue;
+		if (k->exists)
+			gone(b, k, "the Job was deleted in Kubernetes");
+		else if (k->unsure && c->gen > k->unsure_gen)
+			k->unsure = 0;	/* the create did not go through */
+	}
+	set_rv(&b->rv, doc);
+	b->listed = 1;
+	json_decref(doc);
+	if (b->watching == 0)
+		start_watch(b);
+}
+
+static void
+on_watch_end(struct backend *b, const struct http_resp *r)
+{
+	char e[400];
+
+	if (b->watching == -1 || r->status == 410) {
+		b->watching = 0;
+		start_list(b);	/* expired: list again at once */
+		return;
+	}
+	b->watching = 0;
+	if (r->error != NULL) {
+		why(r, e, sizeof(e));
+		health(b, "failing", e);
+		b->list_at = ev_now(b->loop) + ebb_backoff(++b->list_fails, 1.0,
+		    BACKOFF_MAX);
+		return;
+	}
+	start_watch(b);	/* the server ended it (timeoutSeconds) */
+}
+
+/*---- per-job requests ----*/
+
+static char *
+label_value(const char *s)
+{
+	/* Label values: [A-Za-z0-9._-], <= 63, alnum at both ends. */
+	char *v = xstrndup(s, 63);
+	size_t n;
+
+	for (char *p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '-'))
+			*p = '_';
+	while ((n = strlen(v)) > 0 && !((v[n - 1] >= 'a' && v[n - 1] <= 'z')
+	    || (v[n - 1] >= 'A' && v[n - 1] <= 'Z') ||
+	    (v[n - 1] >= '0' && v[n - 1] <= '9')))
+		v[n - 1] = '\0';
+	while (v[0] != '\0' && !((v[0] >= 'a' && v[0] <= 'z') ||
+	    (v[0] >= 'A' && v[0] <= 'Z') || (v[0] >= '0' && v[0] <= '9')))
+		memmove(v, v + 1, strlen(v));
+	return v;
+}
+
+/* The batch/v1 Job ebb creates for a job spec (new reference). */
+static json_t *
+manifest(struct backend *b, const struct kjob *k)
+{
+	const json_t *s = k->spec;
+	json_t *env = json_array(), *v, *job, *res, *ctr, *pod;
+	const char *image = json_string_value(json_object_get(s, "image"));
+	json_int_t cpus = json_integer_value(json_object_get(s, "cpus"));
+	json_int_t mem = json_integer_value(json_object_get(s, "mem"));
+	json_int_t deadline = json_integer_value(json_object_get(s,
+	    "deadline"));
+	char ids[32], when[32], *user;
+	size_t i;
+
+	json_array_foreach(json_object_get(s, "env"), i, v) {
+		const char *kv = json_string_value(v), *eq;
+
+		if (kv == NULL || (eq = strchr(kv, '=')) == NULL || eq == kv)
+			continue;
+		json_array_append_new(env, json_pack("{s:s%, s:s}", "name", kv,
+		    (size_t)(eq - kv), "value", eq + 1));
+	}
+	snprintf(ids, sizeof(ids), "%" PRId64, k->id);
+	res = json_pack("{s:s}", "cpu", "1");
+	if (cpus > 0)
+		json_object_set_new(res, "cpu", json_sprintf("%" JSON_INTEGER_FORMAT,
+		    cpus));
+	if (mem > 0)
+		json_object_set_new(res, "memory", json_sprintf("%"
+		    JSON_INTEGER_FORMAT, mem));
+	ctr = json_pack("{s:s, s:s, s:O, s:o, s:{s:O, s:O}, s:{s:b, s:{s:[s]}}}",
+	    "name", "job", "image", image != NULL ? image : "",
+	    "command", json_object_get(s, "argv"), "env", env,
+	    "resources", "requests", res, "limits", res,
+	    "securityContext", "allowPrivilegeEscalation", 0,
+	    "capabilities", "drop", "ALL");
+	json_decref(res);
+	pod = json_pack("{s:s, s:[o], s:{s:I, s:I, s:b}, s:b}",
+	    "restartPolicy", "Never", "containers", ctr,
+	    "securityContext", "runAsUser",
+	    json_integer_value(json_object_get(s, "uid")), "runAsGroup",
+	    json_integer_value(json_object_get(s, "gid")), "runAsNonRoot", 1,
+	    "automountServiceAccountToken", 0);
+	if (b->node_selector != NULL)
+		json_object_set(pod, "nodeSelector", b->node_selector);
+	user = label_value(json_string_value(json_object_get(s, "user")) ?
+	    json_string_value(json_object_get(s, "user")) : "");
+	job = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s, s:s, s:s}, "
+	    "s:{s:s}}, s:{s:b, s:i, s:{s:{s:{s:s, s:s}}, s:o}}}",
+	    "apiVersion", "batch/v1", "kind", "Job",
+	    "metadata", "name", k->name, "namespace", b->ns,
+	    "labels", "app.kubernetes.io/managed-by", "ebb",
+	    "ebb.dev/instance", b->instance, "ebb.dev/job", ids,
+	    "ebb.dev/user", user,
+	    "annotations", "ebb.dev/planned-start",
+	    ebb_fmt_time(k->want, when, sizeof(when)),
+	    "spec", "suspend", 1, "backoffLimit", 0,
+	    "template", "metadata", "labels", "ebb.dev/instance", b->instance,
+	    "ebb.dev/job", ids, "spec", pod);
+	free(user);
+	json_object_set_new(json_object_get(job, "spec"),
+	    "ttlSecondsAfterFinished", json_integer(TTL_FINISHED));
+	if (deadline > 0)
+		json_object_set_new(json_object_get(json_object_get(job,
+		    "metadata"), "annotations"), "ebb.dev/deadline",
+		    json_string(ebb_fmt_time(deadline, when, sizeof(when))));
+	return job;
+}
+
+static void
+job_retry(struct backend *b, struct kjob *k)
+{
+	k->retry_at = ev_now(b->loop) + ebb_backoff(++k->fails, 1.0,
+	    BACKOFF_MAX);
+}
+
+static void
+do_create(struct backend *b, struct kjob *k)
+{
+	json_t *m = manifest(b, k);
+	char *body = json_dumps(m, JSON_COMPACT), *p = jobs_path(b, NULL,
+	    "fieldManager=ebb");
+
+	json_decref(m);
+	if (request(b, KR_CREATE, k->id, "POST", p, "application/json",
+	    body) == 0)
+		k->busy = 1;
+	free(p);
+	free(body);
+}
+
+static void
+on_create(struct backend *b, struct kjob *k, const struct http_resp *r)
+{
+	json_t *obj;
+	char e[400];
+
+	if (r->status == 201 || r->status == 200) {
+		k->fails = 0;
+		if ((obj = json_loadb(r->body, r->len, 0, NULL)) != NULL)
+			sync_job(b, obj);
+		json_decref(obj);
+		return;
+	}
+	why(r, e, sizeof(e));
+	if (r->status == 409 || r->status == 0 || r->status >= 500 ||
+	    r->status == 429) {
+		/* It may be there: only a later LIST may say it is not. */
+		k->unsure = 1;
+		k->unsure_gen = b->gen_started;
+		job_retry(b, k);
+		if (r->status != 409)
+			health(b, "failing", e);
+		if (!b->listing)
+			start_list(b);
+		return;
+	}
+	k->done = 1;
+	emit(b, k->id, json_pack("{s:s, s:s}", "type", "rejected", "reason",
+	    e));
+}
+
+static void
+do_release(struct backend *b, struct kjob *k)
+{
+	json_t *patch = json_pack("{s:{s:s}, s:{s:b}}", "metadata",
+	    "resourceVersion", k->rv ? k->rv : "", "spec", "suspend", 0);
+	char *body = json_dumps(patch, JSON_COMPACT);
+	char *p = jobs_path(b, k->name, "fieldManager=ebb");
+
+	json_decref(patch);
+	if (request(b, KR_PATCH, k->id, "PATCH", p,
+	    "application/merge-patch+json", body) == 0)
+		k->busy = 1;
+	free(p);
+	free(body);
+}
+
+static void
+do_get(struct backend *b, struct kjob *k)
+{
+	char *p = jobs_path(b, k->name, NULL);
+
+	if (request(b, KR_GET, k->id, "GET", p, NULL, NULL) == 0)
+		k->busy = 1;
+	free(p);
+}
+
+static void
+do_delete(struct backend *b, struct kjob *k)
+{
+	char *p = jobs_path(b, k->name, NULL);
+
+	if (request(b, KR_DELETE, k->id, "DELETE", p, "application/json",
+	    "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
+	    "\"propagationPolicy\":\"Background\"}") == 0)
+		k->busy = 1;
+	free(p);
+}
+
+static void
+on_job_resp(struct backend *b, struct call *c, const struct http_resp *r)
+{
+	struct kjob *k = find(b, c->id);
+	json_t *obj;
+	char e[400];
+
+	if (k == NULL)
+		return;
+	k->busy = 0;
+	switch (c->what) {
+	case KR_CREATE:
+		on_create(b, k, r);
+		break;
+	case KR_PATCH:
+	case KR_GET:
+		if (r->status == 200) {
+			k->fails = 0;
+			if ((obj = json_loadb(r->body, r->len, 0, NULL)) !=
+			    NULL)
+				sync_job(b, obj);
+			json_decref(obj);
+			if (c->what == KR_PATCH)
+				log_info("job %" PRId64 ": released in %s as "
+				    "Job %s", k->id, b->site, k->name);
+		} else if (r->status == 404) {
+			gone(b, k, "the Job was deleted in Kubernetes");
+		} else if (r->status == 409) {
+			do_get(b, k);	/* changed meanwhile: read it again */
+		} else {
+			why(r, e, sizeof(e));
+			log_warnx("job %" PRId64 ": %s Job %s: %s", k->id,
+			    c->what == KR_PATCH ? "releasing" : "reading",
+			    k->name, e);
+			job_retry(b, k);
+		}
+		break;
+	case KR_DELETE:
+		if (r->status == 200 || r->status == 202 || r->status == 404) {
+			if (k->exists || r->status != 404)
+				gone(b, k, "deleted");
+			else if (!k->done) {
+				k->done = 1;
+				emit(b, k->id, json_pack("{s:s, s:s, s:s}",
+				    "type", "ended", "state", "CANCELLED",
+				    "reason", "cancelled before it was in "
+				    "Kubernetes"));
+			}
+		} else {
+			why(r, e, sizeof(e));
+			log_warnx("job %" PRId64 ": deleting Job %s: %s",
+			    k->id, k->name, e);
+			job_retry(b, k);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_resp(void *arg, const struct http_resp *r)
+{
+	struct call *c = arg;
+	struct backend *b = c->b;
+
+	call_unlink(b, c);
+	switch (c->what) {
+	case KR_LIST:
+		on_list(b, c, r);
+		break;
+	case KR_WATCH:
+		on_watch_end(b, r);
+		break;
+	default:
+		on_job_resp(b, c, r);
+		break;
+	}
+	free(c);
+	kick(b);
+}
+
+/*---- the loop's part ----*/
+
+static void
+work(struct backend *b)
+{
+	double now = ev_now(b->loop);
+	int64_t wall = ebb_now();
+
+	if (!b->listing && b->watching == 0 && now >= b->list_at)
+		start_list(b);
+	if (!b->listed)
+		return;
+	for (struct kjob *k = b->jobs, *next; k != NULL; k = next) {
+		next = k->next;
+		if (k->busy || now < k->retry_at)
+			continue;
+		if (k->cancel) {
+			if (k->exists || k->unsure)
+				do_delete(b, k);
+			else {
+				if (!k->done)
+					emit(b, k->id, json_pack("{s:s, s:s, "
+					    "s:s}", "type", "ended", "state",
+					    "CANCELLED", "reason", "cancelled "
+					    "before it was in Kubernetes"));
+				drop(b, k);
+			}
+		} else if (k->done) {
+			/* Kept while the Job is there (ttlSecondsAfter-
+			 * Finished removes it), so it is not a stray. */
+			if (!k->exists && !k->unsure)
+				drop(b, k);
+		} else if (!k->exists && !k->unsure)
+			do_create(b, k);
+		else if (k->exists && k->suspended && k->want <= wall)
+			do_release(b, k);
+	}
+}
+
+static void
+tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	work(w->data);
+}
+
+static void
+kick(struct backend *b)
+{
+	ev_feed_event(b->loop, &b->tick, EV_TIMER);
+}
+
+static void
+token_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct backend *b = w->data;
+	char err[256];
+
+	if (kube_creds_refresh(&b->creds, err, sizeof(err)) == -1)
+		log_warnx("site %s: %s", b->site, err);
+}
+
+/*---- ops ----*/
+
+static struct backend *
+kube_open(struct ev_loop *loop, const struct backend_conf *bc,
+    backend_event_cb cb, void *cbarg, char *err, size_t errlen)
+{
+	const struct ebb_kube *kc = bc->kube;
+	struct backend *b;
+
+	if (kc == NULL) {
+		snprintf(err, errlen, "site %s: no kubernetes settings",
+		    bc->site);
+		return NULL;
+	}
+	b = xcalloc(1, sizeof(*b));
+	if (kube_creds_load(kc, &b->creds, err, errlen) == -1) {
+		free(b);
+		return NULL;
+	}
+	if ((b->http = http_new(loop, err, errlen)) == NULL) {
+		kube_creds_clear(&b->creds);
+		free(b);
+		return NULL;
+	}
+	b->loop = loop;
+	b->site = xstrdup(bc->site);
+	b->instance = xstrdup(bc->instance);
+	b->ns = xstrdup(kc->namespace ? kc->namespace : b->creds.namespace ?
+	    b->creds.namespace : "default");
+	b->resync = (double)kc->resync;
+	if (kc->node_selector.n > 0) {
+		b->node_selector = json_object();
+		for (size_t i = 0; i < kc->node_selector.n; i++)
+			json_object_set_new(b->node_selector,
+			    kc->node_selector.keys[i],
+			    json_string(kc->node_selector.values[i]));
+	}
+	b->rv = xstrdup("0");
+	b->state = "starting";
+	b->since = ebb_now();
+	backend_evq_init(&b->q, loop, cb, cbarg);
+	ev_timer_init(&b->tick, tick_cb, 0., TICK);
+	b->tick.data = b;
+	ev_timer_start(loop, &b->tick);
+	ev_timer_init(&b->token, token_cb, TOKEN_REFRESH, TOKEN_REFRESH);
+	b->token.data = b;
+	if (b->creds.token_file != NULL)
+		ev_timer_start(loop, &b->token);
+	log_info("site %s: Kubernetes API %s, namespace %s", b->site,
+	    b->creds.server, b->ns);
+	return b;
+}
+
+static void
+kube_close(struct backend *b)
+{
+	struct kjob *k;
+	struct call *c;
+
+	if (b == NULL)
+		return;
+	ev_timer_stop(b->loop, &b->tick);
+	ev_timer_stop(b->loop, &b->token);
+	http_free(b->http);
+	while ((c = b->calls) != NULL) {
+		b->calls = c->next;
+		free(c);
+	}
+	while ((k = b->jobs) != NULL) {
+		b->jobs = k->next;
+		kjob_free(k);
+	}
+	backend_evq_clear(&b->q);
+	kube_creds_clear(&b->creds);
+	json_decref(b->node_selector);
+	strbuf_free(&b->line);
+	free(b->site);
+	free(b->instance);
+	free(b->ns);
+	free(b->rv);
+	free(b->error);
+	free(b);
+}
+
+static int
+kube_place(struct backend *b, const json_t *spec, int64_t start, char *err,
+    size_t errlen)
+{
+	json_int_t id = json_integer_value(json_object_get(spec, "job_id"));
+	const char *image = json_string_value(json_object_get(spec, "image"));
+	struct kjob *k;
+
+	if (id <= 0) {
+		snprintf(err, errlen, "spec without job_id");
+		return -1;
+	}
+	if ((k = find(b, id)) != NULL) {
+		if (k->want != start)
+			log_debug("job %" PRId64 ": release in %s moved",
+			    (int64_t)id, b->site);
+		k->want = start;	/* re-planned: only the time moves */
+		kick(b);
+		return 0;
+	}
+	if (image == NULL || *image == '\0') {
+		snprintf(err, errlen, "site %s runs containers: submit the "
+		    "job with --image", b->site);
+		return -1;
+	}
+	k = xcalloc(1, sizeof(*k));
+	k->id = id;
+	k->name = xasprintf("ebb-%s-%" PRId64, b->instance, (int64_t)id);
+	k->spec = json_deep_copy(spec);
+	k->want = start;
+	/* After an ebbd restart the LIST finds it if it is there. */
+	k->handed_sent = json_object_get(spec, "ext_id") != NULL;
+	if (json_is_true(json_object_get(spec, "running")))
+		k->started_sent = 1;
+	k->next = b->jobs;
+	b->jobs = k;
+	kick(b);
+	return 0;
+}
+
+static int
+kube_cancel(struct backend *b, int64_t id, char *err, size_t errlen)
+{
+	struct kjob *k = find(b, id);
+
+	if (k == NULL) {
+		/* A stray: a Job of ours nobody placed. */
+		k = xcalloc(1, sizeof(*k));
+		k->id = id;
+		k->name = xasprintf("ebb-%s-%" PRId64, b->instance, id);
+		k->exists = 1;
+		k->handed_sent = 1;
+		k->next = b->jobs;
+		b->jobs = k;
+	}
+	k->cancel = 1;
+	kick(b);
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+static json_t *
+kube_status(struct backend *b)
+{
+	size_t n = 0;
+
+	for (struct kjob *k = b->jobs; k != NULL; k = k->next)
+		n += k->exists;
+	return json_pack("{s:s, s:I, s:s?, s:I}", "state", b->state, "since",
+	    (json_int_t)b->since, "error", b->error, "jobs", (json_int_t)n);
+}
+
+const struct backend_ops backend_kube_ops = {
+	.name = "kubernetes",
+	.title = "Kubernetes",
+	.per_site = 1,
+	.open = kube_open,
+	.close = kube_close,
+	.cancel = kube_cancel,
+	.place = kube_place,
+	.status = kube_status,
+};

@@ -1,0 +1,147 @@
+#!/bin/bash
+# it_kube: ebb plans, a Kubernetes API (the local stand-in kube-fake.py,
+# which validates every Job against the batch/v1 schema) holds the Job.
+# With a 1-minute grid green a little ahead, a job submitted by an
+# ordinary user to a kubernetes site becomes a suspended Job at once,
+# labelled with its id, running as that user's uid and gid; a re-plan
+# only moves the release; at the planned minute a merge patch with the
+# Job's resourceVersion releases it; the cluster's end reaches ebb (state,
+# report with a modelled energy). Cancel deletes the Job (propagation
+# Background). A create whose answer is lost makes no second Job; an API
+# server that is down is waited for. Bad input: an image that is not an
+# image reference, a job without an image.
+. "$(dirname "$0")/lib.sh"
+. "$EBB_SRC/tests/integration/kube-lib.sh"
+kube_need
+U=ebbk8s1
+id -u $U >/dev/null 2>&1 || useradd -M -N -s /bin/sh $U
+kube_start "$T/kf" || { echo "FAIL: kube-fake did not start"; exit 1; }
+trap 'kube_stop; cleanup' EXIT
+# The unprivileged worker reads the kubeconfig and the CA.
+chmod 755 "$T/kf"; chmod 644 "$T/kf/kubeconfig" "$T/kf/ca.crt"
+
+wait_field() { # ID FIELD VALUE [TRIES]
+	for _ in $(seq 1 "${4:-100}"); do
+		[ "$(job_field "$1" "$2")" = "$3" ] && return 0; sleep 0.2
+	done
+	return 1
+}
+as_user() { runuser -u $U -- env EBB_SOCKET="$SOCK" "$EBB" "$@"; }
+jobs_labelled() { # ID: the Jobs in the cluster for ebb job ID
+	kube_api GET "/apis/batch/v1/namespaces/default/jobs?labelSelector=ebb.dev/job%3D$1"
+}
+fake_log() { kube_api GET /fake/log; }
+
+m0=$(( $(date +%s) / 60 ))
+green=$(( m0 + 2 ))
+minute_trace "$T/trace.csv" 600 50 $green
+ROOT_JOBS=false write_config 1 "slot: 1m" "max_gap: 0s" "socket_mode: 0666" \
+	"planner:" "  safety_margin: 0" "  replan: 1m" "  default_max_delay: 0s"
+site_trace XX "$T/trace.csv" "min_refresh: 1m"
+cat >>"$CONF" <<EOC
+  - name: k8s
+    backend: kubernetes
+    cpus: 8
+    kubernetes:
+      kubeconfig: $KUBECONFIG
+      node_selector: {ebb.dev/pool: green}
+EOC
+site_trace XX "$T/trace.csv" "min_refresh: 1m"
+start_ebbd
+
+# 1. Deferred: a suspended Job at once, as the user.
+id=$(as_user submit -q --name green --site k8s --image busybox:1.36 \
+	--duration 20s --max-delay 8m -- sh -c 'echo hello')
+wait_field "$id" state planned && ok "planned" || fail "job is $(job_field "$id" state)"
+expect_eq "planned into the green minute" $(( green * 60 )) "$(job_field "$id" planned_start)"
+for _ in $(seq 1 50); do [ "$(job_field "$id" ext_id)" != null ] && break; sleep 0.2; done
+name=$(job_field "$id" ext_id)
+expect_eq "handed over as a Job named after the job" "ebb-" "${name:0:4}"
+job=$(kube_api GET "/apis/batch/v1/namespaces/default/jobs/$name")
+expect_eq "the Job is suspended" true "$(jq -r .spec.suspend <<<"$job")"
+expect_eq "labelled with the job id" "$id" "$(jq -r '.metadata.labels["ebb.dev/job"]' <<<"$job")"
+expect_eq "pod runs as the submitter" "$(id -u $U) $(id -g $U) true" \
+	"$(jq -r '.spec.template.spec.securityContext | "\(.runAsUser) \(.runAsGroup) \(.runAsNonRoot)"' <<<"$job")"
+expect_eq "image and command" 'busybox:1.36 ["sh","-c","echo hello"]' \
+	"$(jq -c -r '.spec.template.spec.containers[0] | "\(.image) \(.command)"' <<<"$job")"
+expect_eq "node selector of the site" green \
+	"$(jq -r '.spec.template.spec.nodeSelector["ebb.dev/pool"]' <<<"$job")"
+expect_eq "no privilege escalation" false \
+	"$(jq -r '.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation' <<<"$job")"
+
+# 2. A re-plan moves only the release: the Job stays suspended.
+green=$(( m0 + 3 ))
+minute_trace "$T/trace.csv" 600 50 $green
+"$EBB" sites --refresh >/dev/null
+wait_field "$id" planned_start $(( green * 60 )) 150 &&
+	ok "re-planned to the new green minute" ||
+	fail "planned_start $(job_field "$id" planned_start)"
+
+# 3. Cancel deletes the Job.
+c=$(as_user submit -q --name doomed --site k8s --image busybox --duration 20s \
+	--max-delay 8m -- sleep 60)
+for _ in $(seq 1 50); do [ "$(job_field "$c" ext_id)" != null ] && break; sleep 0.2; done
+cname=$(job_field "$c" ext_id)
+as_user cancel "$c" >/dev/null
+wait_field "$c" state cancelled && ok "cancelled" || fail "state $(job_field "$c" state)"
+for _ in $(seq 1 50); do [ "$(jobs_labelled "$c" | jq '.items | length')" = 0 ] && break; sleep 0.2; done
+expect_eq "its Job is gone" 0 "$(jobs_labelled "$c" | jq '.items | length')"
+expect_eq "deleted with propagation Background" Background \
+	"$(fake_log | jq -r "select(.method == \"DELETE\" and (.path | endswith(\"/$cname\"))) | .propagation")"
+
+# 4. A create whose answer is lost: found by its label, not created twice.
+kube_api POST /fake/drop-next-create >/dev/null
+d=$(as_user submit -q --name lost --site k8s --image busybox --duration 20s \
+	--max-delay 8m -- true)
+for _ in $(seq 1 100); do [ "$(job_field "$d" ext_id)" != null ] && break; sleep 0.2; done
+expect_eq "the lost create's Job was found again" "ebb-" "$(job_field "$d" ext_id | cut -c1-4)"
+sleep 2
+expect_eq "exactly one Job for it" 1 "$(jobs_labelled "$d" | jq '.items | length')"
+expect_eq "one create sent" 1 "$(fake_log | jq -r "select(.method == \"POST\" and .status == 201)" | jq -s "[.[] | select(.dropped == true)] | length")"
+
+# 5. The API server down: ebb waits, then creates the Job once.
+kube_stop
+e=$(as_user submit -q --name waits --site k8s --image busybox --duration 20s \
+	--max-delay 8m -- true)
+sleep 3
+expect_eq "not handed over while the API is down" null "$(job_field "$e" ext_id)"
+"$EBB" sites --json | jq -e '[.. | objects | select(.name? == "k8s") | .backend_status.state] | index("failing")' >/dev/null &&
+	ok "ebb sites says the API is failing" || fail "sites: $("$EBB" sites --json)"
+kube_launch "$KF_PORT"
+for _ in $(seq 1 150); do [ "$(job_field "$e" ext_id)" != null ] && break; sleep 0.2; done
+[ "$(job_field "$e" ext_id)" != null ] && ok "handed over once the API is back" || fail "not handed over"
+expect_eq "exactly one Job for it" 1 "$(jobs_labelled "$e" | jq '.items | length')"
+
+# 6. Bad input.
+out=$(as_user submit --site k8s --image 'busybox;rm -rf /' -- true 2>&1); rc=$?
+expect_eq "an image that is no image reference: exit 2" 2 "$rc"
+echo "$out" | grep -q "image: .* is not an image reference" && ok "says why: $out" || fail "said: $out"
+n=$(as_user submit -q --name noimage --site k8s --duration 20s --max-delay 8m -- true)
+wait_field "$n" state failed && ok "a job without an image fails" || fail "state $(job_field "$n" state)"
+job_field "$n" reason | grep -q "with --image" && ok "and says why: $(job_field "$n" reason)" ||
+	fail "reason: $(job_field "$n" reason)"
+
+# 7. Released at the planned minute with a merge patch and the Job's
+# resourceVersion; the cluster's end reaches ebb.
+for _ in $(seq 1 240); do
+	[ "$(kube_api GET "/apis/batch/v1/namespaces/default/jobs/$name" | jq -r .spec.suspend)" = false ] && break
+	sleep 1
+done
+now=$(date +%s)
+[ "$now" -ge $(( green * 60 )) ] && [ "$now" -lt $(( green * 60 + 60 )) ] &&
+	ok "released in the green minute" || fail "released at $(date -d @$now +%T), green $(date -d @$((green * 60)) +%T)"
+p=$(fake_log | jq -c "select(.method == \"PATCH\" and (.path | endswith(\"/$name\")))" | head -1)
+expect_eq "as application/merge-patch+json" application/merge-patch+json "$(jq -r .content_type <<<"$p")"
+[ "$(jq -r .patch_rv <<<"$p")" != null ] && ok "carrying the Job's resourceVersion" || fail "patch: $p"
+expect_eq "no release before it" 1 "$(fake_log | jq -c "select(.method == \"PATCH\" and (.path | endswith(\"/$name\")))" | wc -l)"
+wait_field "$id" state running && ok "running" || fail "state $(job_field "$id" state)"
+sleep 2
+kube_api POST "/fake/complete/default/$name" >/dev/null
+wait_field "$id" state succeeded && ok "succeeded" || fail "state $(job_field "$id" state)"
+r=$("$EBB" report --format json "$id")
+expect_eq "energy modelled from cpus and run time" model "$(jq -r '.jobs[0].method' <<<"$r")"
+awk -v e="$(jq '.jobs[0].energy_kwh' <<<"$r")" 'BEGIN { exit !(e > 0) }' &&
+	ok "energy $(jq '.jobs[0].energy_kwh' <<<"$r") kWh" || fail "report: $r"
+
+grep -q "$(cat "$T/kf/token")" "$LOG" && fail "the token is in ebbd's log" || ok "no token in the log"
+finish
