@@ -65,6 +65,7 @@ struct kjob {
 	int64_t		 want;		/* release time the plan wants */
 	char		*rv;		/* the Job's resourceVersion seen */
 	int		 exists;	/* the cluster has it (last we saw) */
+	int		 adopted;	/* created with kubectl; found by name */
 	int		 suspended;
 	int		 handed_sent, started_sent, done;
 	int		 cancel;	/* deletion wanted */
@@ -92,6 +93,8 @@ struct backend {
 	char		*site, *instance, *ns;
 	struct kube_creds creds;
 	json_t		*node_selector;	/* object, or NULL */
+	int		 adopt;		/* plan Jobs annotated ebb.dev/ */
+	json_t		*refused;	/* Jobs not adopted, by uid: said once */
 	double		 resync;
 	struct http	*http;
 	struct kjob	*jobs;
@@ -311,6 +314,91 @@ our_id(struct backend *b, const json_t *obj)
 	return *end == '\0' && end != id && v > 0 ? v : -1;
 }
 
+static const char *
+meta_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(obj,
+	    "metadata"), key));
+}
+
+/* The placement a Job belongs to: by its labels, or adopted by name. */
+static struct kjob *
+mine(struct backend *b, const json_t *obj)
+{
+	int64_t id = our_id(b, obj);
+	const char *name = meta_str(obj, "name");
+
+	if (id > 0)
+		return find(b, id);
+	for (struct kjob *k = b->jobs; k != NULL && name != NULL;
+	    k = k->next)
+		if (k->adopted && strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+/*
+ * A Job created in the cluster (kubectl) that asks to be planned:
+ * suspended, annotated ebb.dev/max-delay, not managed by another queueing
+ * controller (Kueue's label) -> a "foreign" event; ebbd records it once
+ * (by name and creation time) and places it like its own.
+ */
+static void
+foreign(struct backend *b, const json_t *obj)
+{
+	const json_t *md = json_object_get(obj, "metadata");
+	const json_t *an = json_object_get(md, "annotations");
+	const json_t *lb = json_object_get(md, "labels");
+	const json_t *pod = json_object_get(json_object_get(json_object_get(
+	    obj, "spec"), "template"), "spec");
+	const char *maxd = json_string_value(json_object_get(an,
+	    "ebb.dev/max-delay"));
+	const char *dur = json_string_value(json_object_get(an,
+	    "ebb.dev/duration"));
+	const char *dl = json_string_value(json_object_get(an,
+	    "ebb.dev/deadline"));
+	const char *name = meta_str(obj, "name"), *uid = meta_str(obj, "uid");
+	json_int_t runas = json_integer_value(json_object_get(
+	    json_object_get(pod, "securityContext"), "runAsUser"));
+	struct strbuf c = STRBUF_INIT;
+	char *user;
+	json_t *ev;
+
+	if (!b->adopt || maxd == NULL || name == NULL || uid == NULL ||
+	    !json_is_true(json_object_get(json_object_get(obj, "spec"),
+	    "suspend")) || json_object_get(lb, "ebb.dev/instance") != NULL ||
+	    stamp(json_object_get(obj, "status") ? json_object_get(
+	    json_object_get(obj, "status"), "completionTime") : NULL) > 0)
+		return;
+	if (json_object_get(lb, "kueue.x-k8s.io/queue-name") != NULL) {
+		if (json_object_get(b->refused, uid) == NULL) {
+			json_object_set_new(b->refused, uid, json_true());
+			log_info("site %s: Job %s asks ebb to plan it but Kueue "
+			    "manages it (kueue.x-k8s.io/queue-name): left "
+			    "alone", b->site, name);
+		}
+		return;
+	}
+	strbuf_addf(&c, "ebb:max-delay=%s", maxd);
+	if (dur != NULL)
+		strbuf_addf(&c, ",duration=%s", dur);
+	if (dl != NULL)
+		strbuf_addf(&c, ",deadline=%s", dl);
+	user = xasprintf("k8s:%s", b->ns);
+	ev = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:i, s:I, s:s, s:s}",
+	    "type", "foreign", "ext_id", name, "submit_time",
+	    (json_int_t)stamp(json_object_get(md, "creationTimestamp")),
+	    "uid", runas > 0 ? runas : (json_int_t)65534, "user", user,
+	    "name", name, "cpus", 1, "time_limit", (json_int_t)json_integer_value(
+	    json_object_get(json_object_get(obj, "spec"),
+	    "activeDeadlineSeconds")), "workdir", "/", "comment",
+	    strbuf_str(&c));
+	free(user);
+	strbuf_free(&c);
+	if (ev != NULL)
+		emit(b, 0, ev);
+}
+
 static void
 set_rv(char **slot, const json_t *obj)
 {
@@ -329,18 +417,18 @@ sync_job(struct backend *b, const json_t *obj)
 {
 	int64_t id = our_id(b, obj);
 	const json_t *st = json_object_get(obj, "status"), *c;
-	struct kjob *k;
+	struct kjob *k = mine(b, obj);
 	int64_t start, end;
 
-	if (id < 0)
-		return;
-	if ((k = find(b, id)) == NULL) {
-		/* Nobody placed it (yet): ebbd decides. */
-		emit(b, id, json_pack("{s:s, s:s}", "type", "stray", "ext_id",
-		    json_string_value(json_object_get(json_object_get(obj,
-		    "metadata"), "name"))));
+	if (k == NULL) {
+		if (id > 0)	/* nobody placed it (yet): ebbd decides */
+			emit(b, id, json_pack("{s:s, s:s}", "type", "stray",
+			    "ext_id", meta_str(obj, "name")));
+		else
+			foreign(b, obj);
 		return;
 	}
+	id = k->id;
 	set_rv(&k->rv, obj);
 	k->exists = 1;
 	k->unsure = 0;
@@ -413,7 +501,6 @@ watch_event(struct backend *b, const char *line, size_t len)
 {
 	json_t *ev = json_loadb(line, len, 0, NULL), *obj;
 	const char *type;
-	int64_t id;
 	struct kjob *k;
 
 	if (ev == NULL) {
@@ -433,7 +520,7 @@ watch_event(struct backend *b, const char *line, size_t len)
 	if (strcmp(type, "BOOKMARK") == 0)
 		goto out;
 	if (strcmp(type, "DELETED") == 0) {
-		if ((id = our_id(b, obj)) > 0 && (k = find(b, id)) != NULL)
+		if ((k = mine(b, obj)) != NULL)
 			gone(b, k, "the Job was deleted in Kubernetes");
 	} else
 		sync_job(b, obj);
@@ -531,12 +618,11 @@ on_list(struct backend *b, struct call *c, const struct http_resp *r)
 		sync_job(b, it);
 	/* Ours that the list lacks: gone, or never created. */
 	for (struct kjob *k = b->jobs, *next; k != NULL; k = next) {
-		int64_t id = k->id;
 		int seen = 0;
 
 		next = k->next;
 		json_array_foreach(items, i, it)
-			if (our_id(b, it) == id) {
+			if (mine(b, it) == k) {
 				seen = 1;
 				break;
 			}
@@ -873,7 +959,9 @@ work(struct backend *b)
 			 * Finished removes it), so it is not a stray. */
 			if (!k->exists && !k->unsure)
 				drop(b, k);
-		} else if (!k->exists && !k->unsure)
+		} else if (!k->exists && k->adopted)
+			do_get(b, k);	/* it is there: read how it is */
+		else if (!k->exists && !k->unsure)
 			do_create(b, k);
 		else if (k->exists && k->suspended && k->want <= wall)
 			do_release(b, k);
@@ -932,6 +1020,8 @@ kube_open(struct ev_loop *loop, const struct backend_conf *bc,
 	b->ns = xstrdup(kc->namespace ? kc->namespace : b->creds.namespace ?
 	    b->creds.namespace : "default");
 	b->resync = (double)kc->resync;
+	b->adopt = kc->adopt;
+	b->refused = json_object();
 	if (kc->node_selector.n > 0) {
 		b->node_selector = json_object();
 		for (size_t i = 0; i < kc->node_selector.n; i++)
@@ -977,6 +1067,7 @@ kube_close(struct backend *b)
 	backend_evq_clear(&b->q);
 	kube_creds_clear(&b->creds);
 	json_decref(b->node_selector);
+	json_decref(b->refused);
 	strbuf_free(&b->line);
 	free(b->site);
 	free(b->instance);
@@ -993,8 +1084,10 @@ kube_place(struct backend *b, const json_t *spec, int64_t start, char *err,
 	json_int_t id = json_integer_value(json_object_get(spec, "job_id"));
 	const char *image = json_string_value(json_object_get(spec, "image"));
 	struct kjob *k;
+	int adopted;
 
-	if (id <= 0) {
+	if (id <= 0 || (json_is_true(json_object_get(spec, "adopted")) &&
+	    !json_is_string(json_object_get(spec, "ext_id")))) {
 		snprintf(err, errlen, "spec without job_id");
 		return -1;
 	}
@@ -1006,14 +1099,18 @@ kube_place(struct backend *b, const json_t *spec, int64_t start, char *err,
 		kick(b);
 		return 0;
 	}
-	if (image == NULL || *image == '\0') {
+	adopted = json_is_true(json_object_get(spec, "adopted"));
+	if (!adopted && (image == NULL || *image == '\0')) {
 		snprintf(err, errlen, "site %s runs containers: submit the "
 		    "job with --image", b->site);
 		return -1;
 	}
 	k = xcalloc(1, sizeof(*k));
 	k->id = id;
-	k->name = xasprintf("ebb-%s-%" PRId64, b->instance, (int64_t)id);
+	k->adopted = adopted;
+	k->name = adopted ? xstrdup(json_string_value(json_object_get(spec,
+	    "ext_id"))) : xasprintf("ebb-%s-%" PRId64, b->instance,
+	    (int64_t)id);
 	k->spec = json_deep_copy(spec);
 	k->want = start;
 	/* After an ebbd restart the LIST finds it if it is there. */

@@ -1252,9 +1252,10 @@ foreign_options(struct job *j, const char *comment, char *err, size_t errlen)
 }
 
 /*
- * A job submitted to a Slurm site with sbatch that asks to be planned by
- * ebb: record it once (its site, Slurm id and submit time name it) and
- * plan it with the rest. It stays at that site and runs as Slurm has it.
+ * A job submitted to a Slurm site with sbatch (or created in a Kubernetes
+ * cluster with kubectl) that asks to be planned by ebb: record it once
+ * (its site, id there and submit time name it) and plan it with the rest.
+ * It stays at that site and runs as the cluster has it.
  */
 static void
 adopt_foreign(struct dispatch *dp, struct bk *bk, const json_t *ev)
@@ -1279,7 +1280,9 @@ adopt_foreign(struct dispatch *dp, struct bk *bk, const json_t *ev)
 	j->user = xstrdup(user ? user : "");
 	j->uid = (uint32_t)json_integer_value(json_object_get(ev, "uid"));
 	j->gid = (pw = getpwuid(j->uid)) != NULL ? pw->pw_gid : j->uid;
-	j->argv = json_pack("[s, s]", "sbatch", "(a Slurm batch script)");
+	j->argv = strcmp(bk->ops->name, "slurm") == 0 ?
+	    json_pack("[s, s]", "sbatch", "(a Slurm batch script)") :
+	    json_pack("[s, s]", "kubectl", "(a Kubernetes Job)");
 	j->env = json_array();
 	j->workdir = xstrdup(json_string_value(json_object_get(ev,
 	    "workdir")));
@@ -1301,23 +1304,27 @@ adopt_foreign(struct dispatch *dp, struct bk *bk, const json_t *ev)
 	if (rc == 0 && (rc = dispatch_admit(dp, j, err, sizeof(err))) == 0 &&
 	    from_limit) {
 		free(j->duration_source);
-		j->duration_source = xstrdup("slurm-time-limit");
+		j->duration_source = xstrdup(strcmp(bk->ops->name, "slurm") ==
+		    0 ? "slurm-time-limit" : "active-deadline");
 	}
 	if (rc == 0) {
-		j->reason = xasprintf("adopted from Slurm job %s on %s "
-		    "(sbatch by %s)", ext, bk->site, j->user);
+		j->reason = xasprintf("adopted from %s job %s on %s "
+		    "(%s by %s)", bk->ops->title, ext, bk->site,
+		    strcmp(bk->ops->name, "slurm") == 0 ? "sbatch" :
+		    "created", j->user);
 	} else {
 		/* Kept, so it is not looked at again; Slurm runs it at the
 		 * begin time job_submit.lua gave it. */
 		j->state = JOB_FAILED;
 		j->end_time = ebb_now();
-		j->reason = xasprintf("not adopted from Slurm job %s: %s",
-		    ext, err);
+		j->reason = xasprintf("not adopted from %s job %s: %s",
+		    bk->ops->title, ext, err);
 	}
 	free(j->site);
 	j->site = xstrdup(bk->site);
 	if (store_job_insert(st, j) == -1)
-		log_warnx("adopt Slurm job %s: %s", ext, store_errmsg(st));
+		log_warnx("adopt %s job %s: %s", bk->ops->title, ext,
+		    store_errmsg(st));
 	else {
 		log_info("job %" PRId64 ": %s", j->id, j->reason);
 		if (j->state != JOB_FAILED)

@@ -41,7 +41,9 @@ What a kubelet would do is driven by the tests through /fake/ endpoints
 (same authentication): POST /fake/complete/NS/NAME and /fake/fail/NS/NAME
 end a started Job (conditions Complete or Failed, with SuccessCriteriaMet or
 FailureTarget first, as 1.31+ sets them); POST /fake/compact forgets the
-event history; POST /fake/drop-next-create makes the next create succeed but
+event history (watches in progress and from any version given out before
+get 410, as after a compaction with a restarted watch cache); POST
+/fake/drop-next-create makes the next create succeed but
 closes the connection without an answer (a response lost on the way);
 POST /fake/down/SECS answers 503 to everything else for SECS seconds;
 GET /fake/log returns one JSON line per API request (method, path, query,
@@ -678,9 +680,15 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, typed(st.finish(m.group(2), m.group(3),
                                                        m.group(1) == 'complete')))
         if path == '/fake/compact':
+            # As after an etcd compaction with a restarted watch cache:
+            # every resourceVersion given out so far is too old, watches
+            # in progress get the 410 too, a new LIST gives a usable one.
             with st.lock:
+                st.rv += 1
                 st.oldest = st.rv + 1
                 st.events = []
+                st.save()
+                st.lock.notify_all()
             return self.send_json(200, {'oldest': st.oldest})
         if path == '/fake/drop-next-create':
             st.drop_next_create = True

@@ -8,8 +8,12 @@
 # Job's resourceVersion releases it; the cluster's end reaches ebb (state,
 # report with a modelled energy). Cancel deletes the Job (propagation
 # Background). A create whose answer is lost makes no second Job; an API
-# server that is down is waited for. Bad input: an image that is not an
-# image reference, a job without an image.
+# server that is down is waited for; a watch whose resourceVersion expired
+# lists again. A suspended Job created with kubectl and annotated
+# ebb.dev/max-delay is adopted and released in the green minute; one
+# that Kueue manages is left alone. Two clusters in different zones: a
+# job allowed on both runs where the grid is clean now. Bad input: an
+# image that is not an image reference, a job without an image.
 . "$(dirname "$0")/lib.sh"
 . "$EBB_SRC/tests/integration/kube-lib.sh"
 kube_need
@@ -47,6 +51,16 @@ cat >>"$CONF" <<EOC
       node_selector: {ebb.dev/pool: green}
 EOC
 site_trace XX "$T/trace.csv" "min_refresh: 1m"
+cat >>"$CONF" <<EOC
+  - name: k8s-b
+    backend: kubernetes
+    cpus: 8
+    kubernetes:
+      kubeconfig: $KUBECONFIG
+      namespace: team-b
+EOC
+minute_trace "$T/clean.csv" 50 50
+site_trace YY "$T/clean.csv" "min_refresh: 1m"
 start_ebbd
 
 # 1. Deferred: a suspended Job at once, as the user.
@@ -112,7 +126,63 @@ for _ in $(seq 1 150); do [ "$(job_field "$e" ext_id)" != null ] && break; sleep
 [ "$(job_field "$e" ext_id)" != null ] && ok "handed over once the API is back" || fail "not handed over"
 expect_eq "exactly one Job for it" 1 "$(jobs_labelled "$e" | jq '.items | length')"
 
-# 6. Bad input.
+# 6. Adoption (controller mode): a suspended Job made with kubectl.
+kjob() { # NAME ANNOTATIONS LABELS
+	cat <<EOJ
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: $1
+  annotations: {$2}
+  labels: {$3}
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: busybox, command: [sleep, "1"]}]
+EOJ
+}
+kjob adoptme '"ebb.dev/max-delay": 8m, "ebb.dev/duration": 20s' 'team: x' >"$T/adopt.yaml"
+kjob kueued '"ebb.dev/max-delay": 8m' '"kueue.x-k8s.io/queue-name": q' >"$T/kueue.yaml"
+kubectl --validate=false create -f "$T/adopt.yaml" >/dev/null &&
+	kubectl --validate=false create -f "$T/kueue.yaml" >/dev/null ||
+	fail "kubectl create"
+adopted=
+for _ in $(seq 1 100); do
+	adopted=$("$EBB" queue --all --json | jq -r '.[] | select(.ext_id == "adoptme") | .id')
+	[ -n "$adopted" ] && break; sleep 0.2
+done
+[ -n "$adopted" ] && ok "the kubectl Job was adopted as job $adopted" || fail "not adopted"
+wait_field "$adopted" planned_start $(( green * 60 )) 150 &&
+	ok "adopted Job planned into the green minute" ||
+	fail "adopted Job planned at $(job_field "$adopted" planned_start)"
+expect_eq "its duration from the annotation" 20 "$(job_field "$adopted" duration)"
+expect_eq "adopted once" 1 "$("$EBB" queue --all --json | jq '[.[] | select(.ext_id == "adoptme")] | length')"
+expect_eq "the Kueue Job is not ebb's" 0 "$("$EBB" queue --all --json | jq '[.[] | select(.ext_id == "kueued")] | length')"
+grep -q "Job kueued asks ebb to plan it but Kueue manages it" "$LOG" &&
+	ok "and the log says why" || fail "no log line for the Kueue Job"
+
+# 7. Two clusters: a job allowed on both goes where the grid is clean now.
+b=$(as_user submit -q --name anywhere --site k8s,k8s-b --image busybox 	--duration 20s --max-delay 8m -- true)
+wait_field "$b" site k8s-b && ok "placed on the cleaner cluster" || fail "site $(job_field "$b" site)"
+for _ in $(seq 1 50); do [ "$(job_field "$b" state)" = running ] && break; sleep 0.2; done
+expect_eq "released there at once" running "$(job_field "$b" state)"
+expect_eq "in that cluster's namespace" 1 \
+	"$(kube_api GET "/apis/batch/v1/namespaces/team-b/jobs?labelSelector=ebb.dev/job%3D$b" | jq '.items | length')"
+
+# 8. A watch whose resourceVersion expired: ebb lists again.
+n0=$(fake_log | jq -r 'select(.method == "GET" and .watch != true and (.path | endswith("/jobs")))' | jq -s length)
+kube_api POST /fake/compact >/dev/null
+kube_api PATCH "/apis/batch/v1/namespaces/default/jobs/$name" \
+	-H 'Content-Type: application/merge-patch+json' -d '{"metadata":{"annotations":{"x":"1"}}}' >/dev/null
+for _ in $(seq 1 50); do
+	n1=$(fake_log | jq -r 'select(.method == "GET" and .watch != true and (.path | endswith("/jobs")))' | jq -s length)
+	[ "$n1" -gt "$n0" ] && break; sleep 0.2
+done
+[ "$n1" -gt "$n0" ] && ok "listed again after 410 Expired" || fail "no new LIST ($n0 -> $n1)"
+
+# 9. Bad input.
 out=$(as_user submit --site k8s --image 'busybox;rm -rf /' -- true 2>&1); rc=$?
 expect_eq "an image that is no image reference: exit 2" 2 "$rc"
 echo "$out" | grep -q "image: .* is not an image reference" && ok "says why: $out" || fail "said: $out"
@@ -121,7 +191,7 @@ wait_field "$n" state failed && ok "a job without an image fails" || fail "state
 job_field "$n" reason | grep -q "with --image" && ok "and says why: $(job_field "$n" reason)" ||
 	fail "reason: $(job_field "$n" reason)"
 
-# 7. Released at the planned minute with a merge patch and the Job's
+# 10. Released at the planned minute with a merge patch and the Job's
 # resourceVersion; the cluster's end reaches ebb.
 for _ in $(seq 1 240); do
 	[ "$(kube_api GET "/apis/batch/v1/namespaces/default/jobs/$name" | jq -r .spec.suspend)" = false ] && break
@@ -130,11 +200,16 @@ done
 now=$(date +%s)
 [ "$now" -ge $(( green * 60 )) ] && [ "$now" -lt $(( green * 60 + 60 )) ] &&
 	ok "released in the green minute" || fail "released at $(date -d @$now +%T), green $(date -d @$((green * 60)) +%T)"
-p=$(fake_log | jq -c "select(.method == \"PATCH\" and (.path | endswith(\"/$name\")))" | head -1)
+rel="select(.method == \"PATCH\" and (.path | endswith(\"/$name\")) and .patch.spec.suspend == false)"
+p=$(fake_log | jq -c "$rel" | head -1)
 expect_eq "as application/merge-patch+json" application/merge-patch+json "$(jq -r .content_type <<<"$p")"
 [ "$(jq -r .patch_rv <<<"$p")" != null ] && ok "carrying the Job's resourceVersion" || fail "patch: $p"
-expect_eq "no release before it" 1 "$(fake_log | jq -c "select(.method == \"PATCH\" and (.path | endswith(\"/$name\")))" | wc -l)"
+expect_eq "no release before it" 1 "$(fake_log | jq -c "$rel" | wc -l)"
 wait_field "$id" state running && ok "running" || fail "state $(job_field "$id" state)"
+wait_field "$adopted" state running && ok "the adopted Job was released too" ||
+	fail "adopted: $(job_field "$adopted" state)"
+expect_eq "the Kueue Job is still suspended" true \
+	"$(kube_api GET /apis/batch/v1/namespaces/default/jobs/kueued | jq -r .spec.suspend)"
 sleep 2
 kube_api POST "/fake/complete/default/$name" >/dev/null
 wait_field "$id" state succeeded && ok "succeeded" || fail "state $(job_field "$id" state)"
