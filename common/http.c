@@ -27,6 +27,7 @@
 
 #include <curl/curl.h>
 
+#include "common/log.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "common/http.h"
@@ -652,4 +653,16 @@ size_t
 http_pending(const struct http *h)
 {
 	return h->n;
+}
+
+char *
+http_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, (int)strlen(s)), *out;
+
+	if (e == NULL)
+		fatalx("curl: out of memory");
+	out = xstrdup(e);
+	curl_free(e);
+	return out;
 }

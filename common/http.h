@@ -91,6 +91,9 @@ void	http_cancel(struct http *, void *arg);
 /* Requests in flight or waiting to retry. */
 size_t	http_pending(const struct http *);
 
+/* s percent-encoded for a URL query value (RFC 3986; caller frees). */
+char	*http_escape(const char *s);
+
 /*
  * The wait a Retry-After header value asks for, as of now: delay-seconds
  * (digits only) or an HTTP-date (it starts with the day name), in s,

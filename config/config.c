@@ -337,6 +337,10 @@ static const struct yt_key kube_keys[] = {
 	{ .name = "prometheus", .type = YT_STRING, .offset = KU(prometheus),
 	  .doc = "URL of a Prometheus with Kepler's metrics, for the energy "
 	  "of Jobs; default: a model from cpus and run time" },
+	{ .name = "prometheus_lag", .type = YT_DURATION, .min = 0,
+	  .max = 3600, .offset = KU(prometheus_lag),
+	  .doc = "wait after a Job's end before asking Prometheus (its last "
+	  "scrapes)" },
 	{ .name = NULL },
 };
 
@@ -586,6 +590,7 @@ site_init(void *p)
 	s->slurm.poll = 10;
 	s->slurm.adopt = 1;
 	s->kube.resync = 300;
+	s->kube.prometheus_lag = 60;
 	s->kube.adopt = 1;
 	for (int i = 0; i < PROV_N; i++)
 		provider_conf_defaults(&s->prov[i]);

@@ -76,6 +76,7 @@ struct ebb_kube {
 	int64_t	 resync;	/* s between full re-lists of the Jobs */
 	int	 adopt;		/* plan suspended Jobs annotated ebb.dev/ */
 	char	*prometheus;	/* Prometheus URL with Kepler's metrics */
+	int64_t	 prometheus_lag;	/* s after a Job's end before asking */
 };
 
 struct ebb_site {

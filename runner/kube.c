@@ -56,7 +56,18 @@
 #define TICK		1.0		/* s between looks at due work */
 #define TTL_FINISHED	86400		/* s a finished Job stays there */
 
-enum kreq { KR_LIST, KR_WATCH, KR_CREATE, KR_PATCH, KR_GET, KR_DELETE };
+enum kreq { KR_LIST, KR_WATCH, KR_CREATE, KR_PATCH, KR_GET, KR_DELETE,
+	KR_ENERGY };
+
+/* Kepler's counters, newest first: the selector's namespace label. */
+static const struct {
+	const char *metric, *ns_label;
+} kepler[] = {
+	{ "kepler_container_joules_total", "container_namespace" },
+	{ "kepler_pod_cpu_joules_total", "pod_namespace" },
+};
+#define NKEPLER	(sizeof(kepler) / sizeof(kepler[0]))
+#define ENERGY_TRIES	3	/* failed queries before the model */
 
 struct kjob {
 	int64_t		 id;
@@ -75,6 +86,10 @@ struct kjob {
 	int		 unsure;
 	int		 fails;
 	double		 retry_at;	/* loop time of the next try */
+	json_t		*fin;		/* "finished" waiting for its energy */
+	double		 energy_at;	/* loop time to ask Prometheus */
+	unsigned	 metric;	/* kepler[] entry being asked */
+	int64_t		 t0, t1;	/* run time, for the query */
 	struct kjob	*next;
 };
 
@@ -96,6 +111,8 @@ struct backend {
 	int		 adopt;		/* plan Jobs annotated ebb.dev/ */
 	json_t		*refused;	/* Jobs not adopted, by uid: said once */
 	double		 resync;
+	char		*prom;		/* Prometheus base URL, or NULL */
+	double		 prom_lag;
 	struct http	*http;
 	struct kjob	*jobs;
 	struct call	*calls;
@@ -132,6 +149,7 @@ kjob_free(struct kjob *k)
 	free(k->name);
 	free(k->rv);
 	json_decref(k->spec);
+	json_decref(k->fin);
 	free(k);
 }
 
@@ -182,7 +200,8 @@ request(struct backend *b, enum kreq what, int64_t id, const char *method,
 	struct call *c = xcalloc(1, sizeof(*c));
 	char auth[8192], ct[128], err[256];
 	const char *hdrs[4];
-	char *url = xasprintf("%s%s", b->creds.server, path);
+	char *url = xasprintf("%s%s", what == KR_ENERGY ? b->prom :
+	    b->creds.server, path);
 	size_t n = 0;
 	int rc;
 	struct http_req r = {
@@ -196,7 +215,9 @@ request(struct backend *b, enum kreq what, int64_t id, const char *method,
 	};
 
 	hdrs[n++] = "Accept: application/json";
-	if (b->creds.token != NULL) {
+	if (what == KR_ENERGY) {
+		r.ca_pem = r.cert_pem = r.key_pem = NULL;	/* not the API's */
+	} else if (b->creds.token != NULL) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
 		    b->creds.token);
 		hdrs[n++] = auth;
@@ -477,8 +498,132 @@ sync_job(struct backend *b, const json_t *obj)
 			json_object_set_new(ev, "error", json_string(e));
 		}
 		k->done = 1;
-		emit(b, id, ev);
+		if (b->prom != NULL) {
+			/* Kepler's last samples need a scrape or two. */
+			k->fin = ev;
+			k->t0 = start > 0 ? start : end;
+			k->t1 = end;
+			k->energy_at = ev_now(b->loop) + b->prom_lag;
+		} else
+			emit(b, id, ev);
 	}
+}
+
+/*
+ * The energy of a finished Job from Kepler's counter summed over its pods
+ * (<name>-xxxxx): samples every `step` s over its run; the growth between
+ * samples (a reset: the new value) is one ledger interval, clipped to the
+ * run. Returns the intervals, or NULL if Prometheus has no such series.
+ */
+static json_t *
+kepler_intervals(const json_t *doc, int64_t t0, int64_t t1)
+{
+	const json_t *res = json_object_get(json_object_get(doc, "data"),
+	    "result"), *vals, *p;
+	json_t *out;
+	double prev = 0, pt = (double)t0;
+	size_t i;
+
+	vals = json_object_get(json_array_get(res, 0), "values");
+	if (json_array_size(vals) == 0)
+		return NULL;
+	out = json_array();
+	json_array_foreach(vals, i, p) {
+		double t = json_number_value(json_array_get(p, 0));
+		const char *vs = json_string_value(json_array_get(p, 1));
+		double v = vs != NULL ? strtod(vs, NULL) : NAN, j;
+		int64_t a, z;
+
+		if (!(v >= 0) || !isfinite(v))
+			continue;
+		j = v >= prev ? v - prev : v;
+		prev = v;
+		a = (int64_t)pt;
+		z = (int64_t)t < t1 ? (int64_t)t : t1;
+		pt = t;
+		if (j <= 0)
+			continue;
+		if (z <= a && json_array_size(out) > 0) {
+			/* After the end: the last interval's. */
+			json_t *last = json_array_get(out,
+			    json_array_size(out) - 1);
+
+			json_array_set_new(last, 2, json_real(json_number_value(
+			    json_array_get(last, 2)) + j));
+			continue;
+		}
+		if (z <= a)
+			a = z - 1;
+		json_array_append_new(out, json_pack("[I, I, f]", (json_int_t)a,
+		    (json_int_t)z, j));
+	}
+	if (json_array_size(out) == 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void
+do_energy(struct backend *b, struct kjob *k)
+{
+	int64_t span = k->t1 - k->t0, step = span / 500 + 1;
+	char *q, *eq, *path;
+
+	if (step < 5)
+		step = 5;
+	q = xasprintf("sum(%s{%s=\"%s\",pod_name=~\"%s-[a-z0-9]{5}\"})",
+	    kepler[k->metric].metric, kepler[k->metric].ns_label, b->ns,
+	    k->name);
+	eq = http_escape(q);
+	path = xasprintf("/api/v1/query_range?query=%s&start=%" PRId64
+	    "&end=%" PRId64 "&step=%" PRId64, eq, k->t0, k->t1 + step, step);
+	if (request(b, KR_ENERGY, k->id, "GET", path, NULL, NULL) == 0)
+		k->busy = 1;
+	free(path);
+	free(eq);
+	free(q);
+}
+
+static void
+energy_done(struct backend *b, struct kjob *k, json_t *iv, const char *how)
+{
+	if (iv != NULL) {
+		json_object_set_new(k->fin, "energy", iv);
+		json_object_set_new(k->fin, "energy_method", json_string(
+		    "kepler"));
+	} else
+		log_info("job %" PRId64 ": no energy from Prometheus (%s): "
+		    "modelled from cpus and run time", k->id, how);
+	emit(b, k->id, k->fin);
+	k->fin = NULL;
+}
+
+static void
+on_energy(struct backend *b, struct kjob *k, const struct http_resp *r)
+{
+	json_t *doc = NULL, *iv;
+	char e[400];
+
+	if (r->status == 200)
+		doc = json_loadb(r->body, r->len, 0, NULL);
+	if (doc == NULL) {
+		why(r, e, sizeof(e));
+		if (++k->fails >= ENERGY_TRIES) {
+			energy_done(b, k, NULL, e);
+			return;
+		}
+		k->energy_at = ev_now(b->loop) + ebb_backoff(k->fails, 5.0,
+		    60.0);
+		return;
+	}
+	iv = kepler_intervals(doc, k->t0, k->t1);
+	json_decref(doc);
+	if (iv == NULL && ++k->metric < NKEPLER) {
+		k->energy_at = 0;	/* the other metric, at once */
+		return;
+	}
+	energy_done(b, k, iv, "no Kepler series for its pods");
 }
 
 /* A Job of ours is gone from the cluster. */
@@ -486,6 +631,8 @@ static void
 gone(struct backend *b, struct kjob *k, const char *how)
 {
 	k->exists = 0;
+	if (k->fin != NULL)
+		return;		/* its energy is still to come */
 	if (k->done) {
 		drop(b, k);
 		return;
@@ -882,6 +1029,9 @@ on_job_resp(struct backend *b, struct call *c, const struct http_resp *r)
 			job_retry(b, k);
 		}
 		break;
+	case KR_ENERGY:
+		on_energy(b, k, r);
+		break;
 	case KR_DELETE:
 		if (r->status == 200 || r->status == 202 || r->status == 404) {
 			if (k->exists || r->status != 404)
@@ -954,6 +1104,9 @@ work(struct backend *b)
 					    "before it was in Kubernetes"));
 				drop(b, k);
 			}
+		} else if (k->fin != NULL) {
+			if (now >= k->energy_at)
+				do_energy(b, k);
 		} else if (k->done) {
 			/* Kept while the Job is there (ttlSecondsAfter-
 			 * Finished removes it), so it is not a stray. */
@@ -1021,6 +1174,13 @@ kube_open(struct ev_loop *loop, const struct backend_conf *bc,
 	    b->creds.namespace : "default");
 	b->resync = (double)kc->resync;
 	b->adopt = kc->adopt;
+	if (kc->prometheus != NULL) {
+		b->prom = xstrdup(kc->prometheus);
+		while (b->prom[0] != '\0' && b->prom[strlen(b->prom) - 1] ==
+		    '/')
+			b->prom[strlen(b->prom) - 1] = '\0';
+	}
+	b->prom_lag = (double)kc->prometheus_lag;
 	b->refused = json_object();
 	if (kc->node_selector.n > 0) {
 		b->node_selector = json_object();
@@ -1072,6 +1232,7 @@ kube_close(struct backend *b)
 	free(b->site);
 	free(b->instance);
 	free(b->ns);
+	free(b->prom);
 	free(b->rv);
 	free(b->error);
 	free(b);

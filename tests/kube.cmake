@@ -3,3 +3,4 @@
 # in for one, and it_kubefake checks it with kubectl.
 ebb_script_test(it_kubefake integration/it_kubefake.sh)
 ebb_script_test(it_kube integration/it_kube.sh)
+ebb_script_test(it_kube_energy integration/it_kube_energy.sh)
