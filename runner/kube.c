@@ -442,7 +442,10 @@ sync_job(struct backend *b, const json_t *obj)
 	int64_t start, end;
 
 	if (k == NULL) {
-		if (id > 0)	/* nobody placed it (yet): ebbd decides */
+		/* Nobody placed it (yet): ebbd decides; a finished one (its
+		 * job ended before ebbd restarted) is left to its TTL. */
+		if (id > 0 && cond(obj, "Complete") == NULL &&
+		    cond(obj, "Failed") == NULL)
 			emit(b, id, json_pack("{s:s, s:s}", "type", "stray",
 			    "ext_id", meta_str(obj, "name")));
 		else

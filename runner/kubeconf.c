@@ -66,18 +66,24 @@ slurp(const char *path, const char *what, char *err, size_t errlen)
 	return buf;
 }
 
-/* A token as sent: surrounding white space cut; NULL if none is left. */
+/*
+ * A token as sent in a header: surrounding white space cut; NULL if none
+ * is left or it holds white space or control characters (it goes into an
+ * Authorization header as it is).
+ */
 static char *
 clean_token(char *t)
 {
-	size_t n;
+	size_t n, i;
 	char *s = t + strspn(t, " \t\r\n");
 
 	n = strlen(s);
 	while (n > 0 && strchr(" \t\r\n", s[n - 1]) != NULL)
 		n--;
-	if (n == 0 || memchr(s, '\n', n) != NULL ||
-	    memchr(s, '\r', n) != NULL) {
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			break;
+	if (n == 0 || i < n) {
 		wipe_free(t);
 		return NULL;
 	}
@@ -120,7 +126,7 @@ static int
 pem(const struct yt_node *m, const char *key, const char *dir,
     const char *file, char **out, char *err, size_t errlen)
 {
-	char dkey[64], *path;
+	char dkey[64], *path, e[400];
 	const char *f = scalar(m, key), *data;
 	unsigned char *raw;
 	size_t len;
@@ -147,7 +153,8 @@ pem(const struct yt_node *m, const char *key, const char *dir,
 	if (f == NULL)
 		return 0;
 	path = f[0] == '/' ? xstrdup(f) : xasprintf("%s/%s", dir, f);
-	*out = slurp(path, key, err, errlen);
+	if ((*out = slurp(path, key, e, sizeof(e))) == NULL)
+		snprintf(err, errlen, "%s: %s", file, e);
 	free(path);
 	return *out == NULL ? -1 : 0;
 }

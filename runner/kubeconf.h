@@ -15,7 +15,8 @@
  * brackets), with token, ca.crt and namespace from the service-account
  * directory; the token is projected and rotated by the kubelet, so
  * kube_creds_refresh() reads token files again (callers do so every
- * minute, as client-go does). No secret is ever logged or put in an error
+ * minute, as client-go does). A token must be one word of printable
+ * ASCII (it goes into a header as it is). No secret is ever logged or put in an error
  * message; clearing wipes tokens and keys.
  */
 #ifndef EBB_KUBECONF_H
