@@ -431,9 +431,10 @@ static const struct yt_key planner_keys[] = {
 	  "intensity swing (max - min over the plan); adds to "
 	  "delay_g_per_h" },
 	{ .name = "reserve", .type = YT_FLOAT, .fmin = 0, .fmax = 0.9,
-	  .offset = PL(reserve),
+	  .word = "auto", .wordval = -1, .offset = PL(reserve),
 	  .doc = "share of each site's cpus that jobs waiting for greener "
-	  "hours leave free for jobs that cannot wait" },
+	  "hours leave free for jobs that cannot wait; auto: from the "
+	  "site's recent load" },
 	{ .name = "default_max_delay", .type = YT_DURATION, .min = 0,
 	  .max = 30 * 86400, .offset = PL(default_max_delay),
 	  .doc = "how long a job without deadline, max delay or policy may "
@@ -681,7 +682,7 @@ config_new(void)
 	c->planner.kwh_per_gb = 0.03;
 	c->planner.delay_g_per_h = 0;
 	c->planner.delay_swing = 0.02;
-	c->planner.reserve = 0;
+	c->planner.reserve = -1;		/* auto */
 	c->planner.horizon = 48 * 3600;
 	c->planner.replan = 900;
 	c->energy.idle = 1;		/* proportional */

@@ -104,7 +104,8 @@ struct ebb_planner {
 	double	 delay_g_per_h;		/* tie-break toward earlier starts */
 	double	 delay_swing;		/* the same, share of a site's swing
 					   per day of delay */
-	double	 reserve;		/* share of cpus deferred jobs leave */
+	double	 reserve;		/* share of cpus deferred jobs leave;
+					   -1: auto (scheduler/load.h) */
 	int64_t	 default_max_delay;	/* s; 0: jobs without limits run now */
 	int64_t	 horizon;		/* s planned ahead */
 	int64_t	 replan;		/* s between timed re-plans */

@@ -870,12 +870,21 @@ decode_scalar(struct yt_doc *d, const struct yt_key *k,
 			*(int64_t *)field = x;
 		return 0;
 	case YT_FLOAT:
+		if (k->word != NULL && strcmp(v->text, k->word) == 0) {
+			*(double *)field = k->wordval;
+			return 0;
+		}
 		errno = 0;
 		f = strtod(v->text, &end);
 		if (v->text[0] == '\0' || *end != '\0' || errno != 0 ||
 		    !isfinite(f)) {
-			yt_error(d, v, "%s: expected a number, got '%s'",
-			    k->name, v->text);
+			if (k->word != NULL)
+				yt_error(d, v, "%s: expected a number or "
+				    "'%s', got '%s'", k->name, k->word,
+				    v->text);
+			else
+				yt_error(d, v, "%s: expected a number, got "
+				    "'%s'", k->name, v->text);
 			return -1;
 		}
 		if (k->fmin < k->fmax && (f < k->fmin || f > k->fmax)) {
@@ -1134,6 +1143,10 @@ emit_value(yaml_emitter_t *e, const struct yt_key *k, const void *obj)
 	case YT_FLOAT: {
 		double v = *(const double *)(const void *)field;
 
+		if (k->word != NULL && v == k->wordval) {
+			emit_string(e, k->word);
+			return;
+		}
 		snprintf(buf, sizeof(buf), "%.15g", v);
 		if (strtod(buf, NULL) != v)
 			snprintf(buf, sizeof(buf), "%.17g", v);

@@ -79,8 +79,10 @@ struct yt_doc;
  * One row of a key table; a table ends with a row whose name is NULL.
  * A null value (empty, ~, null) counts as absent, except that a required
  * key must have a value. Bounds apply when min < max (YT_INT, YT_INT64, YT_DURATION, YT_SIZE) or
- * fmin < fmax (YT_FLOAT). `check`, if set, runs after a value was stored
- * and returns -1 with a message (without the key name) in err.
+ * fmin < fmax (YT_FLOAT). A YT_FLOAT with a `word` also takes that word,
+ * stored as `wordval` (outside fmin..fmax) and written back as the word.
+ * `check`, if set, runs after a value was stored and returns -1 with a
+ * message (without the key name) in err.
  */
 struct yt_key {
 	const char		 *name;
@@ -88,6 +90,8 @@ struct yt_key {
 	int			  required;
 	int64_t			  min, max;
 	double			  fmin, fmax;
+	const char		 *word;		/* YT_FLOAT: also this word */
+	double			  wordval;	/* ... stored as this */
 	const char *const	 *choices;	/* YT_ENUM, NULL-terminated */
 	size_t			  offset;
 	const struct yt_key	 *sub;		/* YT_MAPLIST, YT_STRUCT */

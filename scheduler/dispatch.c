@@ -27,6 +27,7 @@
 #include "scheduler/daemon.h"
 #include "scheduler/dispatch.h"
 #include "scheduler/ledger.h"
+#include "scheduler/load.h"
 #include "scheduler/planner.h"
 #include "scheduler/sampler.h"
 #include "scheduler/schedule.h"
@@ -101,6 +102,7 @@ struct dispatch {
 	double		 pass_s;	/* how long the last pass took */
 	double		 pass_end;	/* when it ended (loop time) */
 	struct capmodel	 cap;
+	struct site_load load[MAX_SITES];	/* recent demand (load.h) */
 	int64_t		*settle;	/* ended jobs whose ledger to settle */
 	size_t		 nsettle, capsettle;
 	char		 instance[17];
@@ -369,6 +371,39 @@ index_cb(void *arg, const struct job *j)
 }
 
 static int
+load_cb(void *arg, const struct job *j)
+{
+	struct dispatch *dp = arg;
+	struct plan_job pj;
+
+	sched_plan_job(dp->d->cfg, j, rule_named(dp, j->policy_applied),
+	    j->submit_time, &pj);
+	load_note(dp->load, &pj, j->submit_time);
+	return 0;
+}
+
+/*
+ * Each site's recent demand, from the jobs submitted over the last
+ * LOAD_HISTORY (whatever their state): after a restart or a reload (the
+ * sites may have changed) as before it.
+ */
+static int
+load_demand(struct dispatch *dp, char *err, size_t errlen)
+{
+	struct store_filter f = {
+		.uid = -1,
+		.submitted_since = ebb_now() - LOAD_HISTORY,
+	};
+
+	memset(dp->load, 0, sizeof(dp->load));
+	if (store_jobs_foreach(dp->d->store, &f, load_cb, dp) == -1) {
+		snprintf(err, errlen, "%s", store_errmsg(dp->d->store));
+		return -1;
+	}
+	return 0;
+}
+
+static int
 load_active(struct dispatch *dp, char *err, size_t errlen)
 {
 	struct store_filter f = {
@@ -390,7 +425,8 @@ load_active(struct dispatch *dp, char *err, size_t errlen)
 int
 dispatch_recover(struct dispatch *dp, char *err, size_t errlen)
 {
-	if (load_active(dp, err, errlen) == -1)
+	if (load_active(dp, err, errlen) == -1 ||
+	    load_demand(dp, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; i < dp->nact; i++) {
 		struct active *a = &dp->act[i];
@@ -421,9 +457,10 @@ dispatch_recover(struct dispatch *dp, char *err, size_t errlen)
 int
 dispatch_reconfigure(struct dispatch *dp, char *err, size_t errlen)
 {
-	if (open_backends(dp, err, errlen) == -1)
+	if (open_backends(dp, err, errlen) == -1 ||
+	    load_active(dp, err, errlen) == -1)
 		return -1;
-	return load_active(dp, err, errlen);
+	return load_demand(dp, err, errlen);
 }
 
 /*
@@ -557,6 +594,7 @@ void
 dispatch_added(struct dispatch *dp, const struct job *j)
 {
 	index_job(dp, j);
+	load_note(dp->load, &find(dp, j->id)->pj, j->submit_time);
 }
 
 static json_t *
@@ -995,6 +1033,7 @@ plan_pass(struct dispatch *dp)
 		sites[s].cpus = c->cpus;
 		sites[s].gpus = 0;
 		sites[s].pue = c->pue;
+		sites[s].reserve = load_site_reserve(cfg, s, dp->load, now);
 		if (dp->d->carbon == NULL || c->providers.n == 0 ||
 		    carbon_series(dp->d->carbon, c->zone ? c->zone : c->name,
 		    carbon_site_signal(dp->d->carbon, c->name), pp.t0, pp.t0 +

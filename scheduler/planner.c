@@ -160,7 +160,6 @@ check_input(const struct plan_params *p, const struct plan_site *s,
 	}
 	if (!(p->safety_margin >= 0) || !(p->kwh_per_gb >= 0) ||
 	    !(p->delay_g_per_h >= 0) || !(p->delay_swing >= 0) ||
-	    !(p->reserve >= 0 && p->reserve < 1) ||
 	    p->min_chunk < 0 || p->margin_max < 0) {
 		snprintf(err, errlen, "planner: negative parameter");
 		return -1;
@@ -176,9 +175,10 @@ check_input(const struct plan_params *p, const struct plan_site *s,
 			    "intensity", i);
 			return -1;
 		}
-		if (!(s[i].pue >= 1) || s[i].cpus < 0 || s[i].gpus < 0) {
-			snprintf(err, errlen, "planner: site %zu: bad pue or "
-			    "capacity", i);
+		if (!(s[i].pue >= 1) || s[i].cpus < 0 || s[i].gpus < 0 ||
+		    !(s[i].reserve >= 0 && s[i].reserve < 1)) {
+			snprintf(err, errlen, "planner: site %zu: bad pue, "
+			    "capacity or reserve", i);
 			return -1;
 		}
 	}
@@ -246,7 +246,7 @@ ctx_init(struct ctx *c, const struct plan_params *p,
 		}
 		c->rate[s] = p->delay_g_per_h + (hi > lo ? p->delay_swing *
 		    (hi - lo) / 24 : 0);
-		c->hold[s] = (int)(p->reserve * site[s].cpus);
+		c->hold[s] = (int)(site[s].reserve * site[s].cpus);
 	}
 }
 

@@ -38,6 +38,11 @@ struct plan_site {
 	int		 cpus, gpus;	/* capacity */
 	double		 pue;		/* >= 1 */
 	const double	*ci;		/* g/kWh per slot (nslots), NAN unknown */
+	double		 reserve;	/* share of the cpus a job placed later
+					   than its earliest start for carbon
+					   leaves free, 0 <= r < 1 (the caller
+					   sets it from the site's load:
+					   load.h) */
 };
 
 /* Why a job got its placement. */
@@ -84,9 +89,6 @@ struct plan_params {
 	double		 delay_g_per_h;	/* tie-break, g per kWh per hour */
 	double		 delay_swing;	/* tie-break per day of delay, share of
 					   the site's intensity swing */
-	double		 reserve;	/* share of each site's cpus a job placed
-					   later than its earliest start for
-					   carbon leaves free, 0 <= r < 1 */
 };
 
 /* How far a job's window may reach past now, whatever the horizon. */

@@ -36,6 +36,7 @@
 #include "scheduler/carbon/ci.h"
 #include "scheduler/carbon/forecast.h"
 #include "scheduler/carbon/provider.h"
+#include "scheduler/load.h"
 #include "scheduler/planner.h"
 #include "scheduler/schedule.h"
 #include "scheduler/simulate.h"
@@ -93,6 +94,7 @@ struct sim {
 	int64_t		 fc_t0;		/* fc holds the forecast from here */
 	size_t		 fc_n;
 	struct plan_site *ps;
+	struct site_load *load;		/* per site: demand so far (load.h) */
 	struct sj	*jobs;
 	size_t		 njobs;
 	size_t		*order;		/* job indexes by submit */
@@ -573,9 +575,12 @@ actual_series(const struct sim *S, int site)
 
 /* ---- jobs */
 
-/* The record ebbd would hold for row w, policy applied; -1: refused. */
+/*
+ * The record ebbd would hold for row w, policy applied; -1: refused.
+ * note: count it in its site's demand, as ebbd does a submit.
+ */
 static int
-admit(struct sim *S, const struct policy_set *pol, struct sj *x)
+admit(struct sim *S, const struct policy_set *pol, struct sj *x, int note)
 {
 	const struct wl_job *w = x->w;
 	struct policy_subject who = { NULL, NULL };
@@ -605,6 +610,8 @@ admit(struct sim *S, const struct policy_set *pol, struct sj *x)
 		}
 	}
 	sched_plan_job(S->cfg, x->rec, x->rule, w->submit, &pj);
+	if (note)
+		load_note(S->load, &pj, w->submit);
 	x->power_w = pj.power_w;
 	x->deadline = pj.deadline;
 	x->origin = pj.origin;
@@ -698,6 +705,8 @@ decide(struct sim *S, int64_t now, char *err, size_t errlen)
 	size_t n = 0;
 
 	sched_params(S->cfg, now, &p);
+	for (size_t s = 0; s < S->nsites; s++)
+		S->ps[s].reserve = load_site_reserve(S->cfg, s, S->load, now);
 	for (size_t i = 0; i < S->nactive; i++) {
 		struct sj *x = &S->jobs[S->active[i]];
 		struct plan_job *pj = &S->pj[n];
@@ -826,7 +835,7 @@ run_clock(struct sim *S, const struct policy_set *pol, int64_t last,
 		    S->jobs[S->order[next_sub]].w->submit <= now) {
 			size_t k = S->order[next_sub++];
 
-			if (admit(S, pol, &S->jobs[k]) == 0)
+			if (admit(S, pol, &S->jobs[k], 1) == 0)
 				S->active[S->nactive++] = k;
 		}
 		if (S->nactive > 0 && decide(S, now, err, errlen) == -1)
@@ -1044,6 +1053,7 @@ sim_free(struct sim *S)
 	free(S->noisy);
 	free(S->fc);
 	free(S->ps);
+	free(S->load);
 	for (size_t i = 0; i < S->njobs; i++) {
 		job_free(S->jobs[i].rec);
 		free(S->jobs[i].rs);
@@ -1080,6 +1090,7 @@ sim_run(const struct ebb_config *cfg, const struct policy_set *pol,
 	S.pjmap = xcalloc(wl->n ? wl->n : 1, sizeof(*S.pjmap));
 	S.fc = xcalloc(S.nsites, sizeof(*S.fc));
 	S.ps = xcalloc(S.nsites, sizeof(*S.ps));
+	S.load = xcalloc(S.nsites, sizeof(*S.load));
 	S.fc_t0 = INT64_MIN;
 	for (size_t i = 0; i < wl->n; i++) {
 		const struct wl_job *w = &wl->j[i];
@@ -1112,7 +1123,7 @@ sim_run(const struct ebb_config *cfg, const struct policy_set *pol,
 		make_noise(&S, ci_slot_floor(first, S.slot), last);
 	if (o->oracle) {
 		for (size_t i = 0; i < S.njobs; i++)
-			admit(&S, pol, &S.jobs[i]);
+			admit(&S, pol, &S.jobs[i], 0);
 		oracle(&S, first, last, &out->sum);
 		for (size_t i = 0; i < S.njobs; i++) {
 			job_free(S.jobs[i].rec);

@@ -733,6 +733,12 @@ store_jobs_foreach(struct store *s, const struct store_filter *f,
 		snprintf(where + n, sizeof(where) - n, " AND uid = %lld",
 		    (long long)f->uid);
 	}
+	if (f->submitted_since > 0) {
+		size_t n = strlen(where);
+
+		snprintf(where + n, sizeof(where) - n, " AND submit_time >= "
+		    "%lld", (long long)f->submitted_since);
+	}
 	{
 		char *sql = xasprintf("SELECT " JOB_COLS " FROM jobs WHERE %s "
 		    "ORDER BY id", where);

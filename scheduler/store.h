@@ -24,6 +24,7 @@ struct store_filter {
 	int64_t		uid;		/* -1: any owner */
 	unsigned	states;		/* bit (1u << state); 0: any */
 	int		with_env;	/* load env (large) too */
+	int64_t		submitted_since; /* epoch s; 0: any submit time */
 };
 
 /* Opens (creating and migrating) the database; NULL with err set. */

@@ -2,7 +2,7 @@
 # it_plan: carbon-aware planning in a real daemon. The site's history has
 # a deep daily dip; a job that may wait is planned into the dip with its
 # expected saving, one that may not runs at once, and `ebb show` explains
-# both.
+# both. Once the site is loaded, jobs that may wait leave room (reserve).
 . "$(dirname "$0")/lib.sh"
 
 now=$(date +%s)
@@ -70,4 +70,25 @@ expect_eq "plan kept across a restart" "planned $start" \
 	"$(job_field "$flex" state) $(job_field "$flex" planned_start)"
 "$EBB" cancel "$flex" >/dev/null
 expect_eq "cancelled planned job" cancelled "$(job_field "$flex" state)"
+
+# The reserve follows the site's load (reserve: auto, docs/ebbd.8.md):
+# on this idle 2-cpu site a 2-cpu job that may wait goes into the dip.
+# Once 2 cpu-days have been submitted here (a load of 1, whatever became
+# of that job), a job waiting for greener hours must leave 0.9 of the
+# site free: a 2-cpu one finds no such window and runs at once. After a
+# restart ebbd counts the same load from its store.
+big=$("$EBB" submit -q --name big --cpus 2 --duration 30m --max-delay 12h -- true)
+wait_ebb_state "$big" planned
+expect_eq "idle site: a 2-cpu job waits for the dip" green "$(job_field "$big" plan_why)"
+"$EBB" cancel "$big" >/dev/null
+load=$("$EBB" submit -q --name load --cpus 2 --duration 1d --max-delay 12h -- true)
+wait_ebb_state "$load" planned
+"$EBB" cancel "$load" >/dev/null
+big=$("$EBB" submit -q --name big --cpus 2 --duration 30m --max-delay 12h -- true)
+wait_final_one "$big"
+expect_eq "loaded site: it runs at once" run-now "$(job_field "$big" plan_why)"
+stop_ebbd; start_ebbd
+big=$("$EBB" submit -q --name big --cpus 2 --duration 30m --max-delay 12h -- true)
+wait_final_one "$big"
+expect_eq "after a restart too" run-now "$(job_field "$big" plan_why)"
 finish

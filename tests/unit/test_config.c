@@ -200,6 +200,43 @@ test_dump_round_trip(void **state)
 	free(path);
 }
 
+/* planner.reserve: auto by default, a number or the word, and back. */
+static void
+test_reserve_auto(void **state)
+{
+	struct ebb_config *c = config_default();
+	char *path, *errs, *text, *want;
+
+	assert_true(c->planner.reserve == -1);
+	text = config_dump(c);
+	assert_non_null(strstr(text, "reserve: auto\n"));
+	free(text);
+	config_free(c);
+
+	path = tu_write_tmp("r.yaml", "planner:\n  reserve: 0.5\n");
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	assert_true(c->planner.reserve == 0.5);
+	round_trip(c);
+	config_free(c);
+	free(path);
+	path = tu_write_tmp("r.yaml", "planner:\n  reserve: auto\n");
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	assert_true(c->planner.reserve == -1);
+	config_free(c);
+	free(path);
+	path = tu_write_tmp("r.yaml", "planner:\n  reserve: often\n"
+	    "  delay_swing: auto\n");
+	assert_int_equal(config_load(path, &c, &errs), -1);
+	want = xasprintf(
+	    "%s:2:12: reserve: expected a number or 'auto', got 'often'\n"
+	    "%s:3:16: delay_swing: expected a number, got 'auto'\n",
+	    path, path);
+	assert_string_equal(errs, want);
+	free(want);
+	free(errs);
+	free(path);
+}
+
 static void
 test_all_errors_at_once(void **state)
 {
@@ -362,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_socket_follows_state_dir),
 		cmocka_unit_test(test_dump_round_trip),
+		cmocka_unit_test(test_reserve_auto),
 		cmocka_unit_test(test_all_errors_at_once),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_empty_file_is_defaults),

@@ -198,6 +198,51 @@ capacity_is_shared(void **state)
 	free(path);
 }
 
+/*
+ * reserve auto (scheduler/load.h): demand submitted to de (a 4-cpu job of
+ * 23 h that may run at gb, where it goes: cleaner) makes de's recent
+ * load 0.95 of the site, so a 2-cpu job that could wait for de's green
+ * hour (10:00) leaves 3 of its 4 cpus free instead: it finds no such
+ * window and runs at once, and a tight 4-cpu job submitted at 10:10
+ * (done by 11:20) meets its deadline. Without that demand the first job
+ * waits for 10:00, as one.csv's does, and the tight one, arriving while
+ * it runs, misses: waiting costs deadlines only where the load said
+ * nothing would compete.
+ */
+static void
+loaded_site_keeps_room_for_tight_jobs(void **state)
+{
+	const char *ab =
+	    "a,2023-01-01T00:20:00Z,3600,2023-01-01T12:00:00Z,1000,2,0,de\n"
+	    "b,2023-01-01T10:10:00Z,3600,2023-01-01T11:20:00Z,1000,4,0,de\n";
+	char *busy, *idle, text[512];
+	struct sim_result r;
+	double fixed = cfg->planner.reserve;
+
+	snprintf(text, sizeof(text), "%s%s%s", HDR, "fill,2023-01-01T00:00:00Z,"
+	    "82800,2023-01-02T00:00:00Z,1000,4,0,de|gb\n", ab);
+	busy = tu_write_tmp("busy.csv", text);
+	snprintf(text, sizeof(text), "%s%s", HDR, ab);
+	idle = tu_write_tmp("idle.csv", text);
+	cfg->planner.reserve = -1;		/* auto */
+	simulate(busy, "perfect", 0, NULL, &r);
+	assert_string_equal(r.jobs[0].site, "gb");
+	assert_string_equal(r.jobs[1].site, "de");
+	assert_int_equal(r.jobs[1].start, T0 + 20 * 60);
+	assert_int_equal(r.jobs[2].start, T0 + 10 * H + 10 * 60);
+	assert_int_equal(r.sum.deadline_misses, 0);
+	sim_result_free(&r);
+
+	simulate(idle, "perfect", 0, NULL, &r);
+	assert_int_equal(r.jobs[0].start, T0 + 10 * H);
+	assert_int_equal(r.jobs[1].start, T0 + 11 * H);
+	assert_int_equal(r.sum.deadline_misses, 1);
+	sim_result_free(&r);
+	cfg->planner.reserve = fixed;
+	free(busy);
+	free(idle);
+}
+
 static void
 no_deadline_runs_at_once(void **state)
 {
@@ -534,6 +579,7 @@ main(void)
 		cmocka_unit_test(interruptible_job_runs_in_two_pieces),
 		cmocka_unit_test(job_moves_to_cleaner_site),
 		cmocka_unit_test(capacity_is_shared),
+		cmocka_unit_test(loaded_site_keeps_room_for_tight_jobs),
 		cmocka_unit_test(no_deadline_runs_at_once),
 		cmocka_unit_test(unknown_intensity_claims_no_saving),
 		cmocka_unit_test(policies_fill_in_and_refuse),
