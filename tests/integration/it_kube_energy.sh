@@ -4,8 +4,10 @@
 # fixture exporter serving kepler_container_joules_total for the Job's
 # pod. ebbd asks Prometheus after the Job ends (prometheus_lag) and puts
 # the counter's growth over the run into the ledger (method kepler); a Job
-# whose pods Kepler never saw falls back to the model. Skips (77) without
-# prometheus or python3-jsonschema.
+# whose pods Kepler never saw falls back to the model. ebbd authenticates
+# here with a client certificate (the kubeconfig's fake-cert context),
+# which the stand-in checks against its CA. Skips (77) without prometheus
+# or python3-jsonschema.
 if ! PROM=$(command -v prometheus); then
 	echo "SKIP: the prometheus binary is not installed (.ci/deps lists it)"
 	exit 77
@@ -22,7 +24,9 @@ stop_all() {
 }
 trap stop_all EXIT
 kube_start "$T/kf" || { echo "FAIL: kube-fake did not start"; exit 1; }
-chmod 755 "$T/kf"; chmod 644 "$T/kf/kubeconfig" "$T/kf/ca.crt"
+chmod 755 "$T/kf"; chmod 644 "$T/kf/kubeconfig" "$T/kf/ca.crt" "$T/kf/cli.crt"
+# the client key: the worker's alone
+[ "$(id -u)" = 0 ] && chown ebb "$T/kf/cli.key"
 wait_field() {
 	for _ in $(seq 1 "${4:-100}"); do
 		[ "$(job_field "$1" "$2")" = "$3" ] && return 0; sleep 0.2
@@ -50,6 +54,7 @@ cat >>"$CONF" <<EOC
     cpus: 8
     kubernetes:
       kubeconfig: $KUBECONFIG
+      context: fake-cert
       prometheus: http://127.0.0.1:$PPORT
       prometheus_lag: 3s
 EOC
@@ -77,6 +82,8 @@ kwh=$(jq '.jobs[0].energy_kwh' <<<"$r")
 want=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print 40 * (b - a) / 3.6e6 }')
 awk -v e="$kwh" -v w="$want" 'BEGIN { exit !(e > 0.85 * w && e < 1.15 * w) }' &&
 	ok "energy $kwh kWh, Kepler's counter grew $want kWh" || fail "energy $kwh kWh, want $want"
+expect_eq "every API request of ebbd came with the client certificate" cert \
+	"$(kube_api GET /fake/log | jq -r 'select(.auth != null) | .auth' | sort -u | grep -v token | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "a Job Kepler never saw: modelled" model \
 	"$("$EBB" report --format json "$m" | jq -r '.jobs[0].method')"
 finish
