@@ -566,6 +566,13 @@ dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 		j->duration_source = xstrdup("default");
 	}
 	sched_plan_job(cfg, j, rule, j->submit_time, &pj);
+	if (pj.sites == 0) {
+		snprintf(err, errlen, j->image != NULL ? "image: none of the "
+		    "job's sites runs containers (backend kubernetes)" :
+		    "sites: the job's sites run containers only: give an "
+		    "image (--image)");
+		return -1;
+	}
 	for (size_t s = 0; s < cfg->nsites; s++) {
 		if (!(pj.sites & (UINT64_C(1) << s)))
 			continue;
@@ -1005,9 +1012,11 @@ plan_pass(struct dispatch *dp)
 		pj[i] = a->pj;
 		if (pj[i].earliest < now)
 			pj[i].earliest = now;
-		/* Handed to a cluster: it stays there; once due it is
-		 * Slurm's to start, so it no longer moves. */
-		if (a->state == JOB_PLANNED && a->handed && a->site >= 0) {
+		/* Handed to a cluster (or placed there, the hand-over under
+		 * way): it stays there, or it could be in two clusters; once
+		 * due it is the cluster's to start, so it no longer moves. */
+		if (a->state == JOB_PLANNED && (a->handed || a->placed) &&
+		    a->site >= 0) {
 			pj[i].sites = UINT64_C(1) << a->site;
 			if (a->planned_start <= now) {
 				pj[i].fixed = 1;

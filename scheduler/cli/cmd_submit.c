@@ -290,8 +290,11 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 		json_object_update(job, over);
 	} else
 		job = json_incref(over);
-	if (build_env(c, export ? export : "ALL", json_object_get(job, "env"),
-	    &env) != CLI_OK)
+	/* A container starts from its image's environment: the caller's
+	 * (tokens, PATH, HOME) would land in the Job for anyone who may read
+	 * Jobs there, so it goes only with an explicit --export. */
+	if (build_env(c, export ? export : json_object_get(job, "image") ?
+	    "NONE" : "ALL", json_object_get(job, "env"), &env) != CLI_OK)
 		goto out;
 	json_object_set_new(job, "env", env);
 	if (json_object_get(job, "workdir") == NULL) {
