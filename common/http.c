@@ -103,6 +103,9 @@ static void
 req_release(struct hreq *r)
 {
 	curl_easy_cleanup(r->easy);
+	/* Headers may carry a bearer token. */
+	for (struct curl_slist *l = r->headers; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(r->headers);
 	free(r->url);
 	if (r->userpwd != NULL)

@@ -330,7 +330,8 @@ static const struct yt_key kube_keys[] = {
 	  .doc = "node labels every Job ebb creates asks for" },
 	{ .name = "resync", .type = YT_DURATION, .min = 10, .max = 86400,
 	  .offset = KU(resync),
-	  .doc = "time between full re-lists of the namespace's Jobs" },
+	  .doc = "how long one watch of the namespace's Jobs runs before "
+	  "the next starts from the last version seen" },
 	{ .name = "adopt", .type = YT_BOOL, .offset = KU(adopt),
 	  .doc = "plan suspended Jobs created with kubectl that carry an "
 	  "ebb.dev/max-delay annotation" },

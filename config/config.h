@@ -73,7 +73,7 @@ struct ebb_kube {
 	char	*sa_dir;	/* where they are (default: the standard) */
 	char	*namespace;	/* NULL: the context's, else "default" */
 	struct yt_strmap node_selector;	/* added to every Job ebb makes */
-	int64_t	 resync;	/* s between full re-lists of the Jobs */
+	int64_t	 resync;	/* s one watch runs before the next */
 	int	 adopt;		/* plan suspended Jobs annotated ebb.dev/ */
 	char	*prometheus;	/* Prometheus URL with Kepler's metrics */
 	int64_t	 prometheus_lag;	/* s after a Job's end before asking */

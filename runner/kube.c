@@ -33,12 +33,17 @@
  * is created for that job again before a LIST started after it has shown
  * the Job is not there. No token, key or request body is ever logged.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -55,6 +60,7 @@
 #define TOKEN_REFRESH	60.0		/* s between token file reads */
 #define TICK		1.0		/* s between looks at due work */
 #define TTL_FINISHED	86400		/* s a finished Job stays there */
+#define KUBE_NOBODY	65534		/* uid of adopted Jobs: nobody here */
 
 enum kreq { KR_LIST, KR_WATCH, KR_CREATE, KR_PATCH, KR_GET, KR_DELETE,
 	KR_ENERGY };
@@ -67,7 +73,8 @@ static const struct {
 	{ "kepler_pod_cpu_joules_total", "pod_namespace" },
 };
 #define NKEPLER	(sizeof(kepler) / sizeof(kepler[0]))
-#define ENERGY_TRIES	3	/* failed queries before the model */
+#define ENERGY_TRIES	3	/* queries that fail before the model */
+#define KEPLER_MAX_W	2000.0	/* W per cpu beyond belief */
 
 struct kjob {
 	int64_t		 id;
@@ -77,6 +84,9 @@ struct kjob {
 	char		*rv;		/* the Job's resourceVersion seen */
 	int		 exists;	/* the cluster has it (last we saw) */
 	int		 adopted;	/* created with kubectl; found by name */
+	char		*uid;		/* the Job's metadata.uid, once seen:
+					   another Job of that name is not it */
+	unsigned	 seen_gen;	/* gen_started when last seen there */
 	int		 suspended;
 	int		 handed_sent, started_sent, done;
 	int		 cancel;	/* deletion wanted */
@@ -119,10 +129,14 @@ struct backend {
 	ev_timer	 tick, token;
 	/* The view of the cluster. */
 	int		 listed;	/* a LIST has answered */
+	int		 listed_gen_ok;	/* the last LIST is the watch's base */
 	int		 listing, watching;
 	unsigned	 gen_started, gen_done;	/* LISTs started, answered */
 	char		*rv;		/* last resourceVersion seen */
 	int		 list_fails;
+	int		 watch_fails;	/* watches that ended at once, in a row */
+	double		 watch_at;	/* loop time of the next WATCH */
+	double		 watch_began;
 	double		 list_at;	/* loop time of the next LIST */
 	struct strbuf	 line;		/* partial watch event */
 	int		 line_over;	/* the event in `line` is too long */
@@ -147,6 +161,7 @@ static void
 kjob_free(struct kjob *k)
 {
 	free(k->name);
+	free(k->uid);
 	free(k->rv);
 	json_decref(k->spec);
 	json_decref(k->fin);
@@ -198,7 +213,7 @@ request(struct backend *b, enum kreq what, int64_t id, const char *method,
     const char *path, const char *ctype, const char *body)
 {
 	struct call *c = xcalloc(1, sizeof(*c));
-	char auth[8192], ct[128], err[256];
+	char *auth = NULL, ct[128], err[256];
 	const char *hdrs[4];
 	char *url = xasprintf("%s%s", what == KR_ENERGY ? b->prom :
 	    b->creds.server, path);
@@ -218,8 +233,7 @@ request(struct backend *b, enum kreq what, int64_t id, const char *method,
 	if (what == KR_ENERGY) {
 		r.ca_pem = r.cert_pem = r.key_pem = NULL;	/* not the API's */
 	} else if (b->creds.token != NULL) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-		    b->creds.token);
+		auth = xasprintf("Authorization: Bearer %s", b->creds.token);
 		hdrs[n++] = auth;
 	}
 	if (ctype != NULL) {
@@ -236,7 +250,10 @@ request(struct backend *b, enum kreq what, int64_t id, const char *method,
 	c->id = id;
 	c->gen = what == KR_LIST ? ++b->gen_started : 0;
 	rc = http_request(b->http, &r, on_resp, c, err, sizeof(err));
-	explicit_bzero(auth, sizeof(auth));
+	if (auth != NULL) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
 	free(url);
 	if (rc == -1) {
 		log_warnx("site %s: %s", b->site, err);
@@ -329,10 +346,20 @@ our_id(struct backend *b, const json_t *obj)
 	char *end;
 	long long v;
 
-	if (inst == NULL || id == NULL || strcmp(inst, b->instance) != 0)
+	const char *name = json_string_value(json_object_get(
+	    json_object_get(obj, "metadata"), "name"));
+	char want[96];
+
+	if (inst == NULL || id == NULL || name == NULL ||
+	    strcmp(inst, b->instance) != 0)
 		return -1;
 	v = strtoll(id, &end, 10);
-	return *end == '\0' && end != id && v > 0 ? v : -1;
+	if (*end != '\0' || end == id || v <= 0)
+		return -1;
+	/* Labels alone anyone may write: the name must be the one ebb
+	 * gives (and mine() checks the uid it saw first). */
+	snprintf(want, sizeof(want), "ebb-%s-%lld", b->instance, v);
+	return strcmp(name, want) == 0 ? v : -1;
 }
 
 static const char *
@@ -349,13 +376,22 @@ mine(struct backend *b, const json_t *obj)
 	int64_t id = our_id(b, obj);
 	const char *name = meta_str(obj, "name");
 
+	const char *uid = meta_str(obj, "uid");
+	struct kjob *k = NULL;
+
 	if (id > 0)
-		return find(b, id);
-	for (struct kjob *k = b->jobs; k != NULL && name != NULL;
-	    k = k->next)
-		if (k->adopted && strcmp(k->name, name) == 0)
-			return k;
-	return NULL;
+		k = find(b, id);
+	else
+		for (k = b->jobs; k != NULL && name != NULL; k = k->next)
+			if (k->adopted && strcmp(k->name, name) == 0)
+				break;
+	if (k == NULL)
+		return NULL;
+	if (k->uid != NULL && (uid == NULL || strcmp(uid, k->uid) != 0))
+		return NULL;	/* deleted and made again by someone else */
+	if (k->uid == NULL && uid != NULL)
+		k->uid = xstrdup(uid);
+	return k;
 }
 
 /*
@@ -379,13 +415,15 @@ foreign(struct backend *b, const json_t *obj)
 	const char *dl = json_string_value(json_object_get(an,
 	    "ebb.dev/deadline"));
 	const char *name = meta_str(obj, "name"), *uid = meta_str(obj, "uid");
-	json_int_t runas = json_integer_value(json_object_get(
-	    json_object_get(pod, "securityContext"), "runAsUser"));
+	json_int_t cpus = 1;
+	const json_t *ct;
+	size_t i;
 	struct strbuf c = STRBUF_INIT;
 	char *user;
 	json_t *ev;
 
 	if (!b->adopt || maxd == NULL || name == NULL || uid == NULL ||
+	    strncmp(name, "ebb-", 4) == 0 ||
 	    !json_is_true(json_object_get(json_object_get(obj, "spec"),
 	    "suspend")) || json_object_get(lb, "ebb.dev/instance") != NULL ||
 	    stamp(json_object_get(obj, "status") ? json_object_get(
@@ -400,6 +438,29 @@ foreign(struct backend *b, const json_t *obj)
 		}
 		return;
 	}
+	/* Its cpus: what its first container asks (the limit, else the
+	 * request), whole cpus. */
+	json_array_foreach(json_object_get(pod, "containers"), i, ct) {
+		const json_t *r = json_object_get(ct, "resources");
+		const char *q = json_string_value(json_object_get(
+		    json_object_get(r, "limits"), "cpu"));
+		double v;
+		char *end;
+
+		if (i > 0)
+			break;
+		if (q == NULL)
+			q = json_string_value(json_object_get(json_object_get(r,
+			    "requests"), "cpu"));
+		if (q == NULL || !((v = strtod(q, &end)) > 0) || v > 4096)
+			continue;
+		if (strcmp(end, "m") == 0)
+			v /= 1000;
+		else if (*end != '\0')
+			continue;
+		if (ceil(v - 1e-9) > 1)
+			cpus = (json_int_t)ceil(v - 1e-9);
+	}
 	strbuf_addf(&c, "ebb:max-delay=%s", maxd);
 	if (dur != NULL)
 		strbuf_addf(&c, ",duration=%s", dur);
@@ -409,8 +470,8 @@ foreign(struct backend *b, const json_t *obj)
 	ev = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:i, s:I, s:s, s:s}",
 	    "type", "foreign", "ext_id", name, "submit_time",
 	    (json_int_t)stamp(json_object_get(md, "creationTimestamp")),
-	    "uid", runas > 0 ? runas : (json_int_t)65534, "user", user,
-	    "name", name, "cpus", 1, "time_limit", (json_int_t)json_integer_value(
+	    "uid", (json_int_t)KUBE_NOBODY, "user", user,
+	    "name", name, "cpus", (int)cpus, "time_limit", (json_int_t)json_integer_value(
 	    json_object_get(json_object_get(obj, "spec"),
 	    "activeDeadlineSeconds")), "workdir", "/", "comment",
 	    strbuf_str(&c));
@@ -456,6 +517,7 @@ sync_job(struct backend *b, const json_t *obj)
 	set_rv(&k->rv, obj);
 	k->exists = 1;
 	k->unsure = 0;
+	k->seen_gen = b->gen_started;
 	k->suspended = json_is_true(json_object_get(json_object_get(obj,
 	    "spec"), "suspend"));
 	if (!k->handed_sent) {
@@ -480,8 +542,10 @@ sync_job(struct backend *b, const json_t *obj)
 		end = stamp(json_object_get(st, "completionTime"));
 		if (end == 0)
 			end = stamp(json_object_get(c, "lastTransitionTime"));
-		if (end == 0)
-			end = ebb_now();
+		if (end == 0 || end > ebb_now())
+			end = ebb_now();	/* a clock ahead, or a lie */
+		if (start > end)
+			start = end;
 		if (!k->started_sent)
 			start = start > 0 ? start : end;
 		ev = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s}", "type",
@@ -519,7 +583,8 @@ sync_job(struct backend *b, const json_t *obj)
  * run. Returns the intervals, or NULL if Prometheus has no such series.
  */
 static json_t *
-kepler_intervals(const json_t *doc, int64_t t0, int64_t t1)
+kepler_intervals(const json_t *doc, int64_t t0, int64_t t1, int64_t step,
+    double max_j)
 {
 	const json_t *res = json_object_get(json_object_get(doc, "data"),
 	    "result"), *vals, *p;
@@ -537,7 +602,11 @@ kepler_intervals(const json_t *doc, int64_t t0, int64_t t1)
 		double v = vs != NULL ? strtod(vs, NULL) : NAN, j;
 		int64_t a, z;
 
-		if (!(v >= 0) || !isfinite(v))
+		/* Samples out of the asked range or out of order, and values
+		 * no counter has, are not believed. */
+		if (!(v >= 0) || !isfinite(v) || !isfinite(t) ||
+		    t < (double)(t0 - step) || t > (double)(t1 + 2 * step) ||
+		    t < pt)
 			continue;
 		j = v >= prev ? v - prev : v;
 		prev = v;
@@ -564,20 +633,60 @@ kepler_intervals(const json_t *doc, int64_t t0, int64_t t1)
 		json_decref(out);
 		return NULL;
 	}
+	{
+		double sum = 0;
+		json_t *iv;
+
+		json_array_foreach(out, i, iv)
+			sum += json_number_value(json_array_get(iv, 2));
+		if (!(sum <= max_j)) {
+			log_warnx("Kepler's counter grew %.3g J over %" PRId64
+			    " s, more than %.3g J: not believed", sum, t1 - t0,
+			    max_j);
+			json_decref(out);
+			return NULL;
+		}
+	}
 	return out;
+}
+
+static int64_t
+energy_step(const struct kjob *k)
+{
+	int64_t step = (k->t1 - k->t0) / 500 + 1;
+
+	return step < 5 ? 5 : step;
+}
+
+static int64_t
+cpus_of(const struct kjob *k)
+{
+	json_int_t c = json_integer_value(json_object_get(k->spec, "cpus"));
+
+	return c > 0 ? c : 1;
 }
 
 static void
 do_energy(struct backend *b, struct kjob *k)
 {
-	int64_t span = k->t1 - k->t0, step = span / 500 + 1;
-	char *q, *eq, *path;
+	int64_t step = energy_step(k);
+	char *q, *eq, *path, *name = xmalloc(3 * strlen(k->name) + 1), *p;
 
-	if (step < 5)
-		step = 5;
+	/* The name as a regular expression: '.' (in adopted names) is
+	 * literal. Names are DNS-1123: nothing else is special. */
+	p = name;
+	for (const char *c = k->name; *c != '\0'; c++) {
+		if (*c == '.') {	/* \\. in a PromQL string: \. */
+			*p++ = '\\';
+			*p++ = '\\';
+		}
+		*p++ = *c;
+	}
+	*p = '\0';
 	q = xasprintf("sum(%s{%s=\"%s\",pod_name=~\"%s-[a-z0-9]{5}\"})",
 	    kepler[k->metric].metric, kepler[k->metric].ns_label, b->ns,
-	    k->name);
+	    name);
+	free(name);
 	eq = http_escape(q);
 	path = xasprintf("/api/v1/query_range?query=%s&start=%" PRId64
 	    "&end=%" PRId64 "&step=%" PRId64, eq, k->t0, k->t1 + step, step);
@@ -620,7 +729,8 @@ on_energy(struct backend *b, struct kjob *k, const struct http_resp *r)
 		    60.0);
 		return;
 	}
-	iv = kepler_intervals(doc, k->t0, k->t1);
+	iv = kepler_intervals(doc, k->t0, k->t1, energy_step(k),
+	    KEPLER_MAX_W * (double)cpus_of(k) * (double)(k->t1 - k->t0 + 1));
 	json_decref(doc);
 	if (iv == NULL && ++k->metric < NKEPLER) {
 		k->energy_at = 0;	/* the other metric, at once */
@@ -662,7 +772,15 @@ watch_event(struct backend *b, const char *line, size_t len)
 	if (type == NULL || !json_is_object(obj))
 		goto out;
 	if (strcmp(type, "ERROR") == 0) {
-		/* 410 Expired: the history moved on; list again. */
+		/* 410 Expired: the history moved on; list again. Any other
+		 * error ends the watch as well (a LIST follows, paced). */
+		if (json_integer_value(json_object_get(obj, "code")) != 410)
+			log_warnx("site %s: watch: error %" JSON_INTEGER_FORMAT
+			    ": %.200s", b->site, json_integer_value(
+			    json_object_get(obj, "code")), json_string_value(
+			    json_object_get(obj, "message")) ?
+			    json_string_value(json_object_get(obj, "message")) :
+			    "");
 		b->watching = -1;
 		goto out;
 	}
@@ -727,13 +845,16 @@ start_list(struct backend *b)
 static void
 start_watch(struct backend *b)
 {
-	char q[256], *p;
+	char *rv = http_escape(b->rv), *q, *p;
 
-	snprintf(q, sizeof(q), "watch=1&allowWatchBookmarks=true&"
-	    "resourceVersion=%s&timeoutSeconds=%.0f", b->rv, b->resync);
+	q = xasprintf("watch=1&allowWatchBookmarks=true&resourceVersion=%s&"
+	    "timeoutSeconds=%.0f", rv, b->resync);
 	p = jobs_path(b, NULL, q);
+	free(q);
+	free(rv);
 	strbuf_free(&b->line);
 	b->line_over = 0;
+	b->watch_began = ev_now(b->loop);
 	if (request(b, KR_WATCH, 0, "GET", p, NULL, NULL) == 0)
 		b->watching = 1;
 	free(p);
@@ -776,18 +897,22 @@ on_list(struct backend *b, struct call *c, const struct http_resp *r)
 				seen = 1;
 				break;
 			}
-		if (seen || k->busy)
+		/* Seen (or created) after this LIST began: the list is
+		 * older than what we know. */
+		if (seen || k->busy || k->seen_gen >= c->gen)
 			continue;
-		if (k->exists)
-			gone(b, k, "the Job was deleted in Kubernetes");
+		if (k->exists || (k->handed_sent && !k->unsure))
+			gone(b, k, k->exists ? "the Job was deleted in "
+			    "Kubernetes" : "the Job vanished while ebbd was "
+			    "down");
 		else if (k->unsure && c->gen > k->unsure_gen)
 			k->unsure = 0;	/* the create did not go through */
 	}
 	set_rv(&b->rv, doc);
 	b->listed = 1;
+	b->listed_gen_ok = 1;
 	json_decref(doc);
-	if (b->watching == 0)
-		start_watch(b);
+	b->watch_at = 0;	/* a WATCH from this list's version */
 }
 
 static void
@@ -795,20 +920,32 @@ on_watch_end(struct backend *b, const struct http_resp *r)
 {
 	char e[400];
 
-	if (b->watching == -1 || r->status == 410) {
-		b->watching = 0;
-		start_list(b);	/* expired: list again at once */
+	double now = ev_now(b->loop), wait;
+	int expired = b->watching == -1 || r->status == 410;
+
+	b->watching = 0;
+	/* A server (or proxy) that ends watches at once, or sends ERROR
+	 * after ERROR, is not asked again in a tight loop. */
+	if (now - b->watch_began < 1.0)
+		b->watch_fails++;
+	else
+		b->watch_fails = 0;
+	wait = b->watch_fails > 0 ? ebb_backoff(b->watch_fails, 1.0,
+	    BACKOFF_MAX) : 0;
+	if (expired) {
+		b->list_at = now + wait;	/* expired: list again */
+		b->listed_gen_ok = 0;
 		return;
 	}
-	b->watching = 0;
 	if (r->error != NULL) {
 		why(r, e, sizeof(e));
 		health(b, "failing", e);
-		b->list_at = ev_now(b->loop) + ebb_backoff(++b->list_fails, 1.0,
+		b->list_at = now + ebb_backoff(++b->list_fails, 1.0,
 		    BACKOFF_MAX);
+		b->listed_gen_ok = 0;
 		return;
 	}
-	start_watch(b);	/* the server ended it (timeoutSeconds) */
+	b->watch_at = now + wait;	/* the server ended it (timeoutSeconds) */
 }
 
 /*---- per-job requests ----*/
@@ -934,14 +1071,23 @@ on_create(struct backend *b, struct kjob *k, const struct http_resp *r)
 
 	if (r->status == 201 || r->status == 200) {
 		k->fails = 0;
+		k->seen_gen = b->gen_started;
 		if ((obj = json_loadb(r->body, r->len, 0, NULL)) != NULL)
 			sync_job(b, obj);
 		json_decref(obj);
 		return;
 	}
 	why(r, e, sizeof(e));
-	if (r->status == 409 || r->status == 0 || r->status >= 500 ||
-	    r->status == 429) {
+	if (r->status == 409) {
+		/* ebb creates a name once; after a lost answer it looks
+		 * rather than creates again: this Job is someone else's. */
+		k->done = 1;
+		emit(b, k->id, json_pack("{s:s, s:s}", "type", "rejected",
+		    "reason", "a Job of that name, not made by ebb, is in the "
+		    "namespace already"));
+		return;
+	}
+	if (r->status == 0 || r->status >= 500 || r->status == 429) {
 		/* It may be there: only a later LIST may say it is not. */
 		k->unsure = 1;
 		k->unsure_gen = b->gen_started;
@@ -1088,15 +1234,27 @@ work(struct backend *b)
 	double now = ev_now(b->loop);
 	int64_t wall = ebb_now();
 
-	if (!b->listing && b->watching == 0 && now >= b->list_at)
-		start_list(b);
+	if (!b->listing && b->watching == 0) {
+		if (!b->listed_gen_ok) {
+			if (now >= b->list_at)
+				start_list(b);
+		} else if (now >= b->watch_at)
+			start_watch(b);
+	}
 	if (!b->listed)
 		return;
 	for (struct kjob *k = b->jobs, *next; k != NULL; k = next) {
 		next = k->next;
 		if (k->busy || now < k->retry_at)
 			continue;
-		if (k->cancel) {
+		if (k->cancel && k->fin != NULL) {
+			emit(b, k->id, k->fin);	/* it had ended: say so */
+			k->fin = NULL;
+		}
+		if (k->cancel && k->done) {
+			if (!k->exists)
+				drop(b, k);	/* else its TTL removes it */
+		} else if (k->cancel) {
 			if (k->exists || k->unsure)
 				do_delete(b, k);
 			else {
@@ -1117,7 +1275,7 @@ work(struct backend *b)
 				drop(b, k);
 		} else if (!k->exists && k->adopted)
 			do_get(b, k);	/* it is there: read how it is */
-		else if (!k->exists && !k->unsure)
+		else if (!k->exists && !k->unsure && !k->handed_sent)
 			do_create(b, k);
 		else if (k->exists && k->suspended && k->want <= wall)
 			do_release(b, k);
@@ -1148,33 +1306,96 @@ token_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*---- ops ----*/
 
+/* A DNS-1123 label: what a namespace must be (it goes into URLs). */
+static int
+dns_label(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 63 && s[strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789-")] == '\0' && s[0] != '-' && s[n - 1] != '-';
+}
+
+/*
+ * This ebbd's name in its clusters: 16 random hex digits made once and
+ * kept in <state_dir>/kube-instance, so that two ebbds (every root ebbd
+ * has the same state_dir path) never take each other's Jobs for theirs.
+ */
+static int
+instance_id(const char *state_dir, char out[17], char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/kube-instance", state_dir), buf[32];
+	unsigned char r[8];
+	ssize_t n;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n >= 16 && strspn(buf, "0123456789abcdef") >= 16) {
+			memcpy(out, buf, 16);
+			out[16] = '\0';
+			rc = 0;
+		} else
+			snprintf(err, errlen, "%s: not 16 hex digits (remove "
+			    "it only if no Job of this ebbd is left)", path);
+		goto out;
+	}
+	if (errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+	if (fs_write_atomic(path, out, 16, 0600, err, errlen) == 0)
+		rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
 static struct backend *
 kube_open(struct ev_loop *loop, const struct backend_conf *bc,
     backend_event_cb cb, void *cbarg, char *err, size_t errlen)
 {
 	const struct ebb_kube *kc = bc->kube;
 	struct backend *b;
+	char inst[17];
 
 	if (kc == NULL) {
 		snprintf(err, errlen, "site %s: no kubernetes settings",
 		    bc->site);
 		return NULL;
 	}
+	if (instance_id(bc->state_dir, inst, err, errlen) == -1)
+		return NULL;
 	b = xcalloc(1, sizeof(*b));
 	if (kube_creds_load(kc, &b->creds, err, errlen) == -1) {
 		free(b);
 		return NULL;
 	}
-	if ((b->http = http_new(loop, err, errlen)) == NULL) {
-		kube_creds_clear(&b->creds);
-		free(b);
-		return NULL;
-	}
-	b->loop = loop;
-	b->site = xstrdup(bc->site);
-	b->instance = xstrdup(bc->instance);
 	b->ns = xstrdup(kc->namespace ? kc->namespace : b->creds.namespace ?
 	    b->creds.namespace : "default");
+	if (!dns_label(b->ns)) {
+		snprintf(err, errlen, "site %s: namespace '%.64s' (from the "
+		    "credentials) is not a DNS-1123 label", bc->site, b->ns);
+		goto fail;
+	}
+	if (kc->prometheus != NULL && strncmp(kc->prometheus, "http://", 7)
+	    != 0 && strncmp(kc->prometheus, "https://", 8) != 0) {
+		snprintf(err, errlen, "site %s: prometheus must be an http:// "
+		    "or https:// URL", bc->site);
+		goto fail;
+	}
+	if ((b->http = http_new(loop, err, errlen)) == NULL)
+		goto fail;
+	b->loop = loop;
+	b->site = xstrdup(bc->site);
+	b->instance = xstrdup(inst);
 	b->resync = (double)kc->resync;
 	b->adopt = kc->adopt;
 	if (kc->prometheus != NULL) {
@@ -1203,9 +1424,14 @@ kube_open(struct ev_loop *loop, const struct backend_conf *bc,
 	b->token.data = b;
 	if (b->creds.token_file != NULL)
 		ev_timer_start(loop, &b->token);
-	log_info("site %s: Kubernetes API %s, namespace %s", b->site,
-	    b->creds.server, b->ns);
+	log_info("site %s: Kubernetes API %s, namespace %s, instance %s",
+	    b->site, b->creds.server, b->ns, b->instance);
 	return b;
+fail:
+	kube_creds_clear(&b->creds);
+	free(b->ns);
+	free(b);
+	return NULL;
 }
 
 static void
@@ -1264,6 +1490,12 @@ kube_place(struct backend *b, const json_t *spec, int64_t start, char *err,
 		return 0;
 	}
 	adopted = json_is_true(json_object_get(spec, "adopted"));
+	if (!adopted && json_integer_value(json_object_get(spec, "uid")) ==
+	    0) {
+		snprintf(err, errlen, "site %s: pods never run as root "
+		    "(runAsNonRoot): submit as an ordinary user", b->site);
+		return -1;
+	}
 	if (!adopted && (image == NULL || *image == '\0')) {
 		snprintf(err, errlen, "site %s runs containers: submit the "
 		    "job with --image", b->site);

@@ -83,7 +83,7 @@ clean_token(char *t)
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
 			break;
-	if (n == 0 || i < n) {
+	if (n == 0 || i < n || n > KUBE_TOKEN_MAX) {
 		wipe_free(t);
 		return NULL;
 	}

@@ -16,7 +16,7 @@
  * directory; the token is projected and rotated by the kubelet, so
  * kube_creds_refresh() reads token files again (callers do so every
  * minute, as client-go does). A token must be one word of printable
- * ASCII (it goes into a header as it is). No secret is ever logged or put in an error
+ * ASCII (it goes into a header as it is), at most KUBE_TOKEN_MAX bytes. No secret is ever logged or put in an error
  * message; clearing wipes tokens and keys.
  */
 #ifndef EBB_KUBECONF_H
@@ -27,6 +27,7 @@
 struct ebb_kube;
 
 #define KUBE_SA_DIR	"/var/run/secrets/kubernetes.io/serviceaccount"
+#define KUBE_TOKEN_MAX	65536	/* bytes of a bearer token, at most */
 
 struct kube_creds {
 	char	*server;	/* "https://host:port", no trailing '/' */

@@ -182,16 +182,43 @@ for _ in $(seq 1 50); do
 done
 [ "$n1" -gt "$n0" ] && ok "listed again after 410 Expired" || fail "no new LIST ($n0 -> $n1)"
 
-# 9. Bad input.
+# 9. A Job someone made first with the name ebb would give: not taken.
+inst=$(cat "$STATE/kube-instance")
+[ ${#inst} = 16 ] && ok "instance id $inst kept in the state" || fail "instance '$inst'"
+last=$("$EBB" queue --all --json | jq '[.[].id] | max')
+sq=$((last + 1))
+sed "s/name: demo/name: ebb-$inst-$sq/" <<'EOJ' >"$T/squat.yaml"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: demo
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: busybox, command: [sleep, "1"]}]
+EOJ
+kubectl --validate=false create -f "$T/squat.yaml" >/dev/null || fail "kubectl create squat"
+s=$(as_user submit -q --name squatted --site k8s --image busybox --duration 20s --max-delay 8m -- true)
+expect_eq "the next id is the squatted one" "$sq" "$s"
+wait_field "$s" state failed 100 && ok "the job fails rather than take it" || fail "state $(job_field "$s" state)"
+job_field "$s" reason | grep -q "not made by ebb" && ok "and says why" || fail "reason: $(job_field "$s" reason)"
+expect_eq "the squatter's Job is untouched" true \
+	"$(kube_api GET "/apis/batch/v1/namespaces/default/jobs/ebb-$inst-$sq" | jq -r .spec.suspend)"
+
+# 10. Bad input.
 out=$(as_user submit --site k8s --image 'busybox;rm -rf /' -- true 2>&1); rc=$?
 expect_eq "an image that is no image reference: exit 2" 2 "$rc"
 echo "$out" | grep -q "image: .* is not an image reference" && ok "says why: $out" || fail "said: $out"
-n=$(as_user submit -q --name noimage --site k8s --duration 20s --max-delay 8m -- true)
-wait_field "$n" state failed && ok "a job without an image fails" || fail "state $(job_field "$n" state)"
-job_field "$n" reason | grep -q "with --image" && ok "and says why: $(job_field "$n" reason)" ||
-	fail "reason: $(job_field "$n" reason)"
+out=$(as_user submit --site k8s --duration 20s --max-delay 8m -- true 2>&1); rc=$?
+expect_eq "a job without an image for a Kubernetes site: exit 2" 2 "$rc"
+echo "$out" | grep -q "run containers only: give an image" && ok "says why: $out" || fail "said: $out"
+out=$(as_user submit --site local --image busybox -- true 2>&1); rc=$?
+expect_eq "an image for a site without containers: exit 2" 2 "$rc"
+echo "$out" | grep -q "none of the job's sites runs containers" && ok "says why: $out" || fail "said: $out"
 
-# 10. Released at the planned minute with a merge patch and the Job's
+# 11. Released at the planned minute with a merge patch and the Job's
 # resourceVersion; the cluster's end reaches ebb.
 for _ in $(seq 1 240); do
 	[ "$(kube_api GET "/apis/batch/v1/namespaces/default/jobs/$name" | jq -r .spec.suspend)" = false ] && break
