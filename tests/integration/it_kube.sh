@@ -24,12 +24,6 @@ trap 'kube_stop; cleanup' EXIT
 # The unprivileged worker reads the kubeconfig and the CA.
 chmod 755 "$T/kf"; chmod 644 "$T/kf/kubeconfig" "$T/kf/ca.crt"
 
-wait_field() { # ID FIELD VALUE [TRIES]
-	for _ in $(seq 1 "${4:-100}"); do
-		[ "$(job_field "$1" "$2")" = "$3" ] && return 0; sleep 0.2
-	done
-	return 1
-}
 as_user() { runuser -u $U -- env EBB_SOCKET="$SOCK" "$EBB" "$@"; }
 jobs_labelled() { # ID: the Jobs in the cluster for ebb job ID
 	kube_api GET "/apis/batch/v1/namespaces/default/jobs?labelSelector=ebb.dev/job%3D$1"
@@ -187,18 +181,7 @@ inst=$(cat "$STATE/kube-instance")
 [ ${#inst} = 16 ] && ok "instance id $inst kept in the state" || fail "instance '$inst'"
 last=$("$EBB" queue --all --json | jq '[.[].id] | max')
 sq=$((last + 1))
-sed "s/name: demo/name: ebb-$inst-$sq/" <<'EOJ' >"$T/squat.yaml"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: demo
-spec:
-  suspend: true
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: main, image: busybox, command: [sleep, "1"]}]
-EOJ
+kjob "ebb-$inst-$sq" '' '' >"$T/squat.yaml"
 kubectl --validate=false create -f "$T/squat.yaml" >/dev/null || fail "kubectl create squat"
 s=$(as_user submit -q --name squatted --site k8s --image busybox --duration 20s --max-delay 8m -- true)
 expect_eq "the next id is the squatted one" "$sq" "$s"

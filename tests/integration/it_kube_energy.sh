@@ -27,12 +27,6 @@ kube_start "$T/kf" || { echo "FAIL: kube-fake did not start"; exit 1; }
 chmod 755 "$T/kf"; chmod 644 "$T/kf/kubeconfig" "$T/kf/ca.crt" "$T/kf/cli.crt"
 # the client key: the worker's alone
 [ "$(id -u)" = 0 ] && chown ebb "$T/kf/cli.key"
-wait_field() {
-	for _ in $(seq 1 "${4:-100}"); do
-		[ "$(job_field "$1" "$2")" = "$3" ] && return 0; sleep 0.2
-	done
-	return 1
-}
 
 : >"$T/kepler.ctl"
 /usr/bin/python3 "$EBB_SRC/tests/helpers/kepler-fixture.py" "$T/kepler.ctl" >"$T/fix.port" &
