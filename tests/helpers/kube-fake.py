@@ -45,7 +45,9 @@ event history (watches in progress and from any version given out before
 get 410, as after a compaction with a restarted watch cache); POST
 /fake/drop-next-create makes the next create succeed but
 closes the connection without an answer (a response lost on the way);
-POST /fake/down/SECS answers 503 to everything else for SECS seconds;
+POST /fake/race-next-patch/NS/NAME makes another client change that Job
+just before the next patch of it that carries a resourceVersion (so that
+patch gets its 409); POST /fake/down/SECS answers 503 to everything else for SECS seconds;
 GET /fake/log returns one JSON line per API request (method, path, query,
 content type, the resourceVersion a patch carried, auth method, status).
 
@@ -233,6 +235,7 @@ class Store:
         self.schema = schema
         self.state_file = state_file
         self.drop_next_create = False
+        self.race_next_patch = None     # (ns, name)
         self.down_until = 0.0
         self.log = []
         if state_file and os.path.exists(state_file):
@@ -374,6 +377,12 @@ class Store:
     def patch(self, ns, name, ctype, body):
         with self.lock:
             cur = self.get(ns, name)
+            if self.race_next_patch == (ns, name) and isinstance(body, dict) \
+                    and (body.get('metadata') or {}).get('resourceVersion'):
+                # Another client changed the Job just before this patch.
+                self.race_next_patch = None
+                cur['metadata'].setdefault('annotations', {})['fake/raced'] = 'yes'
+                self.bump(cur, 'MODIFIED')
             if ctype == 'application/json-patch+json':
                 new = json_patch(cur, body)
             else:
@@ -690,6 +699,10 @@ class Handler(BaseHTTPRequestHandler):
                 st.save()
                 st.lock.notify_all()
             return self.send_json(200, {'oldest': st.oldest})
+        m = re.match(r'^/fake/race-next-patch/([^/]+)/([^/]+)$', path)
+        if m:
+            st.race_next_patch = (m.group(1), m.group(2))
+            return self.send_json(200, {})
         if path == '/fake/drop-next-create':
             st.drop_next_create = True
             return self.send_json(200, {})

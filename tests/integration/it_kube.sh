@@ -202,7 +202,19 @@ expect_eq "an image for a site without containers: exit 2" 2 "$rc"
 echo "$out" | grep -q "none of the job's sites runs containers" && ok "says why: $out" || fail "said: $out"
 
 # 11. Released at the planned minute with a merge patch and the Job's
-# resourceVersion; the cluster's end reaches ebb.
+# resourceVersion (the first one meets a change made just before it: 409,
+# read again, patched again); the cluster's end reaches ebb.
+kube_api POST "/fake/race-next-patch/default/$name" >/dev/null
+# A Job template as the job file, through ebb to the cluster.
+kjob tmpl '"ebb.dev/max-delay": 8m, "ebb.dev/duration": 20s, "ebb.dev/sites": k8s' '' >"$T/tmpl.yaml"
+sed -i 's/command: \[sleep, "1"\]/command: [sleep], args: ["2"], resources: {limits: {cpu: 1500m, memory: 64Mi}}/' "$T/tmpl.yaml"
+tj=$(as_user submit -q -f "$T/tmpl.yaml")
+for _ in $(seq 1 50); do [ "$(job_field "$tj" ext_id)" != null ] && break; sleep 0.2; done
+tjob=$(kube_api GET "/apis/batch/v1/namespaces/default/jobs/$(job_field "$tj" ext_id)")
+expect_eq "a Job template: its container as ebb makes it" 'busybox ["sleep","2"] 2 67108864' \
+	"$(jq -c -r '.spec.template.spec.containers[0] | "\(.image) \(.command) \(.resources.limits.cpu) \(.resources.limits.memory)"' <<<"$tjob")"
+expect_eq "named after the template" tmpl "$(job_field "$tj" name)"
+
 for _ in $(seq 1 240); do
 	[ "$(kube_api GET "/apis/batch/v1/namespaces/default/jobs/$name" | jq -r .spec.suspend)" = false ] && break
 	sleep 1
@@ -214,7 +226,10 @@ rel="select(.method == \"PATCH\" and (.path | endswith(\"/$name\")) and .patch.s
 p=$(fake_log | jq -c "$rel" | head -1)
 expect_eq "as application/merge-patch+json" application/merge-patch+json "$(jq -r .content_type <<<"$p")"
 [ "$(jq -r .patch_rv <<<"$p")" != null ] && ok "carrying the Job's resourceVersion" || fail "patch: $p"
-expect_eq "no release before it" 1 "$(fake_log | jq -c "$rel" | wc -l)"
+expect_eq "released after one conflict: two patches, the first 409" "409 200" \
+	"$(fake_log | jq -r "$rel | .status" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "the second with the version the first lacked" 2 \
+	"$(fake_log | jq -r "$rel | .patch_rv" | sort -u | wc -l)"
 wait_field "$id" state running && ok "running" || fail "state $(job_field "$id" state)"
 wait_field "$adopted" state running && ok "the adopted Job was released too" ||
 	fail "adopted: $(job_field "$adopted" state)"
@@ -223,6 +238,10 @@ expect_eq "the Kueue Job is still suspended" true \
 sleep 2
 kube_api POST "/fake/complete/default/$name" >/dev/null
 wait_field "$id" state succeeded && ok "succeeded" || fail "state $(job_field "$id" state)"
+kube_api POST "/fake/fail/default/$(job_field "$adopted" ext_id)" >/dev/null
+wait_field "$adopted" state failed && ok "a Failed Job fails" || fail "state $(job_field "$adopted" state)"
+job_field "$adopted" reason | grep -q "Job failed in Kubernetes: BackoffLimitExceeded" &&
+	ok "with the cluster's reason" || fail "reason: $(job_field "$adopted" reason)"
 r=$("$EBB" report --format json "$id")
 expect_eq "energy modelled from cpus and run time" model "$(jq -r '.jobs[0].method' <<<"$r")"
 awk -v e="$(jq '.jobs[0].energy_kwh' <<<"$r")" 'BEGIN { exit !(e > 0) }' &&
