@@ -63,6 +63,7 @@ job_free(struct job *j)
 	free(j->policy);
 	json_decref(j->tags);
 	json_decref(j->groups);
+	free(j->image);
 	free(j->policy_applied);
 	free(j->duration_source);
 	free(j->plan_why);
@@ -175,7 +176,7 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 	static const char *const known[] = {
 		"name", "argv", "env", "workdir", "cpus", "mem", "duration",
 		"deadline", "max_delay", "sites", "interruptible", "policy",
-		"tags", "power_w", "data_gb",
+		"tags", "power_w", "data_gb", "image",
 	};
 	struct job *j = job_new();
 	const char *key;
@@ -235,6 +236,15 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 		goto fail;
 	if (j->workdir == NULL || j->workdir[0] != '/') {
 		snprintf(err, errlen, "workdir: an absolute path is required");
+		goto fail;
+	}
+	if (get_str(req, "image", JOB_IMAGE_MAX, &j->image, err, errlen) == -1)
+		goto fail;
+	if (j->image != NULL && (j->image[0] == '\0' || j->image[0] == '-' ||
+	    j->image[strspn(j->image, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@")] != '\0')) {
+		snprintf(err, errlen, "image: '%.64s' is not an image "
+		    "reference (letters, digits and ._-/:@)", j->image);
 		goto fail;
 	}
 	if (get_str(req, "name", JOB_NAME_MAX, &j->name, err, errlen) == -1 ||
@@ -348,6 +358,7 @@ job_to_json(const struct job *j)
 		json_object_set_new(o, "adopted", json_true());
 	if (j->groups != NULL)
 		json_object_set(o, "groups", j->groups);
+	set_str(o, "image", j->image);
 	return o;
 }
 
@@ -424,6 +435,7 @@ job_from_json(const json_t *o, char *err, size_t errlen)
 	j->adopted = json_is_true(json_object_get(o, "adopted"));
 	if (json_is_array(json_object_get(o, "groups")))
 		j->groups = json_incref(json_object_get(o, "groups"));
+	j->image = dup_or_null(o, "image");
 	return j;
 }
 

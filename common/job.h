@@ -64,6 +64,8 @@ struct job {
 	char		*reason;	/* why it is in its state */
 	char		*ext_id;	/* id in the site's scheduler (Slurm) */
 	int		 adopted;	/* submitted there, not through ebb */
+	char		*image;		/* container image (Kubernetes sites),
+					   or NULL */
 	json_t		*groups;	/* the submitter's group ids, from
 					   SO_PEERGROUPS at submit (the job runs
 					   with exactly these), or NULL: not
@@ -72,6 +74,7 @@ struct job {
 
 /* Longest job name and requested policy name, in bytes. */
 #define JOB_NAME_MAX	128
+#define JOB_IMAGE_MAX	1024	/* bytes of a container image reference */
 
 const char *job_state_name(enum job_state);
 /* Returns the state or -1. */

@@ -51,14 +51,31 @@ check_site_name(const void *field, char *err, size_t errlen)
 	return 0;
 }
 
+/* A Kubernetes object name: a DNS-1123 label (lower case, digits, '-'). */
+static int
+check_k8s_name(const void *field, char *err, size_t errlen)
+{
+	const char *s = *(char *const *)field;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789-")] != '\0' || s[0] == '-' || s[n - 1] == '-') {
+		snprintf(err, errlen, "'%s' is not a DNS-1123 label (lower "
+		    "case letters, digits and '-', at most 63)", s);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 check_backend(const void *field, char *err, size_t errlen)
 {
 	const char *s = *(char *const *)field;
 
-	if (strcmp(s, "local") != 0 && strcmp(s, "slurm") != 0) {
+	if (strcmp(s, "local") != 0 && strcmp(s, "slurm") != 0 &&
+	    strcmp(s, "kubernetes") != 0) {
 		snprintf(err, errlen, "unknown backend '%s' (known: local, "
-		    "slurm)", s);
+		    "slurm, kubernetes)", s);
 		return -1;
 	}
 	return 0;
@@ -284,6 +301,50 @@ static const struct yt_key slurm_keys[] = {
 	{ .name = NULL },
 };
 
+static int
+is_kube(const void *obj)
+{
+	const struct ebb_site *s = obj;
+
+	return s->backend != NULL && strcmp(s->backend, "kubernetes") == 0;
+}
+
+#define KU(f)	offsetof(struct ebb_kube, f)
+static const struct yt_key kube_keys[] = {
+	{ .name = "kubeconfig", .type = YT_PATH, .offset = KU(kubeconfig),
+	  .doc = "kubeconfig file with the cluster's address and "
+	  "credentials; without it: in_cluster" },
+	{ .name = "context", .type = YT_STRING, .offset = KU(context),
+	  .doc = "context of the kubeconfig; default: its current-context" },
+	{ .name = "in_cluster", .type = YT_BOOL, .offset = KU(in_cluster),
+	  .doc = "use the service account of the pod ebbd runs in" },
+	{ .name = "service_account_dir", .type = YT_PATH,
+	  .offset = KU(sa_dir), .doc = "where in_cluster credentials are; "
+	  "default /var/run/secrets/kubernetes.io/serviceaccount" },
+	{ .name = "namespace", .type = YT_STRING, .offset = KU(namespace),
+	  .check = check_k8s_name,
+	  .doc = "namespace of ebb's Jobs; default: the context's, or "
+	  "default" },
+	{ .name = "node_selector", .type = YT_STRMAP,
+	  .offset = KU(node_selector),
+	  .doc = "node labels every Job ebb creates asks for" },
+	{ .name = "resync", .type = YT_DURATION, .min = 10, .max = 86400,
+	  .offset = KU(resync),
+	  .doc = "how long one watch of the namespace's Jobs runs before "
+	  "the next starts from the last version seen" },
+	{ .name = "adopt", .type = YT_BOOL, .offset = KU(adopt),
+	  .doc = "plan suspended Jobs created with kubectl that carry an "
+	  "ebb.dev/max-delay annotation" },
+	{ .name = "prometheus", .type = YT_STRING, .offset = KU(prometheus),
+	  .doc = "URL of a Prometheus with Kepler's metrics, for the energy "
+	  "of Jobs; default: a model from cpus and run time" },
+	{ .name = "prometheus_lag", .type = YT_DURATION, .min = 0,
+	  .max = 3600, .offset = KU(prometheus_lag),
+	  .doc = "wait after a Job's end before asking Prometheus (its last "
+	  "scrapes)" },
+	{ .name = NULL },
+};
+
 #define SP(i)	offsetof(struct ebb_site, prov) + (i) * \
 	sizeof(struct provider_conf)
 
@@ -336,6 +397,9 @@ static const struct yt_key site_keys[] = {
 	{ .name = "slurm", .type = YT_STRUCT, .sub = slurm_keys,
 	  .offset = offsetof(struct ebb_site, slurm), .present = is_slurm,
 	  .doc = "settings of the slurm backend" },
+	{ .name = "kubernetes", .type = YT_STRUCT, .sub = kube_keys,
+	  .offset = offsetof(struct ebb_site, kube), .present = is_kube,
+	  .doc = "settings of the kubernetes backend" },
 	{ .name = NULL },
 };
 
@@ -527,6 +591,9 @@ site_init(void *p)
 	s->lifetime = INT64_C(4) * 365 * 86400;
 	s->slurm.poll = 10;
 	s->slurm.adopt = 1;
+	s->kube.resync = 300;
+	s->kube.prometheus_lag = 60;
+	s->kube.adopt = 1;
 	for (int i = 0; i < PROV_N; i++)
 		provider_conf_defaults(&s->prov[i]);
 }
@@ -742,15 +809,36 @@ config_slurm_command(const struct ebb_slurm *sl, const char *cmd)
 	return found;
 }
 
-/* A slurm site has its commands; other sites have no slurm block. */
+/*
+ * A slurm site has its commands, a kubernetes site its credentials; other
+ * sites have no block of either.
+ */
 static void
 check_site_backend(struct yt_doc *d, const struct yt_node *map,
     const struct ebb_site *s)
 {
 	const struct yt_node *blk = yt_get_key(map, "slurm");
 	const struct yt_node *at = yt_get(map, "backend");
+	const struct yt_node *kb = yt_get_key(map, "kubernetes");
 	char missing[128] = "";
 
+	if (!is_kube(s) && kb != NULL)
+		yt_error(d, kb, "kubernetes: settings for a site whose "
+		    "backend is not kubernetes");
+	if (is_kube(s)) {
+		if (kb == NULL)
+			yt_error(d, at, "backend kubernetes needs a kubernetes "
+			    "block (kubeconfig or in_cluster: true)");
+		else if ((s->kube.kubeconfig == NULL) ==
+		    (s->kube.in_cluster == 0))
+			yt_error(d, kb, "kubernetes: set either kubeconfig or "
+			    "in_cluster: true");
+		else if (s->kube.kubeconfig != NULL &&
+		    access(s->kube.kubeconfig, R_OK) == -1)
+			yt_error(d, yt_get(yt_get(map, "kubernetes"),
+			    "kubeconfig"), "kubeconfig: cannot read %s: %s",
+			    s->kube.kubeconfig, strerror(errno));
+	}
 	if (!is_slurm(s)) {
 		if (blk != NULL)
 			yt_error(d, blk, "slurm: settings for a site whose "

@@ -65,9 +65,23 @@ struct ebb_slurm {
 	int	 adopt;		/* take over sbatch jobs tagged ebb: */
 };
 
+/* How ebbd drives a Kubernetes cluster (ebb.yaml: sites[].kubernetes). */
+struct ebb_kube {
+	char	*kubeconfig;	/* kubeconfig file, or NULL: in_cluster */
+	char	*context;	/* context in it; NULL: its current-context */
+	int	 in_cluster;	/* service-account credentials of the pod */
+	char	*sa_dir;	/* where they are (default: the standard) */
+	char	*namespace;	/* NULL: the context's, else "default" */
+	struct yt_strmap node_selector;	/* added to every Job ebb makes */
+	int64_t	 resync;	/* s one watch runs before the next */
+	int	 adopt;		/* plan suspended Jobs annotated ebb.dev/ */
+	char	*prometheus;	/* Prometheus URL with Kepler's metrics */
+	int64_t	 prometheus_lag;	/* s after a Job's end before asking */
+};
+
 struct ebb_site {
 	char	*name;		/* unique, [A-Za-z0-9_.-]+ */
-	char	*backend;	/* "local" or "slurm" */
+	char	*backend;	/* "local", "slurm" or "kubernetes" */
 	int	 cpus;		/* capacity; default: online CPUs */
 	int64_t	 memory;	/* bytes; default: physical memory */
 	char	*zone;		/* grid zone id, or NULL */
@@ -77,6 +91,7 @@ struct ebb_site {
 	struct yt_strlist providers;	/* names, in fallback order */
 	struct provider_conf prov[PROV_N];	/* settings by enum prov_id */
 	struct ebb_slurm slurm;	/* backend: slurm */
+	struct ebb_kube	 kube;	/* backend: kubernetes */
 };
 
 /* How the planner weighs and bounds plans (ebb.yaml: planner). */

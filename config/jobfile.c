@@ -9,6 +9,7 @@
  * rest. The daemon validates the object again (job_from_submit); this file's
  * job is to say where in the YAML a mistake is.
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,297 @@ to_json(const struct yt_node *root, const struct jobspec *j)
 	return o;
 }
 
+/*---- A Kubernetes Job as the job file (a Kubernetes site's job) ----*/
+
+/*
+ * The part of a batch/v1 Job ebb takes: one container's image, command,
+ * args, env values and cpu/memory, the Job's name, and its ebb.dev/
+ * annotations. Anything else (volumes, host access, security contexts,
+ * service accounts, init containers ...) is refused by the key tables with
+ * its position: the pod ebb creates runs as the submitter and nothing a
+ * file says may change that (docs/kubernetes.md).
+ */
+struct kenv {
+	char	*name, *value;
+};
+
+struct kres {
+	struct yt_strmap requests, limits;
+};
+
+struct kctr {
+	char			*name, *image;
+	struct yt_strlist	 command, args;
+	struct kenv		*env;
+	size_t			 nenv;
+	struct kres		 res;
+};
+
+struct kmeta {
+	char			*name;
+	struct yt_strmap	 labels, annotations;
+};
+
+struct kjob {
+	char			*api, *kind;
+	struct kmeta		 md, tmd;
+	int			 suspend;
+	int64_t			 backoff, ttl;
+	struct kctr		*ctr;
+	size_t			 nctr;
+	char			*restart;
+};
+
+static const struct yt_key kenv_keys[] = {
+	{ .name = "name", .type = YT_STRING, .required = 1,
+	  .offset = offsetof(struct kenv, name) },
+	{ .name = "value", .type = YT_STRING,
+	  .offset = offsetof(struct kenv, value) },
+	{ .name = NULL },
+};
+
+static const struct yt_key kres_keys[] = {
+	{ .name = "requests", .type = YT_STRMAP,
+	  .offset = offsetof(struct kres, requests) },
+	{ .name = "limits", .type = YT_STRMAP,
+	  .offset = offsetof(struct kres, limits) },
+	{ .name = NULL },
+};
+
+static const struct yt_key kctr_keys[] = {
+	{ .name = "name", .type = YT_STRING,
+	  .offset = offsetof(struct kctr, name) },
+	{ .name = "image", .type = YT_STRING, .required = 1,
+	  .offset = offsetof(struct kctr, image) },
+	{ .name = "command", .type = YT_STRLIST,
+	  .offset = offsetof(struct kctr, command) },
+	{ .name = "args", .type = YT_STRLIST,
+	  .offset = offsetof(struct kctr, args) },
+	{ .name = "env", .type = YT_MAPLIST, .sub = kenv_keys,
+	  .offset = offsetof(struct kctr, env), .elemsize =
+	  sizeof(struct kenv), .count_offset = offsetof(struct kctr, nenv) },
+	{ .name = "resources", .type = YT_STRUCT, .sub = kres_keys,
+	  .offset = offsetof(struct kctr, res) },
+	{ .name = NULL },
+};
+
+static const struct yt_key kmeta_keys[] = {
+	{ .name = "name", .type = YT_STRING, .check = check_name,
+	  .offset = offsetof(struct kmeta, name) },
+	{ .name = "labels", .type = YT_STRMAP,
+	  .offset = offsetof(struct kmeta, labels) },
+	{ .name = "annotations", .type = YT_STRMAP,
+	  .offset = offsetof(struct kmeta, annotations) },
+	{ .name = NULL },
+};
+
+#define KP(f)	offsetof(struct kjob, f)
+static const struct yt_key kpod_keys[] = {
+	{ .name = "containers", .type = YT_MAPLIST, .required = 1,
+	  .sub = kctr_keys, .offset = KP(ctr), .elemsize = sizeof(struct kctr),
+	  .count_offset = KP(nctr) },
+	{ .name = "restartPolicy", .type = YT_STRING, .offset = KP(restart) },
+	{ .name = NULL },
+};
+
+/* spec.template.spec is decoded into the same struct (offsets of kjob). */
+static const struct yt_key ktmpl_keys[] = {
+	{ .name = "metadata", .type = YT_STRUCT, .sub = kmeta_keys,
+	  .offset = KP(tmd) },
+	{ .name = "spec", .type = YT_STRUCT, .required = 1, .sub = kpod_keys,
+	  .offset = 0 },
+	{ .name = NULL },
+};
+
+static const struct yt_key kspec_keys[] = {
+	{ .name = "template", .type = YT_STRUCT, .required = 1,
+	  .sub = ktmpl_keys, .offset = 0 },
+	{ .name = "suspend", .type = YT_BOOL, .offset = KP(suspend) },
+	{ .name = "backoffLimit", .type = YT_INT64, .offset = KP(backoff) },
+	{ .name = "ttlSecondsAfterFinished", .type = YT_INT64,
+	  .offset = KP(ttl) },
+	{ .name = NULL },
+};
+
+static const struct yt_key kjob_keys[] = {
+	{ .name = "apiVersion", .type = YT_STRING, .required = 1,
+	  .offset = KP(api) },
+	{ .name = "kind", .type = YT_STRING, .required = 1, .offset = KP(kind) },
+	{ .name = "metadata", .type = YT_STRUCT, .sub = kmeta_keys,
+	  .offset = KP(md) },
+	{ .name = "spec", .type = YT_STRUCT, .required = 1, .sub = kspec_keys,
+	  .offset = 0 },
+	{ .name = NULL },
+};
+
+static int
+is_kube_job(const struct yt_node *root)
+{
+	const struct yt_node *k = yt_get(root, "kind");
+
+	return k != NULL && k->kind == YT_SCALAR && strcmp(k->text, "Job") ==
+	    0 && yt_get(root, "apiVersion") != NULL;
+}
+
+/* A Kubernetes quantity ("2", "500m", "512Mi", "1G") as a number. */
+static int
+quantity(const char *s, double *out)
+{
+	static const struct {
+		const char *sfx;
+		double mul;
+	} u[] = {
+		{ "Ki", 1024.0 }, { "Mi", 1048576.0 }, { "Gi", 1073741824.0 },
+		{ "Ti", 1099511627776.0 }, { "m", 1e-3 }, { "k", 1e3 },
+		{ "K", 1e3 }, { "M", 1e6 }, { "G", 1e9 }, { "T", 1e12 },
+		{ "", 1.0 },
+	};
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || !(v > 0) || !(v < 1e18))
+		return -1;
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (strcmp(end, u[i].sfx) == 0) {
+			*out = v * u[i].mul;
+			return 0;
+		}
+	return -1;
+}
+
+/* The node of annotation key under the Job's metadata, for messages. */
+static const struct yt_node *
+annot(const struct yt_node *root, const char *key)
+{
+	return yt_get(yt_get(yt_get(root, "metadata"), "annotations"), key);
+}
+
+static json_t *
+kube_job(struct yt_doc *d, int64_t now)
+{
+	const struct yt_node *root = yt_root(d), *n;
+	const struct yt_node *ctrn = yt_get(yt_get(yt_get(yt_get(root, "spec"),
+	    "template"), "spec"), "containers");
+	struct kjob k = { 0 };
+	json_t *o = NULL, *argv, *env;
+	struct kctr *c;
+	char err[256];
+	const char *v;
+	int64_t t;
+	double q;
+
+	yt_decode(d, root, kjob_keys, &k);
+	if (yt_nerrors(d) > 0)
+		goto out;
+	if (strcmp(k.api, "batch/v1") != 0)
+		yt_error(d, yt_get(root, "apiVersion"), "apiVersion: a Job "
+		    "template must be batch/v1, got '%s'", k.api);
+	if (k.nctr != 1) {
+		yt_error(d, ctrn, "containers: ebb runs exactly one container, "
+		    "got %zu", k.nctr);
+		goto out;
+	}
+	c = &k.ctr[0];
+	if (k.restart != NULL && strcmp(k.restart, "Never") != 0 &&
+	    strcmp(k.restart, "OnFailure") != 0)
+		yt_error(d, yt_get(yt_get(yt_get(yt_get(root, "spec"),
+		    "template"), "spec"), "restartPolicy"), "restartPolicy: "
+		    "Never or OnFailure, got '%s'", k.restart);
+	if (c->command.n == 0) {
+		yt_error(d, ctrn->kids[0], "command: required (ebb runs the "
+		    "command you give, not the image's entrypoint)");
+		goto out;
+	}
+	o = json_object();
+	argv = json_array();
+	for (size_t i = 0; i < c->command.n; i++)
+		json_array_append_new(argv, json_string(c->command.v[i]));
+	for (size_t i = 0; i < c->args.n; i++)
+		json_array_append_new(argv, json_string(c->args.v[i]));
+	json_object_set_new(o, "argv", argv);
+	json_object_set_new(o, "image", json_string(c->image));
+	if (k.md.name != NULL)
+		json_object_set_new(o, "name", json_string(k.md.name));
+	env = json_array();
+	for (size_t i = 0; i < c->nenv; i++) {
+		char *kv = xasprintf("%s=%s", c->env[i].name, c->env[i].value ?
+		    c->env[i].value : "");
+
+		json_array_append_new(env, json_string(kv));
+		free(kv);
+	}
+	json_object_set_new(o, "env", env);
+	for (size_t i = 0; i < c->res.limits.n + c->res.requests.n; i++) {
+		int lim = i < c->res.limits.n;
+		const char *key = lim ? c->res.limits.keys[i] :
+		    c->res.requests.keys[i - c->res.limits.n];
+		const char *val = lim ? c->res.limits.values[i] :
+		    c->res.requests.values[i - c->res.limits.n];
+		const struct yt_node *at = yt_get(yt_get(yt_get(ctrn->kids[0],
+		    "resources"), lim ? "limits" : "requests"), key);
+
+		if (strcmp(key, "cpu") != 0 && strcmp(key, "memory") != 0) {
+			yt_error(d, at, "%s: ebb sets cpu and memory only",
+			    key);
+			continue;
+		}
+		if (quantity(val, &q) == -1) {
+			yt_error(d, at, "%s: bad quantity '%s'", key, val);
+			continue;
+		}
+		/* Limits win over requests: they are what the Job gets. */
+		if (strcmp(key, "cpu") == 0 && (lim || json_object_get(o,
+		    "cpus") == NULL))
+			json_object_set_new(o, "cpus", json_integer(
+			    (json_int_t)ceil(q - 1e-9)));
+		else if (strcmp(key, "memory") == 0 && (lim ||
+		    json_object_get(o, "mem") == NULL))
+			json_object_set_new(o, "mem", json_integer(
+			    (json_int_t)ceil(q)));
+	}
+	for (size_t i = 0; i < k.md.annotations.n; i++) {
+		const char *key = k.md.annotations.keys[i];
+
+		v = k.md.annotations.values[i];
+		n = annot(root, key);
+		err[0] = '\0';
+		if (strncmp(key, "ebb.dev/", 8) != 0)
+			continue;
+		key += 8;
+		if (strcmp(key, "max-delay") == 0 || strcmp(key, "duration") ==
+		    0) {
+			if (ebb_parse_duration(v, &t, err, sizeof(err)) == 0)
+				json_object_set_new(o, key[0] == 'm' ?
+				    "max_delay" : "duration", json_integer(t));
+		} else if (strcmp(key, "deadline") == 0) {
+			if (ebb_parse_time(v, now, &t, err, sizeof(err)) == 0)
+				json_object_set_new(o, "deadline",
+				    json_integer(t));
+		} else if (strcmp(key, "sites") == 0) {
+			json_t *sites = json_array();
+			char *copy = xstrdup(v), *p = copy, *s1;
+
+			while ((s1 = strsep(&p, ",")) != NULL)
+				if (*s1 != '\0')
+					json_array_append_new(sites,
+					    json_string(s1));
+			free(copy);
+			json_object_set_new(o, "sites", sites);
+		} else
+			snprintf(err, sizeof(err), "unknown ebb annotation "
+			    "(known: max-delay, duration, deadline, sites)");
+		if (err[0] != '\0')
+			yt_error(d, n, "ebb.dev/%s: %s", key, err);
+	}
+out:
+	yt_free_fields(kjob_keys, &k);
+	if (yt_nerrors(d) > 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_t *
 jobfile_load(const char *path, int64_t now, char **errs)
 {
@@ -236,6 +528,13 @@ jobfile_load(const char *path, int64_t now, char **errs)
 
 	*errs = NULL;
 	yt_set_now(d, now);
+	if (yt_nerrors(d) == 0 && yt_root(d) != NULL &&
+	    yt_root(d)->kind == YT_MAP && is_kube_job(yt_root(d))) {
+		if ((o = kube_job(d, now)) == NULL)
+			*errs = yt_errors(d);
+		yt_free(d);
+		return o;
+	}
 	if (yt_nerrors(d) == 0 && (yt_root(d) == NULL ||
 	    yt_root(d)->kind == YT_MAP)) {
 		yt_decode(d, yt_root(d), job_keys, &j);

@@ -16,6 +16,7 @@
 static const struct backend_ops *const backends[] = {
 	&backend_local_ops,
 	&backend_slurm_ops,
+	&backend_kube_ops,
 };
 
 struct backend_ev {

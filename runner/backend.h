@@ -1,7 +1,7 @@
 /*
  * backend: how ebbd asks a site to run, watch and stop jobs.
  *
- * Every backend (local, slurm; kubernetes later) is a const ops table.
+ * Every backend (local, slurm, kubernetes) is a const ops table.
  * The interface is message-shaped on purpose: a start is one JSON spec, a
  * progress report is one JSON event, so the privileged part (creating
  * cgroups, dropping to the job's user, signalling) can move into its own
@@ -52,6 +52,7 @@
 
 struct backend;
 struct ebb_slurm;
+struct ebb_kube;
 struct priv;
 struct priv_cred;
 
@@ -64,6 +65,7 @@ struct backend_conf {
 	const char	*instance;	/* short id unique per state dir */
 	const char	*site;		/* per-site backends: the site's name */
 	const struct ebb_slurm *slurm;	/* backend slurm: its settings */
+	const struct ebb_kube *kube;	/* backend kubernetes: its settings */
 	const json_t	*energy;	/* how ebb-run meters a job where ebbd
 					   cannot: {powercap_root, procfs_root,
 					   idle_w, max_w, slot}, or NULL */
@@ -74,6 +76,7 @@ struct backend_conf {
 
 struct backend_ops {
 	const char *name;
+	const char *title;	/* for people: "Slurm", "Kubernetes" */
 	int	per_site;	/* one backend per site (else one in all) */
 	/* Returns a new backend (free with close) or NULL with err set. */
 	struct backend *(*open)(struct ev_loop *, const struct backend_conf *,
@@ -126,6 +129,7 @@ struct backend_ops {
 
 extern const struct backend_ops backend_local_ops;
 extern const struct backend_ops backend_slurm_ops;
+extern const struct backend_ops backend_kube_ops;
 
 /*
  * An event queue for backends: events are delivered from a zero-delay

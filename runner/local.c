@@ -145,6 +145,7 @@ local_open_log(struct backend *b, const json_t *spec, const char *stream,
 
 const struct backend_ops backend_local_ops = {
 	.name = "local",
+	.title = "local",
 	.open = local_open,
 	.close = local_close,
 	.start = local_start,

@@ -1263,6 +1263,7 @@ slurm_open_log(struct backend *b, const json_t *spec, const char *stream,
 
 const struct backend_ops backend_slurm_ops = {
 	.name = "slurm",
+	.title = "Slurm",
 	.per_site = 1,
 	.open = slurm_open,
 	.close = slurm_close,

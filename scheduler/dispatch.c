@@ -312,6 +312,7 @@ open_backends(struct dispatch *dp, char *err, size_t errlen)
 			continue;
 		bc.site = site->name;
 		bc.slurm = &site->slurm;
+		bc.kube = &site->kube;
 		bk = xcalloc(1, sizeof(*bk));
 		bk->dp = dp;
 		bk->ops = ops;
@@ -583,6 +584,13 @@ dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 		j->duration_source = xstrdup("default");
 	}
 	sched_plan_job(cfg, j, rule, j->submit_time, &pj);
+	if (pj.sites == 0) {
+		snprintf(err, errlen, j->image != NULL ? "image: none of the "
+		    "job's sites runs containers (backend kubernetes)" :
+		    "sites: the job's sites run containers only: give an "
+		    "image (--image)");
+		return -1;
+	}
 	for (size_t s = 0; s < cfg->nsites; s++) {
 		if (!(pj.sites & (UINT64_C(1) << s)))
 			continue;
@@ -636,6 +644,11 @@ make_spec(struct dispatch *dp, const struct job *j)
 
 	free(cg);
 	json_object_set_new(spec, "name", json_string(j->name));
+	if (j->image != NULL)
+		json_object_set_new(spec, "image", json_string(j->image));
+	if (j->deadline > 0)
+		json_object_set_new(spec, "deadline",
+		    json_integer(j->deadline));
 	if (j->groups != NULL)
 		json_object_set(spec, "groups", j->groups);
 	if (j->ext_id != NULL)
@@ -1042,9 +1055,11 @@ plan_view(const struct active *a, int64_t now, int64_t slot,
 	*pj = a->pj;
 	if (pj->earliest < now)
 		pj->earliest = now;
-	/* Handed to a cluster: it stays there; once due it is Slurm's to
-	 * start, so it no longer moves. */
-	if (a->state == JOB_PLANNED && a->handed && a->site >= 0) {
+	/* Handed to a cluster (or placed there, the hand-over under way):
+	 * it stays there, or it could be in two clusters; once due it is
+	 * the cluster's to start, so it no longer moves. */
+	if (a->state == JOB_PLANNED && (a->handed || a->placed) &&
+	    a->site >= 0) {
 		pj->sites = UINT64_C(1) << a->site;
 		if (a->planned_start <= now) {
 			pj->fixed = 1;
@@ -1365,13 +1380,16 @@ remote_energy(struct dispatch *dp, const struct job *j, const json_t *res)
 		}
 		return 0;
 	}
-	if (j->adopted && j->start_time > 0 && j->end_time > j->start_time) {
+	/* Submitted there directly, or a backend that only knows the run
+	 * time (a Kubernetes Job without Kepler): cpus x watts_per_cpu. */
+	if ((j->adopted || method != NULL) && j->start_time > 0 &&
+	    j->end_time > j->start_time) {
 		double w = j->power_w > 0 ? j->power_w : j->cpus *
 		    dp->d->cfg->planner.watts_per_cpu;
 
 		return ledger_record(dp->d->store, j->id, j->start_time,
 		    j->end_time, w * (double)(j->end_time - j->start_time),
-		    "estimate", err, sizeof(err));
+		    method != NULL ? method : "estimate", err, sizeof(err));
 	}
 	return 0;
 }
@@ -1528,9 +1546,10 @@ foreign_options(struct job *j, const char *comment, char *err, size_t errlen)
 }
 
 /*
- * A job submitted to a Slurm site with sbatch that asks to be planned by
- * ebb: record it once (its site, Slurm id and submit time name it) and
- * plan it with the rest. It stays at that site and runs as Slurm has it.
+ * A job submitted to a Slurm site with sbatch (or created in a Kubernetes
+ * cluster with kubectl) that asks to be planned by ebb: record it once
+ * (its site, id there and submit time name it) and plan it with the rest.
+ * It stays at that site and runs as the cluster has it.
  */
 static void
 adopt_foreign(struct dispatch *dp, struct bk *bk, const json_t *ev)
@@ -1555,7 +1574,9 @@ adopt_foreign(struct dispatch *dp, struct bk *bk, const json_t *ev)
 	j->user = xstrdup(user ? user : "");
 	j->uid = (uint32_t)json_integer_value(json_object_get(ev, "uid"));
 	j->gid = (pw = getpwuid(j->uid)) != NULL ? pw->pw_gid : j->uid;
-	j->argv = json_pack("[s, s]", "sbatch", "(a Slurm batch script)");
+	j->argv = strcmp(bk->ops->name, "slurm") == 0 ?
+	    json_pack("[s, s]", "sbatch", "(a Slurm batch script)") :
+	    json_pack("[s, s]", "kubectl", "(a Kubernetes Job)");
 	j->env = json_array();
 	j->workdir = xstrdup(json_string_value(json_object_get(ev,
 	    "workdir")));
@@ -1577,23 +1598,27 @@ adopt_foreign(struct dispatch *dp, struct bk *bk, const json_t *ev)
 	if (rc == 0 && (rc = dispatch_admit(dp, j, err, sizeof(err))) == 0 &&
 	    from_limit) {
 		free(j->duration_source);
-		j->duration_source = xstrdup("slurm-time-limit");
+		j->duration_source = xstrdup(strcmp(bk->ops->name, "slurm") ==
+		    0 ? "slurm-time-limit" : "active-deadline");
 	}
 	if (rc == 0) {
-		j->reason = xasprintf("adopted from Slurm job %s on %s "
-		    "(sbatch by %s)", ext, bk->site, j->user);
+		j->reason = xasprintf("adopted from %s job %s on %s "
+		    "(%s by %s)", bk->ops->title, ext, bk->site,
+		    strcmp(bk->ops->name, "slurm") == 0 ? "sbatch" :
+		    "created", j->user);
 	} else {
 		/* Kept, so it is not looked at again; Slurm runs it at the
 		 * begin time job_submit.lua gave it. */
 		j->state = JOB_FAILED;
 		j->end_time = ebb_now();
-		j->reason = xasprintf("not adopted from Slurm job %s: %s",
-		    ext, err);
+		j->reason = xasprintf("not adopted from %s job %s: %s",
+		    bk->ops->title, ext, err);
 	}
 	free(j->site);
 	j->site = xstrdup(bk->site);
 	if (store_job_insert(st, j) == -1)
-		log_warnx("adopt Slurm job %s: %s", ext, store_errmsg(st));
+		log_warnx("adopt %s job %s: %s", bk->ops->title, ext,
+		    store_errmsg(st));
 	else {
 		log_info("job %" PRId64 ": %s", j->id, j->reason);
 		if (j->state != JOB_FAILED)
@@ -1638,9 +1663,9 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		free(j->ext_id);
 		j->ext_id = xstrdup(json_string_value(json_object_get(ev,
 		    "ext_id")));
-		/* Still planned, now in Slurm's queue: an event of its own. */
-		snprintf(why, sizeof(why), "in Slurm on %s as job %s",
-		    j->site, j->ext_id);
+		/* Still planned, now in its cluster: an event of its own. */
+		snprintf(why, sizeof(why), "in %s on %s as job %s",
+		    bk->ops->title, j->site, j->ext_id);
 		if (store_job_transition(dp->d->store, j, JOB_PLANNED,
 		    ebb_now(), why) == -1)
 			fatalx("store: %s", store_errmsg(dp->d->store));
@@ -1673,8 +1698,9 @@ on_event(void *arg, int64_t id, const json_t *ev)
 		a->start_time = j->start_time;
 		if (a->state == JOB_PLANNED) {
 			/* Its own scheduler started it. */
-			snprintf(why, sizeof(why), "started by Slurm on %s "
-			    "(job %s)", j->site, j->ext_id ? j->ext_id : "?");
+			snprintf(why, sizeof(why), "started by %s on %s "
+			    "(job %s)", bk->ops->title, j->site, j->ext_id ?
+			    j->ext_id : "?");
 			if (store_job_transition(dp->d->store, j, JOB_RUNNING,
 			    j->start_time, why) == -1)
 				fatalx("store: %s", store_errmsg(dp->d->store));

@@ -78,6 +78,13 @@ sched_plan_job(const struct ebb_config *cfg, const struct job *j,
 		if (s >= 0)
 			pj->sites |= UINT64_C(1) << s;
 	}
+	/* A container image runs on Kubernetes sites only, a command
+	 * without one everywhere else (adopted jobs stay where they are). */
+	if (!j->adopted)
+		for (size_t s = 0; s < cfg->nsites && s < 64; s++)
+			if ((strcmp(cfg->sites[s].backend, "kubernetes") == 0) !=
+			    (j->image != NULL))
+				pj->sites &= ~(UINT64_C(1) << s);
 	/* The origin: the first site the job lists, else the first site. */
 	pj->origin = json_array_size(j->sites) > 0 ? sched_site_index(cfg,
 	    json_string_value(json_array_get(j->sites, 0))) : 0;

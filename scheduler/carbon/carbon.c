@@ -22,7 +22,7 @@
 #include "config/config.h"
 #include "scheduler/carbon/carbon.h"
 #include "scheduler/carbon/forecast.h"
-#include "scheduler/carbon/http.h"
+#include "common/http.h"
 #include "scheduler/carbon/provider.h"
 #include "scheduler/store.h"
 
@@ -301,7 +301,7 @@ next_request(struct site_rt *s)
 	hr.max_tries = 3;
 	hr.backoff_s = 1.0;
 	hr.max_backoff_s = 60.0;
-	rc = http_get(s->c->http, &hr, on_http, s, err, sizeof(err));
+	rc = http_request(s->c->http, &hr, on_http, s, err, sizeof(err));
 	preq_clear(&pr);
 	if (rc == -1)
 		finish(s, 0, err);

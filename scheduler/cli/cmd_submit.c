@@ -22,7 +22,7 @@
 enum {
 	O_NAME = 256, O_CPUS, O_MEM, O_DURATION, O_DEADLINE, O_MAX_DELAY,
 	O_SITE, O_INTR, O_NO_INTR, O_WORKDIR, O_POLICY, O_EXPORT, O_TAG,
-	O_POWER, O_DATA,
+	O_POWER, O_DATA, O_IMAGE,
 };
 
 /* Sets NAME=VALUE (kv) in env, replacing an earlier NAME. */
@@ -132,6 +132,9 @@ parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 	case O_POLICY:
 		json_object_set_new(over, "policy", json_string(arg));
 		return CLI_OK;
+	case O_IMAGE:
+		json_object_set_new(over, "image", json_string(arg));
+		return CLI_OK;
 	case O_TAG:
 		if (split_list(c, "--tag", arg, &sites) != CLI_OK)
 			return CLI_USAGE;
@@ -234,6 +237,7 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 		{ "no-interruptible", no_argument, NULL, O_NO_INTR },
 		{ "workdir", required_argument, NULL, O_WORKDIR },
 		{ "policy", required_argument, NULL, O_POLICY },
+		{ "image", required_argument, NULL, O_IMAGE },
 		{ "tag", required_argument, NULL, O_TAG },
 		{ "power", required_argument, NULL, O_POWER },
 		{ "data", required_argument, NULL, O_DATA },
@@ -286,8 +290,11 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 		json_object_update(job, over);
 	} else
 		job = json_incref(over);
-	if (build_env(c, export ? export : "ALL", json_object_get(job, "env"),
-	    &env) != CLI_OK)
+	/* A container starts from its image's environment: the caller's
+	 * (tokens, PATH, HOME) would land in the Job for anyone who may read
+	 * Jobs there, so it goes only with an explicit --export. */
+	if (build_env(c, export ? export : json_object_get(job, "image") ?
+	    "NONE" : "ALL", json_object_get(job, "env"), &env) != CLI_OK)
 		goto out;
 	json_object_set_new(job, "env", env);
 	if (json_object_get(job, "workdir") == NULL) {

@@ -33,6 +33,7 @@ static const struct cli_cmd commands[] = {
 	  "      --workdir DIR      working directory (default: the current "
 	  "one)\n"
 	  "      --policy NAME      policy to apply\n"
+	  "      --image IMAGE      container image (Kubernetes sites)\n"
 	  "      --tag A,B          labels policies match on\n"
 	  "      --power WATTS      expected mean power (default: cpus x\n"
 	  "                         the planner's watts_per_cpu)\n"

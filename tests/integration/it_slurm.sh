@@ -12,12 +12,6 @@
 start_slurm a 17817
 share_bins
 
-wait_field() { # ID FIELD VALUE [TRIES]: until the job's field has the value
-	for _ in $(seq 1 "${4:-100}"); do
-		[ "$(job_field "$1" "$2")" = "$3" ] && return 0; sleep 0.2
-	done
-	return 1
-}
 sq() { SLURM_CONF=$SLURM_CONF_a squeue -h -t all "$@"; }
 stime() { date -d "@$1" +%Y-%m-%dT%H:%M:%S; }
 expect_begin() { # WHAT SLURM_ID EPOCH: Slurm's begin time becomes EPOCH

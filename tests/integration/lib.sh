@@ -149,6 +149,15 @@ job_field() {
 	"$EBB" show --json "$1" | jq -r ".job.$2"
 }
 
+# wait_field ID FIELD VALUE [TRIES]: until the job's field has the value
+# (TRIES looks 0.2 s apart, default 100); 1 if it never does.
+wait_field() {
+	for _ in $(seq 1 "${4:-100}"); do
+		[ "$(job_field "$1" "$2")" = "$3" ] && return 0; sleep 0.2
+	done
+	return 1
+}
+
 # wait_final TIMEOUT_S: until no job is queued, planned or running.
 wait_final() {
 	local end=$((SECONDS + $1))

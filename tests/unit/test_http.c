@@ -4,7 +4,7 @@
  * Retry-After (seconds, HTTP dates, hostile values bounded or ignored, a
  * long one handed to the caller), timeouts with a responsive loop,
  * truncated and oversized bodies, refused connections, cancellation,
- * concurrency, and that the callback never runs inside http_get().
+ * concurrency, and that the callback never runs inside http_request().
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "common/xmalloc.h"
-#include "scheduler/carbon/http.h"
+#include "common/http.h"
 #include "testutil.h"
 
 static const char ok_body[] =
@@ -97,7 +97,7 @@ start(struct t *t, const char *path, struct http_req q, struct result *res)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
 	q.url = url;
 	in_get = 1;
-	rc = http_get(t->h, &q, on_resp, res, err, sizeof(err));
+	rc = http_request(t->h, &q, on_resp, res, err, sizeof(err));
 	in_get = 0;
 	assert_int_equal(rc, 0);
 }
@@ -616,7 +616,7 @@ test_bad_args(void **state)
 
 	q.url = "http://127.0.0.1:1/";
 	q.max_tries = 0;
-	assert_int_equal(http_get(t->h, &q, on_resp, &res, err, sizeof(err)),
+	assert_int_equal(http_request(t->h, &q, on_resp, &res, err, sizeof(err)),
 	    -1);
 	assert_string_equal(err, "invalid HTTP request parameters");
 	assert_int_equal(http_pending(t->h), 0);
@@ -626,7 +626,7 @@ test_bad_args(void **state)
 	result_clear(&res);
 	q = defaults();
 	q.url = "file:///etc/passwd";
-	assert_int_equal(http_get(t->h, &q, on_resp, &res, err, sizeof(err)),
+	assert_int_equal(http_request(t->h, &q, on_resp, &res, err, sizeof(err)),
 	    0);
 	wait_for(t, &res.done, 1);
 	assert_non_null(res.error);
@@ -744,7 +744,7 @@ test_free_in_callback(void **state)
 	q.url = url;
 	start(t, "/_f/hang:5/ok.json", defaults(), &other);
 	in_get = 1;
-	assert_int_equal(http_get(t->h, &q, free_from_cb, t, err,
+	assert_int_equal(http_request(t->h, &q, free_from_cb, t, err,
 	    sizeof(err)), 0);
 	in_get = 0;
 	while (t->h != NULL)

@@ -121,6 +121,46 @@ test_accepted_by_daemon(void **state)
 	json_decref(o);
 }
 
+/* A Kubernetes Job as the job file: the part ebb takes. */
+static void
+test_kube_job(void **state)
+{
+	json_t *o = load_ok(
+	    "apiVersion: batch/v1\nkind: Job\n"
+	    "metadata:\n  name: train\n  labels: {team: x}\n"
+	    "  annotations:\n    ebb.dev/max-delay: 8h\n"
+	    "    ebb.dev/duration: 2h\n    ebb.dev/sites: k8s,k8s-b\n"
+	    "    other.io/x: y\n"
+	    "spec:\n  suspend: true\n  template:\n    spec:\n"
+	    "      restartPolicy: Never\n      containers:\n"
+	    "      - name: main\n        image: pytorch/pytorch:2.1\n"
+	    "        command: [python, train.py]\n"
+	    "        args: [--epochs, '3']\n"
+	    "        env: [{name: A, value: '1'}, {name: B}]\n"
+	    "        resources: {requests: {cpu: 500m, memory: 1Gi}, "
+	    "limits: {cpu: '2'}}\n");
+	char err[256];
+	struct job *j;
+
+	(void)state;
+	assert_json(o, "{\"argv\":[\"python\",\"train.py\",\"--epochs\","
+	    "\"3\"],\"cpus\":2,\"duration\":7200,\"env\":[\"A=1\",\"B=\"],"
+	    "\"image\":\"pytorch/pytorch:2.1\",\"max_delay\":28800,"
+	    "\"mem\":1073741824,\"name\":\"train\",\"sites\":[\"k8s\","
+	    "\"k8s-b\"]}");
+	json_object_set_new(o, "workdir", json_string("/"));
+	if ((j = job_from_submit(o, NOW, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(j->image, "pytorch/pytorch:2.1");
+	job_free(j);
+	json_decref(o);
+	o = load_ok("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n"
+	    "    spec:\n      containers: [{image: busybox, command: [true],"
+	    " resources: {requests: {cpu: 1500m}}}]\n");
+	assert_int_equal(json_integer_value(json_object_get(o, "cpus")), 2);
+	json_decref(o);
+}
+
 static void
 test_past_deadline(void **state)
 {
@@ -200,6 +240,7 @@ main(void)
 		cmocka_unit_test(test_past_deadline),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_kube_job),
 	};
 
 	return cmocka_run_group_tests(tests, tu_setup, tu_teardown);

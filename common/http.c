@@ -1,16 +1,20 @@
 /*
- * http: HTTP GETs on ebbd's libev loop through libcurl's multi-socket API.
+ * http: HTTP requests on ebbd's libev loop through libcurl's
+ * multi-socket API.
  *
  * curl tells us which sockets to watch (sock_cb) and when to call it back
  * (timer_cb); both become libev watchers, so no call here ever waits. Each
  * request keeps its easy handle across tries and one ev_timer that serves,
  * in turn, as the retry wait and as the zero-delay delivery of its result:
  * callbacks therefore always run from that watcher, never from inside
- * http_get() or from inside curl, and may call http_get, http_cancel or
+ * http_request() or from inside curl, and may call http_request, http_cancel or
  * http_free. Retry-After is read here with curl's header API and parsed
  * strictly (http_retry_after); its date form goes to curl_getdate(). This
  * file does not parse bodies or log anything; error messages never carry
- * URLs or header values, which may hold secrets.
+ * URLs or header values, which may hold secrets. PEM text for TLS goes to
+ * curl as blobs (CURLOPT_CAINFO_BLOB, SSLCERT_BLOB, SSLKEY_BLOB), so no
+ * key is ever written to a file; the key's copy is wiped on release. A
+ * streamed request forwards a 2xx body from write_cb as it comes.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,9 +27,10 @@
 
 #include <curl/curl.h>
 
+#include "common/log.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
-#include "scheduler/carbon/http.h"
+#include "common/http.h"
 
 enum hreq_state {
 	HREQ_WAITING,		/* timer runs until the next try */
@@ -41,6 +46,11 @@ struct hreq {
 	struct curl_slist	*headers;
 	char			*url;
 	char			*userpwd;
+	char			*method;
+	char			*sendbody;
+	size_t			 sendlen;
+	char			*ca_pem, *cert_pem, *key_pem;
+	int			 stopped;	/* stream_cb said stop */
 	struct http_req		 req;	/* limits; its strings are not used */
 	http_cb			 cb;
 	void			*arg;
@@ -93,11 +103,21 @@ static void
 req_release(struct hreq *r)
 {
 	curl_easy_cleanup(r->easy);
+	/* Headers may carry a bearer token. */
+	for (struct curl_slist *l = r->headers; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(r->headers);
 	free(r->url);
 	if (r->userpwd != NULL)
 		explicit_bzero(r->userpwd, strlen(r->userpwd));
 	free(r->userpwd);
+	free(r->method);
+	free(r->sendbody);
+	free(r->ca_pem);
+	free(r->cert_pem);
+	if (r->key_pem != NULL)
+		explicit_bzero(r->key_pem, strlen(r->key_pem));
+	free(r->key_pem);
 	free(r->body);
 	free(r);
 }
@@ -160,7 +180,17 @@ write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct hreq *r = userp;
 	size_t n = size * nmemb;
+	long code = 0;
 
+	if (r->req.stream_cb != NULL &&
+	    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code) ==
+	    CURLE_OK && code >= 200 && code < 300) {
+		if (r->req.stream_cb(r->arg, data, n) != 0) {
+			r->stopped = 1;
+			return 0;
+		}
+		return n;
+	}
 	if (n > r->req.max_body - r->len) {
 		r->oversize = 1;
 		return 0;
@@ -186,6 +216,7 @@ start_try(struct hreq *r)
 	if (r->body != NULL)
 		r->body[0] = '\0';
 	r->oversize = 0;
+	r->stopped = 0;
 	r->status = 0;
 	r->state = HREQ_RUNNING;
 	mc = curl_multi_add_handle(r->h->multi, r->easy);
@@ -286,6 +317,10 @@ classify(struct hreq *r, CURLcode rc)
 			    r->status);
 		return r->status == 429 || r->status >= 500 ? OUT_RETRY :
 		    OUT_FAIL;
+	}
+	if (r->stopped) {
+		snprintf(r->error, sizeof(r->error), "stopped by the caller");
+		return OUT_FAIL;
 	}
 	if (r->oversize || rc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(r->error, sizeof(r->error),
@@ -498,6 +533,29 @@ req_setup(struct hreq *r, char *err, size_t errlen)
 		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		SET(CURLOPT_USERPWD, r->userpwd);
 	}
+	if (r->method != NULL)
+		SET(CURLOPT_CUSTOMREQUEST, r->method);
+	if (r->sendbody != NULL) {
+		SET(CURLOPT_POSTFIELDS, r->sendbody);
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->sendlen);
+	}
+	if (r->ca_pem != NULL) {
+		struct curl_blob b = { r->ca_pem, strlen(r->ca_pem),
+		    CURL_BLOB_NOCOPY };
+
+		SET(CURLOPT_CAINFO_BLOB, &b);
+	}
+	if (r->cert_pem != NULL && r->key_pem != NULL) {
+		struct curl_blob c = { r->cert_pem, strlen(r->cert_pem),
+		    CURL_BLOB_NOCOPY };
+		struct curl_blob k = { r->key_pem, strlen(r->key_pem),
+		    CURL_BLOB_NOCOPY };
+
+		SET(CURLOPT_SSLCERTTYPE, "PEM");
+		SET(CURLOPT_SSLCERT_BLOB, &c);
+		SET(CURLOPT_SSLKEYTYPE, "PEM");
+		SET(CURLOPT_SSLKEY_BLOB, &k);
+	}
 #undef SET
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "curl: %s", curl_easy_strerror(rc));
@@ -507,7 +565,7 @@ req_setup(struct hreq *r, char *err, size_t errlen)
 }
 
 int
-http_get(struct http *h, const struct http_req *req, http_cb cb, void *arg,
+http_request(struct http *h, const struct http_req *req, http_cb cb, void *arg,
     char *err, size_t errlen)
 {
 	struct hreq *r;
@@ -515,16 +573,39 @@ http_get(struct http *h, const struct http_req *req, http_cb cb, void *arg,
 
 	if (req->url == NULL || req->max_tries < 1 || !(req->timeout_s > 0) ||
 	    req->max_body == 0 || req->backoff_s < 0 ||
-	    req->max_backoff_s < 0) {
+	    req->max_backoff_s < 0 ||
+	    (req->cert_pem != NULL) != (req->key_pem != NULL) ||
+	    (req->method != NULL && strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "POST") != 0 &&
+	    strcmp(req->method, "PATCH") != 0 &&
+	    strcmp(req->method, "PUT") != 0 &&
+	    strcmp(req->method, "DELETE") != 0)) {
 		snprintf(err, errlen, "invalid HTTP request parameters");
 		return -1;
 	}
 	r = xcalloc(1, sizeof(*r));
 	r->h = h;
-	r->req = *req;
+	r->req = *req;		/* for its limits and stream_cb: */
+	r->req.url = r->req.method = r->req.body = r->req.userpwd = NULL;
+	r->req.ca_pem = r->req.cert_pem = r->req.key_pem = NULL;
+	r->req.headers = NULL;
 	r->url = xstrdup(req->url);
 	if (req->userpwd != NULL)
 		r->userpwd = xstrdup(req->userpwd);
+	if (req->method != NULL)
+		r->method = xstrdup(req->method);
+	if (req->body != NULL) {
+		r->sendbody = xmalloc(req->body_len + 1);
+		memcpy(r->sendbody, req->body, req->body_len);
+		r->sendbody[req->body_len] = '\0';
+		r->sendlen = req->body_len;
+	}
+	if (req->ca_pem != NULL)
+		r->ca_pem = xstrdup(req->ca_pem);
+	if (req->cert_pem != NULL) {
+		r->cert_pem = xstrdup(req->cert_pem);
+		r->key_pem = xstrdup(req->key_pem);
+	}
 	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
 		struct curl_slist *l;
 
@@ -575,4 +656,16 @@ size_t
 http_pending(const struct http *h)
 {
 	return h->n;
+}
+
+char *
+http_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, (int)strlen(s)), *out;
+
+	if (e == NULL)
+		fatalx("curl: out of memory");
+	out = xstrdup(e);
+	curl_free(e);
+	return out;
 }

@@ -1,5 +1,7 @@
 /*
- * http: HTTP GETs on ebbd's libev loop through libcurl's multi-socket API.
+ * http: HTTP requests on ebbd's libev loop through libcurl's multi-socket
+ * API, for every part of ebbd that speaks HTTP (the carbon providers, the
+ * Kubernetes backend): one client, one place for limits and TLS.
  *
  * Requests never block the loop: curl's sockets and timers are libev
  * watchers. Each request has a total timeout and a response-size cap, and
@@ -10,7 +12,15 @@
  * ends the request at once, failed, with retry_after_s set, so that the
  * caller decides what to do meanwhile instead of holding the request.
  * The callback runs exactly once, from the loop, never from inside
- * http_get(). Nothing here logs URLs or headers (they may hold secrets).
+ * http_request(). Nothing here logs URLs, headers, bodies or TLS keys
+ * (they may hold secrets: tokens, keys); a client key is wiped from
+ * memory when its request ends.
+ *
+ * Retries repeat the whole request, so a caller sending a request that is
+ * not idempotent (POST) sets max_tries 1 and decides itself. A streamed
+ * request (stream_cb set: a Kubernetes watch) hands the body of a 2xx
+ * answer to stream_cb as it arrives, in pieces that need not end on line
+ * or message boundaries; a non-2xx body is collected as usual.
  */
 #ifndef EBB_HTTP_H
 #define EBB_HTTP_H
@@ -24,8 +34,14 @@
 
 struct http;
 
+typedef int (*http_stream_cb)(void *arg, const char *data, size_t len);
+
 struct http_req {
 	const char		*url;
+	const char		*method;	/* NULL: GET; "POST", "PATCH",
+						   "DELETE", "PUT" */
+	const char		*body;		/* request body or NULL */
+	size_t			 body_len;
 	const char *const	*headers;	/* NULL-terminated "Name: value" */
 	const char		*userpwd;	/* basic auth "user:pass", or NULL */
 	double			 timeout_s;	/* whole transfer, per try */
@@ -34,6 +50,16 @@ struct http_req {
 	double			 backoff_s;	/* first retry delay */
 	double			 max_backoff_s;	/* longest wait between tries; a
 						   longer Retry-After ends it */
+	/* TLS, PEM text (NUL-terminated) or NULL: the CA bundle the
+	   server's certificate must chain to (NULL: the system's), and a
+	   client certificate with its key. */
+	const char		*ca_pem;
+	const char		*cert_pem;
+	const char		*key_pem;
+	/* Streaming: pieces of a 2xx body, from the loop; return 0 to go
+	   on, else the transfer ends (failed, "stopped by the caller").
+	   It must not call http_free, nor http_cancel for its own arg. */
+	http_stream_cb		 stream_cb;
 };
 
 struct http_resp {
@@ -53,15 +79,20 @@ struct http *http_new(struct ev_loop *, char *err, size_t errlen);
 /* Aborts requests in flight without calling their callbacks. */
 void	http_free(struct http *);
 /*
- * Starts a GET (the strings in req are copied). cb(arg, resp) follows
- * exactly once unless http_cancel(h, arg) or http_free() comes first.
+ * Starts a request (the strings and body in req are copied). cb(arg,
+ * resp) follows exactly once unless http_cancel(h, arg) or http_free()
+ * comes first; for a streamed request resp.body holds only a non-2xx
+ * answer's body.
  */
-int	http_get(struct http *, const struct http_req *, http_cb cb, void *arg,
-	    char *err, size_t errlen);
+int	http_request(struct http *, const struct http_req *, http_cb cb,
+	    void *arg, char *err, size_t errlen);
 /* Cancels every request started with this arg, without callbacks. */
 void	http_cancel(struct http *, void *arg);
 /* Requests in flight or waiting to retry. */
 size_t	http_pending(const struct http *);
+
+/* s percent-encoded for a URL query value (RFC 3986; caller frees). */
+char	*http_escape(const char *s);
 
 /*
  * The wait a Retry-After header value asks for, as of now: delay-seconds

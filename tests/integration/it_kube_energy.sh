@@ -1,0 +1,86 @@
+#!/bin/bash
+# it_kube_energy: the energy of a Kubernetes Job from Kepler's counters,
+# read back through a real Prometheus (Debian package) that scrapes a
+# fixture exporter serving kepler_container_joules_total for the Job's
+# pod. ebbd asks Prometheus after the Job ends (prometheus_lag) and puts
+# the counter's growth over the run into the ledger (method kepler); a Job
+# whose pods Kepler never saw falls back to the model. ebbd authenticates
+# here with a client certificate (the kubeconfig's fake-cert context),
+# which the stand-in checks against its CA. Skips (77) without prometheus
+# or python3-jsonschema.
+if ! PROM=$(command -v prometheus); then
+	echo "SKIP: the prometheus binary is not installed (.ci/deps lists it)"
+	exit 77
+fi
+. "$(dirname "$0")/lib.sh"
+. "$EBB_SRC/tests/integration/kube-lib.sh"
+kube_need
+PROM_PID= FIX_PID=
+stop_all() {
+	[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null && wait "$PROM_PID" 2>/dev/null
+	[ -n "$FIX_PID" ] && kill "$FIX_PID" 2>/dev/null
+	kube_stop
+	cleanup
+}
+trap stop_all EXIT
+kube_start "$T/kf" || { echo "FAIL: kube-fake did not start"; exit 1; }
+chmod 755 "$T/kf"; chmod 644 "$T/kf/kubeconfig" "$T/kf/ca.crt" "$T/kf/cli.crt"
+# the client key: the worker's alone
+[ "$(id -u)" = 0 ] && chown ebb "$T/kf/cli.key"
+
+: >"$T/kepler.ctl"
+/usr/bin/python3 "$EBB_SRC/tests/helpers/kepler-fixture.py" "$T/kepler.ctl" >"$T/fix.port" &
+FIX_PID=$!
+for _ in $(seq 1 50); do [ -s "$T/fix.port" ] && break; sleep 0.1; done
+cat >"$T/prometheus.yml" <<EOC
+global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: kepler
+    static_configs: [{targets: ['127.0.0.1:$(cat "$T/fix.port")']}]
+EOC
+start_prometheus || { fail "prometheus did not start"; finish; }
+
+U=ebbk8s1
+id -u $U >/dev/null 2>&1 || useradd -M -N -s /bin/sh $U
+as_user() { runuser -u $U -- env EBB_SOCKET="$SOCK" "$EBB" "$@"; }
+ROOT_JOBS=false write_config 1 "socket_mode: 0666" "planner:" "  default_max_delay: 0s"
+site_de_trace
+cat >>"$CONF" <<EOC
+  - name: k8s
+    backend: kubernetes
+    cpus: 8
+    kubernetes:
+      kubeconfig: $KUBECONFIG
+      context: fake-cert
+      prometheus: http://127.0.0.1:$PPORT
+      prometheus_lag: 3s
+EOC
+site_de_trace
+start_ebbd
+
+id=$(as_user submit -q --site k8s --image busybox --duration 10s -- true)
+wait_field "$id" state running 150 && ok "released at once" || fail "state $(job_field "$id" state)"
+name=$(job_field "$id" ext_id)
+t0=$(date +%s)
+echo "default $name-abcde 40 $t0" >"$T/kepler.ctl"
+# a Job that Kepler never sees
+m=$(as_user submit -q --site k8s --image busybox --duration 10s -- true)
+wait_field "$m" state running 150 || fail "second job: $(job_field "$m" state)"
+sleep 8
+t1=$(date +%s)
+echo "default $name-abcde 40 $t0 $t1" >"$T/kepler.ctl"
+kube_api POST "/fake/complete/default/$name" >/dev/null
+kube_api POST "/fake/complete/default/$(job_field "$m" ext_id)" >/dev/null
+wait_field "$id" state succeeded 200 && ok "succeeded" || fail "state $(job_field "$id" state)"
+wait_field "$m" state succeeded 200 || fail "second: $(job_field "$m" state)"
+r=$("$EBB" report --format json "$id")
+expect_eq "energy from Kepler" kepler "$(jq -r '.jobs[0].method' <<<"$r")"
+kwh=$(jq '.jobs[0].energy_kwh' <<<"$r")
+want=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print 40 * (b - a) / 3.6e6 }')
+awk -v e="$kwh" -v w="$want" 'BEGIN { exit !(e > 0.85 * w && e < 1.15 * w) }' &&
+	ok "energy $kwh kWh, Kepler's counter grew $want kWh" || fail "energy $kwh kWh, want $want"
+expect_eq "every API request of ebbd came with the client certificate" cert \
+	"$(kube_api GET /fake/log | jq -r 'select(.auth != null) | .auth' | sort -u | grep -v token | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "a Job Kepler never saw: modelled" model \
+	"$("$EBB" report --format json "$m" | jq -r '.jobs[0].method')"
+finish
