@@ -65,12 +65,20 @@
 enum kreq { KR_LIST, KR_WATCH, KR_CREATE, KR_PATCH, KR_GET, KR_DELETE,
 	KR_ENERGY };
 
-/* Kepler's counters, newest first: the selector's namespace label. */
+/*
+ * What Prometheus is asked for a Job's energy, in turn: Kepler's counters
+ * (joules), newest first, then the kubelet's (cAdvisor's) CPU time of its
+ * containers (seconds: ebbd models the energy from it); with the
+ * selector's namespace and pod labels.
+ */
 static const struct {
-	const char *metric, *ns_label;
+	const char *metric, *ns_label, *pod_label;
+	int cpu;			/* CPU seconds, not joules */
 } kepler[] = {
-	{ "kepler_container_joules_total", "container_namespace" },
-	{ "kepler_pod_cpu_joules_total", "pod_namespace" },
+	{ "kepler_container_joules_total", "container_namespace", "pod_name",
+	  0 },
+	{ "kepler_pod_cpu_joules_total", "pod_namespace", "pod_name", 0 },
+	{ "container_cpu_usage_seconds_total", "namespace", "pod", 1 },
 };
 #define NKEPLER	(sizeof(kepler) / sizeof(kepler[0]))
 #define ENERGY_TRIES	3	/* queries that fail before the model */
@@ -683,9 +691,11 @@ do_energy(struct backend *b, struct kjob *k)
 		*p++ = *c;
 	}
 	*p = '\0';
-	q = xasprintf("sum(%s{%s=\"%s\",pod_name=~\"%s-[a-z0-9]{5}\"})",
+	/* cAdvisor also has a pod-level series (container=""): not it. */
+	q = xasprintf("sum(%s{%s=\"%s\",%s=~\"%s-[a-z0-9]{5}\"%s})",
 	    kepler[k->metric].metric, kepler[k->metric].ns_label, b->ns,
-	    name);
+	    kepler[k->metric].pod_label, name, kepler[k->metric].cpu ?
+	    ",container!=\"\"" : "");
 	free(name);
 	eq = http_escape(q);
 	path = xasprintf("/api/v1/query_range?query=%s&start=%" PRId64
@@ -730,13 +740,32 @@ on_energy(struct backend *b, struct kjob *k, const struct http_resp *r)
 		return;
 	}
 	iv = kepler_intervals(doc, k->t0, k->t1, energy_step(k),
-	    KEPLER_MAX_W * (double)cpus_of(k) * (double)(k->t1 - k->t0 + 1));
+	    kepler[k->metric].cpu ? (double)cpus_of(k) * (double)(k->t1 -
+	    k->t0 + energy_step(k)) : KEPLER_MAX_W * (double)cpus_of(k) *
+	    (double)(k->t1 - k->t0 + 1));
 	json_decref(doc);
+	if (iv != NULL && kepler[k->metric].cpu) {
+		/* CPU seconds: the job's CPU time, for ebbd's model. */
+		double sec = 0;
+		json_t *x;
+		size_t i;
+
+		json_array_foreach(iv, i, x)
+			sec += json_number_value(json_array_get(x, 2));
+		json_decref(iv);
+		json_object_set_new(k->fin, "cpu_usec", json_integer(
+		    (json_int_t)(sec * 1e6)));
+		json_object_set_new(k->fin, "energy_method", json_string(
+		    "model"));
+		emit(b, k->id, k->fin);
+		k->fin = NULL;
+		return;
+	}
 	if (iv == NULL && ++k->metric < NKEPLER) {
 		k->energy_at = 0;	/* the other metric, at once */
 		return;
 	}
-	energy_done(b, k, iv, "no Kepler series for its pods");
+	energy_done(b, k, iv, "no Kepler or CPU series for its pods");
 }
 
 /* A Job of ours is gone from the cluster. */

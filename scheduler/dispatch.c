@@ -1381,15 +1381,20 @@ remote_energy(struct dispatch *dp, const struct job *j, const json_t *res)
 		return 0;
 	}
 	/* Submitted there directly, or a backend that only knows the run
-	 * time (a Kubernetes Job without Kepler): cpus x watts_per_cpu. */
+	 * time (a Kubernetes Job without Kepler): cpus x watts_per_cpu, or
+	 * the CPU time it measured (cAdvisor's) x watts_per_cpu. */
 	if ((j->adopted || method != NULL) && j->start_time > 0 &&
 	    j->end_time > j->start_time) {
 		double w = j->power_w > 0 ? j->power_w : j->cpus *
 		    dp->d->cfg->planner.watts_per_cpu;
+		double joules = w * (double)(j->end_time - j->start_time);
 
+		if (j->cpu_usec > 0 && j->power_w <= 0)
+			joules = (double)j->cpu_usec / 1e6 *
+			    dp->d->cfg->planner.watts_per_cpu;
 		return ledger_record(dp->d->store, j->id, j->start_time,
-		    j->end_time, w * (double)(j->end_time - j->start_time),
-		    method != NULL ? method : "estimate", err, sizeof(err));
+		    j->end_time, joules, method != NULL ? method : "estimate",
+		    err, sizeof(err));
 	}
 	return 0;
 }

@@ -4,7 +4,9 @@
 # fixture exporter serving kepler_container_joules_total for the Job's
 # pod. ebbd asks Prometheus after the Job ends (prometheus_lag) and puts
 # the counter's growth over the run into the ledger (method kepler); a Job
-# whose pods Kepler never saw falls back to the model. ebbd authenticates
+# whose pods Kepler never saw is modelled from the CPU time the kubelet
+# measured (container_cpu_usage_seconds_total), and one nobody measured
+# from its cpus and run time. ebbd authenticates
 # here with a client certificate (the kubeconfig's fake-cert context),
 # which the stand-in checks against its CA. Skips (77) without prometheus
 # or python3-jsonschema.
@@ -62,17 +64,27 @@ id=$(as_user submit -q --site k8s --image busybox --duration 10s -- true)
 wait_field "$id" state running 150 && ok "released at once" || fail "state $(job_field "$id" state)"
 name=$(job_field "$id" ext_id)
 t0=$(date +%s)
-echo "default $name-abcde 40 $t0" >"$T/kepler.ctl"
-# a Job that Kepler never sees
+# a Job that Kepler never sees but the kubelet does (half a cpu busy),
+# and one nobody measures
 m=$(as_user submit -q --site k8s --image busybox --duration 10s -- true)
+u=$(as_user submit -q --site k8s --image busybox --duration 10s -- true)
 wait_field "$m" state running 150 || fail "second job: $(job_field "$m" state)"
+wait_field "$u" state running 150 || fail "third job: $(job_field "$u" state)"
+mname=$(job_field "$m" ext_id)
+ctl() { # END (empty: running)
+	{ echo "joules default $name-abcde 40 $t0 $1"
+	  echo "cpu default $mname-fghij 0.5 $t0 $1"; } >"$T/kepler.ctl"
+}
+ctl ""
 sleep 8
 t1=$(date +%s)
-echo "default $name-abcde 40 $t0 $t1" >"$T/kepler.ctl"
-kube_api POST "/fake/complete/default/$name" >/dev/null
-kube_api POST "/fake/complete/default/$(job_field "$m" ext_id)" >/dev/null
+ctl "$t1"
+for j in "$name" "$mname" "$(job_field "$u" ext_id)"; do
+	kube_api POST "/fake/complete/default/$j" >/dev/null
+done
 wait_field "$id" state succeeded 200 && ok "succeeded" || fail "state $(job_field "$id" state)"
 wait_field "$m" state succeeded 200 || fail "second: $(job_field "$m" state)"
+wait_field "$u" state succeeded 200 || fail "third: $(job_field "$u" state)"
 r=$("$EBB" report --format json "$id")
 expect_eq "energy from Kepler" kepler "$(jq -r '.jobs[0].method' <<<"$r")"
 kwh=$(jq '.jobs[0].energy_kwh' <<<"$r")
@@ -81,6 +93,16 @@ awk -v e="$kwh" -v w="$want" 'BEGIN { exit !(e > 0.85 * w && e < 1.15 * w) }' &&
 	ok "energy $kwh kWh, Kepler's counter grew $want kWh" || fail "energy $kwh kWh, want $want"
 expect_eq "every API request of ebbd came with the client certificate" cert \
 	"$(kube_api GET /fake/log | jq -r 'select(.auth != null) | .auth' | sort -u | grep -v token | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "a Job Kepler never saw: modelled" model \
-	"$("$EBB" report --format json "$m" | jq -r '.jobs[0].method')"
+rm=$("$EBB" report --format json "$m")
+expect_eq "a Job Kepler never saw: modelled" model "$(jq -r '.jobs[0].method' <<<"$rm")"
+cu=$(job_field "$m" cpu_usec)
+awk -v c="$cu" -v a="$t0" -v b="$t1" 'BEGIN { w = 0.5 * (b - a) * 1e6; exit !(c > w - 1e6 && c < w + 1e6) }' &&
+	ok "from the kubelet's CPU time, the container's not the pod's ($cu us, 0.5 cpu x $((t1 - t0)) s)" ||
+	fail "cpu_usec $cu, want about $(( (t1 - t0) * 500000 ))"
+ru=$("$EBB" report --format json "$u")
+expect_eq "a Job nobody measured: modelled too" model "$(jq -r '.jobs[0].method' <<<"$ru")"
+awk -v a="$(jq '.jobs[0].energy_kwh' <<<"$rm")" -v b="$(jq '.jobs[0].energy_kwh' <<<"$ru")" \
+	'BEGIN { exit !(a > 0 && b > 0 && a < b) }' &&
+	ok "half a cpu busy costs less than the whole cpu held ($(jq '.jobs[0].energy_kwh' <<<"$rm") < $(jq '.jobs[0].energy_kwh' <<<"$ru") kWh)" ||
+	fail "energies $(jq '.jobs[0].energy_kwh' <<<"$rm") vs $(jq '.jobs[0].energy_kwh' <<<"$ru")"
 finish
