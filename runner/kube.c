@@ -57,6 +57,7 @@
 #define BODY_MAX	(64u << 20)	/* bytes of one answer (a LIST) */
 #define LINE_MAX_B	(4u << 20)	/* bytes of one watch event */
 #define BACKOFF_MAX	300.0		/* s between tries, at most */
+#define LIST_PAGE	500		/* Jobs per page of a LIST */
 #define TOKEN_REFRESH	60.0		/* s between token file reads */
 #define TICK		1.0		/* s between looks at due work */
 #define TTL_FINISHED	86400		/* s a finished Job stays there */
@@ -95,6 +96,7 @@ struct kjob {
 	char		*uid;		/* the Job's metadata.uid, once seen:
 					   another Job of that name is not it */
 	unsigned	 seen_gen;	/* gen_started when last seen there */
+	unsigned	 list_seen;	/* the LIST (gen) whose pages had it */
 	int		 suspended;
 	int		 handed_sent, started_sent, done;
 	int		 cancel;	/* deletion wanted */
@@ -139,6 +141,8 @@ struct backend {
 	int		 listed;	/* a LIST has answered */
 	int		 listed_gen_ok;	/* the last LIST is the watch's base */
 	int		 listing, watching;
+	unsigned	 page_gen;	/* the LIST whose next page is asked */
+	char		*list_rv;	/* its first page's resourceVersion */
 	unsigned	 gen_started, gen_done;	/* LISTs started, answered */
 	char		*rv;		/* last resourceVersion seen */
 	int		 list_fails;
@@ -256,7 +260,8 @@ request(struct backend *b, enum kreq what, int64_t id, const char *method,
 	c->b = b;
 	c->what = what;
 	c->id = id;
-	c->gen = what == KR_LIST ? ++b->gen_started : 0;
+	c->gen = what != KR_LIST ? 0 : b->page_gen != 0 ? b->page_gen :
+	    ++b->gen_started;
 	rc = http_request(b->http, &r, on_resp, c, err, sizeof(err));
 	if (auth != NULL) {
 		explicit_bzero(auth, strlen(auth));
@@ -861,14 +866,32 @@ on_stream(void *arg, const char *data, size_t len)
 
 /*---- LIST, WATCH ----*/
 
+/*
+ * A LIST in pages of LIST_PAGE Jobs (the server keeps one snapshot for
+ * all of them): cont is the previous page's continue token, NULL for the
+ * first.
+ */
+static void
+start_list_page(struct backend *b, unsigned gen, const char *cont)
+{
+	char *q, *e = cont != NULL ? http_escape(cont) : NULL, *p;
+
+	q = e != NULL ? xasprintf("limit=%d&continue=%s", LIST_PAGE, e) :
+	    xasprintf("limit=%d", LIST_PAGE);
+	p = jobs_path(b, NULL, q);
+	b->page_gen = gen;
+	if (request(b, KR_LIST, 0, "GET", p, NULL, NULL) == 0)
+		b->listing = 1;
+	b->page_gen = 0;
+	free(p);
+	free(q);
+	free(e);
+}
+
 static void
 start_list(struct backend *b)
 {
-	char *p = jobs_path(b, NULL, NULL);
-
-	if (request(b, KR_LIST, 0, "GET", p, NULL, NULL) == 0)
-		b->listing = 1;
-	free(p);
+	start_list_page(b, 0, NULL);
 }
 
 static void
@@ -893,6 +916,8 @@ static void
 on_list(struct backend *b, struct call *c, const struct http_resp *r)
 {
 	json_t *doc = NULL, *items, *it;
+	const char *cont;
+	struct kjob *mk;
 	char e[400];
 	size_t i;
 
@@ -900,6 +925,12 @@ on_list(struct backend *b, struct call *c, const struct http_resp *r)
 	if (r->error == NULL)
 		doc = json_loadb(r->body, r->len, 0, NULL);
 	items = json_object_get(doc, "items");
+	if (r->status == 410) {
+		/* A continue token that expired: the whole LIST again. */
+		json_decref(doc);
+		start_list(b);
+		return;
+	}
 	if (!json_is_array(items)) {
 		if (r->error == NULL)
 			snprintf(e, sizeof(e), "LIST: not a JobList");
@@ -913,22 +944,30 @@ on_list(struct backend *b, struct call *c, const struct http_resp *r)
 	}
 	b->list_fails = 0;
 	health(b, "ok", NULL);
-	b->gen_done = c->gen;
-	json_array_foreach(items, i, it)
+	json_array_foreach(items, i, it) {
 		sync_job(b, it);
+		if ((mk = mine(b, it)) != NULL)
+			mk->list_seen = c->gen;
+	}
+	if (b->list_rv == NULL || b->gen_done != c->gen) {
+		free(b->list_rv);	/* the first page's: the snapshot's */
+		b->list_rv = NULL;
+		set_rv(&b->list_rv, doc);
+	}
+	b->gen_done = c->gen;
+	cont = json_string_value(json_object_get(json_object_get(doc,
+	    "metadata"), "continue"));
+	if (cont != NULL && *cont != '\0') {
+		start_list_page(b, c->gen, cont);
+		json_decref(doc);
+		return;
+	}
 	/* Ours that the list lacks: gone, or never created. */
 	for (struct kjob *k = b->jobs, *next; k != NULL; k = next) {
-		int seen = 0;
-
 		next = k->next;
-		json_array_foreach(items, i, it)
-			if (mine(b, it) == k) {
-				seen = 1;
-				break;
-			}
 		/* Seen (or created) after this LIST began: the list is
 		 * older than what we know. */
-		if (seen || k->busy || k->seen_gen >= c->gen)
+		if (k->list_seen == c->gen || k->busy || k->seen_gen >= c->gen)
 			continue;
 		if (k->exists || (k->handed_sent && !k->unsure))
 			gone(b, k, k->exists ? "the Job was deleted in "
@@ -937,7 +976,9 @@ on_list(struct backend *b, struct call *c, const struct http_resp *r)
 		else if (k->unsure && c->gen > k->unsure_gen)
 			k->unsure = 0;	/* the create did not go through */
 	}
-	set_rv(&b->rv, doc);
+	free(b->rv);
+	b->rv = b->list_rv != NULL ? b->list_rv : xstrdup("0");
+	b->list_rv = NULL;
 	b->listed = 1;
 	b->listed_gen_ok = 1;
 	json_decref(doc);
@@ -1491,6 +1532,7 @@ kube_close(struct backend *b)
 	free(b->instance);
 	free(b->ns);
 	free(b->prom);
+	free(b->list_rv);
 	free(b->rv);
 	free(b->error);
 	free(b);

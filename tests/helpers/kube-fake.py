@@ -12,7 +12,10 @@ for batch/v1 Jobs, and enforces what they rely on:
   - discovery (/version, /api, /api/v1, /apis, /apis/batch/v1) so that
     kubectl works against it; /openapi/v2 serves --openapi when given.
   - jobs: create (POST), get, list (labelSelector, fieldSelector
-    metadata.name), patch, delete (propagationPolicy), watch.
+    metadata.name, limit and continue: pages of one snapshot, a continue
+    token older than the kept history is 410 Expired; --max-page caps a
+    page whatever limit asks, as a server may), patch, delete
+    (propagationPolicy), watch.
   - every body it receives is validated: a created Job, and every Job a
     patch produces, against the strict batch/v1 Job JSON schema
     (--schema), plus the server-side rules the schema cannot say
@@ -238,6 +241,7 @@ class Store:
         self.race_next_patch = None     # (ns, name)
         self.down_until = 0.0
         self.log = []
+        self.pages = {}         # continue token -> (rv, items left)
         if state_file and os.path.exists(state_file):
             with open(state_file) as f:
                 st = json.load(f)
@@ -630,11 +634,29 @@ class Handler(BaseHTTPRequestHandler):
                         raise ApiError(400, 'BadRequest', 'field label not supported')
                     fname = fs.split('=', 1)[1]
                 with st.lock:
-                    items = st.listing(ns, reqs, fname)
-                    rv = str(st.rv)
+                    cont = q.get('continue')
+                    if cont:
+                        snap = st.pages.pop(cont, None)
+                        if snap is None or snap[0] < st.oldest - 1:
+                            raise ApiError(410, 'Expired', 'The provided continue '
+                                           'parameter is too old to display a '
+                                           'consistent list result.')
+                        rv, items = snap
+                    else:
+                        items = copy.deepcopy(st.listing(ns, reqs, fname))
+                        rv = st.rv
+                    md = {'resourceVersion': str(rv)}
+                    limit = int(q.get('limit') or 0)
+                    if self.server.max_page and (limit <= 0 or limit > self.server.max_page):
+                        limit = self.server.max_page
+                    if limit > 0 and len(items) > limit:
+                        token = uuid.uuid4().hex
+                        st.pages[token] = (rv, items[limit:])
+                        items = items[:limit]
+                        md['continue'] = token
+                        md['remainingItemCount'] = len(st.pages[token][1])
                 return self.send_json(200, {'kind': 'JobList', 'apiVersion': 'batch/v1',
-                                            'metadata': {'resourceVersion': rv},
-                                            'items': items})
+                                            'metadata': md, 'items': items})
             if self.command == 'GET':
                 with st.lock:
                     o = typed(st.get(ns, name))
@@ -792,6 +814,8 @@ def main():
     ap.add_argument('--state', help='JSON file the Jobs are kept in')
     ap.add_argument('--history', type=int, default=1000, help='watch events kept')
     ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--max-page', type=int, default=0,
+                    help='Jobs per LIST page at most, whatever limit asks')
     a = ap.parse_args()
     with open(a.schema) as f:
         schema = json.load(f)
@@ -806,6 +830,7 @@ def main():
     srv.token = a.token
     srv.stopping = False
     srv.openapi = open(a.openapi, 'rb').read() if a.openapi else None
+    srv.max_page = a.max_page
     print(srv.server_address[1], flush=True)
     try:
         srv.serve_forever()

@@ -19,6 +19,8 @@
 kube_need
 U=ebbk8s1
 id -u $U >/dev/null 2>&1 || useradd -M -N -s /bin/sh $U
+# LISTs come in pages of 2 Jobs at most, so ebb's span several.
+KF_ARGS="--max-page 2"
 kube_start "$T/kf" || { echo "FAIL: kube-fake did not start"; exit 1; }
 trap 'kube_stop; cleanup' EXIT
 # The unprivileged worker reads the kubeconfig and the CA.
@@ -175,6 +177,9 @@ for _ in $(seq 1 50); do
 	[ "$n1" -gt "$n0" ] && break; sleep 0.2
 done
 [ "$n1" -gt "$n0" ] && ok "listed again after 410 Expired" || fail "no new LIST ($n0 -> $n1)"
+fake_log | jq -r 'select(.method == "GET" and .watch != true and (.path | endswith("/jobs"))) | .query' |
+	grep -q "continue=" && ok "LISTs went over several pages" || fail "no continue token used"
+expect_eq "and every Job of ours was found: none reported gone" 0 "$(grep -c 'deleted in Kubernetes\|vanished while' "$LOG")"
 
 # 9. A Job someone made first with the name ebb would give: not taken.
 inst=$(cat "$STATE/kube-instance")

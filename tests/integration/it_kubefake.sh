@@ -48,6 +48,13 @@ check "kubectl create: $out" test "$out" = "job.batch/demo created"
 check "created suspended, condition Suspended=True" test \
     "$($KC get job demo -o jsonpath='{.spec.suspend} {.status.conditions[?(@.type=="Suspended")].status}')" = "true True"
 check "kubectl get -l lists it" test "$($KC get jobs -l ebb.dev/job=7 -o name)" = "job.batch/demo"
+sed 's/name: demo/name: demo2/' "$T/job.yaml" >"$T/job2.yaml"
+$KC create --validate=false -f "$T/job2.yaml" >/dev/null
+check "kubectl get --chunk-size=1 pages through continue tokens" test \
+    "$($KC get jobs --chunk-size=1 -o name | tr '\n' ' ')" = "job.batch/demo job.batch/demo2 "
+check "the first page said what remains" test \
+    "$(kube_api GET '/apis/batch/v1/namespaces/default/jobs?limit=1' | jq -r '.metadata.remainingItemCount')" = 1
+$KC delete job demo2 >/dev/null
 check "kubectl get -l that matches nothing" test -z "$($KC get jobs -l ebb.dev/job=8 -o name 2>/dev/null)"
 
 $KC get jobs --watch -o jsonpath='{.metadata.name} {.spec.suspend}{"\n"}' >"$T/watch" 2>&1 &
@@ -70,7 +77,7 @@ check "that request used the certificate" test \
 out=$($KC delete job demo 2>&1)
 check "kubectl delete: $out" test "$out" = 'job.batch "demo" deleted'
 check "delete went with propagation Background" test \
-    "$(kube_api GET /fake/log | jq -r 'select(.method == "DELETE") | .propagation')" = Background
+    "$(kube_api GET /fake/log | jq -r 'select(.method == "DELETE" and (.path | endswith("/demo"))) | .propagation')" = Background
 check "gone" test "$($KC get jobs -o name | wc -l)" = 0
 sleep 1
 kill $W 2>/dev/null; wait $W 2>/dev/null
