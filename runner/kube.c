@@ -407,6 +407,28 @@ mine(struct backend *b, const json_t *obj)
 	return k;
 }
 
+/* Does a comma-separated list of sites (NULL: any) hold site? */
+static int
+sites_allow(const char *list, const char *site)
+{
+	size_t n = strlen(site);
+
+	if (list == NULL)
+		return 1;
+	for (const char *p = list; *p != '\0';) {
+		size_t len = strcspn(p, ",");
+
+		while (len > 0 && *p == ' ')
+			p++, len--;
+		if (len == n && strncmp(p, site, n) == 0)
+			return 1;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 /*
  * A Job created in the cluster (kubectl) that asks to be planned:
  * suspended, annotated ebb.dev/max-delay, not managed by another queueing
@@ -442,6 +464,19 @@ foreign(struct backend *b, const json_t *obj)
 	    stamp(json_object_get(obj, "status") ? json_object_get(
 	    json_object_get(obj, "status"), "completionTime") : NULL) > 0)
 		return;
+	if (!sites_allow(json_string_value(json_object_get(an,
+	    "ebb.dev/sites")), b->site)) {
+		/* It stays in this cluster: ebb moves no one's Job to a
+		 * cluster where ebb's credentials, not theirs, would make
+		 * it. */
+		if (json_object_get(b->refused, uid) == NULL) {
+			json_object_set_new(b->refused, uid, json_true());
+			log_info("site %s: Job %s asks ebb to plan it but its "
+			    "ebb.dev/sites does not list %s, where it is: "
+			    "left alone", b->site, name, b->site);
+		}
+		return;
+	}
 	if (json_object_get(lb, "kueue.x-k8s.io/queue-name") != NULL) {
 		if (json_object_get(b->refused, uid) == NULL) {
 			json_object_set_new(b->refused, uid, json_true());

@@ -141,8 +141,10 @@ EOJ
 }
 kjob adoptme '"ebb.dev/max-delay": 8m, "ebb.dev/duration": 20s' 'team: x' >"$T/adopt.yaml"
 kjob kueued '"ebb.dev/max-delay": 8m' '"kueue.x-k8s.io/queue-name": q' >"$T/kueue.yaml"
+kjob elsewhere '"ebb.dev/max-delay": 8m, "ebb.dev/sites": "k8s-b"' '' >"$T/elsewhere.yaml"
 kubectl --validate=false create -f "$T/adopt.yaml" >/dev/null &&
-	kubectl --validate=false create -f "$T/kueue.yaml" >/dev/null ||
+	kubectl --validate=false create -f "$T/kueue.yaml" >/dev/null &&
+	kubectl --validate=false create -f "$T/elsewhere.yaml" >/dev/null ||
 	fail "kubectl create"
 adopted=
 for _ in $(seq 1 100); do
@@ -158,6 +160,10 @@ expect_eq "adopted once" 1 "$("$EBB" queue --all --json | jq '[.[] | select(.ext
 expect_eq "the Kueue Job is not ebb's" 0 "$("$EBB" queue --all --json | jq '[.[] | select(.ext_id == "kueued")] | length')"
 grep -q "Job kueued asks ebb to plan it but Kueue manages it" "$LOG" &&
 	ok "and the log says why" || fail "no log line for the Kueue Job"
+expect_eq "a Job whose ebb.dev/sites names another cluster is not adopted" 0 \
+	"$("$EBB" queue --all --json | jq '[.[] | select(.ext_id == "elsewhere")] | length')"
+grep -q "Job elsewhere asks ebb to plan it but its ebb.dev/sites does not list k8s" "$LOG" &&
+	ok "and the log says why" || fail "no log line for the Job meant elsewhere"
 
 # 7. Two clusters: a job allowed on both goes where the grid is clean now.
 b=$(as_user submit -q --name anywhere --site k8s,k8s-b --image busybox 	--duration 20s --max-delay 8m -- true)
