@@ -45,7 +45,6 @@
 #include "scheduler/carbon/forecast.h"
 
 #define DAY		86400
-#define TYPE_DAYS	28	/* days of the profile model's day types */
 
 static const struct {
 	int	profile_days;	/* PROFILE_DAYS: days in the daily profile */
@@ -114,7 +113,7 @@ point(const double *hist, size_t n, int64_t slot, int64_t t_first,
 	size_t nb, start, pstart, last = 0;
 	double sum[2] = { 0, 0 }, cnt[2] = { 0, 0 }, adj[2] = { 0, 0 };
 	double *prof, *wsum, dev = 0, ndev = 0, dlast = 0;
-	double dw[TYPE_DAYS + 1];
+	double dw[FC_HISTORY_DAYS + 1];
 	int have_last = 0;
 
 	if (slot <= 0 || DAY % slot != 0) {
@@ -123,7 +122,7 @@ point(const double *hist, size_t n, int64_t slot, int64_t t_first,
 		return -1;
 	}
 	nb = (size_t)(DAY / slot);
-	start = n > TYPE_DAYS * nb ? n - TYPE_DAYS * nb : 0;
+	start = n > FC_HISTORY_DAYS * nb ? n - FC_HISTORY_DAYS * nb : 0;
 	pstart = n > (size_t)par.profile_days * nb ?
 	    n - (size_t)par.profile_days * nb : 0;
 
@@ -140,7 +139,7 @@ point(const double *hist, size_t n, int64_t slot, int64_t t_first,
 	}
 	if (!have_last) {
 		snprintf(err, errlen, "no known value in the last %d days",
-		    TYPE_DAYS);
+		    FC_HISTORY_DAYS);
 		return -1;
 	}
 	if (cnt[0] >= (double)nb && cnt[1] >= (double)nb) {
@@ -204,285 +203,6 @@ point(const double *hist, size_t n, int64_t slot, int64_t t_first,
 	return 0;
 }
 
-
-/* ---- the regression (see the top comment) */
-
-#define NLAG		7	/* lag features: the same time on 7 days */
-#define NPROF		14	/* days averaged in the profile feature */
-#define NFEAT		(7 + NLAG)
-#define MAXLEAD_H	48	/* hours of lead fitted; later ones reuse day 2 */
-
-static const struct {
-	int64_t	ostep;		/* s between training origins */
-	double	half_life;	/* days: a training target's weight halves */
-	double	ridge;		/* shrinkage towards the profile, per weight */
-	int	rel;		/* weigh squared errors relative to the actual */
-	size_t	min_n;		/* fewer training pairs: no fit for the lead */
-	int	irls;		/* reweighting rounds towards least |error| */
-	double	eps;		/* relative error below which weights stop */
-	double	mix;		/* the regression's share of the forecast */
-} rp = { 3600, 21, 0.003, 1, 700, 4, 0.02, 0.5 };
-
-/* Per lead (in units of the fitting grid), the fitted coefficients. */
-struct fit {
-	int64_t	unit;		/* s per slot of the grid fitted on */
-	size_t	nlead;		/* leads fitted (MAXLEAD_H hours) */
-	double	(*beta)[NFEAT];
-	int	*ok;
-};
-
-/*
- * x := the features for target y[T] from the history y[0..last] on a
- * grid of u seconds from t_first, divided by the scale (the mean of the
- * last 24 h), which it returns; NAN when a feature is unknown. A missing
- * lag takes the profile feature where fill is set.
- */
-static double
-features(const double *y, size_t last, size_t T, int64_t u, int64_t t_first,
-    int fill, double *x)
-{
-	size_t nbd = (size_t)(DAY / u), w3 = (size_t)(3 * 3600 / u);
-	size_t kd = (T - last + nbd - 1) / nbd, w24 = nbd;
-	double sc = 0, ns = 0, r3 = 0, nr3 = 0, prof = 0, np = 0;
-
-	if (w3 == 0)
-		w3 = 1;
-	if (T < (kd + NPROF - 1) * nbd || last + 1 < (NPROF + 1) * nbd ||
-	    isnan(y[last]))
-		return NAN;
-	for (size_t i = last + 1 - w24; i <= last; i++) {
-		if (isnan(y[i]))
-			continue;
-		sc += y[i];
-		ns++;
-		if (i + w3 > last) {
-			r3 += y[i];
-			nr3++;
-		}
-	}
-	if (ns * 2 < (double)w24 || sc <= 0)
-		return NAN;
-	sc /= ns;
-	for (size_t k = 0; k < NPROF; k++) {
-		double v = y[T - (kd + k) * nbd];
-
-		if (k < NLAG)
-			x[5 + k] = v / sc;
-		if (!isnan(v)) {
-			prof += v;
-			np++;
-		}
-	}
-	if (np * 2 < NPROF)
-		return NAN;
-	prof /= np;
-	/* The profile at the origin, and over the days before the last. */
-	{
-		double pl = 0, npl = 0, pd = 0, npd = 0;
-
-		for (size_t k = 1; k <= NPROF; k++)
-			if (!isnan(y[last - k * nbd])) {
-				pl += y[last - k * nbd];
-				npl++;
-			}
-		for (size_t i = last + 1 - (NPROF + 1) * nbd; i + nbd <= last;
-		    i++)
-			if (!isnan(y[i])) {
-				pd += y[i];
-				npd++;
-			}
-		if (npl * 2 < NPROF || npd * 2 < (double)(NPROF * nbd))
-			return NAN;
-		x[5 + NLAG] = pl / npl / sc;
-		x[6 + NLAG] = pd / npd / sc;
-	}
-	for (size_t k = 0; k < NLAG; k++)
-		if (isnan(x[5 + k])) {
-			if (!fill)
-				return NAN;
-			x[5 + k] = prof / sc;
-		}
-	x[0] = 1;
-	x[1] = y[last] / sc;
-	x[2] = r3 / nr3 / sc;
-	x[3] = prof / sc;
-	x[4] = is_weekend(t_first + (int64_t)T * u);
-	return sc;
-}
-
-/* Solves the symmetric positive definite a x = b in place (b := x). */
-static int
-cholesky(double a[NFEAT][NFEAT], double *b)
-{
-	for (size_t i = 0; i < NFEAT; i++) {
-		for (size_t j = 0; j <= i; j++) {
-			double v = a[i][j];
-
-			for (size_t k = 0; k < j; k++)
-				v -= a[i][k] * a[j][k];
-			if (i == j) {
-				if (!(v > 0))
-					return -1;
-				a[i][i] = sqrt(v);
-			} else
-				a[i][j] = v / a[j][j];
-		}
-	}
-	for (size_t i = 0; i < NFEAT; i++) {
-		for (size_t k = 0; k < i; k++)
-			b[i] -= a[i][k] * b[k];
-		b[i] /= a[i][i];
-	}
-	for (size_t i = NFEAT; i-- > 0;) {
-		for (size_t k = i + 1; k < NFEAT; k++)
-			b[i] -= a[k][i] * b[k];
-		b[i] /= a[i][i];
-	}
-	return 0;
-}
-
-/* Solves the ridge-regularised weighted least squares into b. */
-static int
-solve(const double *X, const double *t, const double *w, size_t cnt,
-    double *b)
-{
-	double a[NFEAT][NFEAT], sw = 0;
-
-	memset(a, 0, sizeof(a));
-	memset(b, 0, NFEAT * sizeof(*b));
-	for (size_t s = 0; s < cnt; s++) {
-		const double *x = X + s * NFEAT;
-
-		for (size_t i = 0; i < NFEAT; i++) {
-			for (size_t k = 0; k <= i; k++)
-				a[i][k] += w[s] * x[i] * x[k];
-			b[i] += w[s] * x[i] * t[s];
-		}
-		sw += w[s];
-	}
-	/* Shrink towards the profile alone. */
-	for (size_t i = 0; i < NFEAT; i++)
-		a[i][i] += rp.ridge * sw;
-	b[3] += rp.ridge * sw;
-	for (size_t i = 0; i < NFEAT; i++)
-		for (size_t k = i + 1; k < NFEAT; k++)
-			a[i][k] = a[k][i];
-	return cholesky(a, b);
-}
-
-/* Fits *F (allocated here) on y[0..m), a grid of u seconds. */
-static void
-fit_model(const double *y, size_t m, int64_t u, int64_t t_first,
-    struct fit *F)
-{
-	size_t nbd = (size_t)(DAY / u), step = (size_t)(rp.ostep / u), cap;
-	double *X, *t, *wb, *w;
-
-	F->unit = u;
-	F->nlead = (size_t)(MAXLEAD_H * 3600 / u);
-	F->beta = xcalloc(F->nlead, sizeof(*F->beta));
-	F->ok = xcalloc(F->nlead, sizeof(*F->ok));
-	if (step == 0)
-		step = 1;
-	cap = m / step + 1;
-	X = xmalloc(cap * NFEAT * sizeof(*X));
-	t = xmalloc(cap * sizeof(*t));
-	wb = xmalloc(cap * sizeof(*wb));
-	w = xmalloc(cap * sizeof(*w));
-	for (size_t j = 1; j <= F->nlead && j < m; j++) {
-		double *b = F->beta[j - 1];
-		size_t cnt = 0;
-
-		for (size_t last = m - 1 - j; ; last -= step) {
-			size_t T = last + j;
-			double sc = features(y, last, T, u, t_first, 0,
-			    X + cnt * NFEAT);
-
-			if (!isnan(sc) && !isnan(y[T]) && y[T] > 0) {
-				t[cnt] = y[T] / sc;
-				wb[cnt] = exp2(-(double)(m - 1 - T) /
-				    (double)nbd / rp.half_life);
-				w[cnt] = rp.rel ? wb[cnt] / (t[cnt] * t[cnt]) :
-				    wb[cnt];
-				cnt++;
-			}
-			if (last < step)
-				break;
-		}
-		if (cnt < rp.min_n || solve(X, t, w, cnt, b) == -1)
-			continue;
-		/* Least absolute relative error, reweighted. */
-		for (int it = 0; it < rp.irls; it++) {
-			double save[NFEAT];
-
-			for (size_t s = 0; s < cnt; s++) {
-				double f = 0;
-
-				for (size_t i = 0; i < NFEAT; i++)
-					f += b[i] * X[s * NFEAT + i];
-				w[s] = wb[s] / (t[s] * fmax(fabs(t[s] - f),
-				    rp.eps * t[s]));
-			}
-			memcpy(save, b, sizeof(save));
-			if (solve(X, t, w, cnt, b) == -1) {
-				memcpy(b, save, sizeof(save));
-				break;
-			}
-		}
-		F->ok[j - 1] = 1;
-	}
-	free(X);
-	free(t);
-	free(wb);
-	free(w);
-}
-
-static void
-fit_free(struct fit *F)
-{
-	free(F->beta);
-	free(F->ok);
-}
-
-/*
- * The point forecast as point(), then the regression's where F has a fit
- * for the lead and the features are known.
- */
-static int
-forecast_with(const double *hist, size_t n, int64_t slot, int64_t t_first,
-    size_t horizon, double *out, const struct fit *F, char *err,
-    size_t errlen)
-{
-	size_t last, nbu;
-	double x[NFEAT];
-
-	if (point(hist, n, slot, t_first, horizon, out, err, errlen) == -1)
-		return -1;
-	if (F == NULL)
-		return 0;
-	for (last = n; last-- > 0 && isnan(hist[last]);)
-		;
-	nbu = (size_t)(DAY / F->unit);
-	for (size_t j = 0; j < horizon; j++) {
-		size_t T = n + j, li = (size_t)((int64_t)(T - last - 1) * slot /
-		    F->unit);
-		double sc, v = 0;
-
-		if (li >= F->nlead)
-			li = F->nlead - nbu + li % nbu;
-		if (!F->ok[li])
-			continue;
-		sc = features(hist, last, T, slot, t_first, 1, x);
-		if (isnan(sc))
-			continue;
-		for (size_t i = 0; i < NFEAT; i++)
-			v += F->beta[li][i] * x[i];
-		v = v > 0 ? v * sc : 0;
-		out[j] = rp.mix * v + (1 - rp.mix) * out[j];
-	}
-	return 0;
-}
-
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -523,8 +243,7 @@ last_known(const double *hist, size_t start, size_t m)
  */
 static void
 backtest(const double *hist, size_t start, size_t n, int64_t slot,
-    int64_t t_first, size_t nh, int band, const struct fit *F,
-    struct judge *jd)
+    int64_t t_first, size_t nh, int band, struct judge *jd)
 {
 	size_t nb = (size_t)(DAY / slot), hold = (size_t)par.hold_days * nb;
 	size_t step = (size_t)(par.origin_step / slot), per = 0, *ns;
@@ -552,9 +271,8 @@ backtest(const double *hist, size_t start, size_t n, int64_t slot,
 		len = last == o ? 0 : last + 1 + nh * hslots - o;
 		if (len > n - o)
 			len = n - o;
-		if (len == 0 || forecast_with(hist + start, o - start, slot,
-		    t_first + (int64_t)start * slot, len, f, F, err,
-		    sizeof(err)) == -1)
+		if (len == 0 || point(hist + start, o - start, slot, t_first +
+		    (int64_t)start * slot, len, f, err, sizeof(err)) == -1)
 			continue;
 		for (size_t T = o; T < o + len; T++) {
 			size_t L = T - last, k = (L + nb - 1) / nb;
@@ -611,38 +329,36 @@ fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
     size_t horizon, double *out, double *lo, double *hi, char *err,
     size_t errlen)
 {
-	size_t nb, start, last, nh, maxh, ny;
+	size_t nb, start, last, nh, maxh;
 	int band = lo != NULL || hi != NULL;
 	struct judge *jd;
-	struct fit F;
-	const double *y;
-	double *hr = NULL;
-	int64_t u, y0;
 
 	if (point(hist, n, slot, t_first, horizon, out, err, errlen) == -1)
 		return -1;
 	nb = (size_t)(DAY / slot);
 	start = n > FC_HISTORY_DAYS * nb ? n - FC_HISTORY_DAYS * nb : 0;
 	last = last_known(hist, start, n);
-	if (slot >= 3600) {
-		u = slot;
-		y = hist + start;
-		ny = n - start;
-		y0 = t_first + (int64_t)start * slot;
-	} else {
-		/* Hourly means: the fit and the backtest's verdicts are per
-		 * hour anyway, and this keeps them cheap on a fine grid. */
-		size_t per = (size_t)(3600 / slot);
-		double *k;
+	/* Leads past the backtest's longest take its last hour's verdict. */
+	maxh = (size_t)par.hold_days * 24;
+	nh = ((n + horizon - last - 1) * (size_t)slot) / 3600 + 1;
+	if (nh > maxh)
+		nh = maxh;
+	jd = xmalloc(nh * sizeof(*jd));
+	if (slot >= 3600)
+		backtest(hist, start, n, slot, t_first, nh, band, jd);
+	else {
+		/* Hourly means: the backtest's verdicts are per hour anyway,
+		 * and this keeps it cheap on a fine grid. */
+		int64_t h0 = t_first + (int64_t)start * slot;
+		size_t nhr, per = (size_t)(3600 / slot);
+		double *hr, *k;
 
-		u = 3600;
-		y0 = t_first + (int64_t)start * slot;
-		y0 -= floor_mod(y0, 3600);
-		ny = (size_t)((t_first + (int64_t)n * slot - y0 + 3599) / 3600);
-		hr = xcalloc(ny, sizeof(*hr));
-		k = xcalloc(ny, sizeof(*k));
+		h0 -= floor_mod(h0, 3600);
+		nhr = (size_t)((t_first + (int64_t)n * slot - h0 + 3599) / 3600);
+		hr = xcalloc(nhr, sizeof(*hr));
+		k = xcalloc(nhr, sizeof(*k));
 		for (size_t i = start; i < n; i++) {
-			size_t b = (size_t)((t_first + (int64_t)i * slot - y0) /
+			size_t b = (size_t)((t_first + (int64_t)i * slot - h0) /
 			    3600);
 
 			if (!isnan(hist[i])) {
@@ -651,24 +367,14 @@ fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
 			}
 		}
 		/* Only whole hours: a last, partial one is left out. */
-		if ((size_t)(t_first + (int64_t)n * slot - y0) % 3600 != 0)
-			ny--;
-		for (size_t b = 0; b < ny; b++)
+		if ((size_t)(t_first + (int64_t)n * slot - h0) % 3600 != 0)
+			nhr--;
+		for (size_t b = 0; b < nhr; b++)
 			hr[b] = k[b] >= (double)per / 2 ? hr[b] / k[b] : NAN;
+		backtest(hr, 0, nhr, 3600, h0, nh, band, jd);
+		free(hr);
 		free(k);
-		y = hr;
 	}
-	fit_model(y, ny, u, y0, &F);
-	forecast_with(hist, n, slot, t_first, horizon, out, &F, err, errlen);
-	/* Leads past the backtest's longest take its last hour's verdict. */
-	maxh = (size_t)par.hold_days * 24;
-	nh = ((n + horizon - last - 1) * (size_t)slot) / 3600 + 1;
-	if (nh > maxh)
-		nh = maxh;
-	jd = xmalloc(nh * sizeof(*jd));
-	backtest(y, 0, ny, u, y0, nh, band, &F, jd);
-	fit_free(&F);
-	free(hr);
 	for (size_t j = 0; j < horizon; j++) {
 		size_t T = n + j, L = T - last, k = (L + nb - 1) / nb;
 		size_t h = (L - 1) * (size_t)slot / 3600;

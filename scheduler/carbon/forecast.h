@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* Days of history the forecaster reads; older slots are ignored. */
-#define FC_HISTORY_DAYS	90
+#define FC_HISTORY_DAYS	28
 /* The quantiles fc_forecast_band's interval stands for. */
 #define FC_LO_Q		0.1
 #define FC_HI_Q		0.9
