@@ -21,6 +21,13 @@
  * delay_swing of what waiting could at most gain there, so on a flat grid
  * it stays as small as its spread.
  *
+ * Deadline safety against the forecast's error: a job is deferred past
+ * its earliest start only if the deferred window, its intensities raised
+ * by risk times (hi - ci) where a site gives hi, still costs less than
+ * the earliest window at the mean; else it starts at its earliest
+ * (PLAN_UNCERTAIN). A saving inside the forecast's own error spends slack
+ * (the room to recover from a slip) on a gain that is not likely.
+ *
  * Constraints, all hard: a job ends by its deadline given its duration and
  * the safety margin (duration * safety_margin, at most margin_max), starts
  * no earlier than `earliest`, runs only on its allowed sites, and no
@@ -38,6 +45,8 @@ struct plan_site {
 	int		 cpus, gpus;	/* capacity */
 	double		 pue;		/* >= 1 */
 	const double	*ci;		/* g/kWh per slot (nslots), NAN unknown */
+	const double	*hi;		/* NULL, or per slot the forecast's 90 %
+					   quantile (NAN: as ci, known) */
 };
 
 /* Why a job got its placement. */
@@ -47,6 +56,8 @@ enum plan_why {
 	PLAN_NO_FORECAST,	/* no usable intensity: earliest start (waiting
 				   gains nothing known) */
 	PLAN_RUN_NOW,		/* no slack (or policy says run at once) */
+	PLAN_UNCERTAIN,		/* waiting's saving is within the forecast's
+				   uncertainty: earliest start */
 	PLAN_LATE,		/* cannot meet its deadline: earliest possible */
 	PLAN_NO_ROOM,		/* no capacity within the horizon: not placed */
 	PLAN_FIXED,		/* already running, not movable */
@@ -87,7 +98,12 @@ struct plan_params {
 	double		 reserve;	/* share of each site's cpus a job placed
 					   later than its earliest start for
 					   carbon leaves free, 0 <= r < 1 */
+	double		 risk;		/* a deferred window is judged at
+					   ci + risk * (hi - ci); 0: the mean */
 };
+
+/* The risk sched_params() sets (see PLANNING in ebbd(8)). */
+#define PLAN_RISK	0.5
 
 /* How far a job's window may reach past now, whatever the horizon. */
 #define PLAN_MAX_WINDOW	((int64_t)7 * 86400)

@@ -27,6 +27,7 @@ sched_params(const struct ebb_config *cfg, int64_t now,
 	p->delay_g_per_h = cfg->planner.delay_g_per_h;
 	p->delay_swing = cfg->planner.delay_swing;
 	p->reserve = cfg->planner.reserve;
+	p->risk = PLAN_RISK;
 }
 
 int

@@ -73,7 +73,7 @@ static void
 test_cheapest_window(void **state)
 {
 	double ci[] = { 300, 200, 100, 50, 80, 400, 400, 400 };
-	struct plan_site s = { 4, 0, 1.0, ci };
+	struct plan_site s = { 4, 0, 1.0, ci, NULL };
 	struct plan_params p = params(8);
 	struct plan_job j = job(7, 2 * H);
 	struct plan_result r;
@@ -105,7 +105,7 @@ test_two_sites(void **state)
 {
 	double dirty[] = { 300, 300, 300, 300 }, clean[] = { 100, 100, 100,
 	    100 };
-	struct plan_site s[] = { { 4, 0, 1.0, dirty }, { 4, 0, 1.0, clean } };
+	struct plan_site s[] = { { 4, 0, 1.0, dirty, NULL }, { 4, 0, 1.0, clean, NULL } };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
@@ -147,7 +147,7 @@ static void
 test_capacity_clash(void **state)
 {
 	double ci[] = { 500, 100, 500, 200, 500, 500 };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(6);
 	struct plan_job j[] = { job(1, H), job(2, H) };
 	struct plan_result r;
@@ -173,7 +173,7 @@ static void
 test_interruptible(void **state)
 {
 	double ci[] = { 100, 900, 10, 900, 20, 30, 900, 40, 50, 900 };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(10);
 	struct plan_job j = job(1, 4 * H);
 	struct plan_result r;
@@ -214,7 +214,7 @@ static void
 test_no_slack(void **state)
 {
 	double ci[] = { 500, 10, 10, 10 };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
@@ -250,7 +250,7 @@ test_no_forecast(void **state)
 {
 	double ci[] = { NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN };
 	double part[] = { NAN, NAN, 300, 100, 200, NAN, NAN, NAN };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(8);
 	struct plan_job j[] = { job(1, H), job(2, H) };
 	struct plan_result r;
@@ -285,7 +285,7 @@ static void
 test_delay(void **state)
 {
 	double ci[] = { 50, 100, 100, 60 }, flat[] = { 100, 100, 100, 90 };
-	struct plan_site s = { 4, 0, 1.0, ci };
+	struct plan_site s = { 4, 0, 1.0, ci, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, 2 * H);
 	struct plan_result r;
@@ -322,7 +322,7 @@ test_margin_cap(void **state)
 {
 	double ci[12] = { 500, 100, 100, 100, 100, 100, 100, 100, 100, 100,
 	    100, 100 };
-	struct plan_site s = { 4, 0, 1.0, ci };
+	struct plan_site s = { 4, 0, 1.0, ci, NULL };
 	struct plan_params p = params(12);
 	struct plan_job j = job(1, 10 * H);
 	struct plan_result r;
@@ -358,7 +358,7 @@ static void
 test_reserve(void **state)
 {
 	double ci[] = { 300, 200, 100, 50, 400, 400 };
-	struct plan_site s = { 4, 0, 1.0, ci };
+	struct plan_site s = { 4, 0, 1.0, ci, NULL };
 	struct plan_params p = params(6);
 	struct plan_job j[] = { job(1, 2 * H), job(2, H) };
 	struct plan_result r;
@@ -399,7 +399,7 @@ static void
 test_reflow(void **state)
 {
 	double a[] = { 10, 10, 10, 10, 10 }, b[] = { 100, 100, 100, 100, 100 };
-	struct plan_site s[] = { { 13, 0, 1.0, a }, { 13, 0, 1.0, b } };
+	struct plan_site s[] = { { 13, 0, 1.0, a, NULL }, { 13, 0, 1.0, b, NULL } };
 	struct plan_params p = params(5);
 	struct plan_job j[40];
 	struct plan_result r;
@@ -430,7 +430,7 @@ static void
 test_threshold(void **state)
 {
 	double ci[] = { 150, 10, 10, 10 };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
@@ -462,7 +462,7 @@ static void
 test_fixed(void **state)
 {
 	double ci[] = { 300, 10, 50, 400 };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j[] = { job(1, H), job(2, 3 * H) };
 	struct plan_result r;
@@ -497,7 +497,7 @@ static void
 test_late(void **state)
 {
 	double ci[] = { 300, 10, 50, 400, 20, 20 };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(6);
 	struct plan_job j[] = { job(1, 2 * H), job(2, 3 * H) };
 	struct plan_result r;
@@ -530,7 +530,7 @@ static void
 test_repair(void **state)
 {
 	double ci[] = { 500, 300, 100, 100, 100, 50, 400, 400 };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(8);
 	struct plan_job j[] = { job(1, 2 * H), job(2, 4 * H), job(3, H) };
 	struct plan_result r;
@@ -565,7 +565,7 @@ static void
 test_now_mid_slot(void **state)
 {
 	double ci[] = { 10, 500, 600, 600 };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
@@ -591,7 +591,7 @@ static void
 test_bad_input(void **state)
 {
 	double ci[] = { 1, 2 };
-	struct plan_site s = { 1, 0, 1.0, ci };
+	struct plan_site s = { 1, 0, 1.0, ci, NULL };
 	struct plan_params p = params(2);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
