@@ -1027,7 +1027,8 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		if (s >= 0 && slots[ig.n - 1] != g->e + ig.n - 1 &&
 		    isfinite(a->now_g)) {
 			r = risk_g(c, (size_t)s, slots, 0, ig.n, ig.w);
-			if (r > 0 && v + r >= a->now_g) {
+			if (r > 0 && v + r >= a->now_g + risk_g(c,
+			    (size_t)g->origin, NULL, g->e, ig.n, ig.w)) {
 				s = -1;
 				uncertain = 1;
 			}
@@ -1081,7 +1082,9 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		/* Deferred: only if likely to save (planner.h). */
 		ch = earliest_fit(c, g, g->e);
 		if (ch.site >= 0 && isfinite(ch.g) && ch.k < best.k &&
-		    (uncertain || best.g + r >= ch.g)) {
+		    (uncertain || best.g + r >= ch.g + risk_g(c,
+		    (size_t)ch.site, NULL, ch.k, g->len, g->kw *
+		    (double)c->slot / 3600))) {
 			place_block(c, g, a, ch, PLAN_UNCERTAIN);
 			if (best.site != ch.site || best.k != ch.k)
 				set_alt(c, a, best);

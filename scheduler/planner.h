@@ -22,11 +22,13 @@
  * it stays as small as its spread.
  *
  * Deadline safety against the forecast's error: a job is deferred past
- * its earliest start only if the deferred window, its intensities raised
- * by risk times (hi - ci) where a site gives hi, still costs less than
- * the earliest window at the mean; else it starts at its earliest
- * (PLAN_UNCERTAIN). A saving inside the forecast's own error spends slack
- * (the room to recover from a slip) on a gain that is not likely.
+ * its earliest start only if the deferred window still costs less than
+ * the earliest one when both are judged at ci + risk * (hi - ci) (hi the
+ * forecast's 90 % quantile where a site gives one); else it starts at
+ * its earliest (PLAN_UNCERTAIN). The interval widens with lead time, so
+ * the later window pays more: a saving smaller than that extra
+ * uncertainty is not likely enough to spend slack (the room to recover
+ * from a slip) on.
  *
  * Constraints, all hard: a job ends by its deadline given its duration and
  * the safety margin (duration * safety_margin, at most margin_max), starts
@@ -98,12 +100,12 @@ struct plan_params {
 	double		 reserve;	/* share of each site's cpus a job placed
 					   later than its earliest start for
 					   carbon leaves free, 0 <= r < 1 */
-	double		 risk;		/* a deferred window is judged at
-					   ci + risk * (hi - ci); 0: the mean */
+	double		 risk;		/* deferring is judged at ci + risk *
+					   (hi - ci); 0: at the mean */
 };
 
 /* The risk sched_params() sets (see PLANNING in ebbd(8)). */
-#define PLAN_RISK	0.5
+#define PLAN_RISK	0.1
 
 /* How far a job's window may reach past now, whatever the horizon. */
 #define PLAN_MAX_WINDOW	((int64_t)7 * 86400)

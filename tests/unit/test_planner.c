@@ -458,6 +458,80 @@ test_threshold(void **state)
 	plan_result_free(&r);
 }
 
+/*
+ * The interval: the evening is 10 % cleaner on the mean, but its 90 %
+ * quantile is far above the morning's (lead time). At risk 0.5 the
+ * deferred window costs 180 + 0.5 * 100 = 230 against 200 + 0.5 * 10 =
+ * 205 now: the job runs now, `uncertain`. With a tight interval, or none,
+ * or risk 0, it waits for the evening; a clear saving waits whatever hi.
+ */
+static void
+test_uncertain(void **state)
+{
+	double ci[] = { 200, 300, 300, 180 }, hi[] = { 210, 400, 400, 280 };
+	double tight[] = { 200, 300, 300, 181 };
+	struct plan_site s = { 1, 0, 1.0, ci, hi };
+	struct plan_params p = params(4);
+	struct plan_job j = job(1, H);
+	struct plan_result r;
+
+	p.risk = 0.5;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_UNCERTAIN);
+	assert_int_equal(r.a[0].start, T0);
+	assert_float_equal(r.a[0].expected_g, 200, EPS);
+	assert_int_equal(r.a[0].alt_start, T0 + 3 * H);
+	assert_string_equal(plan_why_name(PLAN_UNCERTAIN), "uncertain");
+	plan_result_free(&r);
+
+	s.hi = tight;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	assert_int_equal(r.a[0].start, T0 + 3 * H);
+	plan_result_free(&r);
+
+	s.hi = NULL;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	assert_int_equal(r.a[0].start, T0 + 3 * H);
+	plan_result_free(&r);
+
+	s.hi = hi;
+	p.risk = 0;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	plan_result_free(&r);
+
+	p.risk = 0.5;
+	ci[3] = 100;	/* 100 + 0.5 * 180 = 190 < 205: likely to pay */
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	assert_int_equal(r.a[0].start, T0 + 3 * H);
+	plan_result_free(&r);
+
+	/* Interruptible, two slots: the same judgement on its slots. */
+	ci[3] = 180;
+	j = job(2, 2 * H);
+	j.interruptible = 1;
+	{
+		double ci2[] = { 200, 200, 300, 180, 180 };
+		double hi2[] = { 210, 220, 400, 280, 280 };
+		struct plan_site s2 = { 1, 0, 1.0, ci2, hi2 };
+		struct plan_params p2 = params(5);
+
+		p2.risk = 0.5;
+		run(&p2, &s2, 1, &j, 1, &r);
+		assert_int_equal(r.a[0].why, PLAN_UNCERTAIN);
+		assert_int_equal(r.a[0].start, T0);
+		plan_result_free(&r);
+		s2.hi = NULL;
+		run(&p2, &s2, 1, &j, 1, &r);
+		assert_int_equal(r.a[0].why, PLAN_GREEN);
+		assert_int_equal(r.a[0].start, T0 + 3 * H);
+		plan_result_free(&r);
+	}
+}
+
 static void
 test_fixed(void **state)
 {
@@ -1124,6 +1198,7 @@ main(void)
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_reflow),
 		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_uncertain),
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_late),
 		cmocka_unit_test(test_repair),
