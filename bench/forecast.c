@@ -22,8 +22,10 @@
  * the same targets. Timing: fc_forecast on 90 days of 5-minute history
  * for 48 h, median of 21 runs.
  *
- * Usage: bench-forecast [-t TRACES_DIR] [-s SHARED_DIR]
- * (defaults examples/traces and $EBB_SHARED, else ../shared). The shared
+ * Usage: bench-forecast [-f] [-t TRACES_DIR] [-s SHARED_DIR]
+ * (defaults examples/traces and $EBB_SHARED, else ../shared). -f scores
+ * the first half instead (origins and targets before the middle of each
+ * series), the half the forecaster's constants may be tuned on. The shared
  * files are read in place; they may not be copied into the repository.
  */
 #include <errno.h>
@@ -285,6 +287,7 @@ struct summary {
 
 static struct summary summaries[16];
 static size_t nsummaries;
+static int first_half;	/* -f: score the tuning half */
 
 /*
  * Prints one zone's rows; returns 1 if ebb beats both baselines at 24 h
@@ -298,7 +301,8 @@ report_zone(const char *name, const struct series *s)
 	size_t norigins;
 	int wins = 1;
 
-	norigins = evaluate(s, s->n / 2, s->n, sc);
+	norigins = first_half ? evaluate(s, 0, s->n / 2, sc) :
+	    evaluate(s, s->n / 2, s->n, sc);
 	su->name = name;
 	su->ratio = mape(&sc[M_EBB], 2) / mape(&sc[M_YESTERDAY], 2);
 	if (sc[M_EBB].ncov != 0) {
@@ -489,8 +493,11 @@ main(int argc, char **argv)
 
 	if (shared == NULL)
 		shared = "../shared";
-	while ((c = getopt(argc, argv, "t:s:")) != -1) {
+	while ((c = getopt(argc, argv, "ft:s:")) != -1) {
 		switch (c) {
+		case 'f':
+			first_half = 1;
+			break;
 		case 't':
 			traces = optarg;
 			break;
@@ -498,17 +505,18 @@ main(int argc, char **argv)
 			shared = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench-forecast [-t traces_dir] "
+			fprintf(stderr, "usage: bench-forecast [-f] [-t traces_dir] "
 			    "[-s shared_dir]\n");
 			return 2;
 		}
 	}
 	data = xasprintf("%s/data/carbon-intensity", shared);
 
-	printf("Rolling origins every 6 h over the second half of each series;"
+	printf("Rolling origins every 6 h over the %s half of each series;"
 	    " MAPE %% at the lead shown;\nrank = mean Spearman correlation "
 	    "of forecast and actual within hours 0-24 (d1) and 24-48 (d2).\n\n"
-	    "%-12s %6s %6s  %-11s %7s %7s %7s %7s  %6s %6s\n", "zone", "slot",
+	    "%-12s %6s %6s  %-11s %7s %7s %7s %7s  %6s %6s\n", first_half ?
+	    "first (tuning)" : "second", "zone", "slot",
 	    "origs", "method", "1h", "6h", "24h", "48h", "rank1", "rank2");
 	for (size_t i = 0; i < sizeof(em_zones) / sizeof(em_zones[0]); i++) {
 		struct series s;

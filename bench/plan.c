@@ -107,6 +107,7 @@ bench(size_t njobs, size_t nslots)
 		site[s].pue = 1.1 + (double)uni(&x, 0, 4) / 10;
 		site[s].ci = ci;
 		site[s].reserve = 0;
+		site[s].hi = NULL;
 	}
 	for (size_t i = 0; i < njobs; i++) {
 		struct plan_job *j = &jobs[i];

@@ -39,6 +39,9 @@
 # (safety_margin 0, no delay tie-break, horizon 7d, min_chunk 30m), against
 # the strict optimum of an independent brute-force search (bench-lwa opt).
 # Floor: defaults keep >= 90 % of the like-for-like savings, 0 misses.
+# The defaults also run on ebb's own forecaster (--forecast model: history
+# only, the interval used for deadline safety); floor: model keeps >= 80 %
+# of the defaults' perfect-forecast savings, 0 misses.
 #
 # Then the contention rows (need the 100k PAI trace, else skipped): the
 # whole year on one DE site whose cpus are 1.5, 2 and 3 times the trace's
@@ -223,8 +226,8 @@ echo
 if [ ! -r "$ci2020/ger_ci.csv" ]; then
 	echo "lwa: $ci2020 not found, skipped"
 else
-	echo "| site | deadline | jobs run | optimum | like-for-like | defaults | defaults / like-for-like | misses (defaults, lfl) | sim s (defaults) |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| site | deadline | jobs run | optimum | like-for-like | defaults | defaults / like-for-like | misses (defaults, lfl) | sim s (defaults) | defaults, model | model / perfect | misses (model) | sim s (model) |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	for zone in DE:ger GB:gb FR:fr; do
 		name=${zone%%:*} file=$ci2020/${zone#*:}_ci.csv
 		for lfl in 0 1; do
@@ -246,15 +249,21 @@ else
 				"$ebb" simulate -c "$tmp/lwa0.yaml" "$tmp/lwa.csv" > "$tmp/d.txt"
 				t1=$(date +%s.%N)
 				"$ebb" simulate -c "$tmp/lwa1.yaml" "$tmp/lwa.csv" > "$tmp/l.txt"
+				t2=$(date +%s.%N)
+				"$ebb" simulate -c "$tmp/lwa0.yaml" --forecast model "$tmp/lwa.csv" > "$tmp/m.txt"
+				t3=$(date +%s.%N)
+				m=$(field savings_pct < "$tmp/m.txt")
 				d=$(field savings_pct < "$tmp/d.txt")
 				l=$(field savings_pct < "$tmp/l.txt")
 				awk -v site="$name" -v rule="$rule$([ $inter = 1 ] && echo ', interruptible')" \
 				    -v j="$(field jobs < "$tmp/d.txt")" -v o="$o" -v d="$d" -v l="$l" \
 				    -v md="$(( $(field deadline_misses < "$tmp/d.txt") + $(field unplaced < "$tmp/d.txt") ))" \
 				    -v ml="$(( $(field deadline_misses < "$tmp/l.txt") + $(field unplaced < "$tmp/l.txt") ))" \
-				    -v s="$(echo "$t1 - $t0" | bc)" 'BEGIN {
-					printf "| %s | %s | %d | %.2f %% | %.2f %% | %.2f %% | %.1f %% | %d, %d | %.1f |\n",
-					    site, rule, j, o, l, d, 100 * d / l, md, ml, s }'
+				    -v s="$(echo "$t1 - $t0" | bc)" -v m="$m" \
+				    -v mm="$(( $(field deadline_misses < "$tmp/m.txt") + $(field unplaced < "$tmp/m.txt") ))" \
+				    -v sm="$(echo "$t3 - $t2" | bc)" 'BEGIN {
+					printf "| %s | %s | %d | %.2f %% | %.2f %% | %.2f %% | %.1f %% | %d, %d | %.1f | %.2f %% | %.1f %% | %d | %.1f |\n",
+					    site, rule, j, o, l, d, 100 * d / l, md, ml, s, m, 100 * m / d, mm, sm }'
 			done
 		done
 	done

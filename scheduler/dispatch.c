@@ -878,7 +878,7 @@ start_freed(struct dispatch *dp, int site)
 
 		if (a->pj.earliest > now || (a->planned_start > now &&
 		    a->why != PLAN_RUN_NOW && a->why != PLAN_LATE &&
-		    a->why != PLAN_THRESHOLD))
+		    a->why != PLAN_THRESHOLD && a->why != PLAN_UNCERTAIN))
 			continue;	/* waits by choice, not for room */
 		cap_release(dp, a);
 		if (!cap_room(m, site, now, end, a->pj.cpus) ||
@@ -991,6 +991,11 @@ apply(struct dispatch *dp, struct active *a, const struct plan_assign *r,
 		    j->site, ebb_fmt_time(r->start, t, sizeof(t)),
 		    r->expected_g, r->now_g - r->expected_g, 100 * (r->now_g -
 		    r->expected_g) / r->now_g);
+	else if (r->why == PLAN_UNCERTAIN)
+		snprintf(why, sizeof(why), "%s on %s at %s: %.3g g expected; "
+		    "waiting's saving is within the forecast's uncertainty",
+		    plan_why_name(r->why), j->site, ebb_fmt_time(r->start, t,
+		    sizeof(t)), r->expected_g);
 	else if (isfinite(r->expected_g))
 		snprintf(why, sizeof(why), "%s on %s at %s: %.3g g expected",
 		    plan_why_name(r->why), j->site, ebb_fmt_time(r->start, t,
@@ -1104,6 +1109,7 @@ site_series(struct dispatch *dp, const struct plan_params *pp, int64_t now,
 				ser[s].value[k] = NAN;
 		}
 		sites[s].ci = ser[s].value;
+		sites[s].hi = ser[s].hi;	/* own forecast's; else NAN */
 	}
 }
 

@@ -153,6 +153,7 @@ static const char *const why_names[] = {
 	[PLAN_GREEN] = "green",
 	[PLAN_THRESHOLD] = "threshold",
 	[PLAN_NO_FORECAST] = "no-forecast",
+	[PLAN_UNCERTAIN] = "uncertain",
 	[PLAN_RUN_NOW] = "run-now",
 	[PLAN_LATE] = "late",
 	[PLAN_NO_ROOM] = "no-room",
@@ -1281,12 +1282,38 @@ now_g(const struct ctx *c, const struct geo *g)
 	return block_g(c, g, (size_t)g->origin, g->e);
 }
 
+/*
+ * What the forecast's uncertainty adds to running at site s in the n
+ * slots slots[] (NULL: the n slots from k), w g per g/kWh per slot before
+ * pue: risk * (hi - ci) where both are known and hi is above.
+ */
+static double
+risk_g(const struct ctx *c, size_t s, const long *slots, long k, long n,
+    double w)
+{
+	const double *ci = c->site[s].ci, *hi = c->site[s].hi;
+	double sum = 0;
+
+	if (hi == NULL || !(c->p->risk > 0))
+		return 0;
+	for (long i = 0; i < n; i++) {
+		long t = slots != NULL ? slots[i] : k + i;
+
+		if (t < c->ns && isfinite(hi[t]) && isfinite(ci[t]) &&
+		    hi[t] > ci[t])
+			sum += hi[t] - ci[t];
+	}
+	return c->p->risk * w * c->site[s].pue * sum;
+}
+
 static void
 place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 {
 	const struct plan_job *j = g->j;
 	struct choice best, alt, ch;
 	struct igeo ig;
+	int uncertain = 0;
+	double r = 0;
 
 	a->now_g = now_g(c, g);
 	set_alt(c, a, (struct choice){ -1, NO_SLOT, NAN });
@@ -1312,6 +1339,16 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		s = green_inter(c, g, &ig, slots, &v, &alt);
 		c->holding = 0;
 
+		/* Deferred: only if likely to save (planner.h). */
+		if (s >= 0 && slots[ig.n - 1] != g->e + ig.n - 1 &&
+		    isfinite(a->now_g)) {
+			r = risk_g(c, (size_t)s, slots, 0, ig.n, ig.w);
+			if (r > 0 && v + r >= a->now_g + risk_g(c,
+			    (size_t)g->origin, NULL, g->e, ig.n, ig.w)) {
+				s = -1;
+				uncertain = 1;
+			}
+		}
 		if (s >= 0) {
 			a->why = PLAN_GREEN;
 			a->site = s;
@@ -1354,6 +1391,21 @@ place_job(struct ctx *c, const struct geo *g, struct plan_assign *a)
 		if (best.site != ch.site || best.k != ch.k)
 			set_alt(c, a, best);
 		return;
+	}
+	if (best.site >= 0 && (uncertain || (best.k > g->e &&
+	    (r = risk_g(c, (size_t)best.site, NULL, best.k, g->len, g->kw *
+	    (double)c->slot / 3600)) > 0))) {
+		/* Deferred: only if likely to save (planner.h). */
+		ch = earliest_fit(c, g, g->e);
+		if (ch.site >= 0 && isfinite(ch.g) && ch.k < best.k &&
+		    (uncertain || best.g + r >= ch.g + risk_g(c,
+		    (size_t)ch.site, NULL, ch.k, g->len, g->kw *
+		    (double)c->slot / 3600))) {
+			place_block(c, g, a, ch, PLAN_UNCERTAIN);
+			if (best.site != ch.site || best.k != ch.k)
+				set_alt(c, a, best);
+			return;
+		}
 	}
 	if (best.site >= 0) {
 		alt = alt_block(c, g, best, 1);

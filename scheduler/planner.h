@@ -21,6 +21,15 @@
  * delay_swing of what waiting could at most gain there, so on a flat grid
  * it stays as small as its spread.
  *
+ * Deadline safety against the forecast's error: a job is deferred past
+ * its earliest start only if the deferred window still costs less than
+ * the earliest one when both are judged at ci + risk * (hi - ci) (hi the
+ * forecast's 90 % quantile where a site gives one); else it starts at
+ * its earliest (PLAN_UNCERTAIN). The interval widens with lead time, so
+ * the later window pays more: a saving smaller than that extra
+ * uncertainty is not likely enough to spend slack (the room to recover
+ * from a slip) on.
+ *
  * Constraints, all hard: a job ends by its deadline given its duration and
  * the safety margin (duration * safety_margin, at most margin_max), starts
  * no earlier than `earliest`, runs only on its allowed sites, and no
@@ -43,6 +52,8 @@ struct plan_site {
 					   leaves free, 0 <= r < 1 (the caller
 					   sets it from the site's load:
 					   load.h) */
+	const double	*hi;		/* NULL, or per slot the forecast's 90 %
+					   quantile (NAN: as ci, known) */
 };
 
 /* Why a job got its placement. */
@@ -55,6 +66,9 @@ enum plan_why {
 	PLAN_LATE,		/* cannot meet its deadline: earliest possible */
 	PLAN_NO_ROOM,		/* no capacity within the horizon: not placed */
 	PLAN_FIXED,		/* already running, not movable */
+	PLAN_UNCERTAIN,		/* waiting's saving is within the forecast's
+				   uncertainty: earliest start (last: the
+				   codes before it keep their numbers) */
 };
 
 struct plan_job {
@@ -89,7 +103,12 @@ struct plan_params {
 	double		 delay_g_per_h;	/* tie-break, g per kWh per hour */
 	double		 delay_swing;	/* tie-break per day of delay, share of
 					   the site's intensity swing */
+	double		 risk;		/* deferring is judged at ci + risk *
+					   (hi - ci); 0: at the mean */
 };
+
+/* The risk sched_params() sets (see PLANNING in ebbd(8)). */
+#define PLAN_RISK	0.1
 
 /* How far a job's window may reach past now, whatever the horizon. */
 #define PLAN_MAX_WINDOW	((int64_t)7 * 86400)

@@ -26,6 +26,7 @@ sched_params(const struct ebb_config *cfg, int64_t now,
 	p->kwh_per_gb = cfg->planner.kwh_per_gb;
 	p->delay_g_per_h = cfg->planner.delay_g_per_h;
 	p->delay_swing = cfg->planner.delay_swing;
+	p->risk = PLAN_RISK;
 }
 
 int

@@ -91,6 +91,7 @@ struct sim {
 	double		**actual;	/* per site, n slots, NAN unknown */
 	double		**noisy;	/* SIM_NOISE: per site */
 	double		**fc;		/* per site, the planner's view */
+	double		**fchi;		/* per site, its 90 % quantile (model) */
 	int64_t		 fc_t0;		/* fc holds the forecast from here */
 	size_t		 fc_n;
 	struct plan_site *ps;
@@ -542,16 +543,21 @@ forecast_at(struct sim *S, enum sim_forecast mode, int64_t t0,
 		    S->actual[s];
 
 		S->fc[s] = xrealloc(S->fc[s], nslots * sizeof(double));
+		S->ps[s].hi = NULL;
 		if (mode == SIM_MODEL) {
 			int64_t h = FC_HISTORY_DAYS * 86400LL / S->slot;
 			int64_t first = base - h < 0 ? 0 : base - h;
 			char e[256];
 
-			if (base > first && fc_forecast(S->actual[s] + first,
-			    (size_t)(base - first), S->slot,
-			    S->t0 + first * S->slot, nslots, S->fc[s], e,
-			    sizeof(e)) == 0)
+			S->fchi[s] = xrealloc(S->fchi[s], nslots *
+			    sizeof(double));
+			if (base > first && fc_forecast_band(S->actual[s] +
+			    first, (size_t)(base - first), S->slot,
+			    S->t0 + first * S->slot, nslots, S->fc[s], NULL,
+			    S->fchi[s], e, sizeof(e)) == 0) {
+				S->ps[s].hi = S->fchi[s];
 				continue;
+			}
 			for (size_t k = 0; k < nslots; k++)
 				S->fc[s][k] = NAN;
 			continue;
@@ -1048,10 +1054,12 @@ sim_free(struct sim *S)
 		if (S->noisy != NULL)
 			free(S->noisy[s]);
 		free(S->fc[s]);
+		free(S->fchi[s]);
 	}
 	free(S->actual);
 	free(S->noisy);
 	free(S->fc);
+	free(S->fchi);
 	free(S->ps);
 	free(S->load);
 	for (size_t i = 0; i < S->njobs; i++) {
@@ -1089,6 +1097,7 @@ sim_run(const struct ebb_config *cfg, const struct policy_set *pol,
 	S.pj = xcalloc(wl->n ? wl->n : 1, sizeof(*S.pj));
 	S.pjmap = xcalloc(wl->n ? wl->n : 1, sizeof(*S.pjmap));
 	S.fc = xcalloc(S.nsites, sizeof(*S.fc));
+	S.fchi = xcalloc(S.nsites, sizeof(*S.fchi));
 	S.ps = xcalloc(S.nsites, sizeof(*S.ps));
 	S.load = xcalloc(S.nsites, sizeof(*S.load));
 	S.fc_t0 = INT64_MIN;

@@ -119,7 +119,7 @@ static void
 test_loaded_site_leaves_room(void **state)
 {
 	double ci[] = { 300, 300, 100, 300, 300, 300, 300, 300 };
-	struct plan_site s = { 4, 0, 1.0, ci, 0 };
+	struct plan_site s = { 4, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = {
 		.now = T0, .t0 = T0, .slot = H, .nslots = 6,
 		.min_chunk = H, .kwh_per_gb = 0.1,

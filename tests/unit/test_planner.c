@@ -76,7 +76,7 @@ static void
 test_cheapest_window(void **state)
 {
 	double ci[] = { 300, 200, 100, 50, 80, 400, 400, 400 };
-	struct plan_site s = { 4, 0, 1.0, ci, 0 };
+	struct plan_site s = { 4, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(8);
 	struct plan_job j = job(7, 2 * H);
 	struct plan_result r;
@@ -108,7 +108,7 @@ test_two_sites(void **state)
 {
 	double dirty[] = { 300, 300, 300, 300 }, clean[] = { 100, 100, 100,
 	    100 };
-	struct plan_site s[] = { { 4, 0, 1.0, dirty, 0 }, { 4, 0, 1.0, clean, 0 } };
+	struct plan_site s[] = { { 4, 0, 1.0, dirty, 0, NULL }, { 4, 0, 1.0, clean, 0, NULL } };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
@@ -150,7 +150,7 @@ static void
 test_capacity_clash(void **state)
 {
 	double ci[] = { 500, 100, 500, 200, 500, 500 };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(6);
 	struct plan_job j[] = { job(1, H), job(2, H) };
 	struct plan_result r;
@@ -176,7 +176,7 @@ static void
 test_interruptible(void **state)
 {
 	double ci[] = { 100, 900, 10, 900, 20, 30, 900, 40, 50, 900 };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(10);
 	struct plan_job j = job(1, 4 * H);
 	struct plan_result r;
@@ -217,7 +217,7 @@ static void
 test_no_slack(void **state)
 {
 	double ci[] = { 500, 10, 10, 10 };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
@@ -253,7 +253,7 @@ test_no_forecast(void **state)
 {
 	double ci[] = { NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN };
 	double part[] = { NAN, NAN, 300, 100, 200, NAN, NAN, NAN };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(8);
 	struct plan_job j[] = { job(1, H), job(2, H) };
 	struct plan_result r;
@@ -288,7 +288,7 @@ static void
 test_delay(void **state)
 {
 	double ci[] = { 50, 100, 100, 60 }, flat[] = { 100, 100, 100, 90 };
-	struct plan_site s = { 4, 0, 1.0, ci, 0 };
+	struct plan_site s = { 4, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, 2 * H);
 	struct plan_result r;
@@ -325,7 +325,7 @@ test_margin_cap(void **state)
 {
 	double ci[12] = { 500, 100, 100, 100, 100, 100, 100, 100, 100, 100,
 	    100, 100 };
-	struct plan_site s = { 4, 0, 1.0, ci, 0 };
+	struct plan_site s = { 4, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(12);
 	struct plan_job j = job(1, 10 * H);
 	struct plan_result r;
@@ -361,7 +361,7 @@ static void
 test_reserve(void **state)
 {
 	double ci[] = { 300, 200, 100, 50, 400, 400 };
-	struct plan_site s = { 4, 0, 1.0, ci, 0 };
+	struct plan_site s = { 4, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(6);
 	struct plan_job j[] = { job(1, 2 * H), job(2, H) };
 	struct plan_result r;
@@ -402,7 +402,7 @@ static void
 test_reflow(void **state)
 {
 	double a[] = { 10, 10, 10, 10, 10 }, b[] = { 100, 100, 100, 100, 100 };
-	struct plan_site s[] = { { 13, 0, 1.0, a, 0 }, { 13, 0, 1.0, b, 0 } };
+	struct plan_site s[] = { { 13, 0, 1.0, a, 0, NULL }, { 13, 0, 1.0, b, 0, NULL } };
 	struct plan_params p = params(5);
 	struct plan_job j[40];
 	struct plan_result r;
@@ -433,7 +433,7 @@ static void
 test_threshold(void **state)
 {
 	double ci[] = { 150, 10, 10, 10 };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
@@ -461,11 +461,85 @@ test_threshold(void **state)
 	plan_result_free(&r);
 }
 
+/*
+ * The interval: the evening is 10 % cleaner on the mean, but its 90 %
+ * quantile is far above the morning's (lead time). At risk 0.5 the
+ * deferred window costs 180 + 0.5 * 100 = 230 against 200 + 0.5 * 10 =
+ * 205 now: the job runs now, `uncertain`. With a tight interval, or none,
+ * or risk 0, it waits for the evening; a clear saving waits whatever hi.
+ */
+static void
+test_uncertain(void **state)
+{
+	double ci[] = { 200, 300, 300, 180 }, hi[] = { 210, 400, 400, 280 };
+	double tight[] = { 200, 300, 300, 181 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, hi };
+	struct plan_params p = params(4);
+	struct plan_job j = job(1, H);
+	struct plan_result r;
+
+	p.risk = 0.5;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_UNCERTAIN);
+	assert_int_equal(r.a[0].start, T0);
+	assert_float_equal(r.a[0].expected_g, 200, EPS);
+	assert_int_equal(r.a[0].alt_start, T0 + 3 * H);
+	assert_string_equal(plan_why_name(PLAN_UNCERTAIN), "uncertain");
+	plan_result_free(&r);
+
+	s.hi = tight;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	assert_int_equal(r.a[0].start, T0 + 3 * H);
+	plan_result_free(&r);
+
+	s.hi = NULL;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	assert_int_equal(r.a[0].start, T0 + 3 * H);
+	plan_result_free(&r);
+
+	s.hi = hi;
+	p.risk = 0;
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	plan_result_free(&r);
+
+	p.risk = 0.5;
+	ci[3] = 100;	/* 100 + 0.5 * 180 = 190 < 205: likely to pay */
+	run(&p, &s, 1, &j, 1, &r);
+	assert_int_equal(r.a[0].why, PLAN_GREEN);
+	assert_int_equal(r.a[0].start, T0 + 3 * H);
+	plan_result_free(&r);
+
+	/* Interruptible, two slots: the same judgement on its slots. */
+	ci[3] = 180;
+	j = job(2, 2 * H);
+	j.interruptible = 1;
+	{
+		double ci2[] = { 200, 200, 300, 180, 180 };
+		double hi2[] = { 210, 220, 400, 280, 280 };
+		struct plan_site s2 = { 1, 0, 1.0, ci2, 0, hi2 };
+		struct plan_params p2 = params(5);
+
+		p2.risk = 0.5;
+		run(&p2, &s2, 1, &j, 1, &r);
+		assert_int_equal(r.a[0].why, PLAN_UNCERTAIN);
+		assert_int_equal(r.a[0].start, T0);
+		plan_result_free(&r);
+		s2.hi = NULL;
+		run(&p2, &s2, 1, &j, 1, &r);
+		assert_int_equal(r.a[0].why, PLAN_GREEN);
+		assert_int_equal(r.a[0].start, T0 + 3 * H);
+		plan_result_free(&r);
+	}
+}
+
 static void
 test_fixed(void **state)
 {
 	double ci[] = { 300, 10, 50, 400 };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j[] = { job(1, H), job(2, 3 * H) };
 	struct plan_result r;
@@ -500,7 +574,7 @@ static void
 test_late(void **state)
 {
 	double ci[] = { 300, 10, 50, 400, 20, 20 };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(6);
 	struct plan_job j[] = { job(1, 2 * H), job(2, 3 * H) };
 	struct plan_result r;
@@ -533,7 +607,7 @@ static void
 test_repair(void **state)
 {
 	double ci[] = { 500, 300, 100, 100, 100, 50, 400, 400 };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(8);
 	struct plan_job j[] = { job(1, 2 * H), job(2, 4 * H), job(3, H) };
 	struct plan_result r;
@@ -568,7 +642,7 @@ static void
 test_now_mid_slot(void **state)
 {
 	double ci[] = { 10, 500, 600, 600 };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(4);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
@@ -594,7 +668,7 @@ static void
 test_bad_input(void **state)
 {
 	double ci[] = { 1, 2 };
-	struct plan_site s = { 1, 0, 1.0, ci, 0 };
+	struct plan_site s = { 1, 0, 1.0, ci, 0, NULL };
 	struct plan_params p = params(2);
 	struct plan_job j = job(1, H);
 	struct plan_result r;
@@ -1187,6 +1261,7 @@ golden_one(uint64_t *x)
 		s[k].gpus = (int)rint_(x, 0, 3);
 		s[k].pue = 1 + 0.1 * (double)rint_(x, 0, 5);
 		s[k].reserve = reserve;
+		s[k].hi = NULL;
 	}
 	nj = (size_t)rint_(x, 0, rint_(x, 0, 1) ? 8 : 80);
 	memset(j, 0, sizeof(j));
@@ -1271,6 +1346,7 @@ main(void)
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_reflow),
 		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_uncertain),
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_late),
 		cmocka_unit_test(test_repair),
