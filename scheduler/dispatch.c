@@ -919,7 +919,7 @@ waiting_for_room(const struct dispatch *dp)
 			continue;
 		if (a->why == PLAN_LATE || (a->planned_start > could &&
 		    (a->why == PLAN_RUN_NOW || a->why == PLAN_THRESHOLD ||
-		    a->why == PLAN_NO_FORECAST)))
+		    a->why == PLAN_NO_FORECAST || a->why == PLAN_UNCERTAIN)))
 			return 1;
 	}
 	return 0;
