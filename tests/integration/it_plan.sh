@@ -5,25 +5,12 @@
 # both. Once the site is loaded, jobs that may wait leave room (reserve).
 . "$(dirname "$0")/lib.sh"
 
-now=$(date +%s)
-# 30 days of hourly history, 500 g/kWh except a dip to 100 at the hour
-# that comes 4 hours from now.
-dip=$(( (now / 3600 + 4) % 24 ))
-{
-	echo "time,intensity"
-	for t in $(seq $(( now / 3600 * 3600 - 30 * 86400 )) 3600 $now); do
-		h=$(( t / 3600 % 24 ))
-		v=500; [ $h = $dip ] && v=100
-		echo "$(date -u -d @$t '+%Y-%m-%d %H:%M:%S'),$v"
-	done
-} > "$T/trace.csv"
+dip_trace "$T/trace.csv"
+dip=$DIP now=$DIP_NOW
 write_config 2 "planner:" "  default_max_delay: 0s"
 site_trace XX "$T/trace.csv"
 start_ebbd
-for _ in $(seq 1 50); do
-	[ "$("$EBB" sites --json | jq -r '.sites[0].providers[0].status')" = ok ] && break
-	sleep 0.1
-done
+wait_provider_ok
 
 wait_ebb_state() { # ID STATE
 	for _ in $(seq 1 100); do [ "$(job_field "$1" state)" = "$2" ] && return 0; sleep 0.1; done

@@ -149,6 +149,33 @@ job_field() {
 	"$EBB" show --json "$1" | jq -r ".job.$2"
 }
 
+# dip_trace FILE: 30 days of hourly history up to now, 500 g/kWh except
+# a dip to 100 at the hour that comes 4 hours from now; sets DIP (that
+# hour of the day, UTC) and DIP_NOW (the now it was made for).
+dip_trace() {
+	local now t h v
+	now=$(date +%s)
+	DIP=$(( (now / 3600 + 4) % 24 ))
+	DIP_NOW=$now
+	{
+		echo "time,intensity"
+		for t in $(seq $(( now / 3600 * 3600 - 30 * 86400 )) 3600 $now); do
+			h=$(( t / 3600 % 24 ))
+			v=500; [ $h = $DIP ] && v=100
+			echo "$(date -u -d @$t '+%Y-%m-%d %H:%M:%S'),$v"
+		done
+	} > "$1"
+}
+
+# wait_provider_ok: until the first site's first provider has answered.
+wait_provider_ok() {
+	for _ in $(seq 1 50); do
+		[ "$("$EBB" sites --json | jq -r '.sites[0].providers[0].status')" = ok ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_field ID FIELD VALUE [TRIES]: until the job's field has the value
 # (TRIES looks 0.2 s apart, default 100); 1 if it never does.
 wait_field() {
