@@ -338,6 +338,10 @@ static const struct yt_key kube_keys[] = {
 	{ .name = "prometheus", .type = YT_STRING, .offset = KU(prometheus),
 	  .doc = "URL of a Prometheus with Kepler's metrics, for the energy "
 	  "of Jobs; default: a model from cpus and run time" },
+	{ .name = "start_timeout", .type = YT_DURATION, .min = 0,
+	  .max = 7 * 86400, .offset = KU(start_timeout),
+	  .doc = "how long a released Job may have no ready pod before "
+	  "ebb deletes it and fails the job; 0: no limit" },
 	{ .name = "prometheus_lag", .type = YT_DURATION, .min = 0,
 	  .max = 3600, .offset = KU(prometheus_lag),
 	  .doc = "wait after a Job's end before asking Prometheus (its last "
@@ -593,6 +597,7 @@ site_init(void *p)
 	s->slurm.adopt = 1;
 	s->kube.resync = 300;
 	s->kube.prometheus_lag = 60;
+	s->kube.start_timeout = 900;
 	s->kube.adopt = 1;
 	for (int i = 0; i < PROV_N; i++)
 		provider_conf_defaults(&s->prov[i]);

@@ -77,6 +77,8 @@ struct ebb_kube {
 	int	 adopt;		/* plan suspended Jobs annotated ebb.dev/ */
 	char	*prometheus;	/* Prometheus URL with Kepler's metrics */
 	int64_t	 prometheus_lag;	/* s after a Job's end before asking */
+	int64_t	 start_timeout;	/* s a released Job may have no ready pod;
+				   0: no limit */
 };
 
 struct ebb_site {

@@ -107,6 +107,10 @@ struct kjob {
 	int		 fails;
 	double		 retry_at;	/* loop time of the next try */
 	json_t		*fin;		/* "finished" waiting for its energy */
+	double		 released_at;	/* loop time it was seen released with
+					   no ready pod; 0: not (yet) */
+	int		 ready_seen;	/* a pod of it was ready once */
+	char		*fail_why;	/* deleted by ebb because of this */
 	double		 energy_at;	/* loop time to ask Prometheus */
 	unsigned	 metric;	/* kepler[] entry being asked */
 	int64_t		 t0, t1;	/* run time, for the query */
@@ -133,6 +137,7 @@ struct backend {
 	double		 resync;
 	char		*prom;		/* Prometheus base URL, or NULL */
 	double		 prom_lag;
+	double		 start_timeout;	/* s; 0: none */
 	struct http	*http;
 	struct kjob	*jobs;
 	struct call	*calls;
@@ -173,6 +178,7 @@ static void
 kjob_free(struct kjob *k)
 {
 	free(k->name);
+	free(k->fail_why);
 	free(k->uid);
 	free(k->rv);
 	json_decref(k->spec);
@@ -574,6 +580,15 @@ sync_job(struct backend *b, const json_t *obj)
 		    "ext_id", k->name));
 	}
 	start = stamp(json_object_get(st, "startTime"));
+	/* Released: its pods should become ready (status.ready, 1.24+;
+	 * a cluster without the field is not judged). */
+	if (start > 0 && !k->suspended && json_is_integer(json_object_get(st,
+	    "ready"))) {
+		if (json_integer_value(json_object_get(st, "ready")) > 0)
+			k->ready_seen = 1;
+		else if (k->released_at == 0)
+			k->released_at = ev_now(b->loop);
+	}
 	if (start > 0 && !k->suspended && !k->started_sent) {
 		k->started_sent = 1;
 		emit(b, id, json_pack("{s:s, s:I}", "type", "started",
@@ -821,7 +836,8 @@ gone(struct backend *b, struct kjob *k, const char *how)
 	}
 	k->done = 1;
 	emit(b, k->id, json_pack("{s:s, s:s, s:s}", "type", "ended", "state",
-	    k->cancel ? "CANCELLED" : "FAILED", "reason", k->cancel ?
+	    k->cancel && k->fail_why == NULL ? "CANCELLED" : "FAILED",
+	    "reason", k->fail_why != NULL ? k->fail_why : k->cancel ?
 	    "deleted by ebb" : how));
 }
 
@@ -1352,6 +1368,20 @@ work(struct backend *b)
 		next = k->next;
 		if (k->busy || now < k->retry_at)
 			continue;
+		if (!k->done && !k->cancel && k->exists && !k->suspended &&
+		    !k->ready_seen && k->released_at > 0 &&
+		    b->start_timeout > 0 && now - k->released_at >
+		    b->start_timeout) {
+			/* Its pod never ran (an image that does not pull, a
+			 * pod that never fits): it would hold its cpus for
+			 * ever. */
+			k->fail_why = xasprintf("no pod of Job %s was ready "
+			    "%.0f s after its release (an image that does not "
+			    "pull, or a pod that cannot be scheduled or "
+			    "admitted): deleted", k->name, b->start_timeout);
+			log_warnx("job %" PRId64 ": %s", k->id, k->fail_why);
+			k->cancel = 1;
+		}
 		if (k->cancel && k->fin != NULL) {
 			emit(b, k->id, k->fin);	/* it had ended: say so */
 			k->fin = NULL;
@@ -1510,6 +1540,7 @@ kube_open(struct ev_loop *loop, const struct backend_conf *bc,
 			b->prom[strlen(b->prom) - 1] = '\0';
 	}
 	b->prom_lag = (double)kc->prometheus_lag;
+	b->start_timeout = (double)kc->start_timeout;
 	b->refused = json_object();
 	if (kc->node_selector.n > 0) {
 		b->node_selector = json_object();

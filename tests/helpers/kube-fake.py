@@ -38,7 +38,8 @@ for batch/v1 Jobs, and enforces what they rely on:
     timeoutSeconds ends the stream.
   - the Job controller's visible part: a Job created or patched with
     spec.suspend true gets condition Suspended=True; released, it gets
-    Suspended=False, status.startTime and status.active 1.
+    Suspended=False, status.startTime, status.active 1 and status.ready 1
+    (0 for an image from a .invalid registry: a pod that never pulls).
 
 What a kubelet would do is driven by the tests through /fake/ endpoints
 (same authentication): POST /fake/complete/NS/NAME and /fake/fail/NS/NAME
@@ -332,6 +333,11 @@ class Store:
                 self.set_cond(obj, 'Suspended', 'False', 'JobResumed')
             st['startTime'] = st.get('startTime') or now_iso()
             st['active'] = 1
+            # An image from a .invalid registry never pulls: its pod
+            # stays in ImagePullBackOff, active but never ready.
+            ctrs = ((spec.get('template') or {}).get('spec') or {}).get('containers') or []
+            st['ready'] = 0 if any('.invalid/' in (c.get('image') or '')
+                                   for c in ctrs) else 1
 
     def create(self, ns, body):
         if not isinstance(body, dict):

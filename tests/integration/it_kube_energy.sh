@@ -6,7 +6,9 @@
 # the counter's growth over the run into the ledger (method kepler); a Job
 # whose pods Kepler never saw is modelled from the CPU time the kubelet
 # measured (container_cpu_usage_seconds_total), and one nobody measured
-# from its cpus and run time. ebbd authenticates
+# from its cpus and run time. A Job whose pod never becomes ready (its
+# image does not pull) is deleted after start_timeout and its job fails
+# with the reason. ebbd authenticates
 # here with a client certificate (the kubeconfig's fake-cert context),
 # which the stand-in checks against its CA. Skips (77) without prometheus
 # or python3-jsonschema.
@@ -56,6 +58,7 @@ cat >>"$CONF" <<EOC
       context: fake-cert
       prometheus: http://127.0.0.1:$PPORT
       prometheus_lag: 3s
+      start_timeout: 4s
 EOC
 site_de_trace
 start_ebbd
@@ -105,4 +108,12 @@ awk -v a="$(jq '.jobs[0].energy_kwh' <<<"$rm")" -v b="$(jq '.jobs[0].energy_kwh'
 	'BEGIN { exit !(a > 0 && b > 0 && a < b) }' &&
 	ok "half a cpu busy costs less than the whole cpu held ($(jq '.jobs[0].energy_kwh' <<<"$rm") < $(jq '.jobs[0].energy_kwh' <<<"$ru") kWh)" ||
 	fail "energies $(jq '.jobs[0].energy_kwh' <<<"$rm") vs $(jq '.jobs[0].energy_kwh' <<<"$ru")"
+
+b=$(as_user submit -q --site k8s --image registry.invalid/none:1 --duration 10s -- true)
+wait_field "$b" state failed 100 && ok "a Job whose pod never became ready failed" ||
+	fail "state $(job_field "$b" state)"
+job_field "$b" reason | grep -q "no pod of Job .* was ready 4 s after its release" &&
+	ok "with the reason" || fail "reason: $(job_field "$b" reason)"
+expect_eq "and its Job is gone" 404 "$(kube_api GET \
+	"/apis/batch/v1/namespaces/default/jobs/$(job_field "$b" ext_id)" -o /dev/null -w '%{http_code}')"
 finish
