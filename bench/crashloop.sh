@@ -30,31 +30,17 @@ KILLS=${KILLS:-100}
 CLIENTS=${CLIENTS:-4}
 CPUS=${CPUS:-8}
 DRAIN_MAX=${DRAIN_MAX:-600}
-[ "$(id -u)" = 0 ] || { echo "crashloop.sh: run as root (sudo)" >&2; exit 2; }
-for p in jq sqlite3 setpriv pgrep; do
-	command -v $p >/dev/null || { echo "crashloop.sh: needs $p" >&2; exit 2; }
-done
-
-T=$(mktemp -d /tmp/ebb-crash.XXXXXX)
-chmod 755 "$T"
+. "$(dirname "$0")/lib.sh"
+bench_root crashloop.sh jq sqlite3 setpriv pgrep
+bench_dir crash
 STATE=$T/state
-SOCK=$T/ebbd.sock
+SOCK=$EBB_SOCKET
 CONF=$T/ebb.yaml
 LOG=$T/ebbd.log
 RUNS=$T/runs		# each job that runs its command appends its name
-export EBB_SOCKET=$SOCK
-mkdir -p "$T/bin" "$RUNS"
+mkdir -p "$RUNS"
 chmod 1777 "$RUNS"
-# Where the clients' users can run them (the build may be in a private home).
-for b in scheduler/ebbd scheduler/cli/ebb runner/ebb-run; do
-	cp "$BUILD/$b" "$T/bin/" || exit 2
-done
-EBBD=$T/bin/ebbd
-EBB=$T/bin/ebb
-export EBB_RUN=$T/bin/ebb-run
-
-id ebb >/dev/null 2>&1 ||
-    useradd --system --no-create-home --shell /usr/sbin/nologin ebb || exit 2
+bench_ebb_user
 USERS="ebbcl1 ebbcl2"
 for u in $USERS; do
 	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u || exit 2

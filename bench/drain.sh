@@ -27,23 +27,10 @@ export LC_ALL=C
 BUILD=$(cd "${1:-build}" && pwd) || exit 2
 JOBS=${JOBS:-2000}
 CPUS=${CPUS:-2}
-[ "$(id -u)" = 0 ] || { echo "drain.sh: run as root (sudo)" >&2; exit 2; }
-for p in jq awk; do
-	command -v $p >/dev/null || { echo "drain.sh: needs $p" >&2; exit 2; }
-done
-id ebb >/dev/null 2>&1 ||
-    useradd --system --no-create-home --shell /usr/sbin/nologin ebb || exit 2
-
-T=$(mktemp -d /tmp/ebb-drain.XXXXXX)
-chmod 755 "$T"
-mkdir -p "$T/bin"
-for b in scheduler/ebbd scheduler/cli/ebb runner/ebb-run; do
-	cp "$BUILD/$b" "$T/bin/" || exit 2
-done
-EBBD=$T/bin/ebbd
-EBB=$T/bin/ebb
-export EBB_RUN=$T/bin/ebb-run
-export EBB_SOCKET=$T/ebbd.sock
+. "$(dirname "$0")/lib.sh"
+bench_root drain.sh jq awk
+bench_ebb_user
+bench_dir drain
 LOG=$T/ebbd.log
 cat > "$T/ebb.yaml" <<EOF2
 state_dir: $T/state

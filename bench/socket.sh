@@ -9,16 +9,13 @@
 # 1 MB each pipelined and unread. Also: how long a 1,000-id cancel (the
 # most one request may name) holds the loop.
 set -eu
-[ "$(id -u)" = 0 ] || { echo "socket.sh: run as root (it creates users)"; exit 2; }
+. "$(dirname "$0")/lib.sh"
+bench_root socket.sh
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-build}" && pwd)
-T=$(mktemp -d /tmp/ebb-bench.XXXXXX)
-chmod 755 "$T"
-mkdir "$T/bin"
-cp "$BUILD/scheduler/ebbd" "$BUILD/scheduler/cli/ebb" "$BUILD/runner/ebb-run" \
-    "$SRC/tests/helpers/sockabuse.py" "$T/bin/"
-EBBD=$T/bin/ebbd EBB=$T/bin/ebb ABUSE=$T/bin/sockabuse.py
-export EBB_RUN=$T/bin/ebb-run EBB_SOCKET=$T/ebbd.sock
+bench_dir bench
+cp "$SRC/tests/helpers/sockabuse.py" "$T/bin/"
+ABUSE=$T/bin/sockabuse.py
 for u in ebbbench1 ebbbench2; do
 	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u
 done
@@ -39,7 +36,7 @@ EOF
 "$EBBD" -f -c "$T/ebb.yaml" 2>"$T/ebbd.log" &
 pid=$!
 hold=
-trap 'kill $hold $pid 2>/dev/null; wait $pid 2>/dev/null; pkill -f "ebb-run $T/"; rm -rf "$T"' EXIT
+trap 'kill $hold $pid 2>/dev/null; wait $pid 2>/dev/null; pkill -f "ebb-run $T/" || true; rm -rf "$T"' EXIT
 for _ in $(seq 1 50); do "$EBB" queue >/dev/null 2>&1 && break; sleep 0.1; done
 echo "machine: $(nproc) cpus, $(uname -r); ebbd pid $pid, fd limit $(ulimit -n)"
 
