@@ -301,12 +301,16 @@ static const struct yt_key slurm_keys[] = {
 	{ .name = NULL },
 };
 
+int
+config_site_is_kube(const struct ebb_site *s)
+{
+	return s->backend != NULL && strcmp(s->backend, "kubernetes") == 0;
+}
+
 static int
 is_kube(const void *obj)
 {
-	const struct ebb_site *s = obj;
-
-	return s->backend != NULL && strcmp(s->backend, "kubernetes") == 0;
+	return config_site_is_kube(obj);
 }
 
 #define KU(f)	offsetof(struct ebb_kube, f)

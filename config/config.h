@@ -178,6 +178,9 @@ struct ebb_config *config_default(void);
 void	config_free(struct ebb_config *);
 /* The normalised config as YAML that config_load() accepts (caller frees). */
 char	*config_dump(const struct ebb_config *);
+/* Does the site run its jobs on Kubernetes (backend: kubernetes)? */
+int	config_site_is_kube(const struct ebb_site *);
+
 /* The Slurm commands a slurm site needs, NULL-terminated. */
 extern const char *const config_slurm_commands[];
 /* Full path of Slurm command cmd (bin_dir, else $PATH), or NULL. */

@@ -360,9 +360,8 @@ is_kube_job(const struct yt_node *root)
 	    0 && yt_get(root, "apiVersion") != NULL;
 }
 
-/* A Kubernetes quantity ("2", "500m", "512Mi", "1G") as a number. */
-static int
-quantity(const char *s, double *out)
+int
+jobfile_quantity(const char *s, double *out)
 {
 	static const struct {
 		const char *sfx;
@@ -462,7 +461,7 @@ kube_job(struct yt_doc *d, int64_t now)
 			    key);
 			continue;
 		}
-		if (quantity(val, &q) == -1) {
+		if (jobfile_quantity(val, &q) == -1) {
 			yt_error(d, at, "%s: bad quantity '%s'", key, val);
 			continue;
 		}

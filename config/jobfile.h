@@ -19,4 +19,10 @@
  */
 json_t	*jobfile_load(const char *path, int64_t now, char **errs);
 
+/*
+ * A Kubernetes quantity ("2", "500m", "512Mi", "1G") as a positive number
+ * (cpus or bytes); -1 if it is not one.
+ */
+int	jobfile_quantity(const char *s, double *out);
+
 #endif

@@ -77,6 +77,12 @@ struct backend_conf {
 struct backend_ops {
 	const char *name;
 	const char *title;	/* for people: "Slurm", "Kubernetes" */
+	/* Backends whose users submit there directly (foreign events):
+	 * what adopted jobs show as their command, and the duration_source
+	 * of a run time taken from the cluster's own time limit. */
+	struct {
+		const char *tool, *what, *limit;
+	} foreign;
 	int	per_site;	/* one backend per site (else one in all) */
 	/* Returns a new backend (free with close) or NULL with err set. */
 	struct backend *(*open)(struct ev_loop *, const struct backend_conf *,

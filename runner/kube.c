@@ -50,6 +50,7 @@
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "config/config.h"
+#include "config/jobfile.h"
 #include "runner/backend.h"
 #include "runner/kubeconf.h"
 
@@ -457,8 +458,9 @@ foreign(struct backend *b, const json_t *obj)
 	    "ebb.dev/deadline"));
 	const char *name = meta_str(obj, "name"), *uid = meta_str(obj, "uid");
 	json_int_t cpus = 1;
-	const json_t *ct;
-	size_t i;
+	const json_t *res;
+	const char *q;
+	double v;
 	struct strbuf c = STRBUF_INIT;
 	char *user;
 	json_t *ev;
@@ -492,29 +494,17 @@ foreign(struct backend *b, const json_t *obj)
 		}
 		return;
 	}
-	/* Its cpus: what its first container asks (the limit, else the
-	 * request), whole cpus. */
-	json_array_foreach(json_object_get(pod, "containers"), i, ct) {
-		const json_t *r = json_object_get(ct, "resources");
-		const char *q = json_string_value(json_object_get(
-		    json_object_get(r, "limits"), "cpu"));
-		double v;
-		char *end;
-
-		if (i > 0)
-			break;
-		if (q == NULL)
-			q = json_string_value(json_object_get(json_object_get(r,
-			    "requests"), "cpu"));
-		if (q == NULL || !((v = strtod(q, &end)) > 0) || v > 4096)
-			continue;
-		if (strcmp(end, "m") == 0)
-			v /= 1000;
-		else if (*end != '\0')
-			continue;
-		if (ceil(v - 1e-9) > 1)
-			cpus = (json_int_t)ceil(v - 1e-9);
-	}
+	/* Its cpus: its first container's cpu limit, else its request,
+	 * whole cpus. */
+	res = json_object_get(json_array_get(json_object_get(pod,
+	    "containers"), 0), "resources");
+	if ((q = json_string_value(json_object_get(json_object_get(res,
+	    "limits"), "cpu"))) == NULL)
+		q = json_string_value(json_object_get(json_object_get(res,
+		    "requests"), "cpu"));
+	if (q != NULL && jobfile_quantity(q, &v) == 0 && v <= 4096 &&
+	    ceil(v - 1e-9) > 1)
+		cpus = (json_int_t)ceil(v - 1e-9);
 	strbuf_addf(&c, "ebb:max-delay=%s", maxd);
 	if (dur != NULL)
 		strbuf_addf(&c, ",duration=%s", dur);
@@ -547,8 +537,8 @@ set_rv(char **slot, const json_t *obj)
 	}
 }
 
-/* A Job of ours as the cluster has it now. */
-static void
+/* A Job of ours as the cluster has it now; its placement, or NULL. */
+static struct kjob *
 sync_job(struct backend *b, const json_t *obj)
 {
 	int64_t id = our_id(b, obj);
@@ -565,7 +555,7 @@ sync_job(struct backend *b, const json_t *obj)
 			    "ext_id", meta_str(obj, "name")));
 		else
 			foreign(b, obj);
-		return;
+		return NULL;
 	}
 	id = k->id;
 	set_rv(&k->rv, obj);
@@ -595,7 +585,7 @@ sync_job(struct backend *b, const json_t *obj)
 		    "start_time", (json_int_t)start));
 	}
 	if (k->done)
-		return;
+		return k;
 	if ((c = cond(obj, "Complete")) != NULL ||
 	    (c = cond(obj, "Failed")) != NULL) {
 		int ok = strcmp(json_string_value(json_object_get(c, "type")),
@@ -637,17 +627,19 @@ sync_job(struct backend *b, const json_t *obj)
 		} else
 			emit(b, id, ev);
 	}
+	return k;
 }
 
 /*
  * The energy of a finished Job from Kepler's counter summed over its pods
  * (<name>-xxxxx): samples every `step` s over its run; the growth between
  * samples (a reset: the new value) is one ledger interval, clipped to the
- * run. Returns the intervals, or NULL if Prometheus has no such series.
+ * run; *total is their sum. Returns the intervals, or NULL if Prometheus
+ * has no such series or the sum is over max_j (not believed).
  */
 static json_t *
 kepler_intervals(const json_t *doc, int64_t t0, int64_t t1, int64_t step,
-    double max_j)
+    double max_j, double *total)
 {
 	const json_t *res = json_object_get(json_object_get(doc, "data"),
 	    "result"), *vals, *p;
@@ -702,6 +694,7 @@ kepler_intervals(const json_t *doc, int64_t t0, int64_t t1, int64_t step,
 
 		json_array_foreach(out, i, iv)
 			sum += json_number_value(json_array_get(iv, 2));
+		*total = sum;
 		if (!(sum <= max_j)) {
 			log_warnx("Kepler's counter grew %.3g J over %" PRId64
 			    " s, more than %.3g J: not believed", sum, t1 - t0,
@@ -780,6 +773,7 @@ static void
 on_energy(struct backend *b, struct kjob *k, const struct http_resp *r)
 {
 	json_t *doc = NULL, *iv;
+	double total = 0;
 	char e[400];
 
 	if (r->status == 200)
@@ -797,19 +791,13 @@ on_energy(struct backend *b, struct kjob *k, const struct http_resp *r)
 	iv = kepler_intervals(doc, k->t0, k->t1, energy_step(k),
 	    kepler[k->metric].cpu ? (double)cpus_of(k) * (double)(k->t1 -
 	    k->t0 + energy_step(k)) : KEPLER_MAX_W * (double)cpus_of(k) *
-	    (double)(k->t1 - k->t0 + 1));
+	    (double)(k->t1 - k->t0 + 1), &total);
 	json_decref(doc);
 	if (iv != NULL && kepler[k->metric].cpu) {
 		/* CPU seconds: the job's CPU time, for ebbd's model. */
-		double sec = 0;
-		json_t *x;
-		size_t i;
-
-		json_array_foreach(iv, i, x)
-			sec += json_number_value(json_array_get(x, 2));
 		json_decref(iv);
 		json_object_set_new(k->fin, "cpu_usec", json_integer(
-		    (json_int_t)(sec * 1e6)));
+		    (json_int_t)(total * 1e6)));
 		json_object_set_new(k->fin, "energy_method", json_string(
 		    "model"));
 		emit(b, k->id, k->fin);
@@ -821,6 +809,17 @@ on_energy(struct backend *b, struct kjob *k, const struct http_resp *r)
 		return;
 	}
 	energy_done(b, k, iv, "no Kepler or CPU series for its pods");
+}
+
+/* Cancelled before its Job was made: it ends here. */
+static void
+cancelled_early(struct backend *b, struct kjob *k)
+{
+	if (k->done)
+		return;
+	k->done = 1;
+	emit(b, k->id, json_pack("{s:s, s:s, s:s}", "type", "ended", "state",
+	    "CANCELLED", "reason", "cancelled before it was in Kubernetes"));
 }
 
 /* A Job of ours is gone from the cluster. */
@@ -995,11 +994,9 @@ on_list(struct backend *b, struct call *c, const struct http_resp *r)
 	}
 	b->list_fails = 0;
 	health(b, "ok", NULL);
-	json_array_foreach(items, i, it) {
-		sync_job(b, it);
-		if ((mk = mine(b, it)) != NULL)
+	json_array_foreach(items, i, it)
+		if ((mk = sync_job(b, it)) != NULL)
 			mk->list_seen = c->gen;
-	}
 	if (b->list_rv == NULL || b->gen_done != c->gen) {
 		free(b->list_rv);	/* the first page's: the snapshot's */
 		b->list_rv = NULL;
@@ -1213,8 +1210,7 @@ on_create(struct backend *b, struct kjob *k, const struct http_resp *r)
 		k->unsure = 1;
 		k->unsure_gen = b->gen_started;
 		job_retry(b, k);
-		if (r->status != 409)
-			health(b, "failing", e);
+		health(b, "failing", e);
 		if (!b->listing)
 			start_list(b);
 		return;
@@ -1306,13 +1302,8 @@ on_job_resp(struct backend *b, struct call *c, const struct http_resp *r)
 		if (r->status == 200 || r->status == 202 || r->status == 404) {
 			if (k->exists || r->status != 404)
 				gone(b, k, "deleted");
-			else if (!k->done) {
-				k->done = 1;
-				emit(b, k->id, json_pack("{s:s, s:s, s:s}",
-				    "type", "ended", "state", "CANCELLED",
-				    "reason", "cancelled before it was in "
-				    "Kubernetes"));
-			}
+			else
+				cancelled_early(b, k);
 		} else {
 			why(r, e, sizeof(e));
 			log_warnx("job %" PRId64 ": deleting Job %s: %s",
@@ -1393,11 +1384,7 @@ work(struct backend *b)
 			if (k->exists || k->unsure)
 				do_delete(b, k);
 			else {
-				if (!k->done)
-					emit(b, k->id, json_pack("{s:s, s:s, "
-					    "s:s}", "type", "ended", "state",
-					    "CANCELLED", "reason", "cancelled "
-					    "before it was in Kubernetes"));
+				cancelled_early(b, k);
 				drop(b, k);
 			}
 		} else if (k->fin != NULL) {
@@ -1459,21 +1446,24 @@ dns_label(const char *s)
 static int
 instance_id(const char *state_dir, char out[17], char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/kube-instance", state_dir), buf[32];
+	char *path = xasprintf("%s/kube-instance", state_dir), *buf = NULL;
 	unsigned char r[8];
-	ssize_t n;
+	size_t n;
 	int fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
-		n = read(fd, buf, sizeof(buf) - 1);
+		if (fs_read_fd(fd, 64, &buf, &n, err, errlen) == 0) {
+			if (n >= 16 && strspn(buf, "0123456789abcdef") >= 16) {
+				memcpy(out, buf, 16);
+				out[16] = '\0';
+				rc = 0;
+			} else
+				snprintf(err, errlen, "%s: not 16 hex digits "
+				    "(remove it only if no Job of this ebbd is "
+				    "left)", path);
+		}
+		free(buf);
 		close(fd);
-		if (n >= 16 && strspn(buf, "0123456789abcdef") >= 16) {
-			memcpy(out, buf, 16);
-			out[16] = '\0';
-			rc = 0;
-		} else
-			snprintf(err, errlen, "%s: not 16 hex digits (remove "
-			    "it only if no Job of this ebbd is left)", path);
 		goto out;
 	}
 	if (errno != ENOENT) {
@@ -1692,6 +1682,7 @@ kube_status(struct backend *b)
 const struct backend_ops backend_kube_ops = {
 	.name = "kubernetes",
 	.title = "Kubernetes",
+	.foreign = { "kubectl", "(a Kubernetes Job)", "active-deadline" },
 	.per_site = 1,
 	.open = kube_open,
 	.close = kube_close,

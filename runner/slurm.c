@@ -1264,6 +1264,7 @@ slurm_open_log(struct backend *b, const json_t *spec, const char *stream,
 const struct backend_ops backend_slurm_ops = {
 	.name = "slurm",
 	.title = "Slurm",
+	.foreign = { "sbatch", "(a Slurm batch script)", "slurm-time-limit" },
 	.per_site = 1,
 	.open = slurm_open,
 	.close = slurm_close,

@@ -112,7 +112,7 @@ struct dispatch {
 };
 
 static void on_event(void *, int64_t, const json_t *);
-static void cap_add(struct capmodel *, int, int64_t, int64_t, int);
+static void cap_release(struct dispatch *, struct active *);
 static int start_freed(struct dispatch *, int);
 static void kick(struct dispatch *);
 static void kick_fresh(struct dispatch *);
@@ -144,9 +144,7 @@ forget(struct dispatch *dp, int64_t id)
 
 	if (a == NULL)
 		return;
-	if (a->held)
-		cap_add(&dp->cap, a->site, a->held_from, a->held_to,
-		    a->pj.cpus);
+	cap_release(dp, a);
 	free(a->cancel_by);
 	memmove(a, a + 1, (size_t)(dp->act + dp->nact - (a + 1)) * sizeof(*a));
 	dp->nact--;
@@ -839,6 +837,18 @@ start_order(const void *x, const void *y)
 }
 
 /*
+ * Reasons that place a job at its earliest start (all the room allows):
+ * a later planned start than that is only for want of room.
+ */
+static int
+at_earliest(enum plan_why why)
+{
+	return why == PLAN_RUN_NOW || why == PLAN_LATE ||
+	    why == PLAN_THRESHOLD || why == PLAN_NO_FORECAST ||
+	    why == PLAN_UNCERTAIN;
+}
+
+/*
  * Capacity came free at a site (a job there ended): starts at once the
  * waiting jobs planned there that the plan has due, or that want to run
  * as early as they can (run-now, late, threshold: planned later only for
@@ -877,8 +887,7 @@ start_freed(struct dispatch *dp, int site)
 		int64_t end = now + a->pj.duration;
 
 		if (a->pj.earliest > now || (a->planned_start > now &&
-		    a->why != PLAN_RUN_NOW && a->why != PLAN_LATE &&
-		    a->why != PLAN_THRESHOLD && a->why != PLAN_UNCERTAIN))
+		    !at_earliest(a->why)))
 			continue;	/* waits by choice, not for room */
 		cap_release(dp, a);
 		if (!cap_room(m, site, now, end, a->pj.cpus) ||
@@ -918,8 +927,7 @@ waiting_for_room(const struct dispatch *dp)
 		if (a->state != JOB_PLANNED)
 			continue;
 		if (a->why == PLAN_LATE || (a->planned_start > could &&
-		    (a->why == PLAN_RUN_NOW || a->why == PLAN_THRESHOLD ||
-		    a->why == PLAN_NO_FORECAST || a->why == PLAN_UNCERTAIN)))
+		    at_earliest(a->why)))
 			return 1;
 	}
 	return 0;
@@ -1585,9 +1593,8 @@ adopt_foreign(struct dispatch *dp, struct bk *bk, const json_t *ev)
 	j->user = xstrdup(user ? user : "");
 	j->uid = (uint32_t)json_integer_value(json_object_get(ev, "uid"));
 	j->gid = (pw = getpwuid(j->uid)) != NULL ? pw->pw_gid : j->uid;
-	j->argv = strcmp(bk->ops->name, "slurm") == 0 ?
-	    json_pack("[s, s]", "sbatch", "(a Slurm batch script)") :
-	    json_pack("[s, s]", "kubectl", "(a Kubernetes Job)");
+	j->argv = json_pack("[s, s]", bk->ops->foreign.tool,
+	    bk->ops->foreign.what);
 	j->env = json_array();
 	j->workdir = xstrdup(json_string_value(json_object_get(ev,
 	    "workdir")));
@@ -1609,14 +1616,12 @@ adopt_foreign(struct dispatch *dp, struct bk *bk, const json_t *ev)
 	if (rc == 0 && (rc = dispatch_admit(dp, j, err, sizeof(err))) == 0 &&
 	    from_limit) {
 		free(j->duration_source);
-		j->duration_source = xstrdup(strcmp(bk->ops->name, "slurm") ==
-		    0 ? "slurm-time-limit" : "active-deadline");
+		j->duration_source = xstrdup(bk->ops->foreign.limit);
 	}
 	if (rc == 0) {
 		j->reason = xasprintf("adopted from %s job %s on %s "
 		    "(%s by %s)", bk->ops->title, ext, bk->site,
-		    strcmp(bk->ops->name, "slurm") == 0 ? "sbatch" :
-		    "created", j->user);
+		    bk->ops->foreign.tool, j->user);
 	} else {
 		/* Kept, so it is not looked at again; Slurm runs it at the
 		 * begin time job_submit.lua gave it. */

@@ -83,7 +83,7 @@ sched_plan_job(const struct ebb_config *cfg, const struct job *j,
 	 * without one everywhere else (adopted jobs stay where they are). */
 	if (!j->adopted)
 		for (size_t s = 0; s < cfg->nsites && s < 64; s++)
-			if ((strcmp(cfg->sites[s].backend, "kubernetes") == 0) !=
+			if (config_site_is_kube(&cfg->sites[s]) !=
 			    (j->image != NULL))
 				pj->sites &= ~(UINT64_C(1) << s);
 	/* The origin: the first site the job lists, else the first site. */

@@ -95,7 +95,7 @@ want=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print 40 * (b - a) / 3.6e6 }')
 awk -v e="$kwh" -v w="$want" 'BEGIN { exit !(e > 0.85 * w && e < 1.15 * w) }' &&
 	ok "energy $kwh kWh, Kepler's counter grew $want kWh" || fail "energy $kwh kWh, want $want"
 expect_eq "every API request of ebbd came with the client certificate" cert \
-	"$(kube_api GET /fake/log | jq -r 'select(.auth != null) | .auth' | sort -u | grep -v token | tr '\n' ' ' | sed 's/ $//')"
+	"$(kube_api GET /fake/log | jq -r 'select(.auth != "token") | .auth' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 rm=$("$EBB" report --format json "$m")
 expect_eq "a Job Kepler never saw: modelled" model "$(jq -r '.jobs[0].method' <<<"$rm")"
 cu=$(job_field "$m" cpu_usec)

@@ -99,7 +99,7 @@ check "patch as application/json: 415" test "$(code PATCH \
     -d '{"spec":{"suspend":false}}')" = 415
 check "patch with the current resourceVersion: 200" test "$(code PATCH \
     /apis/batch/v1/namespaces/default/jobs/demo -H 'Content-Type: application/merge-patch+json' \
-    -d "{\"metadata\":{\"resourceVersion\":\"$rv\"},\"metadata\":{\"annotations\":{\"a\":\"1\"}}}")" = 200
+    -d "{\"metadata\":{\"resourceVersion\":\"$rv\",\"annotations\":{\"a\":\"1\"}}}")" = 200
 check "patch with a stale resourceVersion: 409" test "$(code PATCH \
     /apis/batch/v1/namespaces/default/jobs/demo -H 'Content-Type: application/merge-patch+json' \
     -d "{\"metadata\":{\"resourceVersion\":\"$rv\"},\"spec\":{\"suspend\":false}}")" = 409
