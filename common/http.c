@@ -535,6 +535,11 @@ req_setup(struct hreq *r, char *err, size_t errlen)
 	}
 	if (r->method != NULL)
 		SET(CURLOPT_CUSTOMREQUEST, r->method);
+	/* libcurl sends a request again, on its own, when a reused
+	 * connection turns out closed before any answer; a POST (a create)
+	 * must go once: a fresh connection has no such retry. */
+	if (r->method != NULL && strcmp(r->method, "POST") == 0)
+		SET(CURLOPT_FRESH_CONNECT, 1L);
 	if (r->sendbody != NULL) {
 		SET(CURLOPT_POSTFIELDS, r->sendbody);
 		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->sendlen);

@@ -17,7 +17,9 @@
  * memory when its request ends.
  *
  * Retries repeat the whole request, so a caller sending a request that is
- * not idempotent (POST) sets max_tries 1 and decides itself. A streamed
+ * not idempotent (POST) sets max_tries 1 and decides itself; a POST also
+ * always opens a fresh connection, so that libcurl never resends it by
+ * itself over a reused one that was found closed. A streamed
  * request (stream_cb set: a Kubernetes watch) hands the body of a 2xx
  * answer to stream_cb as it arrives, in pieces that need not end on line
  * or message boundaries; a non-2xx body is collected as usual.

@@ -110,6 +110,7 @@ expect_eq "the lost create's Job was found again" "ebb-" "$(job_field "$d" ext_i
 sleep 2
 expect_eq "exactly one Job for it" 1 "$(jobs_labelled "$d" | jq '.items | length')"
 expect_eq "one create sent for it (none after the lost answer)" 1 "$(( $(posts) - p0 ))"
+expect_eq "and it is still planned, not refused" planned "$(job_field "$d" state)"
 
 # 5. The API server down: ebb waits, then creates the Job once.
 kube_stop
