@@ -1,7 +1,9 @@
 /*
  * timefmt: parse and format instants, durations and sizes.
- * Pure functions apart from ebb_now()/ebb_mono_ns(); no locale, no timezone
- * database: offsets are taken from the text, output is always UTC.
+ * Pure functions apart from ebb_now()/ebb_mono_ns() and the local time
+ * zone (TZ, through the C library's mktime/localtime_r): a time written
+ * without an offset is local time, ebb_fmt_local() writes local time, the
+ * rest is UTC.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -105,50 +107,147 @@ days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* A time of day "HH:MM[:SS[.frac]]" at *p into h, mi, sec. */
+static int
+clock_time(const char **p, int *h, int *mi, int *sec)
+{
+	*sec = 0;
+	if (num(p, 2, h) || *(*p)++ != ':' || num(p, 2, mi))
+		return -1;
+	if (**p == ':') {
+		(*p)++;
+		if (num(p, 2, sec))
+			return -1;
+		if (**p == '.' || **p == ',') {
+			(*p)++;
+			if (!isdigit((unsigned char)**p))
+				return -1;
+			while (isdigit((unsigned char)**p))
+				(*p)++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The local wall-clock time y-mo-d h:mi:sec (TZ) as epoch seconds. Fields
+ * past their range (day 32, hour 24) carry over, as mktime does; a time a
+ * DST change skips is read as the hour after it.
+ */
+static int
+local_epoch(int y, int mo, int d, int h, int mi, int sec, int64_t *out)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	tm.tm_isdst = -1;
+	if ((t = mktime(&tm)) == (time_t)-1 && tm.tm_year != 69)
+		return -1;
+	*out = (int64_t)t;
+	return 0;
+}
+
+/* The local date of t (TZ). */
+static void
+local_date(int64_t t, int *y, int *mo, int *d)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	*y = tm.tm_year + 1900;
+	*mo = tm.tm_mon + 1;
+	*d = tm.tm_mday;
+}
+
+static int
+bad_time(const char *s, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "bad time '%s': expected 2026-11-22T18:00 (local "
+	    "time; Z or +01:00 for another zone), 2026-11-22, 16:00, tomorrow "
+	    "06:00, now+6h or now-7d", s);
+	return -1;
+}
+
+/* "today" / "tomorrow" [" HH:MM[:SS]"], "HH:MM[:SS]": local times. */
+static int
+parse_day_word(const char *s, int64_t now, int64_t *out, char *err,
+    size_t errlen)
+{
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, sec = 0, add = 0, clock = 1;
+	int64_t t;
+
+	if (strncmp(p, "today", 5) == 0)
+		p += 5;
+	else if (strncmp(p, "tomorrow", 8) == 0) {
+		p += 8;
+		add = 1;
+	} else
+		clock = 0;	/* a bare time of day */
+	if (clock && *p == '\0')
+		clock = 0;
+	else if (clock && *p++ != ' ')
+		return bad_time(s, err, errlen);
+	if ((clock || p == s) && clock_time(&p, &h, &mi, &sec) == -1)
+		return bad_time(s, err, errlen);
+	if (*p != '\0')
+		return bad_time(s, err, errlen);
+	if (h > 23 || mi > 59 || sec > 60) {
+		snprintf(err, errlen, "bad time '%s': field out of range", s);
+		return -1;
+	}
+	local_date(now, &y, &mo, &d);
+	if (local_epoch(y, mo, d + add, h, mi, sec, &t) == -1)
+		return bad_time(s, err, errlen);
+	/* A bare time of day already past today means tomorrow (sbatch). */
+	if (s[0] != 't' && t < now &&
+	    local_epoch(y, mo, d + 1, h, mi, sec, &t) == -1)
+		return bad_time(s, err, errlen);
+	*out = t;
+	return 0;
+}
+
+/* ISO-8601 date, optional time, optional offset (else local time). */
 static int
 parse_iso(const char *s, int64_t *out, char *err, size_t errlen)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
 	const char *p = s;
-	int y, mo, d, h, mi, sec = 0, oh = 0, om = 0, sign = 0;
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+	int local = 0;
 
 	if (num(&p, 4, &y) || *p++ != '-' || num(&p, 2, &mo) || *p++ != '-' ||
-	    num(&p, 2, &d) || (*p != 'T' && *p != 't' && *p != ' '))
-		goto bad;
-	p++;
-	if (num(&p, 2, &h) || *p++ != ':' || num(&p, 2, &mi))
-		goto bad;
-	if (*p == ':') {
+	    num(&p, 2, &d))
+		return bad_time(s, err, errlen);
+	if (*p == 'T' || *p == 't' || *p == ' ') {
 		p++;
-		if (num(&p, 2, &sec))
-			goto bad;
-		if (*p == '.' || *p == ',') {
-			p++;
-			if (!isdigit((unsigned char)*p))
-				goto bad;
-			while (isdigit((unsigned char)*p))
-				p++;
-		}
-	}
+		if (clock_time(&p, &h, &mi, &sec) == -1)
+			return bad_time(s, err, errlen);
+	} else if (*p != '\0')
+		return bad_time(s, err, errlen);
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		sign = *p++ == '-' ? -1 : 1;
 		if (num(&p, 2, &oh))
-			goto bad;
+			return bad_time(s, err, errlen);
 		if (*p == ':')
 			p++;
 		if (*p != '\0' && num(&p, 2, &om))
-			goto bad;
-	} else if (*p == '\0') {
-		snprintf(err, errlen, "bad time '%s': missing UTC offset "
-		    "(add Z or +HH:MM)", s);
-		return -1;
+			return bad_time(s, err, errlen);
 	} else
-		goto bad;
+		local = 1;
 	if (*p != '\0')
-		goto bad;
+		return bad_time(s, err, errlen);
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) ||
 	    y % 400 == 0)) || h > 23 || mi > 59 || sec > 60 || oh > 23 ||
@@ -156,13 +255,12 @@ parse_iso(const char *s, int64_t *out, char *err, size_t errlen)
 		snprintf(err, errlen, "bad time '%s': field out of range", s);
 		return -1;
 	}
+	if (local)
+		return local_epoch(y, mo, d, h, mi, sec, out) == -1 ?
+		    bad_time(s, err, errlen) : 0;
 	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 	    sign * (oh * 3600 + om * 60);
 	return 0;
-bad:
-	snprintf(err, errlen, "bad time '%s': expected ISO-8601 like "
-	    "2026-11-22T18:00:00Z, or now+DURATION", s);
-	return -1;
 }
 
 int
@@ -176,16 +274,18 @@ ebb_parse_time(const char *s, int64_t now, int64_t *out, char *err,
 			*out = now;
 			return 0;
 		}
-		if (s[3] != '+') {
-			snprintf(err, errlen, "bad time '%s': expected now or "
-			    "now+DURATION", s);
-			return -1;
-		}
+		if (s[3] != '+' && s[3] != '-')
+			return bad_time(s, err, errlen);
 		if (ebb_parse_duration(s + 4, &d, err, errlen) == -1)
 			return -1;
-		*out = now + d;
+		*out = s[3] == '+' ? now + d : now - d;
 		return 0;
 	}
+	if (isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+	    s[2] == ':')
+		return parse_day_word(s, now, out, err, errlen);
+	if (s[0] == 't')
+		return parse_day_word(s, now, out, err, errlen);
 	return parse_iso(s, out, err, errlen);
 }
 
@@ -250,6 +350,25 @@ char *
 ebb_fmt_time(int64_t t, char *buf, size_t len)
 {
 	return fmt_utc(t, "%Y-%m-%dT%H:%M:%SZ", buf, len);
+}
+
+char *
+ebb_fmt_local(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	long off;
+	size_t n;
+
+	localtime_r(&tt, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	off = tm.tm_gmtoff;
+	if (off == 0)
+		snprintf(buf + n, len - n, "Z");
+	else
+		snprintf(buf + n, len - n, "%c%02ld:%02ld", off < 0 ? '-' : '+',
+		    labs(off) / 3600, labs(off) % 3600 / 60);
+	return buf;
 }
 
 char *

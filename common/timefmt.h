@@ -4,9 +4,8 @@
  * Inside ebb every instant is UTC int64_t seconds since the epoch and every
  * span is int64_t seconds. Text forms appear only at the edges (CLI, YAML,
  * reports): durations "90s", "90m", "6h", "2d", "1h30m"; instants as
- * ISO-8601 with an offset ("2026-11-22T13:00:00Z", "...+01:00") or
- * "now+DURATION"; sizes "512M", "4G", "1.5GiB". Parsers return 0 or -1 with
- * the reason in err.
+ * people write them (ebb_parse_time); sizes "512M", "4G", "1.5GiB".
+ * Parsers return 0 or -1 with the reason in err.
  */
 #ifndef EBB_TIMEFMT_H
 #define EBB_TIMEFMT_H
@@ -16,7 +15,14 @@
 
 /* "1h30m" -> 5400. Rejects empty, negative, unitless and overflowing input. */
 int	ebb_parse_duration(const char *s, int64_t *out, char *err, size_t errlen);
-/* ISO-8601 with offset, "now", or "now+DURATION", relative to now. */
+/*
+ * An instant: ISO-8601 with an offset ("2026-11-22T13:00:00Z",
+ * "...+01:00"); without one, local time (TZ): "2026-11-22T13:00",
+ * "2026-11-22 13:00:30", a date alone "2026-11-22" (its midnight); a time
+ * of day "16:00" (today, or tomorrow once it has passed, as sbatch reads
+ * it); "today" or "tomorrow", optionally followed by " HH:MM[:SS]"; "now",
+ * "now+DURATION", "now-DURATION". Relative forms count from now.
+ */
 int	ebb_parse_time(const char *s, int64_t now, int64_t *out, char *err,
 	    size_t errlen);
 /*
@@ -29,6 +35,11 @@ int	ebb_parse_size(const char *s, int64_t *out, char *err, size_t errlen);
 
 /* Writes "2026-11-22T13:00:00Z"; returns buf. 21 bytes suffice. */
 char	*ebb_fmt_time(int64_t t, char *buf, size_t len);
+/*
+ * Writes local time (TZ) with its offset, "2026-11-22T14:00:00+01:00", or
+ * with "Z" where local time is UTC; returns buf. 26 bytes suffice.
+ */
+char	*ebb_fmt_local(int64_t t, char *buf, size_t len);
 /*
  * Writes "2026-11-22T13:05Z", to the minute (seconds dropped, not
  * rounded), the form some carbon-intensity APIs take; returns buf. 18

@@ -172,13 +172,24 @@ cli_get_str(const json_t *o, const char *k)
 	return s != NULL && *s != '\0' ? s : "-";
 }
 
+/* Times in tables: local unless `ebb --utc` (set by ebb_main per run). */
+static int show_utc;
+
+void
+cli_set_utc(int utc)
+{
+	show_utc = utc;
+}
+
 char *
 cli_fmt_when(int64_t t, char *buf, size_t len)
 {
 	if (t <= 0)
 		snprintf(buf, len, "-");
-	else
+	else if (show_utc)
 		ebb_fmt_time(t, buf, len);
+	else
+		ebb_fmt_local(t, buf, len);
 	return buf;
 }
 

@@ -95,10 +95,14 @@ int64_t	cli_get_int(const json_t *o, const char *k, int64_t dflt);
 /* o[k] if it is a non-empty string (owned by o), else "-". */
 const char *cli_get_str(const json_t *o, const char *k);
 /*
- * Writes t as ISO-8601 UTC ("2023-11-14T22:13:20Z"), or "-" when t is 0
- * or less (not known); returns buf. 21 bytes suffice.
+ * Writes t as ISO-8601 in local time with its offset
+ * ("2023-11-14T23:13:20+01:00"; "Z" where local time is UTC), or in UTC
+ * after cli_set_utc(1) (`ebb --utc`), or "-" when t is 0 or less (not
+ * known); returns buf. 26 bytes suffice. Tables and `ebb show` use it;
+ * JSON keeps epoch seconds and CSV UTC.
  */
 char	*cli_fmt_when(int64_t t, char *buf, size_t len);
+void	 cli_set_utc(int);
 
 /* The command handlers (one table row each, in ebb.c). */
 int	cmd_submit(struct cli *, int, char **);

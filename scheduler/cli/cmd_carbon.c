@@ -318,8 +318,8 @@ print_window(FILE *f, const json_t *w, int64_t window)
 			    ebb_fmt_duration(window, len, sizeof(len)));
 		return;
 	}
-	ebb_fmt_time(start, s, sizeof(s));
-	ebb_fmt_time(end, e, sizeof(e));
+	cli_fmt_when(start, s, sizeof(s));
+	cli_fmt_when(end, e, sizeof(e));
 	fprintf(f, "\ncleanest %s window: %s .. %s, mean %.1f gCO2e/kWh%s\n",
 	    ebb_fmt_duration(end - start, len, sizeof(len)), s,
 	    strncmp(s, e, 11) == 0 ? e + 11 : e,

@@ -50,12 +50,12 @@ fmt_end(const json_t *job, char *buf, size_t len)
 		snprintf(buf, len, "-");
 	else if (sig > 0)
 		snprintf(buf, len, "%s signal %" PRId64,
-		    ebb_fmt_time(end, t, sizeof(t)), sig);
+		    cli_fmt_when(end, t, sizeof(t)), sig);
 	else if (code >= 0)
 		snprintf(buf, len, "%s exit %" PRId64,
-		    ebb_fmt_time(end, t, sizeof(t)), code);
+		    cli_fmt_when(end, t, sizeof(t)), code);
 	else
-		ebb_fmt_time(end, buf, len);
+		cli_fmt_when(end, buf, len);
 	return buf;
 }
 
@@ -209,7 +209,7 @@ kv_time(FILE *f, const char *key, int64_t v, const char *none)
 {
 	char buf[32];
 
-	kv(f, key, "%s", v > 0 ? ebb_fmt_time(v, buf, sizeof(buf)) : none);
+	kv(f, key, "%s", v > 0 ? cli_fmt_when(v, buf, sizeof(buf)) : none);
 }
 
 static void

@@ -23,9 +23,11 @@ static const struct cli_cmd commands[] = {
 	  "      --cpus N           CPUs, 1 to 4096 (default 1)\n"
 	  "      --mem SIZE         memory limit, e.g. 512M, 4G (default none)\n"
 	  "      --duration DUR     run-time estimate, e.g. 90m, 2h (s m h d w)\n"
-	  "      --deadline TIME    latest end: 2026-11-22T18:00:00Z, "
-	  "+01:00 offsets,\n"
-	  "                         or now+DUR\n"
+	  "      --deadline TIME    latest end: 2026-11-22T18:00 (local "
+	  "time; Z or\n"
+	  "                         +01:00 for UTC or an offset), "
+	  "2026-11-22,\n"
+	  "                         16:00, tomorrow 06:00, now+6h\n"
 	  "      --max-delay DUR    latest start is submit time + DUR\n"
 	  "      --site A,B         sites it may run on (default: any)\n"
 	  "      --interruptible    it may be paused and resumed\n"
@@ -50,7 +52,7 @@ static const struct cli_cmd commands[] = {
 	  "ebb queue [--all] [--json]\n"
 	  "\n"
 	  "List your queued, planned and running jobs (all users' for root and\n"
-	  "admin_group members). Times are UTC.\n"
+	  "admin_group members). Times are local (ebb --utc: UTC).\n"
 	  "\n"
 	  "  -a, --all     include finished jobs\n"
 	  "      --json    print the jobs as a JSON array\n"
@@ -58,7 +60,8 @@ static const struct cli_cmd commands[] = {
 	{ "show", NULL, cmd_show, "show a job and its history",
 	  "ebb show [--json] JOB\n"
 	  "\n"
-	  "Show every field of job JOB and its state changes. Times are UTC.\n"
+	  "Show every field of job JOB and its state changes. Times are local\n"
+	  "(ebb --utc: UTC).\n"
 	  "\n"
 	  "      --json    print the daemon's reply as JSON\n"
 	  "  -h, --help    show this text\n" },
@@ -83,7 +86,7 @@ static const struct cli_cmd commands[] = {
 	  "Show the carbon intensity (gCO2e/kWh) of a site's zone, or of a\n"
 	  "zone, from now on: a sparkline, a table (one row per UTC hour,\n"
 	  "the mean of its slots) and the cleanest window. Default: the first\n"
-	  "site. Times are UTC.\n"
+	  "site. Times are local (ebb --utc: UTC).\n"
 	  "\n"
 	  "      --hours N      hours ahead, 1 to 168 (default 48)\n"
 	  "      --window DUR   length of the cleanest window to find, e.g.\n"
@@ -115,7 +118,8 @@ static const struct cli_cmd commands[] = {
 	  "users' for root and admin_group members), or of JOB..., with\n"
 	  "totals per signal. The saving is against running the job at once\n"
 	  "at its first site. Rows stay provisional until the intensity they\n"
-	  "use is measured. Fields and units: docs/report.md. Times are UTC.\n"
+	  "use is measured. Fields and units: docs/report.md. Times are local\n"
+	  "in the table (ebb --utc: UTC), UTC in CSV, epoch seconds in JSON.\n"
 	  "\n"
 	  "      --since TIME       jobs still running or ended at or after TIME\n"
 	  "      --until TIME       jobs started before TIME\n"
@@ -153,7 +157,7 @@ usage(FILE *f)
 {
 	char names[32];
 
-	fprintf(f, "usage: ebb [--socket PATH] COMMAND [ARGS...]\n"
+	fprintf(f, "usage: ebb [--socket PATH] [--utc] COMMAND [ARGS...]\n"
 	    "       ebb --version | --help\n\nCommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		snprintf(names, sizeof(names), "%s%s%s", commands[i].name,
@@ -166,6 +170,8 @@ usage(FILE *f)
 	    "$EBB_SOCKET, then\n"
 	    "                     the per-user socket if it exists, else the "
 	    "system one)\n"
+	    "      --utc          print times in UTC (default: local time, "
+	    "TZ)\n"
 	    "  -V, --version      print the version\n"
 	    "  -h, --help         show this text\n"
 	    "\nRun 'ebb COMMAND --help' for a command's options.\n");
@@ -216,6 +222,7 @@ ebb_main(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "utc", no_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -223,11 +230,15 @@ ebb_main(struct cli *c, int argc, char **argv)
 	int ch;
 
 	c->cmd = NULL;
+	cli_set_utc(0);
 	optind = 0;
 	while ((ch = cli_getopt(c, argc, argv, "+:hV", opts)) != -1) {
 		switch (ch) {
 		case 's':
 			c->socket = optarg;
+			break;
+		case 'u':
+			cli_set_utc(1);
 			break;
 		case 'V':
 			fprintf(c->out, "ebb %s\n", EBB_VERSION);

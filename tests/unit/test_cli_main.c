@@ -35,7 +35,8 @@ help_lists_every_command(void **state)
 
 	h_init(&h, t_env);
 	assert_int_equal(h_run(&h, "--help", NULL), CLI_OK);
-	assert_memory_equal(h.out, "usage: ebb [--socket PATH] COMMAND", 34);
+	assert_memory_equal(h.out, "usage: ebb [--socket PATH] [--utc] "
+	    "COMMAND", 42);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		assert_non_null(strstr(h.out, names[i]));
 	h_done(&h);

@@ -227,9 +227,10 @@ usage_errors(void **state)
 	    "4096)\n");
 	done(&b);
 
-	build(&b, "--deadline", "tomorrow", "true", NULL);
-	assert_usage(&b, "ebb submit: --deadline: bad time 'tomorrow': "
-	    "expected ISO-8601 like 2026-11-22T18:00:00Z, or now+DURATION\n");
+	build(&b, "--deadline", "next week", "true", NULL);
+	assert_usage(&b, "ebb submit: --deadline: bad time 'next week': "
+	    "expected 2026-11-22T18:00 (local time; Z or +01:00 for another "
+	    "zone), 2026-11-22, 16:00, tomorrow 06:00, now+6h or now-7d\n");
 	done(&b);
 
 	build(&b, "--name", "x", "--deadline", "2020-01-01T00:00:00Z", "true",

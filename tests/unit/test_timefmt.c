@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "common/timefmt.h"
@@ -65,16 +67,91 @@ test_times(void **state)
 	assert_int_equal(v, now + 21600);
 	assert_int_equal(ebb_parse_time("now", now, &v, err, sizeof(err)), 0);
 	assert_int_equal(v, now);
-	assert_int_equal(ebb_parse_time("2026-11-22T13:00:00", now, &v, err,
-	    sizeof(err)), -1);
-	assert_string_equal(err, "bad time '2026-11-22T13:00:00': missing UTC "
-	    "offset (add Z or +HH:MM)");
 	assert_int_equal(ebb_parse_time("2023-02-29T00:00:00Z", now, &v, err,
 	    sizeof(err)), -1);
-	assert_int_equal(ebb_parse_time("tomorrow", now, &v, err, sizeof(err)),
-	    -1);
 	assert_int_equal(ebb_parse_time("now-1h", now, &v, err, sizeof(err)),
+	    0);
+	assert_int_equal(v, now - 3600);
+	assert_int_equal(ebb_parse_time("now*1h", now, &v, err, sizeof(err)),
 	    -1);
+	assert_int_equal(ebb_parse_time("yesterday", now, &v, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad time 'yesterday'"));
+	assert_int_equal(ebb_parse_time("tomorrow06:00", now, &v, err,
+	    sizeof(err)), -1);
+	assert_int_equal(ebb_parse_time("25:00", now, &v, err, sizeof(err)),
+	    -1);
+	assert_int_equal(ebb_parse_time("2026-11-22T13:00:00+", now, &v, err,
+	    sizeof(err)), -1);
+}
+
+/* Parses s at now in zone tz; returns the instant (fails the test if bad). */
+static int64_t
+at(const char *tz, const char *s, int64_t now)
+{
+	char err[256];
+	int64_t v = -1;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	if (ebb_parse_time(s, now, &v, err, sizeof(err)) == -1)
+		fail_msg("%s in %s: %s", s, tz, err);
+	return v;
+}
+
+/* Times written without an offset are local (TZ), as people write them. */
+static void
+test_local_times(void **state)
+{
+	/* 2026-11-22T13:00:00Z = 14:00 in Berlin (CET, +01:00). */
+	int64_t now = 1795352400;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(at("UTC0", "2026-11-22T13:00:00", now), 1795352400);
+	assert_int_equal(at("Europe/Berlin", "2026-11-22T14:00", now),
+	    1795352400);
+	assert_int_equal(at("Europe/Berlin", "2026-11-22 14:00:30", now),
+	    1795352430);
+	/* An explicit offset wins over TZ. */
+	assert_int_equal(at("Europe/Berlin", "2026-11-22T13:00:00Z", now),
+	    1795352400);
+	/* A date alone: local midnight. */
+	assert_int_equal(at("Europe/Berlin", "2026-11-22", now),
+	    1795352400 - 14 * 3600);
+	assert_int_equal(at("America/New_York", "2026-11-22", now),
+	    1795352400 - 8 * 3600);	/* 05:00Z (EST, -05:00) */
+	/* A time of day: today if still ahead, else tomorrow (sbatch). */
+	assert_int_equal(at("Europe/Berlin", "16:00", now), now + 2 * 3600);
+	assert_int_equal(at("Europe/Berlin", "13:30", now),
+	    now + 23 * 3600 + 30 * 60);
+	assert_int_equal(at("Europe/Berlin", "tomorrow", now),
+	    now + 10 * 3600);
+	assert_int_equal(at("Europe/Berlin", "tomorrow 06:00", now),
+	    now + 16 * 3600);
+	assert_int_equal(at("Europe/Berlin", "today 09:00", now),
+	    now - 5 * 3600);
+	/* Across a DST change: 2026-03-29 in Berlin has 23 hours; 12:00 the
+	 * day after 2026-03-28T12:00+01:00 is 23 h later. */
+	assert_int_equal(at("Europe/Berlin", "tomorrow 12:00", 1774695600),
+	    1774695600 + 23 * 3600);
+	/* Output in local time with the offset, Z where it is UTC. */
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	assert_string_equal(ebb_fmt_local(now, buf, sizeof(buf)),
+	    "2026-11-22T14:00:00+01:00");
+	setenv("TZ", "Asia/Kolkata", 1);
+	tzset();
+	assert_string_equal(ebb_fmt_local(now, buf, sizeof(buf)),
+	    "2026-11-22T18:30:00+05:30");
+	setenv("TZ", "America/St_Johns", 1);
+	tzset();
+	assert_string_equal(ebb_fmt_local(now, buf, sizeof(buf)),
+	    "2026-11-22T09:30:00-03:30");
+	setenv("TZ", "UTC0", 1);
+	tzset();
+	assert_string_equal(ebb_fmt_local(now, buf, sizeof(buf)),
+	    "2026-11-22T13:00:00Z");
 }
 
 static void
@@ -126,6 +203,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_local_times),
 		cmocka_unit_test(test_fmt_minute),
 		cmocka_unit_test(test_sizes),
 	};
