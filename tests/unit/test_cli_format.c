@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -81,6 +82,29 @@ queue_table(void **state)
 
 	assert_string_equal(s, queue_text);
 	free(s);
+}
+
+/* Local time by default, with its offset; UTC after ebb --utc. */
+static void
+queue_local_time(void **state)
+{
+	char *s;
+
+	(void)state;
+	setenv("TZ", "Asia/Kolkata", 1);
+	tzset();
+	s = printed(queue_print, queue_reply);
+	/* 2023-11-14T22:13:20Z is 03:43:20 the next day in India. */
+	assert_non_null(strstr(s, "  2023-11-15T03:43:20+05:30  "));
+	assert_null(strstr(s, "22:13:20Z"));
+	free(s);
+	cli_set_utc(1);
+	s = printed(queue_print, queue_reply);
+	assert_string_equal(s, queue_text);
+	free(s);
+	cli_set_utc(0);
+	setenv("TZ", "UTC0", 1);
+	tzset();
 }
 
 static void
@@ -188,6 +212,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(queue_table),
+		cmocka_unit_test(queue_local_time),
 		cmocka_unit_test(queue_empty),
 		cmocka_unit_test(show_listing),
 		cmocka_unit_test(show_unknowns),
