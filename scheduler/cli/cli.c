@@ -4,7 +4,8 @@
  * fields of its replies.
  *
  * It prints only through struct cli's FILE pointers and reads the caller's
- * environment only through struct cli, never the process's own.
+ * environment only through struct cli, never the process's own (but for
+ * TZ: the C library reads it for local time).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +26,8 @@ vmessage(struct cli *c, const char *fmt, va_list ap)
 		fprintf(c->err, "ebb %s: ", c->cmd->name);
 	else
 		fprintf(c->err, "ebb: ");
+	if (c->where_file != NULL && c->where != NULL)
+		fprintf(c->err, "%s:%s: ", c->where_file, c->where);
 	vfprintf(c->err, fmt, ap);
 	fputc('\n', c->err);
 }

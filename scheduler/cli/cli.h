@@ -42,6 +42,8 @@ struct cli {
 	const char	*socket;	/* from --socket, or NULL */
 	const struct cli_cmd *cmd;	/* the command being run */
 	struct client	*client;	/* opened by the first cli_call */
+	const char	*where_file;	/* messages name this file and */
+	const char	*where;		/* "LINE:COL" when set (directives) */
 };
 
 /*

@@ -9,15 +9,23 @@
  * runs, so a bad request gets the daemon's words before it is sent. It does
  * not apply policies or pick sites: ebbd does.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/job.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "config/jobfile.h"
 #include "scheduler/cli/cli.h"
+#include "scheduler/cli/script.h"
+
+#define SCRIPT_HEAD	(64 * 1024)	/* bytes of a script read for
+					   directives */
 
 enum {
 	O_NAME = 256, O_CPUS, O_MEM, O_DURATION, O_DEADLINE, O_MAX_DELAY,
@@ -115,6 +123,29 @@ split_list(struct cli *c, const char *opt, const char *spec, json_t **out)
 	*out = sites;
 	return CLI_OK;
 }
+
+static const struct option opts[] = {
+	{ "file", required_argument, NULL, 'f' },
+	{ "name", required_argument, NULL, O_NAME },
+	{ "cpus", required_argument, NULL, O_CPUS },
+	{ "mem", required_argument, NULL, O_MEM },
+	{ "duration", required_argument, NULL, O_DURATION },
+	{ "deadline", required_argument, NULL, O_DEADLINE },
+	{ "max-delay", required_argument, NULL, O_MAX_DELAY },
+	{ "site", required_argument, NULL, O_SITE },
+	{ "interruptible", no_argument, NULL, O_INTR },
+	{ "no-interruptible", no_argument, NULL, O_NO_INTR },
+	{ "workdir", required_argument, NULL, O_WORKDIR },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "image", required_argument, NULL, O_IMAGE },
+	{ "tag", required_argument, NULL, O_TAG },
+	{ "power", required_argument, NULL, O_POWER },
+	{ "data", required_argument, NULL, O_DATA },
+	{ "export", required_argument, NULL, O_EXPORT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
 /* Parses one option's value into over; returns an exit status. */
 static int
@@ -221,33 +252,197 @@ load_file(struct cli *c, const char *path)
 	return NULL;
 }
 
+/* top over base, a deadline replacing a max_delay and the other way. */
+static void
+overlay(json_t *base, json_t *top)
+{
+	if (json_object_get(top, "deadline") != NULL)
+		json_object_del(base, "max_delay");
+	if (json_object_get(top, "max_delay") != NULL)
+		json_object_del(base, "deadline");
+	json_object_update(base, top);
+}
+
+/* name made absolute against the current directory; new string or NULL. */
+static char *
+absolute(struct cli *c, const char *name)
+{
+	if (name[0] == '/')
+		return xstrdup(name);
+	if (c->cwd == NULL)
+		return NULL;
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
+	return xasprintf("%s%s%s", c->cwd, strcmp(c->cwd, "/") == 0 ? "" : "/",
+	    name);
+}
+
+/*
+ * The first SCRIPT_HEAD bytes of the file at path (as the caller, who is
+ * the user) if it starts with "#!"; NULL otherwise.
+ */
+static char *
+script_head(const char *path, size_t *len)
+{
+	char *buf = NULL;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) ==
+	    -1)
+		return NULL;
+	buf = xmalloc(SCRIPT_HEAD);
+	*len = 0;
+	while (*len < SCRIPT_HEAD && (n = read(fd, buf + *len,
+	    SCRIPT_HEAD - *len)) > 0)
+		*len += (size_t)n;
+	close(fd);
+	if (*len < 2 || buf[0] != '#' || buf[1] != '!') {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * The script argv[0] names, made absolute in argv, as sbatch finds it: a
+ * path with a '/', or a file in the current directory that starts with
+ * "#!". NULL when argv[0] is a command to look up in PATH.
+ */
+static char *
+find_script(struct cli *c, json_t *av, char **written)
+{
+	const char *name = json_string_value(json_array_get(av, 0));
+	struct stat st;
+	char *path, *head;
+	size_t len;
+
+	if (name == NULL || (path = absolute(c, name)) == NULL)
+		return NULL;
+	if (strchr(name, '/') == NULL) {
+		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    (head = script_head(path, &len)) == NULL) {
+			free(path);
+			return NULL;
+		}
+		free(head);
+	}
+	*written = xstrdup(name);
+	json_array_set_new(av, 0, json_string(path));
+	return path;
+}
+
+/*
+ * Reads script's directives into dir (and --export into *export, newly
+ * allocated); returns an exit status. The command line overrides them.
+ */
+static int
+read_directives(struct cli *c, const char *script, const char *shown,
+    json_t *dir, char **export)
+{
+	struct script sc;
+	char err[256], *head, where[64];
+	size_t len;
+	int rc = CLI_OK;
+
+	if ((head = script_head(script, &len)) == NULL)
+		return CLI_OK;
+	if (script_scan(head, len, &sc, err, sizeof(err)) == -1) {
+		free(head);
+		return cli_usage_error(c, "%s:%s", shown, err);
+	}
+	free(head);
+	for (size_t i = 0; i < sc.n && rc == CLI_OK; i++) {
+		const struct directive *d = &sc.d[i];
+		const struct option *o;
+
+		snprintf(where, sizeof(where), "%d:%d", d->line, d->col);
+		if (d->note != NULL) {
+			fprintf(c->err, "ebb submit: %s:%s: %s\n", shown, where,
+			    d->note);
+			continue;
+		}
+		for (o = opts; o->name != NULL; o++)
+			if (strcmp(o->name, d->opt) == 0)
+				break;
+		if (o->name == NULL || o->val < O_NAME)
+			rc = cli_usage_error(c, "%s:%s: --%s is not a "
+			    "directive (see ebb submit --help)", shown, where,
+			    d->opt);
+		else if ((o->has_arg == required_argument) != (d->value !=
+		    NULL))
+			rc = cli_usage_error(c, "%s:%s: --%s %s", shown,
+			    where, d->opt, d->value == NULL ? "needs a value" :
+			    "takes no value");
+		else if (o->val == O_EXPORT) {
+			free(*export);
+			*export = xstrdup(d->value);
+		} else {
+			c->where = where;
+			c->where_file = shown;
+			rc = parse_value(c, o->val, d->value, dir);
+			c->where = c->where_file = NULL;
+		}
+	}
+	script_free(&sc);
+	return rc;
+}
+
+/*
+ * Checks at submit that the job's command will start: a path must be an
+ * executable file, a bare name must be found in the job's PATH (the
+ * runner's default when the job has none). Returns an exit status.
+ */
+static int
+check_command(struct cli *c, const json_t *job, const char *shown)
+{
+	const char *name = json_string_value(json_array_get(
+	    json_object_get(job, "argv"), 0)), *path = NULL, *e;
+	char *copy, *dir, *rest, *p;
+	struct stat st;
+	size_t i;
+	json_t *v;
+	int found = 0;
+
+	if (name == NULL || json_object_get(job, "image") != NULL)
+		return CLI_OK;	/* the job's validator / the container's */
+	if (strchr(name, '/') != NULL) {
+		if (shown == NULL)
+			shown = name;
+		if (stat(name, &st) == -1)
+			return cli_usage_error(c, "%s: %s", shown,
+			    strerror(errno));
+		if (!S_ISREG(st.st_mode) || access(name, X_OK) == -1)
+			return cli_usage_error(c, "%s: not an executable file "
+			    "(chmod +x it, or submit 'sh %s')", shown, shown);
+		return CLI_OK;
+	}
+	json_array_foreach(json_object_get(job, "env"), i, v)
+		if ((e = json_string_value(v)) != NULL &&
+		    strncmp(e, "PATH=", 5) == 0)
+			path = e + 5;
+	copy = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	rest = copy;
+	while (!found && (dir = strsep(&rest, ":")) != NULL) {
+		p = xasprintf("%s/%s", *dir ? dir : ".", name);
+		found = stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(p, X_OK) == 0;
+		free(p);
+	}
+	free(copy);
+	if (!found)
+		return cli_usage_error(c, "%s: command not found in the job's "
+		    "PATH (give its path, e.g. ./%s)", name, name);
+	return CLI_OK;
+}
+
 int
 submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 {
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "name", required_argument, NULL, O_NAME },
-		{ "cpus", required_argument, NULL, O_CPUS },
-		{ "mem", required_argument, NULL, O_MEM },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "deadline", required_argument, NULL, O_DEADLINE },
-		{ "max-delay", required_argument, NULL, O_MAX_DELAY },
-		{ "site", required_argument, NULL, O_SITE },
-		{ "interruptible", no_argument, NULL, O_INTR },
-		{ "no-interruptible", no_argument, NULL, O_NO_INTR },
-		{ "workdir", required_argument, NULL, O_WORKDIR },
-		{ "policy", required_argument, NULL, O_POLICY },
-		{ "image", required_argument, NULL, O_IMAGE },
-		{ "tag", required_argument, NULL, O_TAG },
-		{ "power", required_argument, NULL, O_POWER },
-		{ "data", required_argument, NULL, O_DATA },
-		{ "export", required_argument, NULL, O_EXPORT },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	json_t *over = json_object(), *job = NULL, *cmd, *env;
+	json_t *over = json_object(), *dir = json_object(), *job = NULL;
+	json_t *cmd, *env;
 	const char *file = NULL, *export = NULL;
+	char *dir_export = NULL, *script = NULL, *shown = NULL;
 	struct job *checked;
 	char err[512];
 	int ch, rc = CLI_USAGE;
@@ -276,20 +471,30 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 			json_array_append_new(cmd, json_string(argv[i]));
 		json_object_set_new(over, "argv", cmd);
 	} else if (file == NULL) {
-		cli_usage_error(c, "a command is required (ebb submit "
-		    "[options] -- CMD [ARGS...])");
+		cli_usage_error(c, "a command or a script is required (ebb "
+		    "submit [options] job.sh, or -- CMD [ARGS...])");
 		goto out;
 	}
 	if (file != NULL) {
 		if ((job = load_file(c, file)) == NULL)
 			goto out;
-		if (json_object_get(over, "deadline") != NULL)
-			json_object_del(job, "max_delay");
-		if (json_object_get(over, "max_delay") != NULL)
-			json_object_del(job, "deadline");
-		json_object_update(job, over);
 	} else
-		job = json_incref(over);
+		job = json_object();
+	/* A batch script: its #EBB and #SBATCH lines, then the command line
+	 * over them (a job file's values under both). */
+	if ((cmd = json_object_get(over, "argv")) == NULL)
+		cmd = json_object_get(job, "argv");
+	if (json_object_get(over, "image") == NULL &&
+	    json_object_get(job, "image") == NULL &&
+	    (script = find_script(c, cmd, &shown)) != NULL &&
+	    (rc = read_directives(c, script, shown, dir, &dir_export)) !=
+	    CLI_OK)
+		goto out;
+	rc = CLI_USAGE;
+	overlay(job, dir);
+	overlay(job, over);
+	if (export == NULL)
+		export = dir_export;
 	/* A container starts from its image's environment: the caller's
 	 * (tokens, PATH, HOME) would land in the Job for anyone who may read
 	 * Jobs there, so it goes only with an explicit --export. */
@@ -311,10 +516,16 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 		goto out;
 	}
 	job_free(checked);
+	if (check_command(c, job, shown) != CLI_OK)
+		goto out;
 	*jobp = json_incref(job);
 	rc = CLI_OK;
 out:
+	free(script);
+	free(shown);
+	free(dir_export);
 	json_decref(job);
+	json_decref(dir);
 	json_decref(over);
 	return rc;
 }

@@ -8,6 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,6 +24,9 @@ struct built {
 	int		 quiet, rc;
 };
 
+/* The current directory the next build() runs in (else T_CWD). */
+static const char *cwd_override;
+
 /* Runs submit_build on `submit ARGS...` (NULL-terminated). */
 static void
 build(struct built *b, ...)
@@ -29,6 +36,8 @@ build(struct built *b, ...)
 	va_list ap;
 
 	h_init(&b->h, t_env);
+	if (cwd_override != NULL)
+		b->h.c.cwd = cwd_override;
 	b->h.c.cmd = cli_find("submit");
 	argv[argc++] = "submit";
 	va_start(ap, b);
@@ -184,8 +193,8 @@ export_forms(void **state)
 	assert_list(json_object_get(b.job, "env"), "HOME=/home/u|FOO=a=b");
 	done(&b);
 
-	build(&b, "--name", "x", "--export", "ALL,PATH=/opt/bin,X=1", "true",
-	    NULL);
+	build(&b, "--name", "x", "--export", "ALL,PATH=/opt/bin,X=1",
+	    "/bin/true", NULL);
 	assert_int_equal(b.rc, CLI_OK);
 	assert_list(json_object_get(b.job, "env"),
 	    "HOME=/home/u|PATH=/opt/bin|LANG=C.UTF-8|EMPTY=|X=1");
@@ -259,9 +268,130 @@ usage_errors(void **state)
 	done(&b);
 
 	build(&b, "--name", "x", NULL);
-	assert_usage(&b, "ebb submit: a command is required (ebb submit "
-	    "[options] -- CMD [ARGS...])\n");
+	assert_usage(&b, "ebb submit: a command or a script is required (ebb "
+	    "submit [options] job.sh, or -- CMD [ARGS...])\n");
 	done(&b);
+}
+
+/* Writes text to dir/name with mode; returns the path (static buffer). */
+static const char *
+put(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	static char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+/* `ebb submit job.sh`: sbatch's habits. */
+static void
+batch_scripts(void **state)
+{
+	char tmp[] = "/tmp/ebb-script-XXXXXX", want[4200];
+	const char *path;
+	struct built b;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	cwd_override = tmp;
+	path = put(tmp, "job.sh",
+	    "#!/bin/sh\n"
+	    "# a comment\n"
+	    "\n"
+	    "#SBATCH --job-name=train -c 4\n"
+	    "#SBATCH --mem=2000 --time=1-02:30:00  # a day and a half\n"
+	    "#SBATCH --partition gpu --account=lab\n"
+	    "#EBB --max-delay 6h --interruptible\n"
+	    "#EBB --tag 'nightly,etl'\n"
+	    "echo start\n"
+	    "#EBB --cpus 64\n", 0755);
+	/* A file of that name in the current directory, as sbatch reads it;
+	 * the command line overrides the directives. */
+	build(&b, "--cpus", "2", "job.sh", "arg", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	snprintf(want, sizeof(want), "%s|arg", path);
+	assert_list(json_object_get(b.job, "argv"), want);
+	assert_string_equal(json_string_value(json_object_get(b.job, "name")),
+	    "train");
+	assert_int_equal(num(b.job, "cpus"), 2);
+	assert_int_equal(num(b.job, "mem"), 2000LL << 20);
+	assert_int_equal(num(b.job, "duration"), 86400 + 2 * 3600 + 1800);
+	assert_int_equal(num(b.job, "max_delay"), 6 * 3600);
+	assert_true(json_is_true(json_object_get(b.job, "interruptible")));
+	assert_list(json_object_get(b.job, "tags"), "nightly|etl");
+	/* Unknown #SBATCH options are named, not refused. */
+	assert_non_null(strstr(b.h.err, "ebb submit: job.sh:6:9: ignoring #SBATCH "
+	    "--partition"));
+	assert_non_null(strstr(b.h.err, "job.sh:6:25: ignoring #SBATCH "
+	    "--account"));
+	done(&b);
+
+	/* A deadline on the command line replaces a directive's max delay. */
+	build(&b, "--deadline", "now+48h", "job.sh", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	assert_null(json_object_get(b.job, "max_delay"));
+	assert_int_equal(num(b.job, "deadline"), T_NOW + 48 * 3600);
+	done(&b);
+
+	/* Bad directives: file, line and column, exit 2. */
+	put(tmp, "bad.sh", "#!/bin/sh\n#EBB --cpus lots\n", 0755);
+	build(&b, "./bad.sh", NULL);
+	snprintf(want, sizeof(want), "ebb submit: ./bad.sh:2:6: --cpus: bad "
+	    "number 'lots' (use 1 to 4096)\n");
+	assert_usage(&b, want);
+	done(&b);
+	put(tmp, "bad.sh", "#!/bin/sh\n#SBATCH --time=soon\n", 0755);
+	build(&b, "./bad.sh", NULL);
+	snprintf(want, sizeof(want), "ebb submit: ./bad.sh:2:9: #SBATCH "
+	    "--time: bad value 'soon'\n");
+	assert_usage(&b, want);
+	done(&b);
+	put(tmp, "bad.sh", "#!/bin/sh\n#EBB --file x.yaml\n", 0755);
+	build(&b, "./bad.sh", NULL);
+	snprintf(want, sizeof(want), "ebb submit: ./bad.sh:2:6: --file is "
+	    "not a directive (see ebb submit --help)\n");
+	assert_usage(&b, want);
+	done(&b);
+
+	/* The command is checked at submit: exit 2 with the reason. */
+	put(tmp, "noexec.sh", "#!/bin/sh\necho hi\n", 0644);
+	build(&b, "./noexec.sh", NULL);
+	snprintf(want, sizeof(want), "ebb submit: ./noexec.sh: not an "
+	    "executable file (chmod +x it, or submit 'sh ./noexec.sh')\n");
+	assert_usage(&b, want);
+	done(&b);
+	build(&b, "./missing.sh", NULL);
+	snprintf(want, sizeof(want), "ebb submit: ./missing.sh: No such file "
+	    "or directory\n");
+	assert_usage(&b, want);
+	done(&b);
+	build(&b, "no-such-command-xyz", NULL);
+	assert_usage(&b, "ebb submit: no-such-command-xyz: command not found "
+	    "in the job's PATH (give its path, e.g. ./no-such-command-xyz)\n");
+	done(&b);
+	/* A file in the current directory without "#!" is not a script: the
+	 * name is looked up in PATH, as a command. */
+	put(tmp, "data", "x\n", 0755);
+	build(&b, "data", NULL);
+	assert_int_equal(b.rc, CLI_USAGE);
+	done(&b);
+	/* An image's command is the container's: not checked here. */
+	build(&b, "--image", "busybox:1.36", "--site", "k8s",
+	    "no-such-command-xyz", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	done(&b);
+	cwd_override = NULL;
+	for (const char *const *n = (const char *const[]){ "job.sh", "bad.sh",
+	    "noexec.sh", "data", NULL }; *n != NULL; n++) {
+		snprintf(want, sizeof(want), "%s/%s", tmp, *n);
+		unlink(want);
+	}
+	rmdir(tmp);
 }
 
 static void
@@ -366,6 +496,7 @@ main(void)
 		cmocka_unit_test(times_and_dirs),
 		cmocka_unit_test(export_forms),
 		cmocka_unit_test(usage_errors),
+		cmocka_unit_test(batch_scripts),
 		cmocka_unit_test(help),
 		cmocka_unit_test(job_file_merged),
 		cmocka_unit_test(job_file_errors),
