@@ -13,10 +13,12 @@
 static const struct cli_cmd commands[] = {
 	{ "submit", NULL, cmd_submit, "queue a job",
 	  "ebb submit [options] [--] CMD [ARGS...]\n"
+	  "       ebb submit [options] SCRIPT [ARGS...]\n"
 	  "       ebb submit -f FILE [options] [[--] CMD [ARGS...]]\n"
 	  "\n"
 	  "Queue CMD to run without a shell when and where its emissions are\n"
-	  "lowest, within its deadline. Options override a job file's values.\n"
+	  "lowest, within its deadline. A SCRIPT's #EBB and #SBATCH lines\n"
+	  "(docs/ebb.1.md) come first; options override them and a job file.\n"
 	  "\n"
 	  "  -f, --file FILE        read the job from a YAML job file\n"
 	  "      --name NAME        job name (default: basename of CMD)\n"
