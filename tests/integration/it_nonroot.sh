@@ -32,5 +32,39 @@ us=$(as "$EBB" show --json "$id" | jq -r .job.cpu_usec)
 	fail "CPU time ${us} us for 300 ms of work"
 as "$EBB" show "$id" | grep -q 'process accounting' && ok "ebb show says how it was measured" ||
 	fail "ebb show does not explain rusage"
+
+# sbatch habits: `ebb submit job.sh` from the script's directory, as the
+# user; its directives set the job, the command line overrides them.
+cat >"$home/job.sh" <<'EOS'
+#!/bin/sh
+#SBATCH --job-name=scripted --time=10
+#SBATCH --partition=batch
+#EBB --max-delay 1h
+echo "ran as $(id -un) in $(pwd)"
+EOS
+chown ebbit1 "$home/job.sh"; chmod 700 "$home/job.sh"
+out=$(as sh -c "cd '$home' && '$EBB' submit -q --max-delay 0s job.sh 2>'$home/err'")
+id=$out
+grep -q "job.sh:3:9: ignoring #SBATCH --partition" "$home/err" &&
+	ok "an sbatch-only directive is named, not refused" || fail "no note: $(cat "$home/err")"
+j=$(as "$EBB" show --json "$id")
+expect_eq "name from #SBATCH --job-name" scripted "$(jq -r .job.name <<<"$j")"
+expect_eq "duration from #SBATCH --time (minutes)" 600 "$(jq -r .job.duration <<<"$j")"
+expect_eq "the command line overrides #EBB" 0 "$(jq -r .job.max_delay <<<"$j")"
+expect_eq "the script by its absolute path" "$home/job.sh" "$(jq -r '.job.argv[0]' <<<"$j")"
+for _ in $(seq 1 100); do
+	[ "$(as "$EBB" show --json "$id" | jq -r .job.state)" = succeeded ] && break; sleep 0.1
+done
+expect_eq "the script ran, as the user" "ran as ebbit1 in $home" "$(as "$EBB" logs "$id")"
+chmod 600 "$home/job.sh"
+as sh -c "cd '$home' && '$EBB' submit ./job.sh" >"$T/out" 2>&1; rc=$?
+expect_eq "a script that is not executable: exit 2" 2 "$rc"
+grep -q "not an executable file" "$T/out" && ok "and says so" || fail "message: $(cat "$T/out")"
+# A script the user may not read (root's) is read as the user: refused.
+install -m 700 /dev/null "$T/rootonly.sh"; printf '#!/bin/sh\n#EBB --cpus 1\n' >"$T/rootonly.sh"
+as "$EBB" submit "$T/rootonly.sh" >"$T/out" 2>&1; rc=$?
+expect_eq "another user's unreadable script: exit 2" 2 "$rc"
+as "$EBB" submit no-such-command-xyz >"$T/out" 2>&1; rc=$?
+expect_eq "a command not in PATH: exit 2" 2 "$rc"
 stop_ebbd && ok "ebbd stopped cleanly" || fail "ebbd exit status"
 finish
