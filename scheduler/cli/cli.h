@@ -122,7 +122,7 @@ int	cmd_help(struct cli *, int, char **);
 /*
  * submit's parsing, apart so tests can check it: builds the "job" object
  * of a submit request from the command's argv. Returns CLI_OK with *job set
- * (caller decrefs) and *quiet set for -q, or the exit status after printing
+ * (caller decrefs) and *quiet set: 1 for -q, 2 for --json, or the exit status after printing
  * why (CLI_OK after --help, with *job NULL).
  */
 int	submit_build(struct cli *, int argc, char **argv, json_t **job,

@@ -143,6 +143,7 @@ static const struct option opts[] = {
 	{ "data", required_argument, NULL, O_DATA },
 	{ "export", required_argument, NULL, O_EXPORT },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -455,6 +456,8 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 			file = optarg;
 		else if (ch == 'q')
 			*quiet = 1;
+		else if (ch == 'j')
+			*quiet = 2;
 		else if (ch == 'h') {
 			rc = cli_help(c);
 			goto out;
@@ -544,7 +547,9 @@ cmd_submit(struct cli *c, int argc, char **argv)
 	    &result)) != CLI_OK)
 		return rc;
 	id = json_integer_value(json_object_get(result, "id"));
-	if (quiet)
+	if (quiet == 2)		/* --json: the daemon's reply, {"id": N} */
+		cli_print_json(c, result);
+	else if (quiet)
 		fprintf(c->out, "%" JSON_INTEGER_FORMAT "\n", id);
 	else
 		fprintf(c->out, "submitted job %" JSON_INTEGER_FORMAT "\n", id);

@@ -49,6 +49,7 @@ static const struct cli_cmd commands[] = {
 	  "after\n"
 	  "                         ALL or NONE: --export=ALL,DEBUG=1\n"
 	  "  -q, --quiet            print only the job id\n"
+	  "      --json             print the reply as JSON: {\"id\": N}\n"
 	  "  -h, --help             show this text\n" },
 	{ "queue", "ls", cmd_queue, "list your jobs",
 	  "ebb queue [--all] [--json]\n"
@@ -107,11 +108,12 @@ static const struct cli_cmd commands[] = {
 	  "      --json    print the daemon's reply as JSON\n"
 	  "  -h, --help    show this text\n" },
 	{ "policy", NULL, cmd_policy, "check a policy file",
-	  "ebb policy check FILE\n"
+	  "ebb policy check [--json] FILE\n"
 	  "\n"
 	  "Load the policy file FILE here, without ebbd, and print its rules\n"
 	  "and what each matches, or every error as file:line:col: message.\n"
 	  "\n"
+	  "      --json    print {file, ok, rules | errors} as JSON\n"
 	  "  -h, --help    show this text\n" },
 	{ "report", NULL, cmd_report, "report jobs' energy and emissions",
 	  "ebb report [options] [JOB...]\n"

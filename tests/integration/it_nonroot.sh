@@ -64,6 +64,8 @@ grep -q "not an executable file" "$T/out" && ok "and says so" || fail "message: 
 install -m 700 /dev/null "$T/rootonly.sh"; printf '#!/bin/sh\n#EBB --cpus 1\n' >"$T/rootonly.sh"
 as "$EBB" submit "$T/rootonly.sh" >"$T/out" 2>&1; rc=$?
 expect_eq "another user's unreadable script: exit 2" 2 "$rc"
+jid=$(as "$EBB" submit --json --workdir "$home" -- true | jq -r .id)
+[ "$jid" -gt "$id" ] 2>/dev/null && ok "submit --json gives the id ($jid)" || fail "submit --json: '$jid'"
 as "$EBB" submit no-such-command-xyz >"$T/out" 2>&1; rc=$?
 expect_eq "a command not in PATH: exit 2" 2 "$rc"
 stop_ebbd && ok "ebbd stopped cleanly" || fail "ebbd exit status"
