@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -48,14 +49,26 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: ebbd [-dfhnV] [-c FILE]\n"
-	    "  -c FILE  read the config from FILE (default: the embedded "
-	    "default)\n"
-	    "  -d       log debug messages\n"
-	    "  -f       stay in the foreground and log to stderr\n"
-	    "  -n       check the config, print it normalised, and exit\n"
-	    "  -h       show this help\n"
-	    "  -V       show the version\n");
+	    "  -c, --config FILE  read the config from FILE (default: the "
+	    "embedded\n"
+	    "                     default)\n"
+	    "  -d, --debug        log debug messages\n"
+	    "  -f, --foreground   stay in the foreground and log to stderr\n"
+	    "  -n, --check        check the config, print it normalised, and "
+	    "exit\n"
+	    "  -h, --help         show this help\n"
+	    "  -V, --version      show the version\n");
 }
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "check", no_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
 
 /* Load errors, one per line: to the log, or to stderr (and freed). */
 static void
@@ -82,6 +95,36 @@ load_config(const char *path, int to_log)
 		return cfg;
 	show_errors(errs, to_log);
 	return NULL;
+}
+
+/*
+ * A site with no live provider plans on a trace (or on nothing: its jobs
+ * run at once); say so, on stderr or to the log.
+ */
+static void
+warn_no_live_provider(const struct ebb_config *cfg, int to_log)
+{
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		const struct ebb_site *s = &cfg->sites[i];
+		int live = 0;
+		char msg[512];
+
+		for (size_t k = 0; k < s->providers.n; k++)
+			if (config_provider_id(s->providers.v[k]) != PROV_TRACE)
+				live = 1;
+		if (live)
+			continue;
+		snprintf(msg, sizeof(msg), "%s: site '%s': %s; add "
+		    "electricitymaps, watttime, ukci or entsoe to its providers "
+		    "(docs/providers.md)", cfg->path, s->name,
+		    s->providers.n == 0 ? "no carbon-intensity provider: its "
+		    "jobs run at once" : "no live carbon-intensity provider: "
+		    "it plans on a recorded trace");
+		if (to_log)
+			log_warnx("%s", msg);
+		else
+			fprintf(stderr, "ebbd: warning: %s\n", msg);
+	}
 }
 
 /* The config's policy file, or NULL; prints or logs errors. */
@@ -267,6 +310,20 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 /*
+ * Writes this process's pid into the locked pid file, over what was there
+ * (never empty in between: a second ebbd reads it to say who holds it).
+ */
+static void
+write_pid(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (pwrite(fd, buf, (size_t)n, 0) != n || ftruncate(fd, n) == -1)
+		log_warn("ebbd.pid");
+}
+
+/*
  * Takes <state_dir>/ebbd.pid so that one state dir has one daemon. The
  * directory is the worker's: a file there that is not a plain, single-
  * link file of ours (a link the worker made to some file of root's) is
@@ -311,8 +368,7 @@ lock_state(const char *state_dir)
 		buf[strcspn(buf, "\n")] = '\0';
 		fatalx("another ebbd (pid %s) is using %s", buf, state_dir);
 	}
-	if (ftruncate(fd, 0) == 0)
-		dprintf(fd, "%ld\n", (long)getpid());
+	write_pid(fd);
 	return fd;
 }
 
@@ -410,7 +466,8 @@ main(int argc, char *argv[])
 	int ch, foreground = 0, check = 0, debug = 0, lockfd, sv[2], rc;
 	pid_t pid;
 
-	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dfhnV", long_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			d.config_path = optarg;
@@ -445,15 +502,20 @@ main(int argc, char *argv[])
 	if (check) {
 		char *text = config_dump(d.cfg);
 
+		warn_no_live_provider(d.cfg, 0);
+
 		fputs(text, stdout);
 		free(text);
 		config_free(d.cfg);
 		return 0;
 	}
-	log_init("ebbd", foreground);
+	/*
+	 * Until it detaches, errors (another ebbd on the state, a missing
+	 * user) go to the stderr of whoever started it, with exit 1.
+	 */
+	log_init("ebbd", 1);
 	log_set_level(debug ? LOG_LVL_DEBUG : (enum log_level)d.cfg->log_level);
-	if (!foreground && daemon(0, 0) == -1)
-		fatal("daemon");
+	warn_no_live_provider(d.cfg, 1);
 	signal(SIGPIPE, SIG_IGN);
 	dir = xstrdup(d.cfg->socket);
 	if (fs_mkdir_p(dirname(dir), 0755, err, sizeof(err)) == -1)
@@ -465,6 +527,13 @@ main(int argc, char *argv[])
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
 	lockfd = lock_state(d.cfg->state_dir);
+	if (!foreground) {
+		/* The child inherits the lock with the descriptor. */
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init("ebbd", 0);
+		write_pid(lockfd);
+	}
 	d.runner_path = find_runner(d.cfg);
 	jobs_dir = xasprintf("%s/jobs", d.cfg->state_dir);
 	jobctl_instance(d.cfg->state_dir, instance);
