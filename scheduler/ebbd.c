@@ -192,7 +192,10 @@ on_intensity(void *arg)
 	free(ids);
 }
 
-/* ebb-run: the config's, $EBB_RUN, next to ebbd, the install path. */
+/*
+ * ebb-run: the config's, $EBB_RUN, next to ebbd, in the build tree, where
+ * the install puts it relative to ebbd, the install path.
+ */
 static char *
 find_runner(const struct ebb_config *cfg)
 {
@@ -212,6 +215,12 @@ find_runner(const struct ebb_config *cfg)
 		cand = xasprintf("%s/../runner/ebb-run", self);
 		if (access(cand, X_OK) == 0)
 			return cand;
+		free(cand);
+		cand = xasprintf("%s/%s", self, EBB_RUNNER_FROM_SBIN);
+		if (access(cand, X_OK) == 0 && realpath(cand, self) != NULL) {
+			free(cand);
+			return xstrdup(self);
+		}
 		free(cand);
 	}
 	return xstrdup(EBB_LIBEXECDIR "/ebb-run");
