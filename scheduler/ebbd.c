@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -381,6 +382,67 @@ lock_state(const char *state_dir)
 	return fd;
 }
 
+/*
+ * Detaching (no -f): the process that was started waits until the daemon
+ * is ready, or has failed with its reason on the stderr they share, and
+ * exits with its status, so a start that fails is seen where it was made.
+ * The daemon keeps the pipe's write end (ready_fd) until then.
+ */
+static int ready_fd = -1;
+
+static void
+detach_start(void)
+{
+	int p[2], st;
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) == 1)
+			_exit(0);
+		/* Closed unwritten: the daemon failed, or is failing. */
+		if (waitpid(pid, &st, 0) == -1 || !WIFEXITED(st))
+			_exit(1);
+		_exit(WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+}
+
+/*
+ * This process is on its own from now on: it logs to syslog, its stdio is
+ * /dev/null, and if ready, the waiting starter exits 0.
+ */
+static void
+detach_done(int ready)
+{
+	int fd;
+
+	if (ready_fd == -1)
+		return;
+	log_init("ebbd", 0);
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (ready && write(ready_fd, "", 1) != 1)
+		log_warn("telling the starter that ebbd is ready");
+	close(ready_fd);
+	ready_fd = -1;
+}
+
 static void
 on_priv_gone(void *arg)
 {
@@ -446,6 +508,7 @@ worker(struct ebbd *d, int fd, struct privd *inproc,
 	ev_prepare_start(d->loop, &prep);
 	ev_unref(d->loop);	/* the prepare watcher alone keeps nothing alive */
 
+	detach_done(1);
 	log_info("ebbd %s ready: socket %s, state %s, %zu site(s), runner %s, "
 	    "running as %s%s", EBB_VERSION, d->cfg->socket, d->cfg->state_dir,
 	    d->cfg->nsites, d->runner_path, u->name, inproc ? "" :
@@ -519,8 +582,8 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	/*
-	 * Until it detaches, errors (another ebbd on the state, a missing
-	 * user) go to the stderr of whoever started it, with exit 1.
+	 * Until it is ready, errors (another ebbd on the state, a missing
+	 * user or group) go to the stderr of whoever started it, with exit 1.
 	 */
 	log_init("ebbd", 1);
 	log_set_level(debug ? LOG_LVL_DEBUG : (enum log_level)d.cfg->log_level);
@@ -538,9 +601,7 @@ main(int argc, char *argv[])
 	lockfd = lock_state(d.cfg->state_dir);
 	if (!foreground) {
 		/* The child inherits the lock with the descriptor. */
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-		log_init("ebbd", 0);
+		detach_start();
 		write_pid(lockfd);
 	}
 	d.runner_path = find_runner(d.cfg);
@@ -555,6 +616,7 @@ main(int argc, char *argv[])
 			fatal("fork");
 		if (pid > 0) {
 			close(sv[1]);
+			detach_done(0);		/* the worker says when ready */
 			config_free(d.cfg);
 			policy_free(d.policies);
 			rc = privsep_parent(pid, sv[0], d.config_path, jobs_dir,

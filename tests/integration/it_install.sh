@@ -170,10 +170,18 @@ for f in -f ""; do
 		ok "and says so: $err" || fail "said: $err"
 done
 stop_ebbd || fail "ebbd exit status"
+# Detaching, ebbd returns once it is ready, or with the reason it is not.
+sed 's/^socket_group: ebb/socket_group: ebb-no-such-group/' "$CONF" > "$T/nogroup.yaml"
+chmod 644 "$T/nogroup.yaml"
+err=$("$P/sbin/ebbd" -c "$T/nogroup.yaml" 2>&1 >/dev/null); rc=$?
+expect_eq "detaching ebbd with a socket group that does not exist: exit" 1 "$rc"
+echo "$err" | grep -q "ebbd\[error\]: socket group ebb-no-such-group: no such group$" &&
+	ok "and says so on stderr" || fail "said: $err"
 "$P/sbin/ebbd" -c "$CONF" 2>"$T/detach.err"; rc=$?
 expect_eq "a detaching ebbd starts" 0 "$rc"
 grep '\[error\]' "$T/detach.err" && fail "it logged an error before detaching"
-for _ in $(seq 1 100); do "$P/bin/ebb" queue >/dev/null 2>&1 && break; sleep 0.1; done
+"$P/bin/ebb" queue >/dev/null && ok "and is ready when it returns" ||
+	fail "not ready when it returned"
 dpid=$(cat "$STATE/ebbd.pid")
 EBBD_PID=$dpid	# for cleanup
 [ "$dpid" != "$pid" ] && kill -0 "$dpid" && ok "its pid file names the daemon ($dpid)" ||
