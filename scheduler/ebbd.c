@@ -575,7 +575,6 @@ main(int argc, char *argv[])
 		char *text = config_dump(d.cfg);
 
 		warn_no_live_provider(d.cfg, 0);
-
 		fputs(text, stdout);
 		free(text);
 		config_free(d.cfg);
