@@ -19,7 +19,7 @@ run() { printf '$ ebb %s\n' "$*"; "$EBB" "$@"; }
 
 say "the embedded default configuration (ebbd -n)"
 "$EBBD" -n
-sock=$("$EBBD" -n | sed -n 's/^socket: //p')
+sock=$("$EBBD" -n 2>/dev/null | sed -n 's/^socket: //p')
 export EBB_SOCKET=$sock
 # As root ebbd runs its unprivileged part as user "ebb" (an install's
 # sysusers file creates it), and root's own jobs (this demo's) run only
@@ -28,7 +28,7 @@ conf=$(mktemp /tmp/ebbd-demo.XXXXXX.yaml)
 if [ "$(id -u)" = 0 ]; then
 	id ebb >/dev/null 2>&1 ||
 	    useradd --system --no-create-home --shell /usr/sbin/nologin ebb
-	"$EBBD" -n | sed 's/^root_jobs: .*/root_jobs: true/' > "$conf"
+	"$EBBD" -n 2>/dev/null | sed 's/^root_jobs: .*/root_jobs: true/' > "$conf"
 	# The worker reads the bundled traces as user ebb: a clone under a
 	# private home directory is out of its reach, so it gets a copy.
 	traces=$(cd "$here/traces" && pwd)
@@ -39,7 +39,7 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 	chmod 644 "$conf"
 else
-	"$EBBD" -n > "$conf"
+	"$EBBD" -n 2>/dev/null > "$conf"
 fi
 
 say "starting ebbd in the background (log: $log)"

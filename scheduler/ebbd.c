@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -48,14 +50,26 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: ebbd [-dfhnV] [-c FILE]\n"
-	    "  -c FILE  read the config from FILE (default: the embedded "
-	    "default)\n"
-	    "  -d       log debug messages\n"
-	    "  -f       stay in the foreground and log to stderr\n"
-	    "  -n       check the config, print it normalised, and exit\n"
-	    "  -h       show this help\n"
-	    "  -V       show the version\n");
+	    "  -c, --config FILE  read the config from FILE (default: the "
+	    "embedded\n"
+	    "                     default)\n"
+	    "  -d, --debug        log debug messages\n"
+	    "  -f, --foreground   stay in the foreground and log to stderr\n"
+	    "  -n, --check        check the config, print it normalised, and "
+	    "exit\n"
+	    "  -h, --help         show this help\n"
+	    "  -V, --version      show the version\n");
 }
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "check", no_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
 
 /* Load errors, one per line: to the log, or to stderr (and freed). */
 static void
@@ -82,6 +96,36 @@ load_config(const char *path, int to_log)
 		return cfg;
 	show_errors(errs, to_log);
 	return NULL;
+}
+
+/*
+ * A site with no live provider plans on a trace (or on nothing: its jobs
+ * run at once); say so, on stderr or to the log.
+ */
+static void
+warn_no_live_provider(const struct ebb_config *cfg, int to_log)
+{
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		const struct ebb_site *s = &cfg->sites[i];
+		int live = 0;
+		char msg[512];
+
+		for (size_t k = 0; k < s->providers.n; k++)
+			if (config_provider_id(s->providers.v[k]) != PROV_TRACE)
+				live = 1;
+		if (live)
+			continue;
+		snprintf(msg, sizeof(msg), "%s: site '%s': %s; add "
+		    "electricitymaps, watttime, ukci or entsoe to its providers "
+		    "(docs/providers.md)", cfg->path, s->name,
+		    s->providers.n == 0 ? "no carbon-intensity provider: its "
+		    "jobs run at once" : "no live carbon-intensity provider: "
+		    "it plans on a recorded trace");
+		if (to_log)
+			log_warnx("%s", msg);
+		else
+			fprintf(stderr, "ebbd: warning: %s\n", msg);
+	}
 }
 
 /* The config's policy file, or NULL; prints or logs errors. */
@@ -149,7 +193,10 @@ on_intensity(void *arg)
 	free(ids);
 }
 
-/* ebb-run: the config's, $EBB_RUN, next to ebbd, the install path. */
+/*
+ * ebb-run: the config's, $EBB_RUN, next to ebbd, in the build tree, where
+ * the install puts it relative to ebbd, the install path.
+ */
 static char *
 find_runner(const struct ebb_config *cfg)
 {
@@ -169,6 +216,12 @@ find_runner(const struct ebb_config *cfg)
 		cand = xasprintf("%s/../runner/ebb-run", self);
 		if (access(cand, X_OK) == 0)
 			return cand;
+		free(cand);
+		cand = xasprintf("%s/%s", self, EBB_RUNNER_FROM_SBIN);
+		if (access(cand, X_OK) == 0 && realpath(cand, self) != NULL) {
+			free(cand);
+			return xstrdup(self);
+		}
 		free(cand);
 	}
 	return xstrdup(EBB_LIBEXECDIR "/ebb-run");
@@ -267,6 +320,20 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 /*
+ * Writes this process's pid into the locked pid file, over what was there
+ * (never empty in between: a second ebbd reads it to say who holds it).
+ */
+static void
+write_pid(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (pwrite(fd, buf, (size_t)n, 0) != n || ftruncate(fd, n) == -1)
+		log_warn("ebbd.pid");
+}
+
+/*
  * Takes <state_dir>/ebbd.pid so that one state dir has one daemon. The
  * directory is the worker's: a file there that is not a plain, single-
  * link file of ours (a link the worker made to some file of root's) is
@@ -311,9 +378,69 @@ lock_state(const char *state_dir)
 		buf[strcspn(buf, "\n")] = '\0';
 		fatalx("another ebbd (pid %s) is using %s", buf, state_dir);
 	}
-	if (ftruncate(fd, 0) == 0)
-		dprintf(fd, "%ld\n", (long)getpid());
+	write_pid(fd);
 	return fd;
+}
+
+/*
+ * Detaching (no -f): the process that was started waits until the daemon
+ * is ready, or has failed with its reason on the stderr they share, and
+ * exits with its status, so a start that fails is seen where it was made.
+ * The daemon keeps the pipe's write end (ready_fd) until then.
+ */
+static int ready_fd = -1;
+
+static void
+detach_start(void)
+{
+	int p[2], st;
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) == 1)
+			_exit(0);
+		/* Closed unwritten: the daemon failed, or is failing. */
+		if (waitpid(pid, &st, 0) == -1 || !WIFEXITED(st))
+			_exit(1);
+		_exit(WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+}
+
+/*
+ * This process is on its own from now on: it logs to syslog, its stdio is
+ * /dev/null, and if ready, the waiting starter exits 0.
+ */
+static void
+detach_done(int ready)
+{
+	int fd;
+
+	if (ready_fd == -1)
+		return;
+	log_init("ebbd", 0);
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (ready && write(ready_fd, "", 1) != 1)
+		log_warn("telling the starter that ebbd is ready");
+	close(ready_fd);
+	ready_fd = -1;
 }
 
 static void
@@ -381,6 +508,7 @@ worker(struct ebbd *d, int fd, struct privd *inproc,
 	ev_prepare_start(d->loop, &prep);
 	ev_unref(d->loop);	/* the prepare watcher alone keeps nothing alive */
 
+	detach_done(1);
 	log_info("ebbd %s ready: socket %s, state %s, %zu site(s), runner %s, "
 	    "running as %s%s", EBB_VERSION, d->cfg->socket, d->cfg->state_dir,
 	    d->cfg->nsites, d->runner_path, u->name, inproc ? "" :
@@ -410,7 +538,8 @@ main(int argc, char *argv[])
 	int ch, foreground = 0, check = 0, debug = 0, lockfd, sv[2], rc;
 	pid_t pid;
 
-	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dfhnV", long_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			d.config_path = optarg;
@@ -445,15 +574,19 @@ main(int argc, char *argv[])
 	if (check) {
 		char *text = config_dump(d.cfg);
 
+		warn_no_live_provider(d.cfg, 0);
 		fputs(text, stdout);
 		free(text);
 		config_free(d.cfg);
 		return 0;
 	}
-	log_init("ebbd", foreground);
+	/*
+	 * Until it is ready, errors (another ebbd on the state, a missing
+	 * user or group) go to the stderr of whoever started it, with exit 1.
+	 */
+	log_init("ebbd", 1);
 	log_set_level(debug ? LOG_LVL_DEBUG : (enum log_level)d.cfg->log_level);
-	if (!foreground && daemon(0, 0) == -1)
-		fatal("daemon");
+	warn_no_live_provider(d.cfg, 1);
 	signal(SIGPIPE, SIG_IGN);
 	dir = xstrdup(d.cfg->socket);
 	if (fs_mkdir_p(dirname(dir), 0755, err, sizeof(err)) == -1)
@@ -465,6 +598,11 @@ main(int argc, char *argv[])
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
 	lockfd = lock_state(d.cfg->state_dir);
+	if (!foreground) {
+		/* The child inherits the lock with the descriptor. */
+		detach_start();
+		write_pid(lockfd);
+	}
 	d.runner_path = find_runner(d.cfg);
 	jobs_dir = xasprintf("%s/jobs", d.cfg->state_dir);
 	jobctl_instance(d.cfg->state_dir, instance);
@@ -477,6 +615,7 @@ main(int argc, char *argv[])
 			fatal("fork");
 		if (pid > 0) {
 			close(sv[1]);
+			detach_done(0);		/* the worker says when ready */
 			config_free(d.cfg);
 			policy_free(d.policies);
 			rc = privsep_parent(pid, sv[0], d.config_path, jobs_dir,
