@@ -26,7 +26,7 @@
 
 #define W	960		/* chart width, px */
 #define X0	60		/* plot area, left to right ... */
-#define X1	940
+#define X1	910
 #define Y0	24		/* ... and top to bottom */
 #define Y1	204
 #define LANE	12		/* height of a lane of job bars */
@@ -104,6 +104,7 @@ site_series(struct cli *c, const char *site, int64_t from, int64_t to,
 			break;
 		json_object_set(*out, "zone", json_object_get(res, "zone"));
 		json_object_set(*out, "signal", json_object_get(res, "signal"));
+		json_object_set(*out, "slot", json_object_get(res, "slot"));
 		add_points(pts, res, from, to);
 		json_decref(res);
 	}
@@ -129,6 +130,7 @@ job_forecasts(struct cli *c, const json_t *rows, json_t *out)
 	size_t n = json_array_size(rows), used = 0;
 	const json_t **by = xcalloc(n ? n : 1, sizeof(*by));
 	json_t *res, *pts;
+	int64_t slot;
 	char why[512];
 	int rc = 0;
 
@@ -155,11 +157,15 @@ job_forecasts(struct cli *c, const json_t *rows, json_t *out)
 			break;
 		if (rc == 1)
 			continue;
+		/* The slots the job ran in: from the one holding its start. */
+		slot = cli_get_int(res, "slot", 300);
 		pts = json_array();
-		add_points(pts, res, 0, end);
-		json_array_append_new(out, json_pack("{s:I, s:s, s:I, s:o}",
-		    "id", (json_int_t)cli_get_int(by[i], "id", 0), "site", site,
-		    "asof", (json_int_t)submit, "points", pts));
+		add_points(pts, res, start - slot + 1, end);
+		json_array_append_new(out, json_pack("{s:I, s:s, s:I, s:I, s:I, "
+		    "s:I, s:o}", "id", (json_int_t)cli_get_int(by[i], "id", 0),
+		    "site", site, "asof", (json_int_t)submit, "start",
+		    (json_int_t)start, "end", (json_int_t)end, "slot",
+		    (json_int_t)slot, "points", pts));
 		json_decref(res);
 	}
 	free(by);
@@ -347,44 +353,43 @@ points_max(const json_t *pts, double m)
 }
 
 /*
- * Lines through the points: a segment to a point takes the class of the
- * point (measured, or not: forecast) unless cls is given; gaps break it.
+ * The points as steps, each value held over its slot and clipped to [lo,
+ * hi] (at least 2 px wide); a step joins the one before when they touch.
+ * With cls NULL, one path of the measured steps and one of the rest
+ * (forecasts); else one path of class cls.
  */
 static void
-draw_points(FILE *f, const struct chart *ch, const json_t *pts,
-    const char *cls)
+draw_steps(FILE *f, const struct chart *ch, const json_t *pts, int64_t slot,
+    int64_t lo, int64_t hi, const char *cls)
 {
 	const char *want[2] = { "act", "fc" };
-	const json_t *p, *q;
+	const json_t *p;
 	size_t i;
 
 	for (int w = 0; w < (cls != NULL ? 1 : 2); w++) {
-		int open = 0;
+		int64_t last_end = INT64_MIN, t0, t1;
+		double x0, x1, y;
 
 		fprintf(f, "<path class=\"%s\" d=\"", cls != NULL ? cls :
 		    want[w]);
-		for (i = 1; i < json_array_size(pts); i++) {
-			int act;
-
-			p = json_array_get(pts, i - 1);
-			q = json_array_get(pts, i);
-			act = strcmp(json_string_value(json_array_get(q, 2)),
+		json_array_foreach(pts, i, p) {
+			int act = strcmp(json_string_value(json_array_get(p, 2)),
 			    "actual") == 0;
-			if (!json_is_number(json_array_get(p, 1)) ||
-			    !json_is_number(json_array_get(q, 1)) ||
-			    (cls == NULL && act != (w == 0))) {
-				open = 0;
+
+			t0 = json_integer_value(json_array_get(p, 0));
+			t1 = t0 + slot;
+			t0 = t0 < lo ? lo : t0;
+			t1 = t1 > hi ? hi : t1;
+			if (!json_is_number(json_array_get(p, 1)) || t1 <= t0 ||
+			    (cls == NULL && act != (w == 0)))
 				continue;
-			}
-			if (!open)
-				fprintf(f, "M%.1f %.1f", xof(ch,
-				    json_integer_value(json_array_get(p, 0))),
-				    yof(ch, json_number_value(json_array_get(p,
-				    1))));
-			fprintf(f, "L%.1f %.1f", xof(ch,
-			    json_integer_value(json_array_get(q, 0))), yof(ch,
-			    json_number_value(json_array_get(q, 1))));
-			open = 1;
+			x0 = xof(ch, t0);
+			x1 = xof(ch, t1);
+			x1 = x1 - x0 < 2 ? x0 + 2 : x1;
+			y = yof(ch, json_number_value(json_array_get(p, 1)));
+			fprintf(f, "%c%.1f %.1fL%.1f %.1f", t0 == last_end ? 'L' :
+			    'M', x0, y, x1, y);
+			last_end = t1;
 		}
 		fputs("\"/>\n", f);
 	}
@@ -403,10 +408,10 @@ nice_step(double span, int n)
 static void
 draw_axes(FILE *f, const struct chart *ch, int bottom)
 {
-	static const int64_t steps[] = { 3600, 3 * 3600, 6 * 3600, 12 * 3600,
-	    86400, 2 * 86400, 7 * 86400 };
+	static const int64_t steps[] = { 600, 900, 1800, 3600, 3 * 3600,
+	    6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400 };
 	double ystep = ch->ymax / 5;
-	int64_t step = steps[6], t;
+	int64_t step = steps[9], t;
 	char buf[32];
 	struct tm tm;
 	time_t tt;
@@ -452,36 +457,74 @@ job_title(FILE *f, const json_t *row)
 	fputs("</title>", f);
 }
 
+/*
+ * Whether row ran at site within the chart; its [*s, *e) then (e: now
+ * while it runs).
+ */
+static int
+drawn(const struct chart *ch, const json_t *row, const char *site,
+    int64_t now, int64_t *s, int64_t *e)
+{
+	*s = cli_get_int(row, "start", 0);
+	*e = cli_get_int(row, "end", 0);
+	*e = *e > 0 ? *e : now;
+	return *s > 0 && strcmp(cli_get_str(row, "site"), site) == 0 &&
+	    *e >= ch->from && *s <= ch->to;
+}
+
+/* The lane of a job from s to e: the first free, else the one freed
+ * first (jobs overlap there). */
+static int
+lane_for(int64_t lane_end[LANES], int64_t s, int64_t e)
+{
+	int lane = 0;
+
+	for (int l = 0; l < LANES; l++) {
+		if (lane_end[l] <= s) {
+			lane = l;
+			break;
+		}
+		if (lane_end[l] < lane_end[lane])
+			lane = l;
+	}
+	lane_end[lane] = e;
+	return lane;
+}
+
+/* The lanes the jobs of site take (1 at least). */
+static int
+lanes_used(const struct chart *ch, const json_t *rows, const char *site,
+    int64_t now)
+{
+	int64_t lane_end[LANES] = { 0 }, s, e;
+	const json_t *row;
+	int n = 1, l;
+	size_t i;
+
+	json_array_foreach(rows, i, row)
+		if (drawn(ch, row, site, now, &s, &e) &&
+		    (l = lane_for(lane_end, s, e)) + 1 > n)
+			n = l + 1;
+	return n;
+}
+
 /* The jobs of site: a band over the plot while they ran, a bar below. */
 static void
 draw_jobs(FILE *f, const struct chart *ch, const json_t *rows,
     const char *site, int64_t now)
 {
-	int64_t lane_end[LANES] = { 0 };
+	int64_t lane_end[LANES] = { 0 }, s, e;
 	const json_t *row;
 	size_t i;
 
 	json_array_foreach(rows, i, row) {
-		int64_t s = cli_get_int(row, "start", 0);
-		int64_t e = cli_get_int(row, "end", 0);
 		const char *st = cli_get_str(row, "status");
 		double x0, x1;
-		int lane = 0;
+		int lane;
 
-		if (s <= 0 || strcmp(cli_get_str(row, "site"), site) != 0)
+		if (!drawn(ch, row, site, now, &s, &e))
 			continue;
-		e = e > 0 ? e : now;
-		if (e < ch->from || s > ch->to)
-			continue;
-		for (int l = 0; l < LANES; l++) {
-			if (lane_end[l] <= s) {
-				lane = l;
-				break;
-			}
-			if (lane_end[l] < lane_end[lane])
-				lane = l;
-		}
-		lane_end[lane] = e;
+		lane = lane_for(lane_end, s, e);
 		x0 = xof(ch, s);
 		x1 = xof(ch, e);
 		if (x1 - x0 < 2)
@@ -507,7 +550,7 @@ site_chart(FILE *f, const json_t *s, const json_t *series,
 	const char *name = cli_get_str(s, "site");
 	const json_t *fc;
 	size_t i;
-	int h = Y1 + 6 + LANES * LANE + 18;
+	int h;
 
 	fputs("<h3>", f);
 	esc(f, name);
@@ -530,17 +573,20 @@ site_chart(FILE *f, const json_t *s, const json_t *series,
 	    nice_step(ch.ymax, 5) : 100;
 	if (ch.to <= ch.from)
 		ch.to = ch.from + 3600;
+	h = Y1 + 6 + lanes_used(&ch, rows, name, now) * LANE + 18;
 	fprintf(f, "<svg width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 	    "role=\"img\" class=\"chart\" data-site=\"", W, h, W, h);
 	esc(f, name);
 	fputs("\">\n", f);
 	draw_axes(f, &ch, h - 4);
 	draw_jobs(f, &ch, rows, name, now);
-	draw_points(f, &ch, json_object_get(s, "points"), NULL);
+	draw_steps(f, &ch, json_object_get(s, "points"), cli_get_int(s,
+	    "slot", 300), ch.from, ch.to, NULL);
 	json_array_foreach(json_object_get(series, "forecasts"), i, fc)
 		if (strcmp(cli_get_str(fc, "site"), name) == 0)
-			draw_points(f, &ch, json_object_get(fc, "points"),
-			    "used");
+			draw_steps(f, &ch, json_object_get(fc, "points"),
+			    cli_get_int(fc, "slot", 300), cli_get_int(fc,
+			    "start", 0), cli_get_int(fc, "end", 0), "used");
 	fputs("</svg>\n", f);
 }
 
@@ -693,6 +739,7 @@ report_html(FILE *f, const json_t *result, const json_t *series,
     int64_t now)
 {
 	const json_t *rows = json_object_get(result, "jobs"), *s;
+	json_t *all;
 	int64_t from = cli_get_int(series, "from", 0);
 	int64_t to = cli_get_int(series, "to", 0);
 	char a[32], b[32], m[32];
@@ -708,7 +755,10 @@ report_html(FILE *f, const json_t *result, const json_t *series,
 		    sizeof(a)), ebb_fmt_time(to, b, sizeof(b)));
 	fputs(". Times are UTC; emissions in grams of CO2e.</p>\n", f);
 	fputs("<h2>Totals</h2>\n", f);
-	totals_table(f, NULL, json_object_get(result, "totals"));
+	all = json_pack("[{s:O?}]", "totals", json_object_get(result,
+	    "totals"));
+	totals_table(f, NULL, all);
+	json_decref(all);
 	fputs("<h2>Carbon intensity and jobs, per site</h2>\n"
 	    "<p class=\"legend\"><span class=\"k-act\"></span>measured "
 	    "<span class=\"k-fc\"></span>forecast (not measured yet) "

@@ -279,6 +279,9 @@ report_html_page(void **state)
 	assert_int_equal(fread(page, 1, (size_t)len, in), (size_t)len);
 	fclose(in);
 	assert_non_null(strstr(page, "<!DOCTYPE html>"));
+	/* The report's own totals, the marginal one too (no row has it). */
+	assert_non_null(strstr(page, "<td>marginal</td><td class=\"n\">1</td>"
+	    "<td class=\"n\">1000</td><td class=\"n\">300</td>"));
 	/* One chart per site; b's reason escaped. */
 	assert_non_null(strstr(page, "<svg width=\"960\""));
 	assert_non_null(strstr(page, "data-site=\"a\""));
