@@ -565,6 +565,8 @@ site_chart(FILE *f, const json_t *s, const json_t *series,
 		fputs("</p>\n", f);
 	}
 	ch.ymax = points_max(json_object_get(s, "points"), 0);
+	if (ch.ymax <= 0 && !json_is_string(json_object_get(s, "error")))
+		fputs("<p>No intensity known over this period.</p>\n", f);
 	json_array_foreach(json_object_get(series, "forecasts"), i, fc)
 		if (strcmp(cli_get_str(fc, "site"), name) == 0)
 			ch.ymax = points_max(json_object_get(fc, "points"),
