@@ -57,6 +57,9 @@ for h in "Totals by user" "Totals by site" "Totals by month" "Methods and status
 	grep -q "<h2>$h" "$page" && ok "section: $h" || fail "no section $h"
 done
 
+expect_eq "--html - writes the page to standard output" 2 \
+	"$("$EBB" report --html - | grep -c '<tr class="job ')"
+
 # --- each user sees only their own jobs.
 mkdir -p "$T/u2" && chown ebbrp2 "$T/u2"
 as ebbrp2 "$EBB" report --html "$T/u2/r.html" && ok "a user writes their page" ||
@@ -113,4 +116,14 @@ expect_eq "forecast: a negative from is refused" "usage: from: must be epoch sec
 req='{"v":1,"cmd":"forecast","args":{"asof":"x"}}'
 out=$(printf "\\0\\0\\0\\$(printf '%03o' ${#req})%s" "$req" | "$EBB_RAWSEND" "$SOCK")
 expect_eq "forecast: asof must be a number" "usage" "$(echo "$out" | jq -r .code)"
+# asof: the same hour as known now has values; as known before ebbd
+# fetched anything it has none.
+rawreq() { printf "\\0\\0\\0\\$(printf '%03o' ${#1})%s" "$1" | "$EBB_RAWSEND" "$SOCK"; }
+t=$(( $(date +%s) / 3600 * 3600 - 3600 ))
+expect_eq "forecast from an hour ago: values as known now" 12 \
+	"$(rawreq '{"v":1,"cmd":"forecast","args":{"from":'$t',"hours":1,"window":0}}' |
+	jq '[.result.points[] | select(.value != null)] | length')"
+expect_eq "the same hour as known before any fetch: none" 0 \
+	"$(rawreq '{"v":1,"cmd":"forecast","args":{"from":'$t',"hours":1,"window":0,"asof":'$((t - 86400))'}}' |
+	jq '[.result.points[] | select(.value != null)] | length')"
 finish
