@@ -42,6 +42,7 @@ cmd_forecast(struct ebbd *d, const struct peer *p, const json_t *args)
 	const struct ebb_site *site = NULL;
 	json_t *v, *pts, *win = json_null();
 	int64_t hours = 48, window = 7200, now = ebb_now(), slot = d->cfg->slot;
+	int64_t from, asof;
 	struct ci_series s;
 	const char *zone;
 	char err[256];
@@ -66,6 +67,20 @@ cmd_forecast(struct ebbd *d, const struct peer *p, const json_t *args)
 			    (long long)hours * 3600);
 		window = json_integer_value(v);
 	}
+	/* A past (or future) stretch, as it was known at asof: ebb report. */
+	from = asof = now;
+	if ((v = json_object_get(args, "from")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return proto_reply_err("usage", "from: must be epoch "
+			    "seconds");
+		from = json_integer_value(v);
+	}
+	if ((v = json_object_get(args, "asof")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return proto_reply_err("usage", "asof: must be epoch "
+			    "seconds");
+		asof = json_integer_value(v);
+	}
 	if (target == NULL)
 		site = &d->cfg->sites[0];
 	else
@@ -84,7 +99,7 @@ cmd_forecast(struct ebbd *d, const struct peer *p, const json_t *args)
 			    "called '%s'", target);
 	}
 	if (carbon_series(d->carbon, zone, carbon_site_signal(d->carbon,
-	    site->name), now, now + hours * 3600, now, &s, err,
+	    site->name), from, from + hours * 3600, asof, &s, err,
 	    sizeof(err)) == -1)
 		return proto_reply_err("failed", "%s", err);
 	pts = json_array();

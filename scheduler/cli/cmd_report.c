@@ -9,14 +9,15 @@
  * name, is fetched whole first, so the output is the same either way.
  */
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fsutil.h"
 #include "common/proto.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "scheduler/cli/cli.h"
+#include "scheduler/cli/report.h"
 #include "scheduler/totals.h"
 
 #define NCOLS	13
@@ -32,20 +33,13 @@ fmt_num(const json_t *o, const char *k, const char *fmt, const char *none)
 	return xasprintf(fmt, json_number_value(v));
 }
 
-/* 3 significant digits, but whole numbers from 100 up (no exponents). */
-static char *
-fmt_sig(double v)
-{
-	return xasprintf(fabs(v) >= 100 ? "%.0f" : "%.3g", v);
-}
-
-/* Field k with fmt_sig (times scale), or `none` if absent. */
+/* Field k with report_fmt_sig (times scale), or `none` if absent. */
 static char *
 sig_field(const json_t *o, const char *k, double scale, const char *none)
 {
 	json_t *v = json_object_get(o, k);
 
-	return json_is_number(v) ? fmt_sig(scale * json_number_value(v)) :
+	return json_is_number(v) ? report_fmt_sig(scale * json_number_value(v)) :
 	    xstrdup(none);
 }
 
@@ -146,29 +140,12 @@ report_print(FILE *f, const json_t *result)
 	print_totals(f, json_object_get(result, "totals"));
 }
 
-/* A CSV field (RFC 4180): quoted when it holds a comma, quote or newline. */
-static void
-csv_str(FILE *f, const char *s)
-{
-	if (s[strcspn(s, ",\"\r\n")] == '\0') {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void
 csv_text(FILE *f, const json_t *row, const char *k)
 {
 	const char *s = json_string_value(json_object_get(row, k));
 
-	csv_str(f, s ? s : "");
+	report_csv_field(f, s ? s : "");
 	fputc(',', f);
 }
 
@@ -217,14 +194,15 @@ report_print_csv(FILE *f, const json_t *result)
 		csv_num(f, row, "counterfactual_g", "%.3f");
 		csv_num(f, row, "saving_g", "%.3f");
 		csv_num(f, row, "saving_pct", "%.2f");
-		csv_str(f, st ? st : "");
+		report_csv_field(f, st ? st : "");
 		emb = fmt_num(row, "embodied_g", "%.3f", "");
 		fprintf(f, ",%s\n", emb);
 		free(emb);
 	}
 }
 
-enum { FMT_TABLE, FMT_CSV, FMT_JSON };
+enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_CODECARBON };
+enum { O_BY = 256, O_HTML };
 
 /*
  * The whole report for args (the filters) and ids: one request, or, when
@@ -283,6 +261,54 @@ fetch(struct cli *c, const json_t *args, const json_t *ids, json_t **out)
 	return rc;
 }
 
+/* --by: the rows' totals per group, in the chosen format. */
+static void
+print_by(struct cli *c, const json_t *result, int by, int format)
+{
+	json_t *groups = report_groups(json_object_get(result, "jobs"), by);
+	json_t *doc;
+
+	if (format == FMT_JSON) {
+		doc = json_pack("{s:s, s:O}", "by", report_by_name(by), "groups",
+		    groups);
+		cli_print_json(c, doc);
+		json_decref(doc);
+	} else if (format == FMT_CSV)
+		report_print_by_csv(c->out, groups, by);
+	else
+		report_print_by(c->out, groups, by);
+	json_decref(groups);
+}
+
+/* --html: the page for result, written to path in one step ("-": out). */
+static int
+write_html(struct cli *c, const char *path, const json_t *result)
+{
+	json_t *series;
+	char err[512], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if ((rc = report_html_fetch(c, json_object_get(result, "jobs"),
+	    &series)) != CLI_OK)
+		return rc;
+	if (strcmp(path, "-") == 0) {
+		report_html(c->out, result, series, c->now);
+		json_decref(series);
+		return CLI_OK;
+	}
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		abort();
+	report_html(f, result, series, c->now);
+	fclose(f);
+	json_decref(series);
+	rc = fs_write_atomic(path, buf, len, 0644, err, sizeof(err)) == -1 ?
+	    cli_fail(c, "--html: %s", err) : CLI_OK;
+	free(buf);
+	return rc;
+}
+
 int
 cmd_report(struct cli *c, int argc, char **argv)
 {
@@ -292,11 +318,14 @@ cmd_report(struct cli *c, int argc, char **argv)
 		{ "user", required_argument, NULL, 'U' },
 		{ "site", required_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "by", required_argument, NULL, O_BY },
+		{ "html", required_argument, NULL, O_HTML },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *args = json_object(), *ids = json_array(), *result = NULL;
-	int ch, rc, format = FMT_TABLE;
+	int ch, rc, format = FMT_TABLE, by = -1, formatted = 0;
+	const char *html = NULL;
 	char err[256];
 	int64_t t;
 
@@ -321,11 +350,22 @@ cmd_report(struct cli *c, int argc, char **argv)
 				format = FMT_CSV;
 			else if (strcmp(optarg, "json") == 0)
 				format = FMT_JSON;
+			else if (strcmp(optarg, "codecarbon") == 0)
+				format = FMT_CODECARBON;
 			else {
 				rc = cli_usage_error(c, "--format: '%s' is not "
-				    "table, csv or json", optarg);
+				    "table, csv, json or codecarbon", optarg);
 				goto out;
 			}
+			formatted = 1;
+		} else if (ch == O_BY) {
+			if ((by = report_by_parse(optarg)) == -1) {
+				rc = cli_usage_error(c, "--by: '%s' is not "
+				    "user, site, day or month", optarg);
+				goto out;
+			}
+		} else if (ch == O_HTML) {
+			html = optarg;
 		} else if (ch == 'h') {
 			rc = cli_help(c);
 			goto out;
@@ -333,6 +373,16 @@ cmd_report(struct cli *c, int argc, char **argv)
 			rc = CLI_USAGE;
 			goto out;
 		}
+	}
+	if (html != NULL && (by >= 0 || formatted)) {
+		rc = cli_usage_error(c, "--html writes the whole report; it "
+		    "takes no --by or --format");
+		goto out;
+	}
+	if (by >= 0 && format == FMT_CODECARBON) {
+		rc = cli_usage_error(c, "--format codecarbon has one row per "
+		    "job; it takes no --by");
+		goto out;
 	}
 	for (; optind < argc; optind++) {
 		int64_t id;
@@ -346,10 +396,16 @@ cmd_report(struct cli *c, int argc, char **argv)
 	rc = fetch(c, args, ids, &result);
 	if (rc != CLI_OK)
 		goto out;
-	if (format == FMT_JSON)
+	if (html != NULL)
+		rc = write_html(c, html, result);
+	else if (by >= 0)
+		print_by(c, result, by, format);
+	else if (format == FMT_JSON)
 		cli_print_json(c, result);
 	else if (format == FMT_CSV)
 		report_print_csv(c->out, result);
+	else if (format == FMT_CODECARBON)
+		report_print_codecarbon(c->out, result);
 	else
 		report_print(c->out, result);
 	json_decref(result);

@@ -129,7 +129,11 @@ static const struct cli_cmd commands[] = {
 	  "      --until TIME       jobs started before TIME\n"
 	  "      --user NAME        jobs of user NAME\n"
 	  "      --site NAME        jobs that ran at site NAME\n"
-	  "      --format FORMAT    table (default), csv or json\n"
+	  "      --format FORMAT    table (default), csv, json, or codecarbon\n"
+	  "                         (CodeCarbon's emissions.csv columns, kg)\n"
+	  "      --by KEY           totals per user, site, day or month\n"
+	  "      --html FILE        write the report as one HTML page with\n"
+	  "                         intensity charts (- for standard output)\n"
 	  "  -h, --help             show this text\n" },
 	{ "simulate", NULL, cmd_simulate, "replay a workload over traces",
 	  "ebb simulate -c CONFIG [options] WORKLOAD.csv\n"

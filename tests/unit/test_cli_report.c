@@ -1,8 +1,10 @@
 /*
  * test_cli_report: ebb report: the request built from options, its usage
  * errors, and a canned reply printed as a table, as CSV (exact header,
- * quoting, empty unknowns) and as JSON, and a report in two pages joined,
- * against the harness's stand-in for ebbd on a real Unix socket.
+ * quoting, empty unknowns), as JSON, grouped (--by), in CodeCarbon's
+ * columns, and as an HTML page with its series requests and escaping, and
+ * a report in two pages joined, against the harness's stand-in for ebbd on
+ * a real Unix socket.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "scheduler/cli/report.h"
 #include "test_cli_harness.h"
 
 /* Job 7 final and complete; job 8 running, unsettled, odd name. */
@@ -169,6 +172,149 @@ report_pages(void **state)
 	h_done(&h);
 }
 
+/* Rows not settled yet (bob's: no signal) are in no total, as above. */
+static void
+report_by(void **state)
+{
+	run_report("{\"args\":{},\"cmd\":\"report\",\"v\":1}",
+	    "USER  SIGNAL   JOBS   WH  GCO2E  AT-ONCE-G  SAVING-G  SAVING\n"
+	    "ann   average     1  300    102        192        90   46.9%\n",
+	    "--by", "user", NULL);
+	run_report("{\"args\":{},\"cmd\":\"report\",\"v\":1}",
+	    "day,signal,jobs,energy_kwh,emissions_g,saved_jobs,"
+	    "counterfactual_g,saving_g,saving_pct\n"
+	    "2023-11-14,average,1,0.300000,102.000,1,192.000,90.000,46.88\n",
+	    "--by", "day", "--format", "csv", NULL);
+}
+
+/* Groups in key order, each with its own per-signal totals. */
+static void
+report_groups_month(void **state)
+{
+	json_t *rows = json_loads("[{\"id\":1,\"start\":1704067200,"
+	    "\"signal\":\"average\",\"energy_kwh\":1.0,\"emissions_g\":"
+	    "100.0},{\"id\":2,\"start\":1701388800,\"signal\":\"average\","
+	    "\"energy_kwh\":2.0,\"emissions_g\":50.0},{\"id\":3,\"start\":"
+	    "1701400000,\"signal\":\"marginal\",\"energy_kwh\":1.0,"
+	    "\"emissions_g\":400.0}]", 0, NULL);
+	json_t *g = report_groups(rows, REPORT_BY_MONTH), *t;
+
+	assert_int_equal(json_array_size(g), 2);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(g, 0), "key")), "2023-12");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(g, 1), "key")), "2024-01");
+	t = json_object_get(json_array_get(g, 0), "totals");
+	assert_int_equal(json_array_size(t), 2);
+	assert_true(json_number_value(json_object_get(json_array_get(t, 0),
+	    "emissions_g")) == 50.0);
+	assert_true(json_number_value(json_object_get(json_array_get(t, 1),
+	    "emissions_g")) == 400.0);
+	json_decref(g);
+	json_decref(rows);
+}
+
+/*
+ * CodeCarbon's columns: the ended job only, kg, seconds, kg/s, the PUE
+ * that makes emissions = known kWh x intensity x PUE (here 1.5).
+ */
+static void
+report_codecarbon(void **state)
+{
+	run_report("{\"args\":{},\"cmd\":\"report\",\"v\":1}",
+	    CODECARBON_HEADER "\n"
+	    "2023-11-14T23:33:20Z,render,7,1200,0.102,8.5e-05,,,,,,,0.45,,,a,"
+	    ",,,,,,,,,,,,process,,1.500\n",
+	    "--format", "codecarbon", NULL);
+}
+
+/* The series requests of --html: one per site, one per job (asof). */
+#define HTML_POINTS(k) "{\"v\":1,\"ok\":true,\"result\":{\"site\":\"a\"," \
+	"\"zone\":\"DE\",\"signal\":\"average\",\"points\":[" \
+	"{\"t\":1700000100,\"value\":300.0,\"kind\":\"" k "\"}," \
+	"{\"t\":1700003700,\"value\":150.0,\"kind\":\"" k "\"}," \
+	"{\"t\":1700004000,\"value\":120.0,\"kind\":\"forecast\"}," \
+	"{\"t\":1700004300,\"value\":null,\"kind\":null}]}}"
+#define HTML_NONE "{\"v\":1,\"ok\":false,\"code\":\"failed\"," \
+	"\"error\":\"site b has no <carbon> providers\"}"
+
+static void
+report_html_page(void **state)
+{
+	static const char *const replies[] = {
+		REPLY, HTML_POINTS("actual"), HTML_NONE, HTML_NONE,
+		HTML_POINTS("forecast"), NULL,
+	};
+	char path[] = "/tmp/test_cli_report.XXXXXX", file[64], *page;
+	struct harness h;
+	struct fake f;
+	FILE *in;
+	long len;
+
+	assert_non_null(mkdtemp(path));
+	snprintf(file, sizeof(file), "%s/r.html", path);
+	fake_start(&f, replies);
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "--socket", f.sock, "report", "--html",
+	    file, NULL), CLI_OK);
+	fake_wait(&f);
+	assert_string_equal(h.err, "");
+	assert_string_equal(h.out, "");
+	assert_req(&f, 1, "{\"args\":{\"from\":1699999200,\"hours\":2,"
+	    "\"target\":\"a\",\"window\":0},\"cmd\":\"forecast\",\"v\":1}");
+	assert_req(&f, 2, "{\"args\":{\"from\":1699999200,\"hours\":2,"
+	    "\"target\":\"b\",\"window\":0},\"cmd\":\"forecast\",\"v\":1}");
+	assert_req(&f, 3, "{\"args\":{\"asof\":1700000000,\"from\":"
+	    "1700001000,\"hours\":1,\"target\":\"b\",\"window\":0},"
+	    "\"cmd\":\"forecast\",\"v\":1}");
+	assert_req(&f, 4, "{\"args\":{\"asof\":1700000000,\"from\":"
+	    "1700003600,\"hours\":1,\"target\":\"a\",\"window\":0},"
+	    "\"cmd\":\"forecast\",\"v\":1}");
+	assert_null(json_array_get(f.reqs, 5));
+	assert_non_null(in = fopen(file, "r"));
+	fseek(in, 0, SEEK_END);
+	len = ftell(in);
+	rewind(in);
+	page = calloc(1, (size_t)len + 1);
+	assert_int_equal(fread(page, 1, (size_t)len, in), (size_t)len);
+	fclose(in);
+	assert_non_null(strstr(page, "<!DOCTYPE html>"));
+	/* The report's own totals, the marginal one too (no row has it). */
+	assert_non_null(strstr(page, "<td>marginal</td><td class=\"n\">1</td>"
+	    "<td class=\"n\">1000</td><td class=\"n\">300</td>"));
+	/* One chart per site; b's reason escaped. */
+	assert_non_null(strstr(page, "<svg width=\"960\""));
+	assert_non_null(strstr(page, "data-site=\"a\""));
+	assert_non_null(strstr(page, "data-site=\"b\""));
+	assert_non_null(strstr(page, "No intensity series: site b has no "
+	    "&lt;carbon&gt; providers"));
+	/* Measured, forecast and the forecast used, each as a line. */
+	assert_non_null(strstr(page, "<path class=\"act\" d=\"M"));
+	assert_non_null(strstr(page, "<path class=\"fc\" d=\"M"));
+	assert_non_null(strstr(page, "<path class=\"used\" d=\"M"));
+	/* The jobs, drawn and in the table, names escaped. */
+	assert_non_null(strstr(page, "<rect class=\"bar final\""));
+	assert_non_null(strstr(page, "<rect class=\"bar provisional\""));
+	assert_non_null(strstr(page, "<tr class=\"job final\" id=\"job-7\">"
+	    "<td class=\"n\">7</td><td>ann</td><td>render</td><td>a</td>"));
+	assert_non_null(strstr(page, "etl, &quot;nightly&quot;"));
+	assert_null(strstr(page, "\"nightly\""));
+	assert_non_null(strstr(page, "<h2>Totals by month (UTC, of the "
+	    "start)</h2>"));
+	assert_non_null(strstr(page, "<li>rapl: 1 job</li>"));
+	assert_non_null(strstr(page, "<li>provisional: 1 job</li>"));
+	/* Nothing that loads. */
+	assert_null(strstr(page, "<script"));
+	assert_null(strstr(page, "http"));
+	assert_null(strstr(page, "src="));
+	assert_null(strstr(page, "href="));
+	free(page);
+	unlink(file);
+	rmdir(path);
+	json_decref(f.reqs);
+	h_done(&h);
+}
+
 static void
 report_usage(void **state)
 {
@@ -178,7 +324,21 @@ report_usage(void **state)
 	assert_int_equal(h_run(&h, "report", "--format", "xml", NULL),
 	    CLI_USAGE);
 	assert_string_equal(h.err, "ebb report: --format: 'xml' is not table, "
-	    "csv or json\n");
+	    "csv, json or codecarbon\n");
+	h_done(&h);
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "report", "--by", "week", NULL), CLI_USAGE);
+	assert_string_equal(h.err, "ebb report: --by: 'week' is not user, "
+	    "site, day or month\n");
+	h_done(&h);
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "report", "--html", "x.html", "--by",
+	    "user", NULL), CLI_USAGE);
+	assert_non_null(strstr(h.err, "--html writes the whole report"));
+	h_done(&h);
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "report", "--by", "user", "--format",
+	    "codecarbon", NULL), CLI_USAGE);
 	h_done(&h);
 	h_init(&h, t_env);
 	assert_int_equal(h_run(&h, "report", "--since", "yesterday", NULL),
@@ -198,6 +358,10 @@ main(void)
 		cmocka_unit_test(report_table),
 		cmocka_unit_test(report_json),
 		cmocka_unit_test(report_pages),
+		cmocka_unit_test(report_by),
+		cmocka_unit_test(report_groups_month),
+		cmocka_unit_test(report_codecarbon),
+		cmocka_unit_test(report_html_page),
 		cmocka_unit_test(report_usage),
 	};
 
