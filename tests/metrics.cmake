@@ -9,3 +9,5 @@ ebb_script_test(it_prometheus integration/it_prometheus.sh)
 set_property(TEST it_prometheus APPEND PROPERTY ENVIRONMENT "EBB_METRICS_DEMO=$<TARGET_FILE:metrics-demo>")
 # ebbd's own /metrics: per-job series, their bound, two real users.
 ebb_script_test(it_metrics_jobs integration/it_metrics_jobs.sh)
+# examples/grafana/ebb.json: every query parses and names ebbd's metrics.
+ebb_script_test(it_grafana integration/it_grafana.sh)
