@@ -1164,15 +1164,20 @@ store_recent_jobs(struct store *s, int64_t since, int max,
 
 	*total = 0;
 	/* Each user's jobs numbered (running first, then the latest ended);
-	 * taking them in that number's order is the round-robin. */
+	 * taking them in that number's order is the round-robin. The two
+	 * halves each read an index (jobs_state, jobs_end), whatever the
+	 * query planner would make of an OR. */
 	if (sqlite3_prepare_v2(s->db, "SELECT id, name, user, uid, site, "
 	    "energy_j, grams, total FROM (SELECT j.id, substr(j.name, 1, ?3) "
 	    "AS name, j.user, j.uid, j.site, l.energy_j, CASE WHEN "
 	    "l.settled > 0 THEN l.grams END AS grams, row_number() OVER "
-	    "(PARTITION BY j.uid ORDER BY j.state = 'running' DESC, "
-	    "j.end_time DESC, j.id DESC) AS rn, count(*) OVER () AS total "
-	    "FROM jobs j LEFT JOIN ledger_jobs l ON l.job_id = j.id WHERE "
-	    "j.state = 'running' OR (j.end_time >= ?1 AND j.start_time > 0)) "
+	    "(PARTITION BY j.uid ORDER BY j.running DESC, j.end_time DESC, "
+	    "j.id DESC) AS rn, count(*) OVER () AS total FROM ("
+	    "SELECT id, name, user, uid, site, end_time, 1 AS running FROM "
+	    "jobs WHERE state = 'running' UNION ALL "
+	    "SELECT id, name, user, uid, site, end_time, 0 FROM jobs WHERE "
+	    "end_time >= ?1 AND start_time > 0 AND state <> 'running') j "
+	    "LEFT JOIN ledger_jobs l ON l.job_id = j.id) "
 	    "ORDER BY rn, uid, id LIMIT ?2", -1, &st, NULL) != SQLITE_OK)
 		return fail(s, "list recent jobs");
 	sqlite3_bind_int64(st, 1, since);
