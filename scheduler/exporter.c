@@ -74,8 +74,9 @@ recent_job(void *arg, const struct store_recent *r)
 	    "job_name", r->name, "user", r->user, "site", r->site, NULL);
 	if (!isnan(r->grams))
 		metrics_gauge(t, "ebb_recent_job_emissions_grams",
-		    "Emissions accounted to a recently ended job so far, gCO2e, "
-		    "PUE included (revised as actual intensity arrives)",
+		    "Emissions accounted to a recently ended job, gCO2e, PUE "
+		    "included (provisional: revised as actual intensity "
+		    "arrives)",
 		    r->grams, "job_id", id, "job_name", r->name, "user",
 		    r->user, "site", r->site, NULL);
 }
