@@ -30,15 +30,17 @@ ROOT_JOBS=false write_config 12 "socket_mode: 0666" "metrics:" \
 site_de_trace
 start_ebbd
 
-# scrape: the body of one GET /metrics, checked by promtool.
+# scrape: one GET /metrics into $m, checked by promtool (not in a
+# subshell, so that a failure counts).
 scrape() {
-	local body out
-	body=$(curl -sf "http://127.0.0.1:$port/metrics") ||
+	local out
+	m=$(curl -sf "http://127.0.0.1:$port/metrics") ||
 	    { fail "GET /metrics failed"; return 1; }
-	if ! out=$(promtool check metrics <<<"$body" 2>&1); then
+	if out=$(promtool check metrics <<<"$m" 2>&1); then
+		ok "promtool check metrics"
+	else
 		fail "promtool check metrics: $out"
 	fi
-	printf '%s\n' "$body"
 }
 # ids BODY: the job_id of each job with an energy series, sorted.
 ids() {
@@ -51,7 +53,7 @@ sample() {
 }
 
 version=$("$EBBD" -V | awk '{print $2}')
-m=$(scrape)
+scrape
 expect_eq "ebb_build_info" "ebb_build_info{version=\"$version\"} 1" \
     "$(grep '^ebb_build_info' <<<"$m")"
 expect_eq "no job, no per-job series" "" "$(ids "$m")"
@@ -81,7 +83,7 @@ done
 expect_eq "running jobs" 12 \
     "$("$EBB" queue --json | jq '[.[] | select(.state == "running")] | length')"
 
-m=$(scrape)
+scrape
 got=$(ids "$m")
 expect_eq "4 jobs have series" 4 "$(wc -w <<<"$got")"
 expect_eq "the other user's jobs keep their series" "$bid $other" \
@@ -106,7 +108,7 @@ expect_eq "per-job series in all" 4 \
 # The burner's counter rises while it runs, and never goes down.
 e1=$(sample "$m" ebb_recent_job_energy_joules_total "$bid")
 sleep 2
-m=$(scrape)
+scrape
 e2=$(sample "$m" ebb_recent_job_energy_joules_total "$bid")
 awk -v a="$e1" -v b="$e2" 'BEGIN { exit !(b > a) }' &&
     ok "energy rises while it runs ($e1 J, then $e2 J)" ||
@@ -115,7 +117,7 @@ awk -v a="$e1" -v b="$e2" 'BEGIN { exit !(b > a) }' &&
 as ebbmx2 "$EBB" cancel "$bid" >/dev/null
 wait_field "$bid" state cancelled || fail "the burner was not cancelled"
 for _ in $(seq 1 20); do
-	m=$(scrape)
+	scrape
 	g=$(sample "$m" ebb_recent_job_emissions_grams "$bid")
 	[ -n "$g" ] && break
 	sleep 0.1
@@ -137,7 +139,7 @@ awk -v a="$all" -v b="$e3" 'BEGIN { exit !(a >= b) }' &&
 # Past job_linger the ended job gives its place to a running one (ends
 # are whole seconds: 3 s after an end at 100.0 is 103, still in).
 sleep 4.5
-m=$(scrape)
+scrape
 got=$(ids "$m")
 grep -qw "$bid" <<<"$got" && fail "the ended job still has series after job_linger" ||
     ok "the ended job's series are gone after job_linger"
