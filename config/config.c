@@ -484,6 +484,12 @@ static const struct yt_key metrics_keys[] = {
 	  .doc = "numeric address the endpoint binds to; default 127.0.0.1" },
 	{ .name = "port", .type = YT_INT, .min = 0, .max = 65535,
 	  .offset = ME(port), .doc = "TCP port of /metrics; 0: no endpoint" },
+	{ .name = "job_series", .type = YT_INT, .min = 0, .max = 100000,
+	  .offset = ME(job_series),
+	  .doc = "most jobs with series of their own; 0: none" },
+	{ .name = "job_linger", .type = YT_DURATION, .min = 0, .max = 86400,
+	  .offset = ME(job_linger),
+	  .doc = "how long an ended job keeps its series" },
 	{ .name = NULL },
 };
 
@@ -697,6 +703,8 @@ config_new(void)
 	c->planner.replan = 900;
 	c->energy.idle = 1;		/* proportional */
 	c->energy.final_after = 86400;
+	c->metrics.job_series = 500;
+	c->metrics.job_linger = 600;
 	c->control.max_connections = 512;
 	c->control.max_per_user = 64;
 	c->control.idle_timeout = 60;

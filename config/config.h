@@ -126,6 +126,8 @@ struct ebb_energy {
 struct ebb_metrics {
 	char	*address;		/* default 127.0.0.1 */
 	int	 port;			/* 0: off */
+	int	 job_series;		/* most jobs with series of their own */
+	int64_t	 job_linger;		/* s an ended job keeps them */
 };
 
 /*

@@ -60,19 +60,66 @@ struct metrics {
 	char			 lasterr[256];
 };
 
-/* Escapes \ and newline, and " too when quote is set (label values). */
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: shortest form,
+ * no surrogates, at most U+10FFFF), or 0 if s does not start one.
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t	 n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* the NUL ends it here too */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * Escapes \ and newline, and " too when quote is set (label values). The
+ * format is UTF-8 and a scraper rejects the whole scrape for one bad
+ * byte, so each byte that is not part of well-formed UTF-8 (a job name
+ * cut mid-character, a name from a cluster's scheduler) becomes U+FFFD.
+ */
 static void
 sb_escaped(struct strbuf *b, const char *s, int quote)
 {
-	for (; *s != '\0'; s++) {
+	size_t	 n;
+
+	while (*s != '\0') {
 		if (*s == '\\')
 			strbuf_adds(b, "\\\\");
 		else if (*s == '\n')
 			strbuf_adds(b, "\\n");
 		else if (*s == '"' && quote)
 			strbuf_adds(b, "\\\"");
-		else
-			strbuf_addc(b, *s);
+		else if ((n = utf8_len((const unsigned char *)s)) == 0)
+			strbuf_adds(b, "\xef\xbf\xbd");
+		else {
+			strbuf_add(b, s, n);
+			s += n;
+			continue;
+		}
+		s++;
 	}
 }
 

@@ -33,9 +33,11 @@ typedef void (*metrics_render_cb)(void *arg, struct metrics_text *);
  * one-line meaning (used the first time the family appears), value: any
  * double (NaN and infinities too), then label name/value pairs ending with
  * NULL. Samples of one family may come in any order; the output keeps them
- * together in the order they came. A sample with a bad metric or label name,
- * or whose family was first added with the other type, is left out and
- * logged.
+ * together in the order they came. Label values and help may hold any
+ * bytes: they are escaped, and bytes that are not well-formed UTF-8
+ * become U+FFFD, so no value can break the format. A sample with a bad
+ * metric or label name, or whose family was first added with the other
+ * type, is left out and logged.
  */
 void	metrics_gauge(struct metrics_text *, const char *name, const char *help,
 	    double value, ...) __attribute__((sentinel));

@@ -426,6 +426,17 @@ sampler_node_joules(const struct sampler *s)
 	return s->node_j;
 }
 
+double
+sampler_pending(const struct sampler *s, int64_t id)
+{
+	double j = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (id == -1 || s->jobs[i].id == id)
+			j += s->jobs[i].joules;
+	return j;
+}
+
 const char *
 sampler_method(const struct sampler *s)
 {

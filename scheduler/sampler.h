@@ -35,6 +35,11 @@ void	sampler_job_started(struct sampler *, int64_t id, const char *cgroup,
  * sample gives it its share up to now, then its energy goes to the ledger.
  */
 void	sampler_job_ended(struct sampler *, int64_t id, int64_t cpu_usec);
+/*
+ * Energy measured for running job id (every job when id is -1) that is
+ * not in the ledger yet (it goes there once per slot, and at the end), J.
+ */
+double	sampler_pending(const struct sampler *, int64_t id);
 /* Node energy measured so far by method ("rapl", "model", ...), J. */
 double	sampler_node_joules(const struct sampler *);
 const char *sampler_method(const struct sampler *);

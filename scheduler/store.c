@@ -106,6 +106,9 @@ static const char *const migrations[] = {
 
 	/* 8: the container image of a job for a Kubernetes site */
 	"ALTER TABLE jobs ADD COLUMN image TEXT;",
+
+	/* 9: the jobs that ended lately, for their series at /metrics */
+	"CREATE INDEX jobs_end ON jobs(end_time);",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -1148,4 +1151,55 @@ store_counts(struct store *s, int64_t states[JOB_NSTATES],
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : fail(s, "ledger totals");
+}
+
+int
+store_recent_jobs(struct store *s, int64_t since, int max,
+    void (*cb)(void *arg, const struct store_recent *), void *arg,
+    int64_t *total)
+{
+	sqlite3_stmt *st;
+	struct store_recent r;
+	int rc;
+
+	*total = 0;
+	/* Each user's jobs numbered (running first, then the latest ended);
+	 * taking them in that number's order is the round-robin. The two
+	 * halves each read an index (jobs_state, jobs_end), whatever the
+	 * query planner would make of an OR. */
+	if (sqlite3_prepare_v2(s->db, "SELECT id, name, user, uid, site, "
+	    "energy_j, grams, total FROM (SELECT j.id, substr(j.name, 1, ?3) "
+	    "AS name, j.user, j.uid, j.site, l.energy_j, CASE WHEN "
+	    "l.settled > 0 THEN l.grams END AS grams, row_number() OVER "
+	    "(PARTITION BY j.uid ORDER BY j.running DESC, j.end_time DESC, "
+	    "j.id DESC) AS rn, count(*) OVER () AS total FROM ("
+	    "SELECT id, name, user, uid, site, end_time, 1 AS running FROM "
+	    "jobs WHERE state = 'running' UNION ALL "
+	    "SELECT id, name, user, uid, site, end_time, 0 FROM jobs WHERE "
+	    "end_time >= ?1 AND start_time > 0 AND state <> 'running') j "
+	    "LEFT JOIN ledger_jobs l ON l.job_id = j.id) "
+	    "ORDER BY rn, uid, id LIMIT ?2", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "list recent jobs");
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int(st, 2, max);
+	sqlite3_bind_int(st, 3, JOB_NAME_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(st, 0);
+		r.name = (const char *)sqlite3_column_text(st, 1);
+		r.user = (const char *)sqlite3_column_text(st, 2);
+		r.uid = (uint32_t)sqlite3_column_int64(st, 3);
+		r.site = (const char *)sqlite3_column_text(st, 4);
+		r.energy_j = sqlite3_column_double(st, 5);
+		r.grams = col_real(st, 6);
+		*total = sqlite3_column_int64(st, 7);
+		if (r.name == NULL)
+			r.name = "";
+		if (r.user == NULL)
+			r.user = "";
+		if (r.site == NULL)
+			r.site = "";
+		cb(arg, &r);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "list recent jobs");
 }

@@ -186,4 +186,25 @@ struct store_totals {
 int	store_counts(struct store *, int64_t states[JOB_NSTATES],
 	    struct store_totals *);
 
+/* A job with series of its own at /metrics (scheduler/exporter.c). */
+struct store_recent {
+	int64_t		 id;
+	uint32_t	 uid;
+	const char	*name;		/* at most JOB_NAME_MAX characters */
+	const char	*user, *site;	/* "" where not known */
+	double		 energy_j;	/* in its ledger, J; 0 before any */
+	double		 grams;		/* settled emissions, NAN before */
+};
+/*
+ * The jobs running now or that ran and ended at or after `since`, at most
+ * max of them, shared among users round-robin: each user's running jobs
+ * first, then their latest ended ones, and every user's i-th job before
+ * any user's (i+1)-th, so no user's jobs crowd out another's. cb gets
+ * each, borrowed for the call; *total is how many there were before the
+ * cut (0 when max is 0). Returns 0 or -1.
+ */
+int	store_recent_jobs(struct store *, int64_t since, int max,
+	    void (*cb)(void *arg, const struct store_recent *), void *arg,
+	    int64_t *total);
+
 #endif

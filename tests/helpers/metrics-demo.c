@@ -25,8 +25,12 @@ render(void *arg, struct metrics_text *t)
 	const char		*ci = "ebb_site_carbon_intensity_grams_per_kwh";
 	const char		*cihelp = "Grid carbon intensity at a site "
 	    "(gCO2e/kWh).";
+	const char		*rj = "ebb_recent_job_energy_joules_total";
+	const char		*rjhelp = "Energy measured for a recent job (J).";
 	int			 s;
 
+	metrics_gauge(t, "ebb_build_info", "The ebbd serving these.", 1,
+	    "version", "0.1.0", NULL);
 	metrics_gauge(t, ci, cihelp, 312.5, "site", "berlin-1", "zone", "DE",
 	    "signal", "average", "kind", "actual", NULL);
 	metrics_gauge(t, ci, cihelp, 298, "site", "berlin-1", "zone", "DE",
@@ -39,9 +43,9 @@ render(void *arg, struct metrics_text *t)
 		    "state", job_state_name(s), NULL);
 	metrics_counter(t, "ebb_job_energy_joules_total",
 	    "Energy measured for jobs (J).", 5.4e6, NULL);
-	metrics_counter(t, "ebb_job_emissions_grams_total",
+	metrics_gauge(t, "ebb_job_emissions_grams",
 	    "Emissions of jobs (gCO2e).", 468.75, NULL);
-	metrics_gauge(t, "ebb_job_savings_grams_total",
+	metrics_gauge(t, "ebb_job_savings_grams",
 	    "Emissions avoided against running at once (gCO2e).", 120.5,
 	    NULL);
 	metrics_counter(t, "ebb_node_energy_joules_total",
@@ -54,6 +58,15 @@ render(void *arg, struct metrics_text *t)
 	metrics_counter(t, "ebb_provider_errors_total",
 	    "Failed carbon-intensity provider requests.", 0,
 	    "provider", "watttime", NULL);
+	metrics_counter(t, rj, rjhelp, 3600, "job_id", "41", "job_name",
+	    "train", "user", "alice", "site", "berlin-1", NULL);
+	metrics_counter(t, rj, rjhelp, 90.5, "job_id", "42", "job_name",
+	    "say \"hi\"\n\\o/", "user", "bob", "site", "berlin-1", NULL);
+	metrics_gauge(t, "ebb_recent_job_emissions_grams",
+	    "Emissions of a recently ended job (gCO2e).", 0.25, "job_id", "41",
+	    "job_name", "train", "user", "alice", "site", "berlin-1", NULL);
+	metrics_gauge(t, "ebb_recent_jobs_omitted",
+	    "Jobs left without series of their own.", 0, NULL);
 }
 
 static void

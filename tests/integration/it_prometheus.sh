@@ -44,6 +44,12 @@ PORT=$(cat "$T/demo.port")
 body=$(curl -sf "http://127.0.0.1:$PORT/metrics")
 expect_eq "ebb_jobs TYPE line once" 1 \
     "$(grep -c '^# TYPE ebb_jobs gauge$' <<<"$body")"
+# promtool (same Debian package) parses and lints it: names, types, help.
+if out=$(promtool check metrics <<<"$body" 2>&1); then
+	ok "promtool check metrics"
+else
+	fail "promtool check metrics: $out"
+fi
 expect_eq "404 elsewhere" 404 \
     "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")"
 
@@ -84,7 +90,7 @@ for _ in $(seq 1 300); do
 	sleep 0.1
 done
 [ -n "$scraped" ] || { fail "no successful scrape in 30 s"; finish; }
-expect_eq "samples per scrape" 16 \
+expect_eq "samples per scrape" 21 \
     "$(value 'scrape_samples_scraped{job="ebb"}')"
 
 for sv in queued=3 planned=2 running=1 succeeded=17 failed=1 cancelled=0; do
@@ -107,10 +113,19 @@ expect_eq "escaped site label arrives unescaped" \
 
 expect_eq ebb_job_energy_joules_total 5400000 \
     "$(value ebb_job_energy_joules_total)"
-expect_eq ebb_job_emissions_grams_total 468.75 \
-    "$(value ebb_job_emissions_grams_total)"
-expect_eq ebb_job_savings_grams_total 120.5 \
-    "$(value ebb_job_savings_grams_total)"
+expect_eq ebb_job_emissions_grams 468.75 \
+    "$(value ebb_job_emissions_grams)"
+expect_eq ebb_job_savings_grams 120.5 \
+    "$(value ebb_job_savings_grams)"
+expect_eq ebb_build_info 1 "$(value 'ebb_build_info{version="0.1.0"}')"
+expect_eq "per-job energy" 3600 \
+    "$(value 'ebb_recent_job_energy_joules_total{job_id="41",user="alice",site="berlin-1"}')"
+expect_eq "escaped job name arrives unescaped" \
+    "$(printf 'say "hi"\n\\o/ bob 90.5')" \
+    "$(query 'ebb_recent_job_energy_joules_total{job_id="42"}' |
+    jq -r '.data.result[] | "\(.metric.job_name) \(.metric.user) \(.value[1])"')"
+expect_eq "per-job emissions" 0.25 \
+    "$(value 'ebb_recent_job_emissions_grams{job_name="train"}')"
 expect_eq "node energy rapl" 7200000 \
     "$(value 'ebb_node_energy_joules_total{source="rapl"}')"
 expect_eq "node energy model" 150000 \

@@ -61,6 +61,9 @@ test_default(void **state)
 	    "Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (LCA)");
 	assert_int_equal(c->slot, 300);
 	assert_int_equal(c->max_gap, 7200);
+	assert_int_equal(c->metrics.port, 0);
+	assert_int_equal(c->metrics.job_series, 500);
+	assert_int_equal(c->metrics.job_linger, 600);
 	assert_true(c->sites[0].pue == 1.0);
 	assert_ptr_equal(config_site(c, "local"), &c->sites[0]);
 	assert_null(config_site(c, "elsewhere"));
@@ -80,6 +83,11 @@ test_every_key(void **state)
 	    "runner: ../bin/ebb-run\n"
 	    "kill_grace: 1m30s\n"
 	    "log_level: debug\n"
+	    "metrics:\n"
+	    "  address: ::1\n"
+	    "  port: 9464\n"
+	    "  job_series: 0\n"
+	    "  job_linger: 1h\n"
 	    "sites:\n"
 	    "  - name: node-1.a_b\n"
 	    "    backend: local\n"
@@ -106,6 +114,10 @@ test_every_key(void **state)
 	assert_string_equal(c->admin_group, "wheel");
 	assert_int_equal(c->kill_grace, 90);
 	assert_int_equal(c->log_level, LOG_LVL_DEBUG);
+	assert_string_equal(c->metrics.address, "::1");
+	assert_int_equal(c->metrics.port, 9464);
+	assert_int_equal(c->metrics.job_series, 0);
+	assert_int_equal(c->metrics.job_linger, 3600);
 	assert_int_equal(c->nsites, 2);
 	assert_string_equal(c->sites[0].name, "node-1.a_b");
 	assert_int_equal(c->sites[0].cpus, 16);

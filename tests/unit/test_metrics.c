@@ -115,6 +115,46 @@ test_render_exact(void **state)
 	free(s);
 }
 
+static void
+utf8(void *arg, struct metrics_text *t)
+{
+	/* Well-formed: 2-, 3- and 4-byte characters stay as they are. */
+	metrics_gauge(t, "ebb_u", "Caf\xc3\xa9 \xe2\x82\xac.", 1,
+	    "name", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x8c\xb1", NULL);
+	/* A character cut short at the end, a stray continuation byte, an
+	 * overlong '/', a surrogate, beyond U+10FFFF, 0xff: one U+FFFD per
+	 * byte, the escapes still applied around them. */
+	metrics_gauge(t, "ebb_u", "", 2, "name", "ab\xe2\x82", NULL);
+	metrics_gauge(t, "ebb_u", "", 3, "name", "\x80\"\xc0\xaf\n", NULL);
+	metrics_gauge(t, "ebb_u", "", 4, "name", "\xed\xa0\x80\\", NULL);
+	metrics_gauge(t, "ebb_u", "", 5, "name", "\xf4\x90\x80\x80\xff",
+	    NULL);
+	metrics_gauge(t, "ebb_v", "Bad \xff help.", 6, NULL);
+}
+
+#define FFFD	"\xef\xbf\xbd"
+
+static void
+test_render_utf8(void **state)
+{
+	char	*s;
+	size_t	 len;
+
+	s = metrics_render(utf8, NULL, &len);
+	assert_string_equal(s,
+	    "# HELP ebb_u Caf\xc3\xa9 \xe2\x82\xac.\n"
+	    "# TYPE ebb_u gauge\n"
+	    "ebb_u{name=\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x8c\xb1\"} 1\n"
+	    "ebb_u{name=\"ab" FFFD FFFD "\"} 2\n"
+	    "ebb_u{name=\"" FFFD "\\\"" FFFD FFFD "\\n\"} 3\n"
+	    "ebb_u{name=\"" FFFD FFFD FFFD "\\\\\"} 4\n"
+	    "ebb_u{name=\"" FFFD FFFD FFFD FFFD FFFD "\"} 5\n"
+	    "# HELP ebb_v Bad " FFFD " help.\n"
+	    "# TYPE ebb_v gauge\n"
+	    "ebb_v 6\n");
+	free(s);
+}
+
 /* Child side: one blocking exchange; the whole response, caller frees. */
 static char *
 exchange(int port, const char *req)
@@ -434,6 +474,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render_exact),
+		cmocka_unit_test(test_render_utf8),
 		cmocka_unit_test(test_http_paths),
 		cmocka_unit_test(test_loop_responsive),
 		cmocka_unit_test(test_open_errors),

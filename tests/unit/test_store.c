@@ -2,6 +2,7 @@
  * test_store: a real sqlite file: migrations, insert/get/transition/list,
  * events, uncommitted work lost on close-without-commit, reopen keeps data.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -236,6 +237,152 @@ test_intensity(void **state)
 	store_close(s);
 }
 
+struct recent {
+	int64_t		id[32];
+	char		name[32][160];
+	double		energy[32], grams[32];
+	size_t		n;
+};
+
+static void
+recent_cb(void *arg, const struct store_recent *r)
+{
+	struct recent *g = arg;
+
+	g->id[g->n] = r->id;
+	snprintf(g->name[g->n], sizeof(g->name[0]), "%s", r->name);
+	g->energy[g->n] = r->energy_j;
+	g->grams[g->n] = r->grams;
+	g->n++;
+}
+
+/* A job of uid that started at `start` (0: never) and, unless to is
+ * JOB_RUNNING, ended at `end`. Returns its id. */
+static int64_t
+ran(struct store *s, uint32_t uid, int64_t start, enum job_state to,
+    int64_t end)
+{
+	struct job *j = mkjob("j", uid);
+	int64_t id;
+
+	assert_int_equal(store_job_insert(s, j), 0);
+	j->start_time = start;
+	if (to != JOB_RUNNING)
+		j->end_time = end;
+	assert_int_equal(store_job_transition(s, j, to, start ? start : end,
+	    "x"), 0);
+	id = j->id;
+	job_free(j);
+	return id;
+}
+
+/*
+ * The jobs with series at /metrics: running ones and those that ran and
+ * ended since the cut-off, shared round-robin among users, each user's
+ * running first and then the latest ended; the ledger's energy and the
+ * settled emissions only.
+ */
+static void
+test_recent_jobs(void **state)
+{
+	char err[256], p2[300], longname[200];
+	struct store *s;
+	struct store_ledger l = { .energy_j = 500, .grams = 7.5,
+	    .counterfactual_g = 9, .settled = 5000 };
+	struct recent g = { .n = 0 };
+	int64_t total, a[5], b, c, old, late, never, mean;
+	struct job *j;
+
+	snprintf(p2, sizeof(p2), "%s/recent.db", dir);
+	assert_non_null(s = store_open(p2, err, sizeof(err)));
+	/* uid 1000 floods: 3 running, 2 ended lately, 1 long ago. */
+	for (int i = 0; i < 3; i++)
+		a[i] = ran(s, 1000, 4000 + i, JOB_RUNNING, 0);
+	a[3] = ran(s, 1000, 4000, JOB_SUCCEEDED, 4900);
+	a[4] = ran(s, 1000, 4000, JOB_FAILED, 4950);
+	old = ran(s, 1000, 100, JOB_SUCCEEDED, 200);
+	b = ran(s, 1001, 4500, JOB_RUNNING, 0);
+	c = ran(s, 1002, 4500, JOB_CANCELLED, 4800);
+	/* Cancelled before it ever ran: no series. */
+	never = ran(s, 1002, 0, JOB_CANCELLED, 4990);
+	late = ran(s, 1003, 4000, JOB_SUCCEEDED, 4700);
+	assert_int_equal(store_ledger_record(s, b, 4500, 4600, 500, "rapl"), 0);
+	assert_int_equal(store_ledger_record(s, c, 4500, 4600, 80, "rapl"), 0);
+	assert_int_equal(store_ledger_put(s, c, &l), 0);
+	/* Recorded, never settled: energy, no emissions. */
+	assert_int_equal(store_ledger_record(s, a[3], 4000, 4900, 33, "rapl"),
+	    0);
+	/* A name longer than JOB_NAME_MAX characters (an adopted job's). */
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	j = mkjob("x", 1001);
+	free(j->name);
+	j->name = strdup(longname);
+	assert_int_equal(store_job_insert(s, j), 0);
+	j->start_time = 4800;
+	assert_int_equal(store_job_transition(s, j, JOB_RUNNING, 4800, "x"),
+	    0);
+	mean = j->id;
+	job_free(j);
+	assert_int_equal(store_commit(s), 0);
+
+	/* Everything since 4750: uid 1003's job ended before, and job
+	 * `old` long before. Round one: each user's first, by uid. */
+	assert_int_equal(store_recent_jobs(s, 4750, 100, recent_cb, &g,
+	    &total), 0);
+	assert_int_equal(total, 8);
+	assert_int_equal(g.n, 8);
+	assert_int_equal(g.id[0], a[2]);	/* the newest running */
+	assert_int_equal(g.id[1], mean);	/* uid 1001's newest running */
+	assert_int_equal(g.id[2], c);
+	assert_int_equal(g.id[3], a[1]);	/* round two */
+	assert_int_equal(g.id[4], b);
+	assert_int_equal(g.id[5], a[0]);	/* round three: uid 1000 only */
+	assert_int_equal(g.id[6], a[4]);	/* then its latest ended */
+	assert_int_equal(g.id[7], a[3]);
+	for (size_t i = 0; i < g.n; i++) {
+		assert_true(g.id[i] != old && g.id[i] != never &&
+		    g.id[i] != late);
+		if (g.id[i] == b) {
+			assert_true(g.energy[i] == 500);
+			assert_true(isnan(g.grams[i]));
+		} else if (g.id[i] == c) {
+			assert_true(g.energy[i] == 500);
+			assert_true(g.grams[i] == 7.5);
+		} else if (g.id[i] == a[3]) {
+			assert_true(g.energy[i] == 33);
+			assert_true(isnan(g.grams[i]));
+		} else if (g.id[i] == mean) {
+			assert_int_equal(strlen(g.name[i]), JOB_NAME_MAX);
+		} else
+			assert_true(g.energy[i] == 0);
+	}
+
+	/* The cut keeps the round-robin: one flooding user cannot push the
+	 * others out. */
+	g.n = 0;
+	assert_int_equal(store_recent_jobs(s, 4750, 3, recent_cb, &g, &total),
+	    0);
+	assert_int_equal(total, 8);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.id[0], a[2]);
+	assert_int_equal(g.id[1], mean);
+	assert_int_equal(g.id[2], c);
+
+	/* An earlier cut-off takes in uid 1003's job, in round one. */
+	g.n = 0;
+	assert_int_equal(store_recent_jobs(s, 4700, 4, recent_cb, &g, &total),
+	    0);
+	assert_int_equal(total, 9);
+	assert_int_equal(g.id[3], late);
+	g.n = 0;
+	assert_int_equal(store_recent_jobs(s, 4750, 0, recent_cb, &g, &total),
+	    0);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(total, 0);
+	store_close(s);
+}
+
 static int
 setup(void **state)
 {
@@ -257,6 +404,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_intensity),
+		cmocka_unit_test(test_recent_jobs),
 		cmocka_unit_test(test_schema_version),
 	};
 
