@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
@@ -182,6 +183,21 @@ void
 cli_set_utc(int utc)
 {
 	show_utc = utc;
+}
+
+char *
+cli_strftime(int64_t t, const char *fmt, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (show_utc)
+		gmtime_r(&tt, &tm);
+	else
+		localtime_r(&tt, &tm);
+	if (strftime(buf, len, fmt, &tm) == 0 && len > 0)
+		buf[0] = '\0';
+	return buf;
 }
 
 char *

@@ -105,6 +105,8 @@ const char *cli_get_str(const json_t *o, const char *k);
  */
 char	*cli_fmt_when(int64_t t, char *buf, size_t len);
 void	 cli_set_utc(int);
+/* t in strftime's fmt, in the zone cli_fmt_when uses; returns buf. */
+char	*cli_strftime(int64_t t, const char *fmt, char *buf, size_t len);
 
 /* The command handlers (one table row each, in ebb.c). */
 int	cmd_submit(struct cli *, int, char **);

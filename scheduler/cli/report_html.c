@@ -10,7 +10,8 @@
  * report_html_fetch() gets the series from ebbd's forecast command;
  * report_html() only prints. The page has no script, no link, no URL and
  * no external resource: it opens offline and leaks nothing. Every string
- * that comes from a row or a reply is escaped. Times are UTC.
+ * that comes from a row or a reply is escaped. Times are shown as the
+ * tables are (local with the offset, or UTC after ebb --utc).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -262,7 +263,7 @@ cell_time(FILE *f, int64_t t)
 {
 	char buf[32];
 
-	fprintf(f, "<td>%s</td>", t > 0 ? ebb_fmt_time(t, buf, sizeof(buf)) :
+	fprintf(f, "<td>%s</td>", t > 0 ? cli_fmt_when(t, buf, sizeof(buf)) :
 	    "-");
 }
 
@@ -413,8 +414,6 @@ draw_axes(FILE *f, const struct chart *ch, int bottom)
 	double ystep = ch->ymax / 5;
 	int64_t step = steps[9], t;
 	char buf[32];
-	struct tm tm;
-	time_t tt;
 
 	for (double v = 0; v <= ch->ymax + ystep / 2; v += ystep)
 		fprintf(f, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" "
@@ -428,9 +427,7 @@ draw_axes(FILE *f, const struct chart *ch, int bottom)
 		}
 	for (t = ch->from + (step - ch->from % step) % step; t <= ch->to;
 	    t += step) {
-		tt = (time_t)t;
-		gmtime_r(&tt, &tm);
-		strftime(buf, sizeof(buf), "%m-%d %H:%M", &tm);
+		cli_strftime(t, "%m-%d %H:%M", buf, sizeof(buf));
 		fprintf(f, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" "
 		    "y1=\"%d\" y2=\"%d\"/><text x=\"%.1f\" y=\"%d\" "
 		    "text-anchor=\"middle\">%s</text>\n", xof(ch, t), xof(ch,
@@ -750,12 +747,14 @@ report_html(FILE *f, const json_t *result, const json_t *series,
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\"><title>ebb emissions report</title>\n"
 	    "<style>%s</style></head><body>\n<h1>ebb emissions report</h1>\n"
-	    "<p>Made %s. %zu job%s", STYLE, ebb_fmt_time(now, m, sizeof(m)),
+	    "<p>Made %s. %zu job%s", STYLE, cli_fmt_when(now, m, sizeof(m)),
 	    json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
 	if (from > 0)
-		fprintf(f, "; charts from %s to %s", ebb_fmt_time(from, a,
-		    sizeof(a)), ebb_fmt_time(to, b, sizeof(b)));
-	fputs(". Times are UTC; emissions in grams of CO2e.</p>\n", f);
+		fprintf(f, "; charts from %s to %s", cli_fmt_when(from, a,
+		    sizeof(a)), cli_fmt_when(to, b, sizeof(b)));
+	fprintf(f, ". Times are %s; emissions in grams of CO2e.</p>\n",
+	    cli_strftime(now, "%z", m, sizeof(m))[0] != '\0' &&
+	    strcmp(m, "+0000") != 0 ? "local, with their UTC offset" : "UTC");
 	fputs("<h2>Totals</h2>\n", f);
 	all = json_pack("[{s:O?}]", "totals", json_object_get(result,
 	    "totals"));

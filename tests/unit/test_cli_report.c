@@ -10,11 +10,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "scheduler/cli/report.h"
 #include "test_cli_harness.h"
+#include "testutil.h"
 
 /* Job 7 final and complete; job 8 running, unsettled, odd name. */
 #define REPLY "{\"v\":1,\"ok\":true,\"result\":{\"jobs\":[" \
@@ -303,12 +305,33 @@ report_html_page(void **state)
 	    "start)</h2>"));
 	assert_non_null(strstr(page, "<li>rapl: 1 job</li>"));
 	assert_non_null(strstr(page, "<li>provisional: 1 job</li>"));
+	assert_non_null(strstr(page, "Times are UTC;"));
 	/* Nothing that loads. */
 	assert_null(strstr(page, "<script"));
 	assert_null(strstr(page, "http"));
 	assert_null(strstr(page, "src="));
 	assert_null(strstr(page, "href="));
 	free(page);
+	unlink(file);
+	json_decref(f.reqs);
+	h_done(&h);
+
+	/* Local time, as the tables: with the offset, and said so. */
+	setenv("TZ", "Asia/Kolkata", 1);
+	tzset();
+	fake_start(&f, replies);
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "--socket", f.sock, "report", "--html",
+	    file, NULL), CLI_OK);
+	fake_wait(&f);
+	assert_non_null(page = tu_slurp(file, NULL));
+	assert_non_null(strstr(page, "Times are local, with their UTC "
+	    "offset;"));
+	assert_non_null(strstr(page, "+05:30</td>"));
+	assert_null(strstr(page, "Z</td>"));
+	free(page);
+	setenv("TZ", "UTC0", 1);
+	tzset();
 	unlink(file);
 	rmdir(path);
 	json_decref(f.reqs);
