@@ -215,9 +215,12 @@ parse_day_word(const char *s, int64_t now, int64_t *out, char *err,
 	return 0;
 }
 
-/* ISO-8601 date, optional time, optional offset (else local time). */
+/*
+ * ISO-8601 date, optional time, optional offset (else local time; with
+ * strict, a date, a time and an offset are all required).
+ */
 static int
-parse_iso(const char *s, int64_t *out, char *err, size_t errlen)
+parse_iso(const char *s, int strict, int64_t *out, char *err, size_t errlen)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
@@ -227,27 +230,29 @@ parse_iso(const char *s, int64_t *out, char *err, size_t errlen)
 
 	if (num(&p, 4, &y) || *p++ != '-' || num(&p, 2, &mo) || *p++ != '-' ||
 	    num(&p, 2, &d))
-		return bad_time(s, err, errlen);
+		goto bad_strict;
 	if (*p == 'T' || *p == 't' || *p == ' ') {
 		p++;
 		if (clock_time(&p, &h, &mi, &sec) == -1)
-			return bad_time(s, err, errlen);
-	} else if (*p != '\0')
-		return bad_time(s, err, errlen);
+			goto bad_strict;
+	} else if (*p != '\0' || strict)
+		goto bad_strict;
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		sign = *p++ == '-' ? -1 : 1;
 		if (num(&p, 2, &oh))
-			return bad_time(s, err, errlen);
+			goto bad_strict;
 		if (*p == ':')
 			p++;
 		if (*p != '\0' && num(&p, 2, &om))
-			return bad_time(s, err, errlen);
-	} else
+			goto bad_strict;
+	} else if (strict)
+		goto bad_strict;
+	else
 		local = 1;
 	if (*p != '\0')
-		return bad_time(s, err, errlen);
+		goto bad_strict;
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) ||
 	    y % 400 == 0)) || h > 23 || mi > 59 || sec > 60 || oh > 23 ||
@@ -261,6 +266,18 @@ parse_iso(const char *s, int64_t *out, char *err, size_t errlen)
 	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 	    sign * (oh * 3600 + om * 60);
 	return 0;
+bad_strict:
+	if (!strict)
+		return bad_time(s, err, errlen);
+	snprintf(err, errlen, "bad time '%s': expected ISO-8601 with a UTC "
+	    "offset, like 2026-11-22T18:00:00Z", s);
+	return -1;
+}
+
+int
+ebb_parse_instant(const char *s, int64_t *out, char *err, size_t errlen)
+{
+	return parse_iso(s, 1, out, err, errlen);
 }
 
 int
@@ -286,7 +303,7 @@ ebb_parse_time(const char *s, int64_t now, int64_t *out, char *err,
 		return parse_day_word(s, now, out, err, errlen);
 	if (s[0] == 't')
 		return parse_day_word(s, now, out, err, errlen);
-	return parse_iso(s, out, err, errlen);
+	return parse_iso(s, 0, out, err, errlen);
 }
 
 int
@@ -438,7 +455,7 @@ ebb_parse_stamp(const char *s, int64_t *out)
 		snprintf(buf, sizeof(buf), "%sZ", s);
 		s = buf;
 	}
-	return ebb_parse_time(s, 0, out, e, sizeof(e));
+	return ebb_parse_instant(s, out, e, sizeof(e));
 }
 
 double

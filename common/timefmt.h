@@ -26,6 +26,12 @@ int	ebb_parse_duration(const char *s, int64_t *out, char *err, size_t errlen);
 int	ebb_parse_time(const char *s, int64_t now, int64_t *out, char *err,
 	    size_t errlen);
 /*
+ * Machine input (provider replies, stored stamps): ISO-8601 with a date,
+ * a time and a UTC offset, nothing else; never read in local time.
+ */
+int	ebb_parse_instant(const char *s, int64_t *out, char *err,
+	    size_t errlen);
+/*
  * A data file's time stamp: ISO-8601 with an offset, or without one read as
  * UTC ("2023-01-01 00:00:00"). 0, or -1 if it is not one.
  */

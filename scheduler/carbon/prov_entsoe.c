@@ -91,7 +91,7 @@ xtime(xmlNode *parent, const char *name, const char *where, int64_t *t,
 	if (n == NULL)
 		snprintf(err, errlen, "%s.%s: missing", where, name);
 	else if (buf[0] < '0' || buf[0] > '9' ||
-	    ebb_parse_time(buf, 0, t, terr, sizeof(terr)) == -1)
+	    ebb_parse_instant(buf, t, terr, sizeof(terr)) == -1)
 		snprintf(err, errlen, "%s.%s: bad time '%.40s'", where, name,
 		    buf);
 	else

@@ -128,7 +128,7 @@ prov_json_time(json_t *obj, const char *key, const char *where, int optional,
 	}
 	s = json_string_value(v);
 	if (!isdigit((unsigned char)*s) ||
-	    ebb_parse_time(s, 0, t, terr, sizeof(terr)) == -1) {
+	    ebb_parse_instant(s, t, terr, sizeof(terr)) == -1) {
 		snprintf(err, errlen, "%s.%s: bad time '%.40s'", where, key, s);
 		return -1;
 	}

@@ -83,6 +83,23 @@ test_times(void **state)
 	    -1);
 	assert_int_equal(ebb_parse_time("2026-11-22T13:00:00+", now, &v, err,
 	    sizeof(err)), -1);
+
+	/* Machine input: an offset is required, no local or relative forms. */
+	assert_int_equal(ebb_parse_instant("2026-11-22T14:00:00+01:00", &v, err,
+	    sizeof(err)), 0);
+	assert_int_equal(v, 1795352400);
+	assert_int_equal(ebb_parse_instant("2026-11-22T13:00:00", &v, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "bad time '2026-11-22T13:00:00': expected "
+	    "ISO-8601 with a UTC offset, like 2026-11-22T18:00:00Z");
+	assert_int_equal(ebb_parse_instant("2026-11-22", &v, err, sizeof(err)),
+	    -1);
+	assert_int_equal(ebb_parse_instant("2026-11-22Z", &v, err, sizeof(err)),
+	    -1);
+	assert_int_equal(ebb_parse_instant("16:00", &v, err, sizeof(err)), -1);
+	assert_int_equal(ebb_parse_instant("now", &v, err, sizeof(err)), -1);
+	assert_int_equal(ebb_parse_stamp("2023-01-01 00:00:00", &v), 0);
+	assert_int_equal(v, 1672531200);
 }
 
 /* Parses s at now in zone tz; returns the instant (fails the test if bad). */
