@@ -74,6 +74,8 @@ struct job {
 
 /* Longest job name and requested policy name, in bytes. */
 #define JOB_NAME_MAX	128
+/* PATH for a job whose environment has none (ebb-run, Slurm, ebb submit). */
+#define JOB_DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
 #define JOB_IMAGE_MAX	1024	/* bytes of a container image reference */
 
 const char *job_state_name(enum job_state);

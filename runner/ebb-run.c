@@ -87,6 +87,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "common/job.h"
 #include "common/xmalloc.h"
 #include "runner/cgroup.h"
 #include "runner/jobmeter.h"
@@ -96,7 +97,6 @@
 #define EXIT_LOCKED	3
 #define EXIT_STARTED	4
 
-#define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
 
 struct spec {
 	int		 managed;	/* as root: identity from the options */
@@ -372,7 +372,7 @@ child_exec(int rfd, const struct spec *sp)
 		    cmd, strerror(errno));
 	}
 	if ((path = env_get(sp->env, "PATH")) == NULL)
-		path = DEFAULT_PATH;
+		path = JOB_DEFAULT_PATH;
 	for (p = path; ; p++) {
 		const char *end = strchrnul(p, ':');
 		int dlen = (int)(end - p);

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
@@ -1061,7 +1062,7 @@ make_env(const struct ebb_slurm *sl)
 	char **env = xcalloc(4, sizeof(*env));
 	size_t k = 0;
 
-	env[k++] = xasprintf("PATH=%s%s/usr/local/bin:/usr/bin:/bin",
+	env[k++] = xasprintf("PATH=%s%s" JOB_DEFAULT_PATH,
 	    sl->bin_dir ? sl->bin_dir : "", sl->bin_dir ? ":" : "");
 	if (sl->conf != NULL)
 		env[k++] = xasprintf("SLURM_CONF=%s", sl->conf);

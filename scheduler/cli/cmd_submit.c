@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/job.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
@@ -24,13 +25,13 @@
 #include "scheduler/cli/cli.h"
 #include "scheduler/cli/script.h"
 
-#define SCRIPT_HEAD	(64 * 1024)	/* bytes of a script read for
-					   directives */
+#define SCRIPT_MAX	(4 << 20)	/* bytes of a script (sbatch's
+					   default limit) */
 
 enum {
 	O_NAME = 256, O_CPUS, O_MEM, O_DURATION, O_DEADLINE, O_MAX_DELAY,
 	O_SITE, O_INTR, O_NO_INTR, O_WORKDIR, O_POLICY, O_EXPORT, O_TAG,
-	O_POWER, O_DATA, O_IMAGE,
+	O_POWER, O_DATA, O_IMAGE, O_NO_CHECK,
 };
 
 /* Sets NAME=VALUE (kv) in env, replacing an earlier NAME. */
@@ -142,17 +143,30 @@ static const struct option opts[] = {
 	{ "power", required_argument, NULL, O_POWER },
 	{ "data", required_argument, NULL, O_DATA },
 	{ "export", required_argument, NULL, O_EXPORT },
+	{ "no-check", no_argument, NULL, O_NO_CHECK },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
+/* name joined to dir unless it is absolute; a new string. */
+static char *
+join_dir(const char *dir, const char *name)
+{
+	if (name[0] == '/')
+		return xstrdup(name);
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
+	return xasprintf("%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/",
+	    name);
+}
+
 /* Parses one option's value into over; returns an exit status. */
 static int
 parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 {
-	char err[256], *end;
+	char err[256], *end, *wd;
 	int64_t v;
 	json_t *sites = NULL;
 	long n;
@@ -229,8 +243,9 @@ parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 		if (c->cwd == NULL)
 			return cli_fail(c, "--workdir: cannot tell the current "
 			    "directory to resolve '%s'", arg);
-		json_object_set_new(over, "workdir", json_sprintf("%s%s%s",
-		    c->cwd, strcmp(c->cwd, "/") == 0 ? "" : "/", arg));
+		json_object_set_new(over, "workdir", json_string(wd = join_dir(
+		    c->cwd, arg)));
+		free(wd);
 		return CLI_OK;
 	}
 	return CLI_USAGE;
@@ -264,95 +279,164 @@ overlay(json_t *base, json_t *top)
 	json_object_update(base, top);
 }
 
-/* name made absolute against the current directory; new string or NULL. */
+/* The first executable regular file called name in the PATH list. */
 static char *
-absolute(struct cli *c, const char *name)
+path_lookup(const char *path, const char *name)
 {
-	if (name[0] == '/')
-		return xstrdup(name);
-	if (c->cwd == NULL)
-		return NULL;
-	while (name[0] == '.' && name[1] == '/')
-		name += 2;
-	return xasprintf("%s%s%s", c->cwd, strcmp(c->cwd, "/") == 0 ? "" : "/",
-	    name);
+	char *copy = xstrdup(path), *rest = copy, *dir, *p;
+	struct stat st;
+
+	while ((dir = strsep(&rest, ":")) != NULL) {
+		if (*dir != '/')
+			continue;	/* relative entries: not at submit */
+		p = xasprintf("%s/%s", dir, name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(p, X_OK) == 0) {
+			free(copy);
+			return p;
+		}
+		free(p);
+	}
+	free(copy);
+	return NULL;
 }
 
 /*
- * The first SCRIPT_HEAD bytes of the file at path (as the caller, who is
- * the user) if it starts with "#!"; NULL otherwise.
+ * The text of the file at path (as the caller, who is the user) if it is
+ * a script (starts with "#!") of at most SCRIPT_MAX bytes; NULL otherwise,
+ * or with *err set when it is one but cannot be taken.
  */
 static char *
-script_head(const char *path, size_t *len)
+script_text(const char *path, size_t *len, char *err, size_t errlen)
 {
-	char *buf = NULL;
-	ssize_t n;
+	char *buf = NULL, head[2];
 	int fd;
 
+	err[0] = '\0';
 	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) ==
 	    -1)
 		return NULL;
-	buf = xmalloc(SCRIPT_HEAD);
-	*len = 0;
-	while (*len < SCRIPT_HEAD && (n = read(fd, buf + *len,
-	    SCRIPT_HEAD - *len)) > 0)
-		*len += (size_t)n;
-	close(fd);
-	if (*len < 2 || buf[0] != '#' || buf[1] != '!') {
-		free(buf);
+	if (pread(fd, head, 2, 0) != 2 || head[0] != '#' || head[1] != '!' ||
+	    fs_read_fd(fd, SCRIPT_MAX, &buf, len, err, errlen) == -1) {
+		close(fd);
 		return NULL;
 	}
+	close(fd);
 	return buf;
 }
 
 /*
- * The script argv[0] names, made absolute in argv, as sbatch finds it: a
- * path with a '/', or a file in the current directory that starts with
- * "#!". NULL when argv[0] is a command to look up in PATH.
+ * The batch script argv[0] names, as sbatch finds it: a path with a '/'
+ * (relative to dir, the job's working directory), or a bare name that is
+ * no command in the caller's PATH but a file of theirs in dir starting
+ * with "#!". Returns its text (and *shown, the name as written), or NULL
+ * for a command; CLI_USAGE in *rc after printing why it cannot be taken.
  */
 static char *
-find_script(struct cli *c, json_t *av, char **written)
+find_script(struct cli *c, const json_t *av, const char *dir, char **path,
+    size_t *len, int *rc)
 {
 	const char *name = json_string_value(json_array_get(av, 0));
+	const char *pathenv = cli_getenv(c, "PATH");
 	struct stat st;
-	char *path, *head;
-	size_t len;
+	char err[256], *text, *cmd;
 
-	if (name == NULL || (path = absolute(c, name)) == NULL)
+	*rc = CLI_OK;
+	*path = NULL;
+	if (name == NULL)
 		return NULL;
 	if (strchr(name, '/') == NULL) {
-		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
-		    (head = script_head(path, &len)) == NULL) {
-			free(path);
+		/* A command in PATH wins: a script some other user left in
+		 * the current directory must not stand in for it. */
+		if ((cmd = path_lookup(pathenv ? pathenv : JOB_DEFAULT_PATH,
+		    name)) != NULL) {
+			free(cmd);
 			return NULL;
 		}
-		free(head);
+		*path = join_dir(dir, name);
+		if (stat(*path, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != getuid()) {
+			free(*path);
+			*path = NULL;
+			return NULL;
+		}
+	} else
+		*path = join_dir(dir, name);
+	if ((text = script_text(*path, len, err, sizeof(err))) == NULL &&
+	    (err[0] != '\0' || strchr(name, '/') == NULL)) {
+		/* A bare name is taken from here only as a script. */
+		if (err[0] != '\0')
+			*rc = cli_usage_error(c, "%s: %s", name, err);
+		free(*path);
+		*path = NULL;
 	}
-	*written = xstrdup(name);
-	json_array_set_new(av, 0, json_string(path));
-	return path;
+	return text;
+}
+
+/* FNV-1a of data: names a script's copy by its content. */
+static uint64_t
+fnv1a(const char *data, size_t len)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)data[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
 }
 
 /*
- * Reads script's directives into dir (and --export into *export, newly
- * allocated); returns an exit status. The command line overrides them.
+ * Keeps the script as it is now, as sbatch does, in the caller's own
+ * $XDG_STATE_HOME/ebb/scripts (else ~/.local/state/ebb/scripts), named by
+ * its content: editing job.sh after the submit does not change what the
+ * job runs. Returns the copy's path, or NULL (the job then runs the
+ * script in place; the caller warns).
+ */
+static char *
+keep_script(struct cli *c, const char *path, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	const char *state = cli_getenv(c, "XDG_STATE_HOME");
+	const char *home = cli_getenv(c, "HOME"), *base;
+	char *dir, *copy;
+
+	if (state != NULL && state[0] == '/')
+		dir = xasprintf("%s/ebb/scripts", state);
+	else if (home != NULL && home[0] == '/')
+		dir = xasprintf("%s/.local/state/ebb/scripts", home);
+	else {
+		snprintf(err, errlen, "no HOME to keep a copy in");
+		return NULL;
+	}
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	copy = xasprintf("%s/%.64s.%016" PRIx64, dir, base, fnv1a(text, len));
+	if (fs_mkdir_p(dir, 0700, err, errlen) == -1 ||
+	    (access(copy, X_OK) == -1 && fs_write_atomic(copy, text, len,
+	    0700, err, errlen) == -1)) {
+		free(dir);
+		free(copy);
+		return NULL;
+	}
+	free(dir);
+	return copy;
+}
+
+/*
+ * Reads the directives of script (its text, shown as written) into dir
+ * (and --export into *export, newly allocated); returns an exit status.
+ * The command line overrides them.
  */
 static int
-read_directives(struct cli *c, const char *script, const char *shown,
-    json_t *dir, char **export)
+read_directives(struct cli *c, const char *text, size_t len,
+    const char *shown, json_t *dir, char **export, int *no_check)
 {
 	struct script sc;
-	char err[256], *head, where[64];
-	size_t len;
+	char err[256], where[64];
 	int rc = CLI_OK;
 
-	if ((head = script_head(script, &len)) == NULL)
-		return CLI_OK;
-	if (script_scan(head, len, &sc, err, sizeof(err)) == -1) {
-		free(head);
+	if (script_scan(text, len, &sc, err, sizeof(err)) == -1)
 		return cli_usage_error(c, "%s:%s", shown, err);
-	}
-	free(head);
 	for (size_t i = 0; i < sc.n && rc == CLI_OK; i++) {
 		const struct directive *d = &sc.d[i];
 		const struct option *o;
@@ -378,7 +462,9 @@ read_directives(struct cli *c, const char *script, const char *shown,
 		else if (o->val == O_EXPORT) {
 			free(*export);
 			*export = xstrdup(d->value);
-		} else {
+		} else if (o->val == O_NO_CHECK)
+			*no_check = 1;
+		else {
 			c->where = where;
 			c->where_file = shown;
 			rc = parse_value(c, o->val, d->value, dir);
@@ -399,17 +485,16 @@ check_command(struct cli *c, const json_t *job, const char *shown)
 {
 	const char *name = json_string_value(json_array_get(
 	    json_object_get(job, "argv"), 0)), *path = NULL, *e;
-	char *copy, *dir, *rest, *p;
 	struct stat st;
+	char *found;
 	size_t i;
 	json_t *v;
-	int found = 0;
 
 	if (name == NULL || json_object_get(job, "image") != NULL)
 		return CLI_OK;	/* the job's validator / the container's */
+	if (shown == NULL)
+		shown = name;
 	if (strchr(name, '/') != NULL) {
-		if (shown == NULL)
-			shown = name;
 		if (stat(name, &st) == -1)
 			return cli_usage_error(c, "%s: %s", shown,
 			    strerror(errno));
@@ -422,19 +507,81 @@ check_command(struct cli *c, const json_t *job, const char *shown)
 		if ((e = json_string_value(v)) != NULL &&
 		    strncmp(e, "PATH=", 5) == 0)
 			path = e + 5;
-	copy = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
-	rest = copy;
-	while (!found && (dir = strsep(&rest, ":")) != NULL) {
-		p = xasprintf("%s/%s", *dir ? dir : ".", name);
-		found = stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(p, X_OK) == 0;
-		free(p);
-	}
-	free(copy);
-	if (!found)
+	if ((found = path_lookup(path ? path : JOB_DEFAULT_PATH, name)) ==
+	    NULL)
 		return cli_usage_error(c, "%s: command not found in the job's "
-		    "PATH (give its path, e.g. ./%s)", name, name);
+		    "PATH (give its path, e.g. ./%s; --no-check if it exists "
+		    "only where the job runs)", name, name);
+	free(found);
 	return CLI_OK;
+}
+
+/*
+ * Where argv[0] is a batch script (find_script): reads its directives
+ * into dir, names the job after it unless something else does, and runs a
+ * copy kept as it is now. *script is the script's path, *shown its name
+ * as written (both new, or NULL for a command). Returns an exit status.
+ */
+static int
+take_script(struct cli *c, json_t *av, const json_t *over, json_t *job,
+    json_t *dir, char **export, int *no_check, char **shown, char **script)
+{
+	const char *wd = json_string_value(json_object_get(over, "workdir"));
+	char *base, *text, *copy, err[256];
+	size_t len;
+	int rc;
+
+	if (wd == NULL)
+		wd = json_string_value(json_object_get(job, "workdir"));
+	if (wd != NULL && wd[0] == '/')
+		base = xstrdup(wd);
+	else if (c->cwd != NULL)
+		base = wd ? join_dir(c->cwd, wd) : xstrdup(c->cwd);
+	else
+		return CLI_OK;	/* the check below says what is missing */
+	text = find_script(c, av, base, script, &len, &rc);
+	free(base);
+	if (text == NULL) {
+		if (rc != CLI_OK || *script == NULL) {
+			free(*script);
+			*script = NULL;
+			return rc;
+		}
+	}
+	*shown = xstrdup(json_string_value(json_array_get(av, 0)));
+	if (text == NULL) {
+		/* A path to a program, not a script: run it as it is. */
+		json_array_set_new(av, 0, json_string(*script));
+		free(*script);
+		*script = NULL;
+		return CLI_OK;
+	}
+	/* The copy is made executable: the script must be so already. */
+	if (access(*script, X_OK) == -1) {
+		free(text);
+		return cli_usage_error(c, "%s: not an executable file (chmod +x "
+		    "it, or submit 'sh %s')", *shown, *shown);
+	}
+	rc = read_directives(c, text, len, *shown, dir, export, no_check);
+	if (rc == CLI_OK && json_object_get(job, "name") == NULL) {
+		const char *b = strrchr(*script, '/');
+
+		json_object_set_new(job, "name", json_stringn(b + 1,
+		    strnlen(b + 1, JOB_NAME_MAX)));
+	}
+	if (rc == CLI_OK) {
+		if ((copy = keep_script(c, *script, text, len, err,
+		    sizeof(err))) == NULL) {
+			fprintf(c->err, "ebb submit: %s: no copy kept (%s): the "
+			    "job runs the script as it is when it starts\n",
+			    *shown, err);
+			copy = xstrdup(*script);
+		}
+		json_array_set_new(av, 0, json_string(copy));
+		free(copy);
+	}
+	free(text);
+	return rc;
 }
 
 int
@@ -446,7 +593,7 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 	char *dir_export = NULL, *script = NULL, *shown = NULL;
 	struct job *checked;
 	char err[512];
-	int ch, rc = CLI_USAGE;
+	int ch, rc = CLI_USAGE, no_check = 0;
 
 	*jobp = NULL;
 	*quiet = 0;
@@ -463,6 +610,8 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 			goto out;
 		} else if (ch == O_EXPORT)
 			export = optarg;
+		else if (ch == O_NO_CHECK)
+			no_check = 1;
 		else if (ch == '?' ||
 		    (rc = parse_value(c, ch, optarg, over)) != CLI_OK)
 			goto out;
@@ -489,9 +638,8 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 		cmd = json_object_get(job, "argv");
 	if (json_object_get(over, "image") == NULL &&
 	    json_object_get(job, "image") == NULL &&
-	    (script = find_script(c, cmd, &shown)) != NULL &&
-	    (rc = read_directives(c, script, shown, dir, &dir_export)) !=
-	    CLI_OK)
+	    (rc = take_script(c, cmd, over, job, dir, &dir_export, &no_check,
+	    &shown, &script)) != CLI_OK)
 		goto out;
 	rc = CLI_USAGE;
 	overlay(job, dir);
@@ -504,6 +652,19 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 	if (build_env(c, export ? export : json_object_get(job, "image") ?
 	    "NONE" : "ALL", json_object_get(job, "env"), &env) != CLI_OK)
 		goto out;
+	if (script != NULL) {
+		/* What sbatch gives a batch job, under ebb's names: the script
+		 * runs from its copy, these say where it came from. */
+		char *kv = xasprintf("EBB_SCRIPT=%s", script);
+
+		env_set(env, kv);
+		free(kv);
+		if (c->cwd != NULL) {
+			kv = xasprintf("EBB_SUBMIT_DIR=%s", c->cwd);
+			env_set(env, kv);
+			free(kv);
+		}
+	}
 	json_object_set_new(job, "env", env);
 	if (json_object_get(job, "workdir") == NULL) {
 		if (c->cwd == NULL) {
@@ -519,7 +680,7 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 		goto out;
 	}
 	job_free(checked);
-	if (check_command(c, job, shown) != CLI_OK)
+	if (!no_check && check_command(c, job, shown) != CLI_OK)
 		goto out;
 	*jobp = json_incref(job);
 	rc = CLI_OK;

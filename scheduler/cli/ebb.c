@@ -48,6 +48,7 @@ static const struct cli_cmd commands[] = {
 	  "                         NAME and NAME=VALUE items, optionally "
 	  "after\n"
 	  "                         ALL or NONE: --export=ALL,DEBUG=1\n"
+	  "      --no-check         do not check here that CMD exists\n"
 	  "  -q, --quiet            print only the job id\n"
 	  "      --json             print the reply as JSON: {\"id\": N}\n"
 	  "  -h, --help             show this text\n" },

@@ -7,7 +7,8 @@
  * the first command is an ordinary comment). "#EBB" lines take ebb
  * submit's own long options; "#SBATCH" lines the sbatch options that mean
  * the same thing, translated here by one table (sbatch's units included:
- * --mem without a unit is MB, --time is [D-]HH:MM:SS or minutes). Other
+ * --mem without a unit is MB, --time is [D-]HH:MM:SS or minutes; cpus
+ * are --ntasks times --cpus-per-task, as Slurm allocates them). Other
  * sbatch options are reported, not refused, so a script shared with Slurm
  * still submits. Words split at blanks; single or double quotes keep
  * blanks; a word starting with '#' starts a comment.
@@ -24,7 +25,7 @@
 #define MAX_DIRECTIVES	256
 
 /* What an sbatch option becomes. */
-enum conv { C_SAME, C_MEM, C_TIME };
+enum conv { C_SAME, C_MEM, C_TIME, C_CPT, C_NTASKS, C_NODES };
 
 static const struct {
 	const char	*lname;		/* sbatch's long name */
@@ -35,7 +36,9 @@ static const struct {
 	const char	*why;		/* why it is ignored */
 } sbatch[] = {
 	{ "job-name", 'J', "name", C_SAME, NULL },
-	{ "cpus-per-task", 'c', "cpus", C_SAME, NULL },
+	{ "cpus-per-task", 'c', "cpus", C_CPT, NULL },
+	{ "ntasks", 'n', "cpus", C_NTASKS, NULL },
+	{ "nodes", 'N', NULL, C_NODES, "ebb runs a job on one node" },
 	{ "mem", 0, "mem", C_MEM, NULL },
 	{ "time", 't', "duration", C_TIME, NULL },
 	{ "deadline", 0, "deadline", C_SAME, NULL },
@@ -49,29 +52,42 @@ static const struct {
 };
 #define NSBATCH	(sizeof(sbatch) / sizeof(sbatch[0]))
 
-/* sbatch options that take a value (so the next word is not an option). */
-static const char *const sbatch_valued = "ABLMQSadeiklmnopqstw";
+/*
+ * sbatch's short options that take a value (sbatch(1)); the others (-H,
+ * -I, -k, -O, -Q, -s, -v, -W, ...) are flags.
+ */
+static const char *const sbatch_valued = "AaBbCcDdeFGiJLMmNnopqSTtwx";
 
 struct word {
 	char	*s;
 	int	 col;	/* 1-based */
 };
 
-/* Splits line (of length len) into at most max words; returns the count. */
-static size_t
-split(const char *line, size_t len, size_t off, struct word *w, size_t max)
+/*
+ * Splits line (of length len) from off into at most max words: their
+ * count, or -1 with err (an open quote, too many words; words freed).
+ */
+static int
+split(const char *line, size_t len, size_t off, struct word *w, size_t max,
+    int lineno, char *err, size_t errlen)
 {
 	size_t i = off, n = 0;
 
-	while (i < len && n < max) {
+	for (;;) {
 		struct strbuf b = STRBUF_INIT;
 		char q = 0;
+		int col;
 
 		while (i < len && isspace((unsigned char)line[i]))
 			i++;
 		if (i >= len || line[i] == '#')
+			return (int)n;
+		col = (int)i + 1;
+		if (n == max) {
+			snprintf(err, errlen, "%d:%d: more than %zu words",
+			    lineno, col, max);
 			break;
-		w[n].col = (int)i + 1;
+		}
 		for (; i < len && (q || !isspace((unsigned char)line[i]));
 		    i++) {
 			if (q && line[i] == q)
@@ -81,9 +97,18 @@ split(const char *line, size_t len, size_t off, struct word *w, size_t max)
 			else
 				strbuf_addc(&b, line[i]);
 		}
+		if (q) {
+			snprintf(err, errlen, "%d:%d: unterminated %c", lineno,
+			    col, q);
+			strbuf_free(&b);
+			break;
+		}
+		w[n].col = col;
 		w[n++].s = strbuf_take(&b);
 	}
-	return n;
+	while (n > 0)
+		free(w[--n].s);
+	return -1;
 }
 
 /* "[D-]HH:MM:SS", "MM:SS", "MM", "D-HH[:MM]" as seconds; -1 if bad. */
@@ -143,6 +168,21 @@ convert(enum conv conv, const char *v)
 		if ((secs = slurm_time(v)) <= 0)
 			return NULL;
 		return xasprintf("%llds", secs);
+	case C_CPT:
+	case C_NTASKS:
+	case C_NODES: {
+		char *end;
+		long k = strtol(v, &end, 10);
+
+		/* A node count may be a range: "1" and "1-1" are one node. */
+		if (conv == C_NODES && *end == '-' && strtol(end + 1, &end,
+		    10) != k)
+			return xstrdup("many");
+		if (!isdigit((unsigned char)*v) || *end != '\0' || k < 1 ||
+		    k > 4096)
+			return NULL;
+		return xasprintf("%ld", k);
+	}
 	case C_SAME:
 		break;
 	}
@@ -216,7 +256,10 @@ scan_line(struct script *sc, int sbatch_line, int line, struct word *w,
 		    w[i + 1].s[0] != '-');
 		if (value == NULL && valued && i + 1 < nw)
 			value = xstrdup(w[++i].s);
-		if (k == NSBATCH || sbatch[k].ebb == NULL) {
+		if (k < NSBATCH && sbatch[k].conv == C_NODES && value &&
+		    strcmp(value, "1") == 0) {
+			free(value);		/* one node: what ebb does */
+		} else if (k == NSBATCH || sbatch[k].ebb == NULL) {
 			add(sc, line, col, NULL, NULL, xasprintf("ignoring "
 			    "#SBATCH %s%s (%s)", strlen(name) == 1 ? "-" : "--",
 			    name, k < NSBATCH ? sbatch[k].why : "ebb has no such "
@@ -239,7 +282,15 @@ scan_line(struct script *sc, int sbatch_line, int line, struct word *w,
 				return -1;
 			}
 			free(value);
-			if (*v == '\0')
+			if (sbatch[k].conv == C_CPT || sbatch[k].conv ==
+			    C_NTASKS) {
+				/* cpus = ntasks x cpus-per-task, at the end */
+				*(sbatch[k].conv == C_CPT ? &sc->cpt :
+				    &sc->ntasks) = strtol(v, NULL, 10);
+				sc->cline = line;
+				sc->ccol = col;
+				free(v);
+			} else if (*v == '\0')
 				free(v);	/* --time=UNLIMITED: no estimate */
 			else
 				add(sc, line, col, sbatch[k].ebb, v, NULL);
@@ -261,8 +312,7 @@ script_scan(const char *text, size_t len, struct script *sc, char *err,
 		const char *l = text + pos, *nl = memchr(l, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - l) : len - pos, off, i = 0;
 		struct word w[64];
-		size_t nw;
-		int sb;
+		int nw, sb;
 
 		pos += ll + 1;
 		line++;
@@ -272,23 +322,35 @@ script_scan(const char *text, size_t len, struct script *sc, char *err,
 			continue;		/* blank */
 		if (l[i] != '#')
 			break;			/* the first command */
-		if (ll - i >= 7 && strncmp(l + i, "#SBATCH", 7) == 0 &&
-		    (ll - i == 7 || isspace((unsigned char)l[i + 7])))
-			sb = 1, off = i + 7;
-		else if (ll - i >= 4 && strncmp(l + i, "#EBB", 4) == 0 &&
-		    (ll - i == 4 || isspace((unsigned char)l[i + 4])))
-			sb = 0, off = i + 4;
+		/* As in sbatch, a directive starts its line. */
+		if (i == 0 && ll >= 7 && strncmp(l, "#SBATCH", 7) == 0 &&
+		    (ll == 7 || isspace((unsigned char)l[7])))
+			sb = 1, off = 7;
+		else if (i == 0 && ll >= 4 && strncmp(l, "#EBB", 4) == 0 &&
+		    (ll == 4 || isspace((unsigned char)l[4])))
+			sb = 0, off = 4;
 		else
 			continue;		/* a comment */
-		nw = split(l, ll, off, w, sizeof(w) / sizeof(w[0]));
-		rc = scan_line(sc, sb, line, w, nw, err, errlen);
-		for (size_t k = 0; k < nw; k++)
+		if ((nw = split(l, ll, off, w, sizeof(w) / sizeof(w[0]), line,
+		    err, errlen)) == -1) {
+			rc = -1;
+			break;
+		}
+		rc = scan_line(sc, sb, line, w, (size_t)nw, err, errlen);
+		for (int k = 0; k < nw; k++)
 			free(w[k].s);
 		if (rc == 0 && sc->n > MAX_DIRECTIVES) {
 			snprintf(err, errlen, "%d: more than %d directives",
 			    line, MAX_DIRECTIVES);
 			rc = -1;
 		}
+	}
+	if (rc == 0 && (sc->ntasks > 0 || sc->cpt > 0)) {
+		long cpus = (sc->ntasks > 0 ? sc->ntasks : 1) *
+		    (sc->cpt > 0 ? sc->cpt : 1);
+
+		add(sc, sc->cline, sc->ccol, "cpus", xasprintf("%ld", cpus),
+		    NULL);
 	}
 	if (rc == -1)
 		script_free(sc);

@@ -22,6 +22,10 @@ struct directive {
 struct script {
 	struct directive *d;
 	size_t		  n;
+	/* While scanning: #SBATCH --ntasks and --cpus-per-task, and where
+	 * the last of them was (the cpus directive they make). */
+	long		  ntasks, cpt;
+	int		  cline, ccol;
 };
 
 /*

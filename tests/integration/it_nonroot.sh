@@ -40,7 +40,7 @@ cat >"$home/job.sh" <<'EOS'
 #SBATCH --job-name=scripted --time=10
 #SBATCH --partition=batch
 #EBB --max-delay 1h
-echo "ran as $(id -un) in $(pwd)"
+echo "ran as $(id -un) in $(pwd) from $EBB_SCRIPT"
 EOS
 chown ebbit1 "$home/job.sh"; chmod 700 "$home/job.sh"
 out=$(as sh -c "cd '$home' && '$EBB' submit -q --max-delay 0s job.sh 2>'$home/err'")
@@ -51,11 +51,16 @@ j=$(as "$EBB" show --json "$id")
 expect_eq "name from #SBATCH --job-name" scripted "$(jq -r .job.name <<<"$j")"
 expect_eq "duration from #SBATCH --time (minutes)" 600 "$(jq -r .job.duration <<<"$j")"
 expect_eq "the command line overrides #EBB" 0 "$(jq -r .job.max_delay <<<"$j")"
-expect_eq "the script by its absolute path" "$home/job.sh" "$(jq -r '.job.argv[0]' <<<"$j")"
+a0=$(jq -r '.job.argv[0]' <<<"$j")
+case $a0 in "$home/state/ebb/scripts/job.sh."????????????????) ok "it runs a copy kept in the user's state dir";;
+*) fail "argv[0] is $a0";; esac
+expect_eq "the copy is the user's" ebbit1 "$(stat -c %U "$a0")"
+echo 'echo edited' >>"$home/job.sh"	# after the submit: not what runs
 for _ in $(seq 1 100); do
 	[ "$(as "$EBB" show --json "$id" | jq -r .job.state)" = succeeded ] && break; sleep 0.1
 done
-expect_eq "the script ran, as the user" "ran as ebbit1 in $home" "$(as "$EBB" logs "$id")"
+expect_eq "the script as submitted ran, as the user" "ran as ebbit1 in $home from $home/job.sh" \
+	"$(as "$EBB" logs "$id")"
 chmod 600 "$home/job.sh"
 as sh -c "cd '$home' && '$EBB' submit ./job.sh" >"$T/out" 2>&1; rc=$?
 expect_eq "a script that is not executable: exit 2" 2 "$rc"

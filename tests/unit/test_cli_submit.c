@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "test_cli_harness.h"
+#include "testutil.h"
 
 struct built {
 	struct harness	 h;
@@ -24,8 +25,9 @@ struct built {
 	int		 quiet, rc;
 };
 
-/* The current directory the next build() runs in (else T_CWD). */
+/* The current directory and environment of build() (else T_CWD, t_env). */
 static const char *cwd_override;
+static char **env_override;
 
 /* Runs submit_build on `submit ARGS...` (NULL-terminated). */
 static void
@@ -35,7 +37,7 @@ build(struct built *b, ...)
 	int argc = 0;
 	va_list ap;
 
-	h_init(&b->h, t_env);
+	h_init(&b->h, env_override ? env_override : t_env);
 	if (cwd_override != NULL)
 		b->h.c.cwd = cwd_override;
 	b->h.c.cmd = cli_find("submit");
@@ -296,9 +298,18 @@ batch_scripts(void **state)
 	const char *path;
 	struct built b;
 
+	char *env[4], *copy, *text;
+	const char *a0;
+
 	(void)state;
 	assert_non_null(mkdtemp(tmp));
 	cwd_override = tmp;
+	/* The copies go to the user's own state directory. */
+	env[0] = "PATH=/usr/bin:/bin";
+	env[1] = "HOME=/nonexistent";
+	assert_true(asprintf(&env[2], "XDG_STATE_HOME=%s/state", tmp) > 0);
+	env[3] = NULL;
+	env_override = env;
 	path = put(tmp, "job.sh",
 	    "#!/bin/sh\n"
 	    "# a comment\n"
@@ -312,24 +323,82 @@ batch_scripts(void **state)
 	    "#EBB --cpus 64\n", 0755);
 	/* A file of that name in the current directory, as sbatch reads it;
 	 * the command line overrides the directives. */
-	build(&b, "--cpus", "2", "job.sh", "arg", NULL);
+	build(&b, "--mem", "1G", "job.sh", "arg", NULL);
 	assert_int_equal(b.rc, CLI_OK);
-	snprintf(want, sizeof(want), "%s|arg", path);
-	assert_list(json_object_get(b.job, "argv"), want);
+	/* It runs a copy kept as the script is now, named by its content. */
+	a0 = json_string_value(json_array_get(json_object_get(b.job, "argv"),
+	    0));
+	snprintf(want, sizeof(want), "%s/state/ebb/scripts/job.sh.", tmp);
+	assert_memory_equal(a0, want, strlen(want));
+	assert_int_equal(strlen(a0), strlen(want) + 16);
+	copy = strdup(a0);
+	assert_non_null(text = tu_slurp(copy, NULL));
+	assert_memory_equal(text, "#!/bin/sh\n# a comment\n", 22);
+	free(text);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    b.job, "argv"), 1)), "arg");
 	assert_string_equal(json_string_value(json_object_get(b.job, "name")),
 	    "train");
-	assert_int_equal(num(b.job, "cpus"), 2);
-	assert_int_equal(num(b.job, "mem"), 2000LL << 20);
+	/* -c 4; the #EBB --cpus 64 after the first command is a comment. */
+	assert_int_equal(num(b.job, "cpus"), 4);
+	assert_int_equal(num(b.job, "mem"), 1LL << 30);
 	assert_int_equal(num(b.job, "duration"), 86400 + 2 * 3600 + 1800);
 	assert_int_equal(num(b.job, "max_delay"), 6 * 3600);
 	assert_true(json_is_true(json_object_get(b.job, "interruptible")));
 	assert_list(json_object_get(b.job, "tags"), "nightly|etl");
+	snprintf(want, sizeof(want), "EBB_SCRIPT=%s", path);
+	text = joined(json_object_get(b.job, "env"));
+	assert_non_null(strstr(text, want));
+	free(text);
 	/* Unknown #SBATCH options are named, not refused. */
-	assert_non_null(strstr(b.h.err, "ebb submit: job.sh:6:9: ignoring #SBATCH "
-	    "--partition"));
+	assert_non_null(strstr(b.h.err, "ebb submit: job.sh:6:9: ignoring "
+	    "#SBATCH --partition"));
 	assert_non_null(strstr(b.h.err, "job.sh:6:25: ignoring #SBATCH "
 	    "--account"));
 	done(&b);
+
+	/* Edited after the submit: the first job's copy is unchanged, the
+	 * next submit gets its own. */
+	put(tmp, "job.sh", "#!/bin/sh\n#EBB --name edited\necho new\n",
+	    0755);
+	assert_non_null(text = tu_slurp(copy, NULL));
+	assert_non_null(strstr(text, "echo start"));
+	free(text);
+	build(&b, "job.sh", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	assert_string_not_equal(json_string_value(json_array_get(
+	    json_object_get(b.job, "argv"), 0)), copy);
+	assert_string_equal(json_string_value(json_object_get(b.job, "name")),
+	    "edited");
+	done(&b);
+	free(copy);
+	put(tmp, "job.sh",
+	    "#!/bin/sh\n"
+	    "#SBATCH --time=10 -N 1 -Q -s -c 2 --ntasks=3\n"
+	    "  #SBATCH --cpus-per-task=99\n"
+	    "#EBB --max-delay 6h\n", 0755);
+	/* sbatch's flags and valued short options; ntasks x cpus-per-task;
+	 * an indented #SBATCH is a comment, as in sbatch. */
+	build(&b, "job.sh", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	assert_int_equal(num(b.job, "cpus"), 6);
+	assert_int_equal(num(b.job, "duration"), 600);
+	done(&b);
+
+	/* A command in PATH wins over a script of that name here. */
+	put(tmp, "true", "#!/bin/sh\necho not true\n", 0755);
+	build(&b, "true", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	assert_list(json_object_get(b.job, "argv"), "true");
+	done(&b);
+
+	/* A relative path is the job's working directory's. */
+	cwd_override = "/";
+	build(&b, "--workdir", tmp, "./job.sh", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	assert_int_equal(num(b.job, "cpus"), 6);
+	done(&b);
+	cwd_override = tmp;
 
 	/* A deadline on the command line replaces a directive's max delay. */
 	build(&b, "--deadline", "now+48h", "job.sh", NULL);
@@ -372,7 +441,11 @@ batch_scripts(void **state)
 	done(&b);
 	build(&b, "no-such-command-xyz", NULL);
 	assert_usage(&b, "ebb submit: no-such-command-xyz: command not found "
-	    "in the job's PATH (give its path, e.g. ./no-such-command-xyz)\n");
+	    "in the job's PATH (give its path, e.g. ./no-such-command-xyz; "
+	    "--no-check if it exists only where the job runs)\n");
+	done(&b);
+	build(&b, "--no-check", "no-such-command-xyz", NULL);
+	assert_int_equal(b.rc, CLI_OK);
 	done(&b);
 	/* A file in the current directory without "#!" is not a script: the
 	 * name is looked up in PATH, as a command. */
@@ -386,12 +459,10 @@ batch_scripts(void **state)
 	assert_int_equal(b.rc, CLI_OK);
 	done(&b);
 	cwd_override = NULL;
-	for (const char *const *n = (const char *const[]){ "job.sh", "bad.sh",
-	    "noexec.sh", "data", NULL }; *n != NULL; n++) {
-		snprintf(want, sizeof(want), "%s/%s", tmp, *n);
-		unlink(want);
-	}
-	rmdir(tmp);
+	env_override = NULL;
+	free(env[2]);
+	snprintf(want, sizeof(want), "rm -rf '%s'", tmp);
+	assert_int_equal(system(want), 0);
 }
 
 static void
