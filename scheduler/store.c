@@ -106,6 +106,10 @@ static const char *const migrations[] = {
 
 	/* 8: the container image of a job for a Kubernetes site */
 	"ALTER TABLE jobs ADD COLUMN image TEXT;",
+
+	/* 9: job control: held (ebb hold), started at once (ebb start-now) */
+	"ALTER TABLE jobs ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN start_now INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -113,7 +117,8 @@ static const char *const migrations[] = {
 	"submit_time, planned_start, site, start_time, end_time, exit_code, " \
 	"signal, cpu_usec, peak_mem, measure, reason, tags, power_w, " \
 	"data_gb, policy_applied, duration_source, plan_why, expected_g, " \
-	"now_g, alt_site, alt_start, alt_g, ext_id, adopted, groups, image"
+	"now_g, alt_site, alt_start, alt_g, ext_id, adopted, groups, image, " \
+	"held, start_now"
 
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
 	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
@@ -135,7 +140,8 @@ static const char *const stmt_sql[ST_N] = {
 	    "duration = ?, max_delay = ?, deadline = ?, sites = ?, "
 	    "interruptible = ?, power_w = ?, policy_applied = ?, "
 	    "duration_source = ?, plan_why = ?, expected_g = ?, now_g = ?, "
-	    "alt_site = ?, alt_start = ?, alt_g = ?, ext_id = ? WHERE id = ?",
+	    "alt_site = ?, alt_start = ?, alt_g = ?, ext_id = ?, held = ?, "
+	    "start_now = ? WHERE id = ?",
 	[ST_EVENT] = "INSERT INTO events (job_id, time, from_state, to_state, "
 	    "reason) VALUES (?, ?, ?, ?, ?)",
 	[ST_EVENTS] = "SELECT time, from_state, to_state, reason FROM events "
@@ -612,6 +618,8 @@ row_job(sqlite3_stmt *st, int with_env)
 		j->groups = col_json(st, i);
 	i++;
 	j->image = col_text(st, i++);
+	j->held = sqlite3_column_int(st, i++);
+	j->start_now = sqlite3_column_int(st, i++);
 	return j;
 }
 
@@ -685,6 +693,8 @@ store_job_save(struct store *s, const struct job *j)
 	sqlite3_bind_int64(st, i++, j->alt_start);
 	sqlite3_bind_double(st, i++, j->alt_g);
 	bind_text(st, i++, j->ext_id);
+	sqlite3_bind_int(st, i++, j->held);
+	sqlite3_bind_int(st, i++, j->start_now);
 	sqlite3_bind_int64(st, i++, j->id);
 	s->pending++;
 	return step_done(s, st, "save job");
