@@ -6,10 +6,12 @@
  * result; one job's refusal does not stop the others. A request with
  * neither ids nor a filter is refused: nothing is cancelled by accident.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/job.h"
 #include "common/proto.h"
+#include "common/xmalloc.h"
 #include "scheduler/daemon.h"
 #include "scheduler/dispatch.h"
 #include "scheduler/store.h"
@@ -24,30 +26,32 @@ cancel_one(struct ebbd *d, const struct peer *p, struct job *j,
 /* Which active jobs a filtered cancel takes, a page at a time. */
 struct match {
 	const char	*name, *user;
-	const json_t	*ids;		/* NULL: any id */
+	int64_t		*ids;		/* sorted; NULL: any id */
+	size_t		 nids;
 	int64_t		 after;
 	json_t		*found;		/* ids, at most EBB_PROTO_MAX_IDS */
 	int		 more;
 };
 
 static int
+id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
 match_cb(void *arg, const struct job *j)
 {
 	struct match *m = arg;
-	size_t i;
-	json_t *v;
 
 	if (j->id <= m->after ||
 	    (m->name != NULL && strcmp(j->name ? j->name : "", m->name) != 0) ||
-	    (m->user != NULL && strcmp(j->user ? j->user : "", m->user) != 0))
+	    (m->user != NULL && strcmp(j->user ? j->user : "", m->user) != 0) ||
+	    (m->ids != NULL && bsearch(&j->id, m->ids, m->nids,
+	    sizeof(*m->ids), id_cmp) == NULL))
 		return 0;
-	if (m->ids != NULL) {
-		json_array_foreach(m->ids, i, v)
-			if (json_integer_value(v) == j->id)
-				break;
-		if (i == json_array_size(m->ids))
-			return 0;
-	}
 	if (json_array_size(m->found) == EBB_PROTO_MAX_IDS) {
 		m->more = 1;
 		return 1;
@@ -88,6 +92,7 @@ cmd_cancel(struct ebbd *d, const struct peer *p, const json_t *args)
 	const char *state;
 	const json_t *ids, *v;
 	json_t *results, *reply = NULL;
+	size_t i;
 	int st;
 
 	if (filter_str(args, "name", &m.name, &reply) == -1 ||
@@ -95,14 +100,16 @@ cmd_cancel(struct ebbd *d, const struct peer *p, const json_t *args)
 	    filter_str(args, "state", &state, &reply) == -1)
 		return reply;
 	if (m.name == NULL && m.user == NULL && state == NULL) {
-		if (cmd_arg_ids(args, 1, &ids, &reply) == -1)
+		if (json_object_get(args, "ids") == NULL)
 			return proto_reply_err("usage", "give the ids of the "
 			    "jobs to cancel, or a filter (name, user, "
 			    "state): nothing is cancelled without one");
+		if (cmd_arg_ids(args, 1, &ids, &reply) == -1)
+			return reply;
 		return proto_reply_ok(json_pack("{s:o}", "results",
 		    cmd_each_job(d, p, ids, cancel_one, NULL)));
 	}
-	if (cmd_arg_ids(args, 0, &m.ids, &reply) == -1)
+	if (cmd_arg_ids(args, 0, &ids, &reply) == -1)
 		return reply;
 	if (state != NULL) {
 		st = job_state_parse(state);
@@ -117,12 +124,21 @@ cmd_cancel(struct ebbd *d, const struct peer *p, const json_t *args)
 			    "integer");
 		m.after = json_integer_value(v);
 	}
+	if (ids != NULL) {
+		m.nids = json_array_size(ids);
+		m.ids = xcalloc(m.nids, sizeof(*m.ids));
+		json_array_foreach(ids, i, v)
+			m.ids[i] = json_integer_value(v);
+		qsort(m.ids, m.nids, sizeof(*m.ids), id_cmp);
+	}
 	m.found = json_array();
 	if (store_jobs_foreach(d->store, &f, match_cb, &m) == -1) {
+		free(m.ids);
 		json_decref(m.found);
 		return proto_reply_err("failed", "%s", store_errmsg(d->store));
 	}
 	results = cmd_each_job(d, p, m.found, cancel_one, NULL);
+	free(m.ids);
 	json_decref(m.found);
 	return proto_reply_ok(json_pack("{s:o, s:b}", "results", results,
 	    "more", m.more));

@@ -1385,8 +1385,13 @@ on_wake(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * The energy of a job that ran where ebbd's sampler cannot see (a Slurm
- * node): the intervals ebb-run measured there, or for a job submitted to
- * Slurm directly (no ebb-run) an estimate from its cpus and run time.
+ * node, a Kubernetes pod): the intervals ebb-run measured there, or, when
+ * it measured none (a job shorter than its first sample, a meter that
+ * failed, no ebb-run at all: submitted to Slurm directly), an estimate
+ * from its cpus and run time. Every job that ran gets a ledger row, also
+ * one whose start and end fall in the same second (the clocks there count
+ * whole seconds): it is charged for one second, as the sampler charges
+ * a local one.
  */
 static int
 remote_energy(struct dispatch *dp, const struct job *j, const json_t *res)
@@ -1394,42 +1399,40 @@ remote_energy(struct dispatch *dp, const struct job *j, const json_t *res)
 	const json_t *iv = json_object_get(res, "energy"), *v;
 	const char *method = json_string_value(json_object_get(res,
 	    "energy_method"));
+	double w, joules;
+	int64_t end;
+	size_t i, n = 0;
 	char err[256];
-	size_t i;
 
 	if (!places(dp, sched_site_index(dp->d->cfg, j->site)))
 		return 0;
-	if (json_is_array(iv)) {
-		json_array_foreach(iv, i, v) {
-			json_int_t t0, t1;
-			double joules;
+	json_array_foreach(iv, i, v) {
+		json_int_t t0, t1;
+		double e;
 
-			if (json_unpack((json_t *)v, "[IIF]", &t0, &t1, &joules) == -1 ||
-			    t1 <= t0 || !(joules >= 0))
-				continue;
-			if (ledger_record(dp->d->store, j->id, t0, t1, joules,
-			    method ? method : "model", err, sizeof(err)) == -1)
-				return -1;
-		}
+		if (json_unpack((json_t *)v, "[IIF]", &t0, &t1, &e) == -1 ||
+		    t1 <= t0 || !(e >= 0))
+			continue;
+		if (ledger_record(dp->d->store, j->id, t0, t1, e,
+		    method ? method : "model", err, sizeof(err)) == -1)
+			return -1;
+		n++;
+	}
+	if (n > 0 || j->start_time <= 0 || j->end_time < j->start_time)
 		return 0;
-	}
-	/* Submitted there directly, or a backend that only knows the run
-	 * time (a Kubernetes Job without Kepler): cpus x watts_per_cpu, or
-	 * the CPU time it measured (cAdvisor's) x watts_per_cpu. */
-	if ((j->adopted || method != NULL) && j->start_time > 0 &&
-	    j->end_time > j->start_time) {
-		double w = j->power_w > 0 ? j->power_w : j->cpus *
+	/* cpus x watts_per_cpu over its run time, or the CPU time it
+	 * measured (cAdvisor's) x watts_per_cpu. */
+	if (json_is_array(iv))
+		method = NULL;	/* measured nothing: this is an estimate */
+	end = j->end_time > j->start_time ? j->end_time : j->start_time + 1;
+	w = j->power_w > 0 ? j->power_w : j->cpus *
+	    dp->d->cfg->planner.watts_per_cpu;
+	joules = w * (double)(end - j->start_time);
+	if (j->cpu_usec > 0 && j->power_w <= 0)
+		joules = (double)j->cpu_usec / 1e6 *
 		    dp->d->cfg->planner.watts_per_cpu;
-		double joules = w * (double)(j->end_time - j->start_time);
-
-		if (j->cpu_usec > 0 && j->power_w <= 0)
-			joules = (double)j->cpu_usec / 1e6 *
-			    dp->d->cfg->planner.watts_per_cpu;
-		return ledger_record(dp->d->store, j->id, j->start_time,
-		    j->end_time, joules, method != NULL ? method : "estimate",
-		    err, sizeof(err));
-	}
-	return 0;
+	return ledger_record(dp->d->store, j->id, j->start_time, end, joules,
+	    method != NULL ? method : "estimate", err, sizeof(err));
 }
 
 static void
@@ -2088,7 +2091,7 @@ dispatch_start_now(struct dispatch *dp, struct job *j, const char *by,
 enum job_wait
 dispatch_wait(struct dispatch *dp, const struct job *j)
 {
-	const struct active *a = find(dp, j->id);
+	struct active *a = find(dp, j->id);
 	int64_t now = ebb_now(), could;
 
 	if (a == NULL || job_state_final(j->state))
@@ -2113,6 +2116,10 @@ dispatch_wait(struct dispatch *dp, const struct job *j)
 		return JOB_WAIT_GREEN;
 	if ((a->handed || a->placed) && a->planned_start <= now)
 		return JOB_WAIT_CLUSTER;
+	/* Due, but a running job overran its estimate: not started yet. */
+	if (a->planned_start <= now && a->site >= 0 &&
+	    !fits_now(dp, a, a->site))
+		return JOB_WAIT_ROOM;
 	if (a->why == PLAN_NO_FORECAST)
 		return JOB_WAIT_NO_DATA;
 	return JOB_WAIT_DUE;

@@ -60,6 +60,11 @@ expect_err "hold a running job" 1 "ebb hold: job $busy: running since $(date -u 
 sleep 1.5	# passes come and go: a held job stays out of them
 expect_eq "still held after planning passes" "queued 0" \
 	"$(job_field "$green" state) $(job_field "$green" planned_start)"
+stop_ebbd || fail "ebbd did not stop cleanly"
+start_ebbd
+sleep 1
+expect_eq "still held after a restart" "queued true held" \
+	"$(job_field "$green" state) $(job_field "$green" held) $(reason "$green")"
 expect_eq "release" "job $green released" "$("$EBB" release "$green")"
 wait_field "$green" state planned 50 && ok "released job is planned again" ||
 	fail "released job is $(job_field "$green" state)"
