@@ -1146,10 +1146,12 @@ store_counts(struct store *s, int64_t states[JOB_NSTATES],
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return fail(s, "count jobs");
+	/* No saving is claimed for a job its user started at once. */
 	if (sqlite3_prepare_v2(s->db, "SELECT total(energy_j), total(grams), "
-	    "total(CASE WHEN settled AND counterfactual_g IS NOT NULL THEN "
-	    "counterfactual_g - grams ELSE 0 END) FROM ledger_jobs", -1, &st,
-	    NULL) != SQLITE_OK)
+	    "total(CASE WHEN settled AND counterfactual_g IS NOT NULL AND "
+	    "NOT coalesce((SELECT start_now FROM jobs WHERE jobs.id = "
+	    "ledger_jobs.job_id), 0) THEN counterfactual_g - grams ELSE 0 END) "
+	    "FROM ledger_jobs", -1, &st, NULL) != SQLITE_OK)
 		return fail(s, "ledger totals");
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		t->energy_j = sqlite3_column_double(st, 0);
