@@ -87,19 +87,27 @@ printf '$ ebb submit --name failing --site local --duration 1m -- sh -c "exit 3"
 id=$("$EBB" submit -q --name failing --site local --duration 1m -- sh -c "exit 3")
 echo "submitted job $id"; ids+=("$id")
 burn='i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done'
-printf '$ ebb submit --name burn-anywhere --site local,ontario --max-delay 6h --duration 1m -- sh -c %s\n' "'$burn'"
-id=$("$EBB" submit -q --name burn-anywhere --site local,ontario --max-delay 6h \
-	--duration 1m -- sh -c "$burn")
-echo "submitted job $id (first site local: its saving is against running at once there)"
+printf '$ ebb submit --name burn-anywhere --site local,ontario --duration 1m -- sh -c %s\n' "'$burn'"
+id=$("$EBB" submit -q --name burn-anywhere --site local,ontario --duration 1m -- \
+	sh -c "$burn")
+echo "submitted job $id (it runs now, at the cleaner of its sites; its saving is"
+echo "against running at once at its first site, local)"
 ids+=("$id")
+printf '$ ebb submit --name flex-anywhere --site local,ontario --max-delay 12h --duration 30m -- true\n'
+id=$("$EBB" submit -q --name flex-anywhere --site local,ontario --max-delay 12h \
+	--duration 30m -- true)
+echo "submitted job $id"; ids+=("$id")
 
 sleep 0.5	# the planning pass follows each change within 50 ms
 say "the queue right after submitting: REASON says why each job waits"
 run queue
-flex=$("$EBB" queue --json | jq -r '[.[] | select(.state == "planned")][0].id // empty')
+flex=$("$EBB" queue --json | jq -r '[.[] | select(.state == "planned" and
+	.wait_reason == "green-window")] | max_by(.now_g - .expected_g) | .id // empty')
 if [ -n "$flex" ]; then
 	say "why job $flex waits, and what waiting is expected to save"
 	"$EBB" show "$flex" | grep -E '^(name|state|reason|waits|site|planned_start|max_delay|deadline|duration|estimate_from|plan|expected|next_best):'
+else
+	say "no job waits for a greener hour: now is the cleanest time of each one's window"
 fi
 
 say "waiting for the jobs that run now"
