@@ -31,6 +31,56 @@ job_state_parse(const char *s)
 	return -1;
 }
 
+static const struct {
+	const char	*name, *text;
+} waits[JOB_NWAITS] = {
+	[JOB_WAIT_NONE] = { "-", "nothing: it runs as planned, or it ended" },
+	[JOB_WAIT_PLANNING] = { "planning", "submitted; the next planning "
+	    "pass places it" },
+	[JOB_WAIT_HELD] = { "held", "held (ebb hold): never started or "
+	    "planned until released (ebb release)" },
+	[JOB_WAIT_GREEN] = { "green-window", "waits for a cleaner window: "
+	    "starting later emits less" },
+	[JOB_WAIT_ROOM] = { "room", "waits for room: it would start now, "
+	    "but its sites' cpus or memory are taken" },
+	[JOB_WAIT_NO_DATA] = { "no-data", "no carbon intensity known for "
+	    "its sites: waiting gains nothing, it starts as early as room "
+	    "allows" },
+	[JOB_WAIT_DEADLINE] = { "deadline", "cannot meet its deadline: it "
+	    "starts as early as it can" },
+	[JOB_WAIT_DUE] = { "due", "due now: starting" },
+	[JOB_WAIT_CLUSTER] = { "in-cluster", "in its site's own scheduler "
+	    "(Slurm, Kubernetes), which starts it" },
+	[JOB_WAIT_PAUSED] = { "paused", "frozen outside its planned "
+	    "low-carbon slots (interruptible)" },
+	[JOB_WAIT_CANCELLING] = { "cancelling", "a cancel was asked for: "
+	    "stopping" },
+	[JOB_WAIT_START_NOW] = { "start-now", "started at once on its "
+	    "user's request (ebb start-now), carbon ignored: no saving is "
+	    "claimed" },
+};
+
+const char *
+job_wait_name(enum job_wait w)
+{
+	return (unsigned)w < JOB_NWAITS ? waits[w].name : "-";
+}
+
+int
+job_wait_parse(const char *s)
+{
+	for (int i = 0; i < JOB_NWAITS; i++)
+		if (strcmp(s, waits[i].name) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+job_wait_text(enum job_wait w)
+{
+	return (unsigned)w < JOB_NWAITS ? waits[w].text : "";
+}
+
 int
 job_state_final(enum job_state s)
 {
@@ -359,6 +409,8 @@ job_to_json(const struct job *j)
 	if (j->groups != NULL)
 		json_object_set(o, "groups", j->groups);
 	set_str(o, "image", j->image);
+	json_object_set_new(o, "held", json_boolean(j->held));
+	json_object_set_new(o, "start_now", json_boolean(j->start_now));
 	return o;
 }
 
@@ -436,6 +488,8 @@ job_from_json(const json_t *o, char *err, size_t errlen)
 	if (json_is_array(json_object_get(o, "groups")))
 		j->groups = json_incref(json_object_get(o, "groups"));
 	j->image = dup_or_null(o, "image");
+	j->held = json_is_true(json_object_get(o, "held"));
+	j->start_now = json_is_true(json_object_get(o, "start_now"));
 	return j;
 }
 

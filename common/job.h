@@ -70,7 +70,32 @@ struct job {
 					   SO_PEERGROUPS at submit (the job runs
 					   with exactly these), or NULL: not
 					   recorded (older jobs) */
+	int		 held;		/* `ebb hold`: never started or planned
+					   until released */
+	int		 start_now;	/* started at once by `ebb start-now`:
+					   the user's choice, carbon ignored,
+					   no saving claimed */
 };
+
+/*
+ * Why an active job is where it is, for `ebb queue`'s REASON column and
+ * `ebb show` (ebbd derives it from the plan and the dispatcher's state; it
+ * is not stored). JOB_WAIT_NONE: a job running as planned, or ended.
+ */
+enum job_wait {
+	JOB_WAIT_NONE, JOB_WAIT_PLANNING, JOB_WAIT_HELD, JOB_WAIT_GREEN,
+	JOB_WAIT_ROOM, JOB_WAIT_NO_DATA, JOB_WAIT_DEADLINE, JOB_WAIT_DUE,
+	JOB_WAIT_CLUSTER, JOB_WAIT_PAUSED, JOB_WAIT_CANCELLING,
+	JOB_WAIT_START_NOW,
+};
+#define JOB_NWAITS	12
+
+/* The short code ("green-window", "room", ...; "-" for none). */
+const char *job_wait_name(enum job_wait);
+/* Returns the reason for a code, or -1. */
+int	job_wait_parse(const char *);
+/* One sentence that says what the code means. */
+const char *job_wait_text(enum job_wait);
 
 /* Longest job name and requested policy name, in bytes. */
 #define JOB_NAME_MAX	128

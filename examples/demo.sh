@@ -2,10 +2,14 @@
 # demo.sh: ebb's main job, run by `make demo`. Starts ebbd on its embedded
 # default (no config file: state and socket in the default places, one local
 # site sized to this machine whose carbon intensity is a bundled Electricity
-# Maps trace replayed onto the present), shows the site and its forecast,
-# submits the example jobs in examples/jobs, shows the queue, waits for the
+# Maps trace replayed onto the present), plus a second site on this machine
+# standing in for one on Ontario's grid, shows the sites and a forecast,
+# submits the example jobs in examples/jobs, shows the queue with why each
+# job waits and the expected saving of a deferred one, runs a CPU burner
+# that may go to either site (it goes to the cleaner one), waits for the
 # jobs that run now, replays a week of real jobs with `ebb simulate`, and
-# ends with the emissions report of the jobs it ran.
+# ends with the emissions report of the jobs it ran: the burner's saving
+# against running at once at its first site is measured, not expected.
 set -eu
 BUILD=$(cd "${1:-build}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,13 +29,28 @@ export EBB_SOCKET=$sock
 # sysusers file creates it), and root's own jobs (this demo's) run only
 # with root_jobs: the demo runs the default settings with that one line.
 conf=$(mktemp /tmp/ebbd-demo.XXXXXX.yaml)
+traces=$(cd "$here/traces" && pwd)
+# A second site: the same machine, on Ontario's (mostly nuclear and hydro)
+# grid, so that where a job runs makes a difference right away.
+clean_site() {
+	cat <<EOF
+- name: ontario
+  backend: local
+  cpus: 2
+  zone: CA-ON
+  providers: [trace]
+  trace:
+    file: $traces/CA-ON_2023_hourly.csv
+    value_column: "Carbon Intensity gCO₂eq/kWh (LCA)"
+    replay: true
+EOF
+}
 if [ "$(id -u)" = 0 ]; then
 	id ebb >/dev/null 2>&1 ||
 	    useradd --system --no-create-home --shell /usr/sbin/nologin ebb
-	"$EBBD" -n 2>/dev/null | sed 's/^root_jobs: .*/root_jobs: true/' > "$conf"
+	{ "$EBBD" -n 2>/dev/null | sed 's/^root_jobs: .*/root_jobs: true/'; clean_site; } > "$conf"
 	# The worker reads the bundled traces as user ebb: a clone under a
 	# private home directory is out of its reach, so it gets a copy.
-	traces=$(cd "$here/traces" && pwd)
 	if ! runuser -u ebb -- test -r "$traces/DE-LU_2023_hourly.csv"; then
 		copy=$(mktemp -d /tmp/ebb-demo-traces.XXXXXX)
 		cp "$traces"/*.csv "$copy/" && chmod -R a+rX "$copy"
@@ -39,7 +58,7 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 	chmod 644 "$conf"
 else
-	"$EBBD" -n 2>/dev/null > "$conf"
+	{ "$EBBD" -n 2>/dev/null; clean_site; } > "$conf"
 fi
 
 say "starting ebbd in the background (log: $log)"
@@ -49,31 +68,46 @@ trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do "$EBB" queue >/dev/null 2>&1 && break; sleep 0.1; done
 head -n 1 "$log"
 
-say "carbon intensity of the default site (a bundled 2023 trace, replayed)"
+say "carbon intensity of the sites (bundled 2023 traces, replayed)"
 for _ in $(seq 1 50); do
-	[ "$("$EBB" sites --json | jq -r '.sites[0].providers[0].status')" = ok ] && break
+	[ "$("$EBB" sites --json | jq -r '[.sites[].providers[0].status] | unique | join(",")')" = ok ] && break
 	sleep 0.1
 done
 run sites
 run forecast --hours 24
 
-say "submitting the example jobs"
+say "submitting the example jobs (to the first site, local) and one that may go anywhere"
 ids=()
 for f in "$here"/jobs/*.yaml; do
-	printf '$ ebb submit -f %s\n' "examples/jobs/${f##*/}"
-	id=$("$EBB" submit -q -f "$f"); echo "submitted job $id"; ids+=("$id")
+	printf '$ ebb submit -f %s --site local\n' "examples/jobs/${f##*/}"
+	id=$("$EBB" submit -q -f "$f" --site local); echo "submitted job $id"
+	ids+=("$id")
 done
-printf '$ ebb submit --name failing --duration 1m -- sh -c "exit 3"\n'
-id=$("$EBB" submit -q --name failing --duration 1m -- sh -c "exit 3")
+printf '$ ebb submit --name failing --site local --duration 1m -- sh -c "exit 3"\n'
+id=$("$EBB" submit -q --name failing --site local --duration 1m -- sh -c "exit 3")
+echo "submitted job $id"; ids+=("$id")
+burn='i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done'
+printf '$ ebb submit --name burn-anywhere --site local,ontario --duration 1m -- sh -c %s\n' "'$burn'"
+id=$("$EBB" submit -q --name burn-anywhere --site local,ontario --duration 1m -- \
+	sh -c "$burn")
+echo "submitted job $id (it runs now, at the cleaner of its sites; its saving is"
+echo "against running at once at its first site, local)"
+ids+=("$id")
+printf '$ ebb submit --name flex-anywhere --site local,ontario --max-delay 12h --duration 30m -- true\n'
+id=$("$EBB" submit -q --name flex-anywhere --site local,ontario --max-delay 12h \
+	--duration 30m -- true)
 echo "submitted job $id"; ids+=("$id")
 
 sleep 0.5	# the planning pass follows each change within 50 ms
-say "the queue right after submitting: jobs that may wait are planned"
+say "the queue right after submitting: REASON says why each job waits"
 run queue
-flex=$("$EBB" queue --json | jq -r '[.[] | select(.state == "planned")][0].id // empty')
+flex=$("$EBB" queue --json | jq -r '[.[] | select(.state == "planned" and
+	.wait_reason == "green-window")] | max_by(.now_g - .expected_g) | .id // empty')
 if [ -n "$flex" ]; then
-	say "why job $flex waits"
-	"$EBB" show "$flex" | grep -E '^(name|state|reason|site|planned_start|max_delay|deadline|duration|duration_source|plan_why|expected_g|now_g|alt_site|alt_start|alt_g):'
+	say "why job $flex waits, and what waiting is expected to save"
+	"$EBB" show "$flex" | grep -E '^(name|state|reason|waits|site|planned_start|max_delay|deadline|duration|estimate_from|plan|expected|next_best):'
+else
+	say "no job waits for a greener hour: now is the cleanest time of each one's window"
 fi
 
 say "waiting for the jobs that run now"

@@ -19,6 +19,10 @@ static const struct cmd commands[] = {
 	{ "sites",	cmd_sites },
 	{ "forecast",	cmd_forecast },
 	{ "report",	cmd_report },
+	{ "hold",	cmd_hold },
+	{ "release",	cmd_release },
+	{ "update",	cmd_update },
+	{ "start-now",	cmd_start_now },
 };
 
 json_t *
@@ -115,4 +119,37 @@ cmd_arg_ids(const json_t *args, int required, const json_t **ids,
 			return -1;
 		}
 	return 0;
+}
+
+json_t *
+cmd_each_job(struct ebbd *d, const struct peer *p, const json_t *ids,
+    cmd_job_fn fn, const void *arg)
+{
+	json_t *results = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(ids, i, v) {
+		int64_t id = json_integer_value(v);
+		json_t *reply = NULL;
+		struct job *j = cmd_job_for_peer(d, p, id, &reply);
+		char err[512];
+
+		if (j == NULL) {
+			json_array_append_new(results, json_pack("{s:I, s:b, "
+			    "s:O}", "id", (json_int_t)id, "ok", 0, "error",
+			    json_object_get(reply, "error")));
+			json_decref(reply);
+			continue;
+		}
+		if (fn(d, p, j, arg, err, sizeof(err)) == -1)
+			json_array_append_new(results, json_pack("{s:I, s:b, "
+			    "s:s}", "id", (json_int_t)id, "ok", 0, "error",
+			    err));
+		else
+			json_array_append_new(results, json_pack("{s:I, s:b, "
+			    "s:s}", "id", (json_int_t)id, "ok", 1, "state",
+			    job_state_name(j->state)));
+		job_free(j);
+	}
+	return results;
 }

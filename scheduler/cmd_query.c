@@ -6,10 +6,23 @@
 #include "common/job.h"
 #include "common/proto.h"
 #include "scheduler/daemon.h"
+#include "scheduler/dispatch.h"
 #include "scheduler/store.h"
 
 #define QUEUE_PAGE	1000
 #define PAGE_BYTES	(1u << 20)	/* a page stops growing past this */
+
+/* A job's record with why it waits (dispatch_wait), as queue and show
+ * send it. */
+static json_t *
+job_record(struct dispatch *dp, const struct job *j)
+{
+	json_t *o = job_to_json(j);
+
+	json_object_set_new(o, "wait_reason", json_string(job_wait_name(
+	    dispatch_wait(dp, j))));
+	return o;
+}
 
 /* Who ebbd takes the peer for: uid, supplementary groups, admin. */
 json_t *
@@ -30,6 +43,7 @@ cmd_hello(struct ebbd *d, const struct peer *p, const json_t *args)
  * frame limit however long the jobs' argv are.
  */
 struct page {
+	struct dispatch	*dp;
 	json_t		*jobs;
 	int64_t		 after;
 	size_t		 limit, bytes;
@@ -49,7 +63,7 @@ page_cb(void *arg, const struct job *j)
 		pg->more = 1;
 		return 1;
 	}
-	o = job_to_json(j);
+	o = job_record(pg->dp, j);
 	json_object_del(o, "env");
 	n = json_dumpb(o, NULL, 0, JSON_COMPACT);
 	if (json_array_size(pg->jobs) > 0 && pg->bytes + n > PAGE_BYTES) {
@@ -70,7 +84,8 @@ cmd_queue(struct ebbd *d, const struct peer *p, const json_t *args)
 		.states = 1u << JOB_QUEUED | 1u << JOB_PLANNED |
 		    1u << JOB_RUNNING,
 	};
-	struct page pg = { .jobs = json_array(), .limit = QUEUE_PAGE };
+	struct page pg = { .dp = d->dispatch, .jobs = json_array(),
+	    .limit = QUEUE_PAGE };
 	json_t *v;
 
 	if (json_is_true(json_object_get(args, "all")))
@@ -115,7 +130,8 @@ cmd_show(struct ebbd *d, const struct peer *p, const json_t *args)
 		job_free(j);
 		return proto_reply_err("failed", "%s", store_errmsg(d->store));
 	}
-	reply = proto_reply_ok(json_pack("{s:o, s:o}", "job", job_to_json(j),
+	reply = proto_reply_ok(json_pack("{s:o, s:o}", "job",
+	    job_record(d->dispatch, j),
 	    "events", events));
 	job_free(j);
 	return reply;

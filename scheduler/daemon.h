@@ -77,6 +77,10 @@ json_t	*cmd_logs(struct ebbd *, const struct peer *, const json_t *);
 json_t	*cmd_sites(struct ebbd *, const struct peer *, const json_t *);
 json_t	*cmd_forecast(struct ebbd *, const struct peer *, const json_t *);
 json_t	*cmd_report(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_hold(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_release(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_update(struct ebbd *, const struct peer *, const json_t *);
+json_t	*cmd_start_now(struct ebbd *, const struct peer *, const json_t *);
 
 /*
  * Loads the job named by args' "id" (or `id` if >= 0) that the peer may see.
@@ -94,5 +98,17 @@ int	cmd_arg_ids(const json_t *args, int required, const json_t **ids,
 int64_t	cmd_arg_id(const json_t *args, json_t **reply);
 struct job *cmd_job_for_peer(struct ebbd *, const struct peer *,
 	    int64_t id, json_t **reply);
+
+/* What a command does to one job the peer may see: 0, or -1 with err. */
+typedef int (*cmd_job_fn)(struct ebbd *, const struct peer *, struct job *,
+    const void *arg, char *err, size_t errlen);
+/*
+ * Runs fn on each job of ids (cmd_arg_ids) that the peer may see; one
+ * job's refusal does not stop the others. Returns the results array (new
+ * reference): per id {"id", "ok", "state"} or {"id", "ok": false,
+ * "error"}; another user's job is "no such job".
+ */
+json_t	*cmd_each_job(struct ebbd *, const struct peer *, const json_t *ids,
+	    cmd_job_fn fn, const void *arg);
 
 #endif

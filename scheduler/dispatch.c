@@ -57,6 +57,9 @@ struct active {
 	int		 held;		/* its cpus are in the capacity model */
 	int64_t		 held_from, held_to;	/* over [from, to) */
 	int		 fresh;		/* submitted since the last pass */
+	int		 hold;		/* `ebb hold`: left out of every plan */
+	int		 start_now;	/* started by `ebb start-now` */
+	int		 why_set;	/* a plan gave `why` (since loading) */
 };
 
 /*
@@ -218,6 +221,12 @@ index_job(struct dispatch *dp, const struct job *j)
 	a->state = j->state;
 	a->handed = j->ext_id != NULL;
 	a->adopted = j->adopted;
+	a->hold = j->held;
+	a->start_now = j->start_now;
+	/* Started at once by its user: it runs as one block, never frozen
+	 * to follow green slots. */
+	if (j->start_now)
+		a->pj.interruptible = 0;
 	/* After a restart nobody knows if it was frozen: say so once. */
 	a->paused = j->state == JOB_RUNNING && j->interruptible ? -1 : 0;
 }
@@ -785,24 +794,23 @@ cap_take(struct dispatch *dp, struct active *a, const struct plan_assign *r,
 static void
 cap_build(struct dispatch *dp, const struct plan_params *pp,
     const struct plan_site *sites, size_t nsites,
-    const struct plan_result *res, int64_t now)
+    const struct plan_result *res, const size_t *idx, size_t n, int64_t now)
 {
 	struct capmodel *m = &dp->cap;
 
 	m->t0 = pp->t0;
 	m->slot = pp->slot;
-	m->ns = res->n == dp->nact ? pp->nslots : 0;
+	m->ns = res->n == n ? pp->nslots : 0;
 	m->nsites = nsites;
 	m->cpu = xrealloc(m->cpu, (nsites * pp->nslots + 1) *
 	    sizeof(*m->cpu));
 	for (size_t s = 0; s < nsites; s++)
 		for (size_t k = 0; k < pp->nslots; k++)
 			m->cpu[s * pp->nslots + k] = sites[s].cpus;
-	for (size_t i = 0; i < dp->nact; i++) {
+	for (size_t i = 0; i < dp->nact; i++)
 		dp->act[i].held = 0;
-		if (m->ns != 0)
-			cap_take(dp, &dp->act[i], &res->a[i], now, 0);
-	}
+	for (size_t k = 0; m->ns != 0 && k < n; k++)
+		cap_take(dp, &dp->act[idx[k]], &res->a[k], now, 0);
 }
 
 /* Starts a planned job now, ahead of its planned start. */
@@ -922,7 +930,7 @@ waiting_for_room(const struct dispatch *dp)
 		const struct active *a = &dp->act[i];
 		int64_t could = a->pj.earliest > now ? a->pj.earliest : now;
 
-		if (a->state == JOB_QUEUED && !a->fresh)
+		if (a->state == JOB_QUEUED && !a->fresh && !a->hold)
 			return 1;
 		if (a->state != JOB_PLANNED)
 			continue;
@@ -1176,7 +1184,7 @@ plan_fresh(struct dispatch *dp)
 
 		if (!a->fresh)
 			continue;
-		if (a->state != JOB_QUEUED || a->pj.interruptible ||
+		if (a->state != JOB_QUEUED || a->pj.interruptible || a->hold ||
 		    a->handed || a->cancel_by != NULL)
 			goto out;
 		for (size_t s = 0; s < cfg->nsites; s++)
@@ -1246,6 +1254,7 @@ plan_fresh(struct dispatch *dp)
 		const struct plan_assign *r = &res.a[npj + i];
 
 		a->why = r->why;
+		a->why_set = 1;
 		apply(dp, a, r, now);
 		cap_take(dp, a, r, now, k0);
 		a->fresh = 0;
@@ -1283,6 +1292,7 @@ plan_pass(struct dispatch *dp)
 	struct plan_result res;
 	int64_t now = ebb_now(), next = 0;
 	int interruptible = 0;
+	size_t *idx, n = 0;
 	char err[256];
 	double started;
 
@@ -1290,30 +1300,38 @@ plan_pass(struct dispatch *dp)
 	started = ev_now(dp->d->loop);
 	dp->dirty = 0;
 	dp->full = 0;
-	for (size_t i = 0; i < dp->nact; i++)
+	/* Held jobs are in no plan: idx maps the planned ones to act. */
+	idx = xmalloc((dp->nact + 1) * sizeof(*idx));
+	for (size_t i = 0; i < dp->nact; i++) {
 		dp->act[i].fresh = 0;
-	if (dp->nact == 0) {
+		if (!dp->act[i].hold)
+			idx[n++] = i;
+	}
+	if (n == 0) {
+		free(idx);
+		dp->cap.ns = 0;
 		ev_timer_stop(dp->d->loop, &dp->wake);
 		return;
 	}
 	sched_params(cfg, now, &pp);
-	pj = xcalloc(dp->nact, sizeof(*pj));
-	for (size_t i = 0; i < dp->nact; i++)
-		plan_view(&dp->act[i], now, pp.slot, &pj[i]);
+	pj = xcalloc(n, sizeof(*pj));
+	for (size_t k = 0; k < n; k++)
+		plan_view(&dp->act[idx[k]], now, pp.slot, &pj[k]);
 	/* Every deadline on the grid, whatever the horizon (planner.h). */
-	pp.nslots = plan_grid_slots(&pp, pj, dp->nact);
+	pp.nslots = plan_grid_slots(&pp, pj, n);
 	site_series(dp, &pp, now, sites, ser);
-	if (plan_compute(&pp, sites, cfg->nsites, pj, dp->nact, &res, err,
+	if (plan_compute(&pp, sites, cfg->nsites, pj, n, &res, err,
 	    sizeof(err)) == -1) {
 		log_warnx("planning failed: %s", err);
 		res.n = 0;
 		res.a = NULL;
 	}
-	for (size_t i = 0; i < res.n && i < dp->nact; i++) {
-		struct active *a = &dp->act[i];
-		const struct plan_assign *r = &res.a[i];
+	for (size_t k = 0; k < res.n && k < n; k++) {
+		struct active *a = &dp->act[idx[k]];
+		const struct plan_assign *r = &res.a[k];
 
 		a->why = r->why;
+		a->why_set = 1;
 		if (a->state == JOB_RUNNING)
 			follow_slots(dp, a, r);
 		else
@@ -1323,8 +1341,9 @@ plan_pass(struct dispatch *dp)
 			next = a->planned_start;
 		interruptible |= a->pj.interruptible;
 	}
-	cap_build(dp, &pp, sites, cfg->nsites, &res, now);
+	cap_build(dp, &pp, sites, cfg->nsites, &res, idx, n, now);
 	plan_result_free(&res);
+	free(idx);
 	free(pj);
 	for (size_t s = 0; s < cfg->nsites; s++)
 		ci_series_free(&ser[s]);
@@ -1366,8 +1385,13 @@ on_wake(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * The energy of a job that ran where ebbd's sampler cannot see (a Slurm
- * node): the intervals ebb-run measured there, or for a job submitted to
- * Slurm directly (no ebb-run) an estimate from its cpus and run time.
+ * node, a Kubernetes pod): the intervals ebb-run measured there, or, when
+ * it measured none (a job shorter than its first sample, a meter that
+ * failed, no ebb-run at all: submitted to Slurm directly), an estimate
+ * from its cpus and run time. Every job that ran gets a ledger row, also
+ * one whose start and end fall in the same second (the clocks there count
+ * whole seconds): it is charged for one second, as the sampler charges
+ * a local one.
  */
 static int
 remote_energy(struct dispatch *dp, const struct job *j, const json_t *res)
@@ -1375,42 +1399,40 @@ remote_energy(struct dispatch *dp, const struct job *j, const json_t *res)
 	const json_t *iv = json_object_get(res, "energy"), *v;
 	const char *method = json_string_value(json_object_get(res,
 	    "energy_method"));
+	double w, joules;
+	int64_t end;
+	size_t i, n = 0;
 	char err[256];
-	size_t i;
 
 	if (!places(dp, sched_site_index(dp->d->cfg, j->site)))
 		return 0;
-	if (json_is_array(iv)) {
-		json_array_foreach(iv, i, v) {
-			json_int_t t0, t1;
-			double joules;
+	json_array_foreach(iv, i, v) {
+		json_int_t t0, t1;
+		double e;
 
-			if (json_unpack((json_t *)v, "[IIF]", &t0, &t1, &joules) == -1 ||
-			    t1 <= t0 || !(joules >= 0))
-				continue;
-			if (ledger_record(dp->d->store, j->id, t0, t1, joules,
-			    method ? method : "model", err, sizeof(err)) == -1)
-				return -1;
-		}
+		if (json_unpack((json_t *)v, "[IIF]", &t0, &t1, &e) == -1 ||
+		    t1 <= t0 || !(e >= 0))
+			continue;
+		if (ledger_record(dp->d->store, j->id, t0, t1, e,
+		    method ? method : "model", err, sizeof(err)) == -1)
+			return -1;
+		n++;
+	}
+	if (n > 0 || j->start_time <= 0 || j->end_time < j->start_time)
 		return 0;
-	}
-	/* Submitted there directly, or a backend that only knows the run
-	 * time (a Kubernetes Job without Kepler): cpus x watts_per_cpu, or
-	 * the CPU time it measured (cAdvisor's) x watts_per_cpu. */
-	if ((j->adopted || method != NULL) && j->start_time > 0 &&
-	    j->end_time > j->start_time) {
-		double w = j->power_w > 0 ? j->power_w : j->cpus *
+	/* cpus x watts_per_cpu over its run time, or the CPU time it
+	 * measured (cAdvisor's) x watts_per_cpu. */
+	if (json_is_array(iv))
+		method = NULL;	/* measured nothing: this is an estimate */
+	end = j->end_time > j->start_time ? j->end_time : j->start_time + 1;
+	w = j->power_w > 0 ? j->power_w : j->cpus *
+	    dp->d->cfg->planner.watts_per_cpu;
+	joules = w * (double)(end - j->start_time);
+	if (j->cpu_usec > 0 && j->power_w <= 0)
+		joules = (double)j->cpu_usec / 1e6 *
 		    dp->d->cfg->planner.watts_per_cpu;
-		double joules = w * (double)(j->end_time - j->start_time);
-
-		if (j->cpu_usec > 0 && j->power_w <= 0)
-			joules = (double)j->cpu_usec / 1e6 *
-			    dp->d->cfg->planner.watts_per_cpu;
-		return ledger_record(dp->d->store, j->id, j->start_time,
-		    j->end_time, joules, method != NULL ? method : "estimate",
-		    err, sizeof(err));
-	}
-	return 0;
+	return ledger_record(dp->d->store, j->id, j->start_time, end, joules,
+	    method != NULL ? method : "estimate", err, sizeof(err));
 }
 
 static void
@@ -1894,4 +1916,211 @@ dispatch_nrunning(const struct dispatch *dp)
 	for (size_t i = 0; i < dp->nact; i++)
 		n += dp->act[i].state == JOB_RUNNING;
 	return n;
+}
+
+/*
+ * Whether the job still waits where ebbd alone decides when it starts
+ * (queued or planned, not handed to its site's own scheduler, no cancel
+ * under way); else -1 with err saying why `what` cannot be done.
+ */
+static int
+waiting_here(struct dispatch *dp, const struct job *j, const struct active *a,
+    const char *what, char *err, size_t errlen)
+{
+	char t[32];
+
+	if (a == NULL || job_state_final(j->state)) {
+		snprintf(err, errlen, "job %" PRId64 ": already %s: cannot %s",
+		    j->id, job_state_name(j->state), what);
+		return -1;
+	}
+	if (a->state == JOB_RUNNING) {
+		snprintf(err, errlen, "job %" PRId64 ": running since %s: "
+		    "cannot %s", j->id, ebb_fmt_time(a->start_time ?
+		    a->start_time : ebb_now(), t, sizeof(t)), what);
+		return -1;
+	}
+	if (a->cancel_by != NULL) {
+		snprintf(err, errlen, "job %" PRId64 ": being cancelled: "
+		    "cannot %s", j->id, what);
+		return -1;
+	}
+	if (a->handed || a->placed) {
+		snprintf(err, errlen, "job %" PRId64 ": already in the "
+		    "scheduler of site %s%s%s: cannot %s (change it there, or "
+		    "cancel it)", j->id, j->site ? j->site : "?", j->ext_id ?
+		    " as job " : "", j->ext_id ? j->ext_id : "", what);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dispatch_hold(struct dispatch *dp, struct job *j, int hold, const char *by,
+    char *err, size_t errlen)
+{
+	struct active *a = find(dp, j->id);
+	char why[256];
+
+	if (waiting_here(dp, j, a, hold ? "hold it" : "release it", err,
+	    errlen) == -1)
+		return -1;
+	if (a->hold == hold) {
+		snprintf(err, errlen, "job %" PRId64 ": %s", j->id, hold ?
+		    "already held" : "not held");
+		return -1;
+	}
+	snprintf(why, sizeof(why), "%s by %s", hold ? "held" : "released",
+	    by);
+	j->held = hold;
+	if (hold) {
+		/* Out of the plan: its room goes back, it starts nowhere. */
+		cap_release(dp, a);
+		free(j->site);
+		j->site = NULL;
+		j->planned_start = 0;
+		a->site = -1;
+		a->planned_start = 0;
+	}
+	if (store_job_transition(dp->d->store, j, JOB_QUEUED, ebb_now(),
+	    why) == -1)
+		fatalx("store: %s", store_errmsg(dp->d->store));
+	a->state = JOB_QUEUED;
+	a->hold = hold;
+	a->why_set = 0;
+	a->fresh = 0;
+	log_info("job %" PRId64 " %s", j->id, why);
+	kick(dp);
+	return 0;
+}
+
+int
+dispatch_update(struct dispatch *dp, struct job *j, const char *by,
+    const char *what, char *err, size_t errlen)
+{
+	struct active *a = find(dp, j->id);
+	const struct policy_rule *rule;
+	char why[512];
+
+	if (waiting_here(dp, j, a, "update it", err, errlen) == -1)
+		return -1;
+	/* The policy's caps bind an update as they bound the submit. */
+	if ((rule = rule_named(dp, j->policy_applied)) != NULL &&
+	    policy_apply(rule, j, ebb_now(), err, errlen) == -1)
+		return -1;
+	snprintf(why, sizeof(why), "updated by %s: %s", by, what);
+	if (store_job_transition(dp->d->store, j, a->state, ebb_now(),
+	    why) == -1)
+		fatalx("store: %s", store_errmsg(dp->d->store));
+	sched_plan_job(dp->d->cfg, j, rule, j->submit_time, &a->pj);
+	a->why_set = 0;
+	log_info("job %" PRId64 " %s", j->id, why);
+	kick(dp);
+	return 0;
+}
+
+int
+dispatch_start_now(struct dispatch *dp, struct job *j, const char *by,
+    char *err, size_t errlen)
+{
+	const struct ebb_config *cfg = dp->d->cfg;
+	struct capmodel *m = &dp->cap;
+	struct active *a = find(dp, j->id);
+	int64_t now = ebb_now(), end, from, to;
+	int site = -1, had;
+	char why[256];
+
+	if (waiting_here(dp, j, a, "start it now", err, errlen) == -1)
+		return -1;
+	/* Its own room is free for it; the room the plan gives every
+	 * other job is not: starting this one makes no other one late. */
+	had = a->held;
+	from = a->held_from;
+	to = a->held_to;
+	cap_release(dp, a);
+	end = now + a->pj.duration;
+	for (int k = -1; k < (int)cfg->nsites && site < 0; k++) {
+		/* its origin first, then the others in their order */
+		int s = k < 0 ? a->pj.origin : k;
+
+		if (s < 0 || (size_t)s >= cfg->nsites ||
+		    !(a->pj.sites >> s & 1) || places(dp, s))
+			continue;
+		if (fits_now(dp, a, s) && cap_room(m, s, now, end, a->pj.cpus))
+			site = s;
+	}
+	if (site < 0) {
+		if (had) {
+			cap_add(m, a->site, from, to, -a->pj.cpus);
+			a->held = 1;
+		}
+		snprintf(err, errlen, "job %" PRId64 ": no site it may run on "
+		    "has room for it now (its cpus and memory are taken, or "
+		    "planned for other jobs); it stays %s", j->id,
+		    a->hold ? "held" : job_state_name(a->state));
+		return -1;
+	}
+	cap_add(m, site, now, end, -a->pj.cpus);
+	a->held = m->ns != 0;
+	a->held_from = now;
+	a->held_to = end;
+	snprintf(why, sizeof(why), "launching supervisor: started at once "
+	    "by %s (ebb start-now), carbon ignored", by);
+	free(j->site);
+	j->site = xstrdup(cfg->sites[site].name);
+	j->planned_start = now;
+	j->held = 0;
+	j->start_now = 1;
+	if (store_job_transition(dp->d->store, j, JOB_RUNNING, now,
+	    why) == -1)
+		fatalx("store: %s", store_errmsg(dp->d->store));
+	a->state = JOB_RUNNING;
+	a->site = site;
+	a->start_time = now;
+	a->planned_start = now;
+	a->hold = 0;
+	a->fresh = 0;
+	a->start_now = 1;
+	a->pj.interruptible = 0;
+	log_info("job %" PRId64 " on %s: %s", j->id, j->site, why);
+	queue_launch(dp, j);
+	kick(dp);
+	return 0;
+}
+
+enum job_wait
+dispatch_wait(struct dispatch *dp, const struct job *j)
+{
+	struct active *a = find(dp, j->id);
+	int64_t now = ebb_now(), could;
+
+	if (a == NULL || job_state_final(j->state))
+		return JOB_WAIT_NONE;
+	if (a->cancel_by != NULL)
+		return JOB_WAIT_CANCELLING;
+	if (a->state == JOB_RUNNING)
+		return a->start_now ? JOB_WAIT_START_NOW : a->paused == 1 ?
+		    JOB_WAIT_PAUSED : JOB_WAIT_NONE;
+	if (a->hold)
+		return JOB_WAIT_HELD;
+	if (a->fresh || !a->why_set)
+		return JOB_WAIT_PLANNING;
+	if (a->state == JOB_QUEUED)	/* no room within the horizon */
+		return a->handed ? JOB_WAIT_CLUSTER : JOB_WAIT_ROOM;
+	if (a->why == PLAN_LATE)
+		return JOB_WAIT_DEADLINE;
+	could = a->pj.earliest > now ? a->pj.earliest : now;
+	if (a->planned_start > could && at_earliest(a->why))
+		return JOB_WAIT_ROOM;
+	if (a->planned_start > could && a->why == PLAN_GREEN)
+		return JOB_WAIT_GREEN;
+	if ((a->handed || a->placed) && a->planned_start <= now)
+		return JOB_WAIT_CLUSTER;
+	/* Due, but a running job overran its estimate: not started yet. */
+	if (a->planned_start <= now && a->site >= 0 &&
+	    !fits_now(dp, a, a->site))
+		return JOB_WAIT_ROOM;
+	if (a->why == PLAN_NO_FORECAST)
+		return JOB_WAIT_NO_DATA;
+	return JOB_WAIT_DUE;
 }

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/job.h"
+
 struct ebbd;
 struct job;
 struct dispatch;
@@ -46,6 +48,34 @@ void	dispatch_added(struct dispatch *, const struct job *);
  */
 int	dispatch_cancel(struct dispatch *, struct job *, const char *by,
 	    char *err, size_t errlen);
+/*
+ * `ebb hold` (hold 1) and `ebb release` (0) of a job the caller loaded:
+ * a held job is in no plan (a planned one goes back to queued and gives
+ * its room back) and never starts until released. Only for jobs that
+ * wait in ebbd (queued or planned, not in a site's own scheduler); -1
+ * with err otherwise.
+ */
+int	dispatch_hold(struct dispatch *, struct job *, int hold,
+	    const char *by, char *err, size_t errlen);
+/*
+ * `ebb update`: the caller changed j's limits (max_delay, deadline,
+ * duration; `what` says which, for the event). The job's policy caps are
+ * checked again, the change stored, and the queue planned again at once.
+ * Same jobs as dispatch_hold; -1 with err.
+ */
+int	dispatch_update(struct dispatch *, struct job *, const char *by,
+	    const char *what, char *err, size_t errlen);
+/*
+ * `ebb start-now`: starts the job at once, carbon ignored, at the first
+ * of its origin and its other allowed sites (not those with their own
+ * scheduler) whose cpus and memory are free now and not planned for
+ * other jobs over its run; recorded as its user's choice (start_now), so
+ * no saving is claimed for it. Releases a held job. -1 with err.
+ */
+int	dispatch_start_now(struct dispatch *, struct job *, const char *by,
+	    char *err, size_t errlen);
+/* Why an active job waits (or runs as it does), from plan and state. */
+enum job_wait dispatch_wait(struct dispatch *, const struct job *);
 /* After the commit: launch the jobs the committed plan started. */
 void	dispatch_after_commit(struct dispatch *);
 /* The config's sites changed (SIGHUP). */

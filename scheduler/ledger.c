@@ -311,8 +311,10 @@ ledger_job_json(struct store *st, const struct job *j, json_t **row,
 	}
 	if (rc == 0)
 		return 0;
-	/* A saving only where both sides are wholly known. */
-	if (l.unknown_j == 0 && !isnan(l.grams))
+	/* A saving only where both sides are wholly known, and never for
+	 * a job its user started at once (ebb start-now): that choice was
+	 * not ebb's. */
+	if (l.unknown_j == 0 && !isnan(l.grams) && !j->start_now)
 		saving = l.counterfactual_g - l.grams;
 	*row = json_object();
 	json_object_set_new(*row, "id", json_integer(j->id));
@@ -345,5 +347,7 @@ ledger_job_json(struct store *st, const struct job *j, json_t **row,
 	    l.counterfactual_g > 0 ? 100 * saving / l.counterfactual_g : NAN));
 	json_object_set_new(*row, "status", json_string(l.final ? "final" :
 	    "provisional"));
+	if (j->start_now)
+		json_object_set_new(*row, "choice", json_string("start-now"));
 	return 1;
 }

@@ -109,6 +109,10 @@ static const char *const migrations[] = {
 
 	/* 9: the jobs that ended lately, for their series at /metrics */
 	"CREATE INDEX jobs_end ON jobs(end_time);",
+
+	/* 10: job control: held (ebb hold), started at once (ebb start-now) */
+	"ALTER TABLE jobs ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN start_now INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -116,7 +120,8 @@ static const char *const migrations[] = {
 	"submit_time, planned_start, site, start_time, end_time, exit_code, " \
 	"signal, cpu_usec, peak_mem, measure, reason, tags, power_w, " \
 	"data_gb, policy_applied, duration_source, plan_why, expected_g, " \
-	"now_g, alt_site, alt_start, alt_g, ext_id, adopted, groups, image"
+	"now_g, alt_site, alt_start, alt_g, ext_id, adopted, groups, image, " \
+	"held, start_now"
 
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
 	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
@@ -138,7 +143,8 @@ static const char *const stmt_sql[ST_N] = {
 	    "duration = ?, max_delay = ?, deadline = ?, sites = ?, "
 	    "interruptible = ?, power_w = ?, policy_applied = ?, "
 	    "duration_source = ?, plan_why = ?, expected_g = ?, now_g = ?, "
-	    "alt_site = ?, alt_start = ?, alt_g = ?, ext_id = ? WHERE id = ?",
+	    "alt_site = ?, alt_start = ?, alt_g = ?, ext_id = ?, held = ?, "
+	    "start_now = ? WHERE id = ?",
 	[ST_EVENT] = "INSERT INTO events (job_id, time, from_state, to_state, "
 	    "reason) VALUES (?, ?, ?, ?, ?)",
 	[ST_EVENTS] = "SELECT time, from_state, to_state, reason FROM events "
@@ -615,6 +621,8 @@ row_job(sqlite3_stmt *st, int with_env)
 		j->groups = col_json(st, i);
 	i++;
 	j->image = col_text(st, i++);
+	j->held = sqlite3_column_int(st, i++);
+	j->start_now = sqlite3_column_int(st, i++);
 	return j;
 }
 
@@ -688,6 +696,8 @@ store_job_save(struct store *s, const struct job *j)
 	sqlite3_bind_int64(st, i++, j->alt_start);
 	sqlite3_bind_double(st, i++, j->alt_g);
 	bind_text(st, i++, j->ext_id);
+	sqlite3_bind_int(st, i++, j->held);
+	sqlite3_bind_int(st, i++, j->start_now);
 	sqlite3_bind_int64(st, i++, j->id);
 	s->pending++;
 	return step_done(s, st, "save job");
@@ -1139,10 +1149,12 @@ store_counts(struct store *s, int64_t states[JOB_NSTATES],
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return fail(s, "count jobs");
+	/* No saving is claimed for a job its user started at once. */
 	if (sqlite3_prepare_v2(s->db, "SELECT total(energy_j), total(grams), "
-	    "total(CASE WHEN settled AND counterfactual_g IS NOT NULL THEN "
-	    "counterfactual_g - grams ELSE 0 END) FROM ledger_jobs", -1, &st,
-	    NULL) != SQLITE_OK)
+	    "total(CASE WHEN settled AND counterfactual_g IS NOT NULL AND "
+	    "NOT coalesce((SELECT start_now FROM jobs WHERE jobs.id = "
+	    "ledger_jobs.job_id), 0) THEN counterfactual_g - grams ELSE 0 END) "
+	    "FROM ledger_jobs", -1, &st, NULL) != SQLITE_OK)
 		return fail(s, "ledger totals");
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		t->energy_j = sqlite3_column_double(st, 0);

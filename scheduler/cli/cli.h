@@ -120,6 +120,26 @@ int	cmd_policy(struct cli *, int, char **);
 int	cmd_simulate(struct cli *, int, char **);
 int	cmd_report(struct cli *, int, char **);
 int	cmd_help(struct cli *, int, char **);
+int	cmd_hold(struct cli *, int, char **);
+int	cmd_release(struct cli *, int, char **);
+int	cmd_start_now(struct cli *, int, char **);
+int	cmd_update(struct cli *, int, char **);
+
+/*
+ * The per-job commands' shared parts (cmd_jobctl.c). cli_job_ids parses
+ * argv's job ids into a new array (*ids). cli_jobs_call sends `all` ids
+ * to `cmd` in batches of EBB_PROTO_MAX_IDS, each with the extra args,
+ * and prints the results. cli_job_results prints one reply's results,
+ * "job N DONE" per job done (for "cancelled", a running job's "is running:
+ * stopping it"), errors on stderr; counts them into *n and leaves the last
+ * id in *last (either may be NULL). Both return CLI_FAIL if any job
+ * failed.
+ */
+int	cli_job_ids(struct cli *, int argc, char **argv, json_t **ids);
+int	cli_jobs_call(struct cli *, const char *cmd, const json_t *all,
+	    const json_t *extra, const char *done);
+int	cli_job_results(struct cli *, const json_t *result, const char *done,
+	    int64_t *last, size_t *n);
 
 /*
  * submit's parsing, apart so tests can check it: builds the "job" object

@@ -1,5 +1,9 @@
 /*
- * cmd_cancel: `ebb cancel JOB...`, one request per EBB_PROTO_MAX_IDS ids.
+ * cmd_cancel: `ebb cancel [--name NAME] [--user USER] [--state STATE]
+ * [JOB...]`: the jobs named, or the active ones that match the filters
+ * (with ids too: those of them that match), as scancel does. With neither
+ * ids nor a filter it cancels nothing and says so; a filter that matches
+ * no job is an error too, so a typo is not taken for success.
  *
  * Prints one line per job: what happened on stdout, what failed on stderr.
  * Whether a job may be cancelled, and how, is ebbd's decision.
@@ -10,86 +14,100 @@
 #include "common/proto.h"
 #include "scheduler/cli/cli.h"
 
-/* Prints the results of one cancel reply; CLI_FAIL if any job failed. */
+/* The filtered cancel: pages of matching jobs until ebbd has no more. */
 static int
-print_results(struct cli *c, const json_t *result)
+cancel_matching(struct cli *c, const json_t *filter, const json_t *ids)
 {
-	const char *state, *err;
-	int rc = CLI_OK;
-	json_int_t id;
-	json_t *r;
-	size_t i;
+	json_t *args, *result;
+	int64_t after = 0;
+	size_t n = 0;
+	int rc = CLI_OK, ch, more;
 
-	json_array_foreach(json_object_get(result, "results"), i, r) {
-		id = json_integer_value(json_object_get(r, "id"));
-		state = json_string_value(json_object_get(r, "state"));
-		err = json_string_value(json_object_get(r, "error"));
-		if (!json_is_true(json_object_get(r, "ok"))) {
-			if (err != NULL)
-				cli_fail(c, "%s", err);
-			else
-				cli_fail(c, "job %" JSON_INTEGER_FORMAT
-				    ": not cancelled", id);
+	do {
+		args = json_deep_copy(filter);
+		json_object_set_new(args, "after", json_integer(after));
+		if (ids != NULL)
+			json_object_set(args, "ids", (json_t *)ids);
+		if ((ch = cli_call(c, "cancel", args, &result)) != CLI_OK)
+			return ch;
+		if (cli_job_results(c, result, "cancelled", &after, &n) !=
+		    CLI_OK)
 			rc = CLI_FAIL;
-		} else if (state == NULL || strcmp(state, "cancelled") == 0)
-			fprintf(c->out, "job %" JSON_INTEGER_FORMAT
-			    " cancelled\n", id);
-		else
-			fprintf(c->out, "job %" JSON_INTEGER_FORMAT " is %s: "
-			    "stopping it\n", id, state);
-	}
+		more = json_is_true(json_object_get(result, "more"));
+		json_decref(result);
+	} while (more && rc == CLI_OK);
+	if (n == 0)
+		return cli_fail(c, ids == NULL ? "no active job that you may "
+		    "cancel matches" : "none of these jobs is active and "
+		    "matches");
 	return rc;
 }
 
 int
 cmd_cancel(struct cli *c, int argc, char **argv)
 {
+	enum { O_NAME = 256, O_USER, O_STATE };
 	static const struct option opts[] = {
+		{ "name", required_argument, NULL, O_NAME },
+		{ "user", required_argument, NULL, O_USER },
+		{ "state", required_argument, NULL, O_STATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *all, *ids, *result;
+	static const char *const keys[] = { "name", "user", "state" };
+	json_t *filter = json_object(), *all, *ids;
 	int ch, rc = CLI_OK;
 	size_t off, i;
-	int64_t n;
 
 	optind = 0;
 	while ((ch = cli_getopt(c, argc, argv, ":h", opts)) != -1) {
-		if (ch == 'h')
+		if (ch == 'h') {
+			json_decref(filter);
 			return cli_help(c);
-		return CLI_USAGE;
-	}
-	if (optind == argc)
-		return cli_usage_error(c, "give the ids of the jobs to cancel");
-	all = json_array();
-	for (int a = optind; a < argc; a++) {
-		if (cli_parse_id(c, argv[a], &n) == -1) {
-			json_decref(all);
+		}
+		if (ch < O_NAME || ch > O_STATE) {
+			json_decref(filter);
 			return CLI_USAGE;
 		}
-		json_array_append_new(all, json_integer(n));
-	}
-	/* ebbd takes EBB_PROTO_MAX_IDS ids a request: send them in batches. */
-	for (off = 0; off < json_array_size(all); off += EBB_PROTO_MAX_IDS) {
-		ids = json_array();
-		for (i = off; i < json_array_size(all) &&
-		    i < off + EBB_PROTO_MAX_IDS; i++)
-			json_array_append(ids, json_array_get(all, i));
-		if ((ch = cli_call(c, "cancel", json_pack("{s:o}", "ids", ids),
-		    &result)) != CLI_OK) {
-			rc = ch;
-			break;
+		if (*optarg == '\0' || (ch == O_STATE &&
+		    strcmp(optarg, "queued") != 0 &&
+		    strcmp(optarg, "planned") != 0 &&
+		    strcmp(optarg, "running") != 0)) {
+			json_decref(filter);
+			return cli_usage_error(c, "--%s: %s", keys[ch - O_NAME],
+			    ch == O_STATE ? "give queued, planned or running" :
+			    "must not be empty");
 		}
-		if (!json_is_array(json_object_get(result, "results"))) {
-			json_decref(result);
-			rc = cli_fail(c, "malformed reply from ebbd: no "
-			    "results");
-			break;
-		}
-		if (print_results(c, result) != CLI_OK)
-			rc = CLI_FAIL;
-		json_decref(result);
+		json_object_set_new(filter, keys[ch - O_NAME],
+		    json_string(optarg));
 	}
+	if (optind == argc && json_object_size(filter) == 0) {
+		json_decref(filter);
+		return cli_usage_error(c, "give the ids of the jobs to cancel, "
+		    "or --name, --user or --state (nothing is cancelled "
+		    "without one)");
+	}
+	if ((rc = cli_job_ids(c, argc - optind, argv + optind, &all)) !=
+	    CLI_OK) {
+		json_decref(filter);
+		return rc;
+	}
+	if (json_object_size(filter) == 0)
+		rc = cli_jobs_call(c, "cancel", all, NULL, "cancelled");
+	else if (json_array_size(all) == 0)
+		rc = cancel_matching(c, filter, NULL);
+	else
+		for (off = 0; off < json_array_size(all);
+		    off += EBB_PROTO_MAX_IDS) {
+			ids = json_array();
+			for (i = off; i < json_array_size(all) &&
+			    i < off + EBB_PROTO_MAX_IDS; i++)
+				json_array_append(ids, json_array_get(all, i));
+			if ((ch = cancel_matching(c, filter, ids)) != CLI_OK)
+				rc = ch;
+			json_decref(ids);
+		}
 	json_decref(all);
+	json_decref(filter);
 	return rc;
 }

@@ -17,7 +17,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/cli/cli.h"
 
-#define NCOLS	9
+#define NCOLS	10
 
 static int
 is_final(const json_t *job)
@@ -68,12 +68,13 @@ row_cells(const json_t *job, char *cells[NCOLS])
 	cells[1] = xstrdup(cli_get_str(job, "name"));
 	cells[2] = xstrdup(cli_get_str(job, "user"));
 	cells[3] = xstrdup(cli_get_str(job, "state"));
-	cells[4] = xstrdup(cli_get_str(job, "site"));
-	cells[5] = xasprintf("%" PRId64, cli_get_int(job, "cpus", 0));
-	cells[6] = xstrdup(cli_fmt_when(cli_get_int(job, "submit_time", 0), buf,
+	cells[4] = xstrdup(cli_get_str(job, "wait_reason"));
+	cells[5] = xstrdup(cli_get_str(job, "site"));
+	cells[6] = xasprintf("%" PRId64, cli_get_int(job, "cpus", 0));
+	cells[7] = xstrdup(cli_fmt_when(cli_get_int(job, "submit_time", 0), buf,
 	    sizeof(buf)));
-	cells[7] = xstrdup(cli_fmt_when(start_of(job), buf, sizeof(buf)));
-	cells[8] = xstrdup(fmt_end(job, buf, sizeof(buf)));
+	cells[8] = xstrdup(cli_fmt_when(start_of(job), buf, sizeof(buf)));
+	cells[9] = xstrdup(fmt_end(job, buf, sizeof(buf)));
 }
 
 static void
@@ -82,7 +83,7 @@ print_row(FILE *f, char *const cells[NCOLS], const size_t width[NCOLS])
 	for (int i = 0; i < NCOLS; i++) {
 		if (i == NCOLS - 1)
 			fprintf(f, "%s\n", cells[i]);
-		else if (i == 0 || i == 5)
+		else if (i == 0 || i == 6)
 			fprintf(f, "%*s  ", (int)width[i], cells[i]);
 		else
 			fprintf(f, "%-*s  ", (int)width[i], cells[i]);
@@ -93,7 +94,8 @@ void
 queue_print(FILE *f, const json_t *jobs)
 {
 	static char *const head[NCOLS] = {
-		"ID", "NAME", "USER", "STATE", "SITE", "CPUS", "SUBMITTED",
+		"ID", "NAME", "USER", "STATE", "REASON", "SITE", "CPUS",
+		"SUBMITTED",
 		"START", "END/EXIT",
 	};
 	size_t n = json_array_size(jobs), width[NCOLS];
@@ -223,20 +225,25 @@ show_job(FILE *f, const json_t *job)
 		"signal", "cpu_usec", "peak_mem", "measure", "tags", "power_w",
 		"data_gb", "policy_applied", "duration_source", "plan_why",
 		"expected_g", "now_g", "alt_site", "alt_start", "alt_g",
-		"ext_id", "adopted",
+		"ext_id", "adopted", "held", "start_now", "wait_reason",
 	};
 	int64_t v;
 	const char *key, *m;
 	json_t *val;
 	char *dump;
+	int w;
 
 	kv(f, "id", "%" PRId64, cli_get_int(job, "id", 0));
 	kv(f, "name", "%s", cli_get_str(job, "name"));
 	kv(f, "user", "%s (uid %" PRId64 ", gid %" PRId64 ")",
 	    cli_get_str(job, "user"), cli_get_int(job, "uid", -1),
 	    cli_get_int(job, "gid", -1));
-	kv(f, "state", "%s", cli_get_str(job, "state"));
+	kv(f, "state", "%s%s", cli_get_str(job, "state"),
+	    json_is_true(json_object_get(job, "held")) ? " (held)" : "");
 	kv(f, "reason", "%s", cli_get_str(job, "reason"));
+	if ((w = job_wait_parse(cli_get_str(job, "wait_reason"))) > 0)
+		kv(f, "waits", "%s: %s", job_wait_name((enum job_wait)w),
+		    job_wait_text((enum job_wait)w));
 	print_list(f, "argv", json_object_get(job, "argv"), 1, "-");
 	kv(f, "workdir", "%s", cli_get_str(job, "workdir"));
 	kv(f, "env", "%zu variables", json_array_size(json_object_get(job,
@@ -290,7 +297,10 @@ show_job(FILE *f, const json_t *job)
 		    json_object_get(job, "data_gb")));
 	kv(f, "estimate_from", "%s", cli_get_str(job, "duration_source"));
 	kv(f, "policy_applied", "%s", cli_get_str(job, "policy_applied"));
-	if (json_string_value(json_object_get(job, "plan_why")) != NULL) {
+	if (json_is_true(json_object_get(job, "start_now")))
+		kv(f, "plan", "started at once on its user's request (ebb "
+		    "start-now), carbon ignored: no saving is claimed");
+	else if (json_string_value(json_object_get(job, "plan_why")) != NULL) {
 		double e = json_number_value(json_object_get(job,
 		    "expected_g")), n = json_number_value(json_object_get(job,
 		    "now_g"));

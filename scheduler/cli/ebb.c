@@ -56,7 +56,8 @@ static const struct cli_cmd commands[] = {
 	  "ebb queue [--all] [--json]\n"
 	  "\n"
 	  "List your queued, planned and running jobs (all users' for root and\n"
-	  "admin_group members). Times are local (ebb --utc: UTC).\n"
+	  "admin_group members), with why each waits (REASON: ebb(1)).\n"
+	  "Times are local (ebb --utc: UTC).\n"
 	  "\n"
 	  "  -a, --all     include finished jobs\n"
 	  "      --json    print the jobs as a JSON array\n"
@@ -70,10 +71,56 @@ static const struct cli_cmd commands[] = {
 	  "      --json    print the daemon's reply as JSON\n"
 	  "  -h, --help    show this text\n" },
 	{ "cancel", NULL, cmd_cancel, "cancel jobs",
-	  "ebb cancel JOB...\n"
+	  "ebb cancel [--name NAME] [--user USER] [--state STATE] [JOB...]\n"
 	  "\n"
-	  "Cancel jobs. A queued or planned job is cancelled at once; a running\n"
-	  "one gets SIGTERM, then SIGKILL after the grace period.\n"
+	  "Cancel jobs: those given, or your active jobs that match the\n"
+	  "filters (root and admin_group: anyone's); with both, those given\n"
+	  "that match. A queued or planned job is cancelled at once; a running\n"
+	  "one gets SIGTERM, then SIGKILL after the grace period. Without ids\n"
+	  "or a filter nothing is cancelled; a filter that matches nothing is\n"
+	  "an error.\n"
+	  "\n"
+	  "      --name NAME    jobs named NAME\n"
+	  "      --user USER    jobs of user USER\n"
+	  "      --state STATE  jobs in STATE: queued, planned or running\n"
+	  "  -h, --help         show this text\n" },
+	{ "hold", NULL, cmd_hold, "keep waiting jobs from starting",
+	  "ebb hold JOB...\n"
+	  "\n"
+	  "Hold queued or planned jobs: a held job is in no plan and never\n"
+	  "starts until released (ebb release). Your jobs (root and\n"
+	  "admin_group: anyone's); not running jobs, nor jobs already in a\n"
+	  "site's own scheduler (Slurm, Kubernetes).\n"
+	  "\n"
+	  "  -h, --help    show this text\n" },
+	{ "release", NULL, cmd_release, "let held jobs be planned again",
+	  "ebb release JOB...\n"
+	  "\n"
+	  "Release held jobs: they are planned again at once.\n"
+	  "\n"
+	  "  -h, --help    show this text\n" },
+	{ "update", NULL, cmd_update, "change a waiting job's limits",
+	  "ebb update JOB [--max-delay DUR] [--deadline TIME] "
+	  "[--duration DUR]\n"
+	  "\n"
+	  "Change the limits of a queued, planned or held job and plan it\n"
+	  "again at once (its policy's caps still apply). Not for running or\n"
+	  "ended jobs, nor jobs already in a site's own scheduler.\n"
+	  "\n"
+	  "      --max-delay DUR  latest start is submit time + DUR "
+	  "(none: no limit)\n"
+	  "      --deadline TIME  latest end (none: no deadline)\n"
+	  "      --duration DUR   run-time estimate\n"
+	  "      --json           print the updated job as JSON\n"
+	  "  -h, --help           show this text\n" },
+	{ "start-now", NULL, cmd_start_now, "start waiting jobs at once",
+	  "ebb start-now JOB...\n"
+	  "\n"
+	  "Start queued, planned or held jobs at once, carbon ignored, at\n"
+	  "their first site (else another allowed one) whose cpus and memory\n"
+	  "are free now and not planned for other jobs. Recorded as your\n"
+	  "choice: ebb show says so, and the report claims no saving for it.\n"
+	  "Not on sites with their own scheduler (Slurm, Kubernetes).\n"
 	  "\n"
 	  "  -h, --help    show this text\n" },
 	{ "logs", NULL, cmd_logs, "print a job's output",

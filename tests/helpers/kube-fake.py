@@ -44,7 +44,9 @@ for batch/v1 Jobs, and enforces what they rely on:
 What a kubelet would do is driven by the tests through /fake/ endpoints
 (same authentication): POST /fake/complete/NS/NAME and /fake/fail/NS/NAME
 end a started Job (conditions Complete or Failed, with SuccessCriteriaMet or
-FailureTarget first, as 1.31+ sets them); POST /fake/compact forgets the
+FailureTarget first, as 1.31+ sets them); /fake/complete-at-start/NS/NAME
+completes it with its completionTime its startTime (a Job shorter than the
+API's one-second stamps); POST /fake/compact forgets the
 event history (watches in progress and from any version given out before
 get 410, as after a compaction with a restarted watch cache); POST
 /fake/drop-next-create makes the next create succeed but
@@ -440,7 +442,7 @@ class Store:
                                                      'kind': 'jobs',
                                                      'uid': cur['metadata']['uid']}}
 
-    def finish(self, ns, name, ok):
+    def finish(self, ns, name, ok, at_start=False):
         with self.lock:
             cur = self.get(ns, name)
             st = cur.setdefault('status', {})
@@ -452,7 +454,7 @@ class Store:
                 st['succeeded'] = 1
                 self.set_cond(cur, 'SuccessCriteriaMet', 'True', 'CompletionsReached')
                 self.set_cond(cur, 'Complete', 'True', 'CompletionsReached')
-                st['completionTime'] = now_iso()
+                st['completionTime'] = st['startTime'] if at_start else now_iso()
             else:
                 st['failed'] = 1
                 self.set_cond(cur, 'FailureTarget', 'True', 'BackoffLimitExceeded')
@@ -509,7 +511,7 @@ def discovery(path, port):
 
 
 JOBS = re.compile(r'^/apis/batch/v1/namespaces/([^/]+)/jobs(?:/([^/]+))?$')
-FAKE = re.compile(r'^/fake/(complete|fail)/([^/]+)/([^/]+)$')
+FAKE = re.compile(r'^/fake/(complete|complete-at-start|fail)/([^/]+)/([^/]+)$')
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -715,7 +717,8 @@ class Handler(BaseHTTPRequestHandler):
         m = FAKE.match(path)
         if m and self.command == 'POST':
             return self.send_json(200, typed(st.finish(m.group(2), m.group(3),
-                                                       m.group(1) == 'complete')))
+                                                       m.group(1) != 'fail',
+                                                       m.group(1) == 'complete-at-start')))
         if path == '/fake/compact':
             # As after an etcd compaction with a restarted watch cache:
             # every resourceVersion given out so far is too old, watches

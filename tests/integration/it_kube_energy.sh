@@ -6,7 +6,8 @@
 # the counter's growth over the run into the ledger (method kepler); a Job
 # whose pods Kepler never saw is modelled from the CPU time the kubelet
 # measured (container_cpu_usage_seconds_total), and one nobody measured
-# from its cpus and run time. A Job whose pod never becomes ready (its
+# from its cpus and run time, also one shorter than the API's one-second
+# stamps. A Job whose pod never becomes ready (its
 # image does not pull) is deleted after start_timeout and its job fails
 # with the reason. ebbd authenticates
 # here with a client certificate (the kubeconfig's fake-cert context),
@@ -108,6 +109,19 @@ awk -v a="$(jq '.jobs[0].energy_kwh' <<<"$rm")" -v b="$(jq '.jobs[0].energy_kwh'
 	'BEGIN { exit !(a > 0 && b > 0 && a < b) }' &&
 	ok "half a cpu busy costs less than the whole cpu held ($(jq '.jobs[0].energy_kwh' <<<"$rm") < $(jq '.jobs[0].energy_kwh' <<<"$ru") kWh)" ||
 	fail "energies $(jq '.jobs[0].energy_kwh' <<<"$rm") vs $(jq '.jobs[0].energy_kwh' <<<"$ru")"
+
+# A Job that starts and ends within the same second (the API stamps whole
+# seconds) still ran: it has a ledger row, charged for one second.
+q=$(as_user submit -q --site k8s --image busybox --duration 10s -- true)
+wait_field "$q" state running 150 || fail "short job: $(job_field "$q" state)"
+kube_api POST "/fake/complete-at-start/default/$(job_field "$q" ext_id)" >/dev/null
+wait_field "$q" state succeeded 200 || fail "short job: $(job_field "$q" state)"
+expect_eq "a Job of less than a second ran for no time by the stamps" \
+	"$(job_field "$q" start_time)" "$(job_field "$q" end_time)"
+rq=$("$EBB" report --format json "$q")
+jq -e '.jobs[0].energy_kwh > 0' <<<"$rq" >/dev/null &&
+	ok "it has a ledger row ($(jq -c '.jobs[0] | [.method, .energy_kwh]' <<<"$rq"))" ||
+	fail "no ledger row for a Job shorter than a second: $rq"
 
 b=$(as_user submit -q --site k8s --image registry.invalid/none:1 --duration 10s -- true)
 wait_field "$b" state failed 100 && ok "a Job whose pod never became ready failed" ||

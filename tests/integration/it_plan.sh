@@ -32,8 +32,8 @@ awk -v e="$exp" -v n="$nowg" 'BEGIN { exit !(e > 0 && n > 3 * e) }' &&
 	ok "expected ${exp} g vs ${nowg} g now" || fail "expected ${exp} g, now ${nowg} g"
 "$EBB" show "$flex" | grep -qE '^expected: .*saving' && ok "ebb show explains the plan" ||
 	fail "ebb show has no plan"
-"$EBB" queue | grep -E "^ *$flex .*planned +local" >/dev/null &&
-	ok "ebb queue shows planned start and site" || fail "queue: $("$EBB" queue)"
+"$EBB" queue | grep -E "^ *$flex .*planned +green-window +local" >/dev/null &&
+	ok "ebb queue shows the state, why it waits, the site and start" || fail "queue: $("$EBB" queue)"
 
 now_job=$("$EBB" submit -q --name quick -- true)
 wait_final_one() { for _ in $(seq 1 100); do

@@ -22,10 +22,12 @@ static const char queue_reply[] = "["
     "1700000000, \"planned_start\": 1700000300, \"start_time\": 1700000360, "
     "\"end_time\": 0, \"exit_code\": -1, \"signal\": 0},"
     "{\"id\": 12, \"name\": \"nightly-etl\", \"user\": \"bob\", \"state\": "
-    "\"planned\", \"site\": \"eu-west\", \"cpus\": 16, \"submit_time\": "
+    "\"planned\", \"wait_reason\": \"green-window\", \"site\": "
+    "\"eu-west\", \"cpus\": 16, \"submit_time\": "
     "1700000060, \"planned_start\": 1700020000, \"start_time\": 0, "
     "\"end_time\": 0, \"exit_code\": -1, \"signal\": 0},"
     "{\"id\": 13, \"name\": \"q\", \"user\": \"bob\", \"state\": \"queued\", "
+    "\"wait_reason\": \"held\", \"held\": true, "
     "\"site\": null, \"cpus\": 1, \"submit_time\": 1700000070, "
     "\"planned_start\": 0, \"start_time\": 0, \"end_time\": 0, "
     "\"exit_code\": -1, \"signal\": 0},"
@@ -44,20 +46,21 @@ static const char queue_reply[] = "["
     "]";
 
 static const char queue_text[] =
-    " ID  NAME         USER   STATE      SITE     CPUS  SUBMITTED             "
-    "START                 END/EXIT\n"
-    "  3  train        alice  running    local       4  2023-11-14T22:13:20Z  "
-    "2023-11-14T22:19:20Z  -\n"
-    " 12  nightly-etl  bob    planned    eu-west    16  2023-11-14T22:14:20Z  "
-    "2023-11-15T03:46:40Z  -\n"
-    " 13  q            bob    queued     -           1  2023-11-14T22:14:30Z  "
-    "-                     -\n"
-    "140  ok           alice  succeeded  local       2  2023-11-14T19:26:40Z  "
-    "2023-11-14T19:26:45Z  2023-11-14T20:26:45Z exit 0\n"
-    "141  oom          alice  failed     local       2  2023-11-14T19:26:40Z  "
-    "2023-11-14T19:26:45Z  2023-11-14T19:28:20Z signal 9\n"
-    "142  never        alice  cancelled  -           1  2023-11-14T19:26:40Z  "
-    "-                     -\n";
+    " ID  NAME         USER   STATE      REASON        SITE     CPUS  "
+    "SUBMITTED             START                 END/EXIT\n"
+    "  3  train        alice  running    -             local       4  "
+    "2023-11-14T22:13:20Z  2023-11-14T22:19:20Z  -\n"
+    " 12  nightly-etl  bob    planned    green-window  eu-west    16  "
+    "2023-11-14T22:14:20Z  2023-11-15T03:46:40Z  -\n"
+    " 13  q            bob    queued     held          -           1  "
+    "2023-11-14T22:14:30Z  -                     -\n"
+    "140  ok           alice  succeeded  -             local       2  "
+    "2023-11-14T19:26:40Z  2023-11-14T19:26:45Z  2023-11-14T20:26:45Z exit 0\n"
+    "141  oom          alice  failed     -             local       2  "
+    "2023-11-14T19:26:40Z  2023-11-14T19:26:45Z  2023-11-14T19:28:20Z "
+    "signal 9\n"
+    "142  never        alice  cancelled  -             -           1  "
+    "2023-11-14T19:26:40Z  -                     -\n";
 
 static char *
 printed(void (*fn)(FILE *, const json_t *), const char *reply)
@@ -112,8 +115,8 @@ queue_empty(void **state)
 {
 	char *s = printed(queue_print, "[]");
 
-	assert_string_equal(s, "ID  NAME  USER  STATE  SITE  CPUS  SUBMITTED  "
-	    "START  END/EXIT\n");
+	assert_string_equal(s, "ID  NAME  USER  STATE  REASON  SITE  CPUS  "
+	    "SUBMITTED  START  END/EXIT\n");
 	free(s);
 }
 
@@ -207,6 +210,33 @@ show_unknowns(void **state)
 	free(s);
 }
 
+/* Held, the reason it waits, and a start-now job's plan line. */
+static void
+show_job_control(void **state)
+{
+	char *s = printed(show_print, "{\"job\": {\"id\": 5, \"state\": "
+	    "\"queued\", \"held\": true, \"wait_reason\": \"held\", "
+	    "\"plan_why\": \"green\", \"sites\": []}, \"events\": []}");
+
+	assert_non_null(strstr(s, "\nstate:         queued (held)\n"));
+	assert_non_null(strstr(s, "\nwaits:         held: held (ebb hold): "
+	    "never started or planned until released (ebb release)\n"));
+	free(s);
+	s = printed(show_print, "{\"job\": {\"id\": 6, \"state\": "
+	    "\"running\", \"start_now\": true, \"wait_reason\": "
+	    "\"start-now\", \"plan_why\": \"green\", \"expected_g\": 1, "
+	    "\"now_g\": 2, \"sites\": []}, \"events\": []}");
+	assert_non_null(strstr(s, "\nstate:         running\n"));
+	assert_non_null(strstr(s, "\nwaits:         start-now: started at "
+	    "once on its user's request"));
+	assert_non_null(strstr(s, "\nplan:          started at once on its "
+	    "user's request (ebb start-now), carbon ignored: no saving is "
+	    "claimed\n"));
+	assert_null(strstr(s, "saving 1"));
+	assert_null(strstr(s, "start_now"));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -216,6 +246,7 @@ main(void)
 		cmocka_unit_test(queue_empty),
 		cmocka_unit_test(show_listing),
 		cmocka_unit_test(show_unknowns),
+		cmocka_unit_test(show_job_control),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

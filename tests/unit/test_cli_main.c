@@ -29,6 +29,7 @@ help_lists_every_command(void **state)
 {
 	static const char *const names[] = {
 		"submit", "queue", "ls", "show", "cancel", "logs", "help",
+		"hold", "release", "update", "start-now",
 	};
 	struct harness h;
 	char want[64];
@@ -72,7 +73,19 @@ usage_errors(void **state)
 		{ { "show" }, "ebb show: give one job id (ebb show JOB)\n" },
 		{ { "cancel", "17", "x1" }, "ebb cancel: bad job id 'x1'\n" },
 		{ { "cancel" }, "ebb cancel: give the ids of the jobs to "
-		  "cancel\n" },
+		  "cancel, or --name, --user or --state (nothing is cancelled "
+		  "without one)\n" },
+		{ { "cancel", "--state", "done" }, "ebb cancel: --state: give "
+		  "queued, planned or running\n" },
+		{ { "cancel", "--name", "" }, "ebb cancel: --name: must not be "
+		  "empty\n" },
+		{ { "hold" }, "ebb hold: give the ids of the jobs\n" },
+		{ { "release", "x" }, "ebb release: bad job id 'x'\n" },
+		{ { "start-now" }, "ebb start-now: give the ids of the jobs\n" },
+		{ { "update", "17" }, "ebb update: nothing to change: give "
+		  "--max-delay, --deadline or --duration\n" },
+		{ { "update", "--max-delay", "6h" }, "ebb update: give one job "
+		  "id (ebb update JOB OPTIONS)\n" },
 		{ { "logs", "17", "18" }, "ebb logs: give one job id (ebb logs "
 		  "JOB)\n" },
 		{ { "logs", "-x", "17" }, "ebb logs: unknown option '-x' (see "

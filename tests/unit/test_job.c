@@ -51,9 +51,26 @@ test_valid(void **state)
 	assert_int_equal(k->duration, 600);
 	assert_true(json_equal(k->argv, j->argv));
 	assert_string_equal(k->workdir, "/tmp");
+	assert_false(k->held);
+	assert_false(k->start_now);
+	json_decref(o);
+	job_free(k);
+	/* held and start_now go through the JSON form; neither may be
+	 * submitted. */
+	j->held = 1;
+	j->start_now = 1;
+	o = job_to_json(j);
+	assert_true(json_is_true(json_object_get(o, "held")));
+	k = job_from_json(o, err, sizeof(err));
+	assert_non_null(k);
+	assert_true(k->held);
+	assert_true(k->start_now);
 	json_decref(o);
 	job_free(k);
 	job_free(j);
+	assert_null(submit("{\"argv\": [\"x\"], \"workdir\": \"/tmp\", "
+	    "\"held\": true}", err, sizeof(err)));
+	assert_string_equal(err, "unknown field 'held'");
 }
 
 static void
@@ -105,6 +122,15 @@ test_states(void **state)
 	assert_int_equal(job_state_parse("done"), -1);
 	assert_true(job_state_final(JOB_CANCELLED));
 	assert_false(job_state_final(JOB_RUNNING));
+	/* every waiting reason has a distinct code and a sentence */
+	for (int w = 0; w < JOB_NWAITS; w++) {
+		assert_int_equal(job_wait_parse(job_wait_name(
+		    (enum job_wait)w)), w);
+		assert_true(strlen(job_wait_text((enum job_wait)w)) > 10);
+	}
+	assert_string_equal(job_wait_name(JOB_WAIT_ROOM), "room");
+	assert_string_equal(job_wait_name(JOB_WAIT_GREEN), "green-window");
+	assert_int_equal(job_wait_parse("green"), -1);
 }
 
 int

@@ -127,6 +127,60 @@ test_lifecycle(void **state)
 	store_close(s);
 }
 
+/*
+ * held and start_now survive a save and a reopen, and the ledger totals
+ * claim no saving for a job its user started at once.
+ */
+static void
+test_job_control(void **state)
+{
+	char err[256];
+	struct store *s = store_open(path, err, sizeof(err));
+	struct job *h = mkjob("held", 1000), *n = mkjob("now", 1000), *g;
+	struct store_ledger l = { .energy_j = 3.6e6, .grams = 100,
+	    .counterfactual_g = 300, .settled = 2000 };
+	struct store_totals t;
+	int64_t states[JOB_NSTATES];
+
+	assert_non_null(s);
+	assert_int_equal(store_job_insert(s, h), 0);
+	assert_int_equal(store_job_insert(s, n), 0);
+	h->held = 1;
+	assert_int_equal(store_job_transition(s, h, JOB_QUEUED, 1001,
+	    "held by someone"), 0);
+	assert_int_equal(store_counts(s, states, &t), 0);
+	assert_true(t.saving_g == 0);
+	for (int i = 0; i < 2; i++) {
+		struct job *j = i ? n : h;
+
+		assert_int_equal(store_ledger_record(s, j->id, 1000, 1100, 3.6e6,
+		    "rapl"), 0);
+		assert_int_equal(store_ledger_put(s, j->id, &l), 0);
+	}
+	assert_int_equal(store_counts(s, states, &t), 0);
+	assert_true(t.saving_g == 400);
+	n->start_now = 1;
+	assert_int_equal(store_job_transition(s, n, JOB_RUNNING, 1002,
+	    "started at once"), 0);
+	assert_int_equal(store_counts(s, states, &t), 0);
+	assert_true(t.saving_g == 200);
+	store_close(s);
+
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(store_job_get(s, h->id, &g), 1);
+	assert_int_equal(g->held, 1);
+	assert_int_equal(g->start_now, 0);
+	job_free(g);
+	assert_int_equal(store_job_get(s, n->id, &g), 1);
+	assert_int_equal(g->held, 0);
+	assert_int_equal(g->start_now, 1);
+	job_free(g);
+	store_close(s);
+	job_free(h);
+	job_free(n);
+}
+
 static void
 test_schema_version(void **state)
 {
@@ -405,6 +459,7 @@ main(void)
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_intensity),
 		cmocka_unit_test(test_recent_jobs),
+		cmocka_unit_test(test_job_control),
 		cmocka_unit_test(test_schema_version),
 	};
 
