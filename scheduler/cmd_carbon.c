@@ -3,6 +3,7 @@
  * manager knows, per site and per zone. Read-only.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/proto.h"
@@ -33,6 +34,32 @@ cmd_sites(struct ebbd *d, const struct peer *p, const json_t *args)
 			json_object_set_new(s, "backend_status", st);
 	}
 	return proto_reply_ok(json_pack("{s:o}", "sites", sites));
+}
+
+/* Instants a client may ask about: the epoch to ten years from now. */
+#define EPOCH_AHEAD	(INT64_C(10) * 366 * 86400)
+
+/*
+ * args[key], epoch seconds from 0 to EPOCH_AHEAD after now, into *out
+ * (now when absent); -1 with the error reply in *reply.
+ */
+static int
+epoch_arg(const json_t *args, const char *key, int64_t now, int64_t *out,
+    json_t **reply)
+{
+	json_t *v = json_object_get(args, key);
+
+	*out = now;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > now + EPOCH_AHEAD) {
+		*reply = proto_reply_err("usage", "%s: must be epoch seconds, "
+		    "at most ten years from now", key);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
 }
 
 json_t *
@@ -68,19 +95,9 @@ cmd_forecast(struct ebbd *d, const struct peer *p, const json_t *args)
 		window = json_integer_value(v);
 	}
 	/* A past (or future) stretch, as it was known at asof: ebb report. */
-	from = asof = now;
-	if ((v = json_object_get(args, "from")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return proto_reply_err("usage", "from: must be epoch "
-			    "seconds");
-		from = json_integer_value(v);
-	}
-	if ((v = json_object_get(args, "asof")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return proto_reply_err("usage", "asof: must be epoch "
-			    "seconds");
-		asof = json_integer_value(v);
-	}
+	if (epoch_arg(args, "from", now, &from, &v) == -1 ||
+	    epoch_arg(args, "asof", now, &asof, &v) == -1)
+		return v;
 	if (target == NULL)
 		site = &d->cfg->sites[0];
 	else

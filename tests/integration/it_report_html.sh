@@ -111,8 +111,16 @@ expect_eq "CodeCarbon rows: one per job, 31 fields" "3 31" \
 # --- ebbd checks from/asof.
 req='{"v":1,"cmd":"forecast","args":{"from":-1}}'
 out=$(printf "\\0\\0\\0\\$(printf '%03o' ${#req})%s" "$req" | "$EBB_RAWSEND" "$SOCK")
-expect_eq "forecast: a negative from is refused" "usage: from: must be epoch seconds" \
+expect_eq "forecast: a negative from is refused" \
+	"usage: from: must be epoch seconds, at most ten years from now" \
 	"$(echo "$out" | jq -r '.code + ": " + .error')"
+# The largest integer: refused, not added to (an overflow in ebbd).
+req='{"v":1,"cmd":"forecast","args":{"from":9223372036854775807}}'
+out=$(printf "\\0\\0\\0\\$(printf '%03o' ${#req})%s" "$req" | "$EBB_RAWSEND" "$SOCK")
+expect_eq "forecast: a from past ten years ahead is refused" "usage" "$(echo "$out" | jq -r .code)"
+req='{"v":1,"cmd":"forecast","args":{"asof":9223372036854775807}}'
+out=$(printf "\\0\\0\\0\\$(printf '%03o' ${#req})%s" "$req" | "$EBB_RAWSEND" "$SOCK")
+expect_eq "forecast: an asof past ten years ahead is refused" "usage" "$(echo "$out" | jq -r .code)"
 req='{"v":1,"cmd":"forecast","args":{"asof":"x"}}'
 out=$(printf "\\0\\0\\0\\$(printf '%03o' ${#req})%s" "$req" | "$EBB_RAWSEND" "$SOCK")
 expect_eq "forecast: asof must be a number" "usage" "$(echo "$out" | jq -r .code)"
