@@ -38,7 +38,8 @@ json_t	*report_groups(const json_t *rows, enum report_by);
 char	*report_fmt_sig(double);
 
 /* s as an RFC 4180 CSV field: quoted when it holds a comma, quote or
- * newline, quotes doubled. */
+ * newline, quotes doubled; one that starts with =, +, -, @, tab or CR
+ * (a spreadsheet formula) is quoted with a ' in front. */
 void	report_csv_field(FILE *, const char *s);
 
 /* A report_groups() array as a table, or as CSV (header, one line per

@@ -168,11 +168,17 @@ report_print_by(FILE *f, const json_t *groups, enum report_by by)
 void
 report_csv_field(FILE *f, const char *s)
 {
-	if (s[strcspn(s, ",\"\r\n")] == '\0') {
+	/* A user's job name must not be a spreadsheet formula (CSV
+	 * injection): such a field starts with ' and is quoted. */
+	int formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
+	if (!formula && s[strcspn(s, ",\"\r\n")] == '\0') {
 		fputs(s, f);
 		return;
 	}
 	fputc('"', f);
+	if (formula)
+		fputc('\'', f);
 	for (; *s != '\0'; s++) {
 		if (*s == '"')
 			fputc('"', f);

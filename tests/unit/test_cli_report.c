@@ -71,6 +71,31 @@ run_report(const char *want_req, const char *want_out, ...)
 	h_done(&h);
 }
 
+/* RFC 4180 quoting; a user's name is never a spreadsheet formula. */
+static void
+csv_fields(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "render", "render" }, { "a,b", "\"a,b\"" },
+		{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+		{ "=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"" },
+		{ "+1", "\"'+1\"" }, { "-2", "\"'-2\"" }, { "@SUM(A1)",
+		  "\"'@SUM(A1)\"" }, { "", "" }, { "a-b", "a-b" },
+	};
+	char *buf;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f = open_memstream(&buf, &len);
+		report_csv_field(f, cases[i][0]);
+		fclose(f);
+		assert_string_equal(buf, cases[i][1]);
+		free(buf);
+	}
+}
+
 static void
 report_csv(void **state)
 {
@@ -385,6 +410,7 @@ main(void)
 		cmocka_unit_test(report_groups_month),
 		cmocka_unit_test(report_codecarbon),
 		cmocka_unit_test(report_html_page),
+		cmocka_unit_test(csv_fields),
 		cmocka_unit_test(report_usage),
 	};
 
