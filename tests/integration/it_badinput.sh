@@ -27,9 +27,7 @@ cd - >/dev/null
 
 share_bins
 # --- a running daemon with two ordinary users sharing the socket group.
-for u in ebbit1 ebbit2; do
-	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u
-done
+test_users ebbit1 ebbit2
 getent group ebbit >/dev/null || groupadd ebbit
 usermod -a -G ebbit ebbit1; usermod -a -G ebbit ebbit2
 write_config 1 "socket_group: ebbit"

@@ -12,12 +12,7 @@
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root to create test users"; exit 77; }
 share_bins
-for u in ebbjc1 ebbjc2; do
-	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u
-done
-as() { local u=$1; shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
-	    env -i PATH=/usr/bin:/bin EBB_SOCKET="$SOCK" "$@"; }
+test_users ebbjc1 ebbjc2
 
 dip_trace "$T/trace.csv"
 write_config 2 "socket_mode: 0666" "planner:" "  default_max_delay: 0s"

@@ -16,12 +16,7 @@
 command -v promtool >/dev/null ||
     { echo "SKIP: promtool is not installed (Debian package prometheus)"; exit 77; }
 share_bins
-for u in ebbmx1 ebbmx2; do
-	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u
-done
-as() { local u=$1; shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
-	    env -i PATH=/usr/bin:/bin EBB_SOCKET="$SOCK" "$@"; }
+test_users ebbmx1 ebbmx2
 cd "$T" || exit 1
 
 port=$(( 20000 + RANDOM % 30000 ))

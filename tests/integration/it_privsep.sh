@@ -13,12 +13,7 @@
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 share_bins
-for u in ebbps1 ebbps2; do
-	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u
-done
-as() { local u=$1; shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
-	    env -i PATH=/usr/bin:/bin EBB_SOCKET="$SOCK" "$@"; }
+test_users ebbps1 ebbps2
 
 # A provider that answers slowly, so its connection can be seen.
 samples=$T/samples

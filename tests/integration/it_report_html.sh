@@ -12,9 +12,7 @@
 BROWSER=$(command -v chromium || command -v chromium-browser) ||
 	{ echo "SKIP: chromium is not installed (apt-get install chromium; .ci/deps)"; exit 77; }
 share_bins
-for u in ebbrp1 ebbrp2; do
-	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u
-done
+test_users ebbrp1 ebbrp2
 getent group ebbrp >/dev/null || groupadd ebbrp
 usermod -a -G ebbrp ebbrp1; usermod -a -G ebbrp ebbrp2
 write_config 2 "socket_group: ebbrp"

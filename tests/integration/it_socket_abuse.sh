@@ -14,9 +14,7 @@ command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 share_bins
 ABUSE=$T/bin/sockabuse.py
 cp "$EBB_TEST_DATA/helpers/sockabuse.py" "$ABUSE"
-for u in ebbit1 ebbit2; do
-	id -u $u >/dev/null 2>&1 || useradd -M -N -s /bin/sh $u
-done
+test_users ebbit1 ebbit2
 getent group ebbit >/dev/null || groupadd ebbit
 usermod -a -G ebbit ebbit1; usermod -a -G ebbit ebbit2
 as() { local u=$1; shift

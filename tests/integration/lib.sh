@@ -288,3 +288,19 @@ minute_trace() {
 		done
 	} > "$f.tmp" && mv "$f.tmp" "$f"
 }
+
+# test_users NAME...: ordinary users for a test (created the first time).
+test_users() {
+	local u
+	for u; do
+		id -u "$u" >/dev/null 2>&1 || useradd -M -N -s /bin/sh "$u"
+	done
+}
+
+# as USER CMD...: CMD as USER, with exactly its groups, in an empty
+# environment but for PATH and this test's EBB_SOCKET.
+as() {
+	local u=$1; shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+	    env -i PATH=/usr/bin:/bin EBB_SOCKET="$SOCK" "$@"
+}
