@@ -33,7 +33,8 @@ ebb_full_dir(datadir "${EBB_DATADIR}")
 # The configuration.
 file(READ "${EBB_SOURCE_DIR}/examples/ebb.yaml" text)
 string(REPLACE "file: traces/" "file: ${datadir}/ebb/traces/" text "${text}")
-if(text MATCHES "file: traces/" OR NOT text MATCHES "${datadir}/ebb/traces/")
+string(FIND "${text}" "file: ${datadir}/ebb/traces/" at)
+if(text MATCHES "file: traces/" OR at EQUAL -1)
   message(FATAL_ERROR "examples/ebb.yaml: no 'file: traces/...' to point "
           "at the installed traces")
 endif()
