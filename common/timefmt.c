@@ -132,7 +132,8 @@ clock_time(const char **p, int *h, int *mi, int *sec)
 /*
  * The local wall-clock time y-mo-d h:mi:sec (TZ) as epoch seconds. Fields
  * past their range (day 32, hour 24) carry over, as mktime does; a time a
- * DST change skips is read as the hour after it.
+ * DST change skips is read as the hour after it, one it shows twice as
+ * the earlier.
  */
 static int
 local_epoch(int y, int mo, int d, int h, int mi, int sec, int64_t *out)
@@ -140,17 +141,32 @@ local_epoch(int y, int mo, int d, int h, int mi, int sec, int64_t *out)
 	struct tm tm;
 	time_t t;
 
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	tm.tm_isdst = -1;
-	if ((t = mktime(&tm)) == (time_t)-1 && tm.tm_year != 69)
+	int64_t best = INT64_MAX;
+
+	/* Both readings of a wall time a DST change shows twice are valid:
+	 * the earlier is taken (a deadline then errs early, not late). */
+	for (int dst = -1; dst <= 1; dst++) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_min = mi;
+		tm.tm_sec = sec;
+		tm.tm_isdst = dst;
+		if ((t = mktime(&tm)) == (time_t)-1 && tm.tm_year != 69)
+			continue;
+		/* An explicit DST flag counts only where it reads the same
+		 * wall time back (else it is the other side's time). */
+		if (dst >= 0 && (tm.tm_hour != h || tm.tm_min != mi ||
+		    tm.tm_isdst != dst))
+			continue;
+		if ((int64_t)t < best)
+			best = (int64_t)t;
+	}
+	if (best == INT64_MAX)
 		return -1;
-	*out = (int64_t)t;
+	*out = best;
 	return 0;
 }
 

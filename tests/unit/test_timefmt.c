@@ -152,6 +152,12 @@ test_local_times(void **state)
 	 * day after 2026-03-28T12:00+01:00 is 23 h later. */
 	assert_int_equal(at("Europe/Berlin", "tomorrow 12:00", 1774695600),
 	    1774695600 + 23 * 3600);
+	/* 2026-10-25 02:30 happens twice in Berlin: the earlier (CEST,
+	 * 00:30Z) is taken; 2026-03-29 02:30 never does: 03:30 CEST. */
+	assert_int_equal(at("Europe/Berlin", "2026-10-25T02:30", now),
+	    1792888200);
+	assert_int_equal(at("Europe/Berlin", "2026-03-29T02:30", now),
+	    1774747800);
 	/* Output in local time with the offset, Z where it is UTC. */
 	setenv("TZ", "Europe/Berlin", 1);
 	tzset();
