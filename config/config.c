@@ -514,6 +514,62 @@ static const struct yt_key control_keys[] = {
 	{ .name = NULL },
 };
 
+/* An absolute http(s) URL with nothing that cannot go on the wire as is. */
+static int
+check_export_url(const void *field, char *err, size_t errlen)
+{
+	const char *s = *(char *const *)field;
+	size_t host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = 8;
+	else {
+		snprintf(err, errlen, "must start with http:// or https://");
+		return -1;
+	}
+	if (s[host] == '\0' || s[host] == '/') {
+		snprintf(err, errlen, "has no host");
+		return -1;
+	}
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			snprintf(err, errlen, "may not contain spaces or "
+			    "control characters");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+#define EX(f)	offsetof(struct ebb_export, f)
+static const struct yt_key export_keys[] = {
+	{ .name = "url", .type = YT_STRING, .required = 1, .offset = EX(url),
+	  .check = check_export_url,
+	  .doc = "endpoint final ledger rows are POSTed to (http or https)" },
+	{ .name = "token_file", .type = YT_PATH, .offset = EX(token_file),
+	  .doc = "file holding a bearer token, read before each POST" },
+	{ .name = "batch", .type = YT_INT, .min = 1, .max = 1000,
+	  .offset = EX(batch), .doc = "most rows in one POST" },
+	{ .name = "interval", .type = YT_DURATION, .min = 1, .max = 86400,
+	  .offset = EX(interval),
+	  .doc = "time between looks for newly final rows" },
+	{ .name = "timeout", .type = YT_DURATION, .min = 1, .max = 600,
+	  .offset = EX(timeout),
+	  .doc = "limit for one POST, answer included" },
+	{ .name = "max_backoff", .type = YT_DURATION, .min = 1, .max = 86400,
+	  .offset = EX(max_backoff),
+	  .doc = "longest wait between tries after failures" },
+	{ .name = NULL },
+};
+
+static int
+exports(const void *obj)
+{
+	return ((const struct ebb_config *)obj)->export.url != NULL;
+}
+
 static int
 check_slot(const void *field, char *err, size_t errlen)
 {
@@ -582,6 +638,9 @@ static const struct yt_key config_keys[] = {
 	{ .name = "control", .type = YT_STRUCT, .sub = control_keys,
 	  .offset = offsetof(struct ebb_config, control),
 	  .doc = "what one client of the control socket may hold" },
+	{ .name = "export", .type = YT_STRUCT, .sub = export_keys,
+	  .offset = offsetof(struct ebb_config, export), .present = exports,
+	  .doc = "push of final ledger rows to an HTTP endpoint" },
 	{ .name = "sites", .type = YT_MAPLIST, .sub = site_keys,
 	  .offset = offsetof(struct ebb_config, sites),
 	  .elemsize = sizeof(struct ebb_site),
@@ -710,6 +769,10 @@ config_new(void)
 	c->control.idle_timeout = 60;
 	c->control.frame_timeout = 10;
 	c->control.max_output = 1 << 20;
+	c->export.batch = 100;
+	c->export.interval = 60;
+	c->export.timeout = 30;
+	c->export.max_backoff = 300;
 	return c;
 }
 

@@ -131,6 +131,19 @@ struct ebb_metrics {
 };
 
 /*
+ * The push of final ledger rows to an HTTP endpoint (ebb.yaml: export;
+ * docs/export.md). Off while url is NULL.
+ */
+struct ebb_export {
+	char	*url;			/* http:// or https:// endpoint */
+	char	*token_file;		/* bearer token, read at each send */
+	int	 batch;			/* most rows in one POST */
+	int64_t	 interval;		/* s between looks for new final rows */
+	int64_t	 timeout;		/* s one POST may take */
+	int64_t	 max_backoff;		/* s, longest wait between failed tries */
+};
+
+/*
  * What one peer of the control socket may hold (ebb.yaml: control).
  * ebbd reads these at each use, so SIGHUP changes them for every
  * connection at once.
@@ -165,6 +178,7 @@ struct ebb_config {
 	struct ebb_energy energy;
 	struct ebb_metrics metrics;
 	struct ebb_control control;
+	struct ebb_export export;
 	struct ebb_site *sites;
 	size_t	 nsites;
 };

@@ -24,6 +24,7 @@ struct sampler;
 struct metrics;
 struct priv;
 struct privd;
+struct push;
 
 struct ebbd {
 	struct ev_loop		*loop;
@@ -35,6 +36,7 @@ struct ebbd {
 	struct policy_set	*policies;	/* cfg->policies, or NULL */
 	struct sampler		*sampler;	/* job energy */
 	struct metrics		*metrics;	/* /metrics, or NULL */
+	struct push		*push;		/* export of final ledger rows */
 	char			*config_path;	/* -c FILE, or NULL */
 	char			*runner_path;	/* the ebb-run executable */
 	struct priv		*priv;		/* the privileged process */

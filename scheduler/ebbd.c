@@ -39,6 +39,7 @@
 #include "scheduler/metrics.h"
 #include "scheduler/sampler.h"
 #include "scheduler/privsep.h"
+#include "scheduler/push.h"
 #include "scheduler/store.h"
 #include "runner/jobctl.h"
 #include "runner/priv.h"
@@ -255,6 +256,7 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 		if (store_pending(d->store) == 0)
 			break;
 	}
+	push_after_commit(d->push);
 	if (store_full(d->store) != NULL && !ev_is_active(&space)) {
 		log_warnx("store: %s: the state file system is full; new jobs "
 		    "are refused until space is freed (checked every %d s)",
@@ -314,6 +316,7 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	log_set_level((enum log_level)cfg->log_level);
+	push_reconfigure(d->push);
 	config_free(old);
 	policy_free(oldpol);
 	log_info("config reloaded: %zu site(s)", cfg->nsites);
@@ -495,6 +498,8 @@ worker(struct ebbd *d, int fd, struct privd *inproc,
 	    sizeof(err))) == NULL)
 		fatalx("carbon intensity: %s", err);
 	carbon_on_update(d->carbon, on_intensity, d);
+	if ((d->push = push_new(d, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 
 	ev_signal_init(&sigterm, on_stop, SIGTERM);
 	ev_signal_init(&sigint, on_stop, SIGINT);
@@ -516,6 +521,7 @@ worker(struct ebbd *d, int fd, struct privd *inproc,
 	ev_run(d->loop, 0);
 
 	control_close(d->control);
+	push_free(d->push);
 	metrics_close(d->metrics);
 	dispatch_free(d->dispatch);
 	d->dispatch = NULL;

@@ -113,6 +113,22 @@ static const char *const migrations[] = {
 	/* 10: job control: held (ebb hold), started at once (ebb start-now) */
 	"ALTER TABLE jobs ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE jobs ADD COLUMN start_now INTEGER NOT NULL DEFAULT 0;",
+
+	/* 11: the export of final ledger rows: the order in which rows became
+	 * final (rows final before this migration in job order), how often
+	 * each did, and the cursor of what an endpoint acknowledged */
+	"ALTER TABLE ledger_jobs ADD COLUMN final_seq INTEGER;"
+	"ALTER TABLE ledger_jobs ADD COLUMN revision INTEGER NOT NULL "
+	"  DEFAULT 0;"
+	"UPDATE ledger_jobs SET final_seq = job_id, revision = 1 "
+	"  WHERE status = 'final';"
+	"CREATE UNIQUE INDEX ledger_jobs_final_seq ON ledger_jobs(final_seq);"
+	"CREATE TABLE export_state ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1), instance TEXT NOT NULL,"
+	"  sent_seq INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO export_state (id, instance) "
+	"  VALUES (1, lower(hex(randomblob(16))));",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -126,7 +142,8 @@ static const char *const migrations[] = {
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
 	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
 	ST_LI_ADD, ST_LJ_OPEN, ST_LI_GET, ST_LI_SET, ST_LJ_PUT, ST_LJ_GET,
-	ST_LJ_PROV, ST_BY_EXT, ST_N };
+	ST_LJ_PROV, ST_BY_EXT, ST_FINAL_AFTER, ST_EXPORT_GET, ST_EXPORT_SET,
+	ST_N };
 
 static const char *const stmt_sql[ST_N] = {
 	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
@@ -183,10 +200,24 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_LI_SET] = "UPDATE ledger_intervals SET intensity = ?, kind = ?, "
 	    "provider = ?, signal = ?, vintage = ?, pue = ?, grams = ? "
 	    "WHERE job_id = ? AND t0 = ?",
-	[ST_LJ_PUT] = "INSERT OR REPLACE INTO ledger_jobs (job_id, energy_j, "
-	    "grams, unknown_j, counterfactual_g, status, method, signal, "
-	    "intensity, embodied_g, settled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?)",
+	/* A row that turns final gets the next final_seq and one more
+	 * revision; one final already keeps both. */
+	[ST_LJ_PUT] = "INSERT INTO ledger_jobs (job_id, energy_j, grams, "
+	    "unknown_j, counterfactual_g, status, method, signal, intensity, "
+	    "embodied_g, settled, final_seq, revision) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, CASE WHEN ?6 = 'final' THEN "
+	    "(SELECT coalesce(max(final_seq), 0) + 1 FROM ledger_jobs) END, "
+	    "?6 = 'final') ON CONFLICT (job_id) DO UPDATE SET "
+	    "energy_j = excluded.energy_j, grams = excluded.grams, "
+	    "unknown_j = excluded.unknown_j, "
+	    "counterfactual_g = excluded.counterfactual_g, "
+	    "method = excluded.method, signal = excluded.signal, "
+	    "intensity = excluded.intensity, embodied_g = excluded.embodied_g, "
+	    "settled = excluded.settled, final_seq = CASE WHEN "
+	    "excluded.status = 'final' AND status <> 'final' THEN "
+	    "excluded.final_seq ELSE final_seq END, revision = revision + "
+	    "(excluded.status = 'final' AND status <> 'final'), "
+	    "status = excluded.status",
 	[ST_LJ_GET] = "SELECT energy_j, grams, unknown_j, counterfactual_g, "
 	    "status, method, signal, intensity, embodied_g, settled FROM "
 	    "ledger_jobs WHERE job_id = ?",
@@ -194,6 +225,13 @@ static const char *const stmt_sql[ST_N] = {
 	    "'provisional' ORDER BY job_id",
 	[ST_BY_EXT] = "SELECT id FROM jobs WHERE site = ? AND ext_id = ? AND "
 	    "submit_time = ?",
+	[ST_FINAL_AFTER] = "SELECT job_id, final_seq, revision FROM "
+	    "ledger_jobs WHERE status = 'final' AND final_seq > ? ORDER BY "
+	    "final_seq LIMIT ?",
+	[ST_EXPORT_GET] = "SELECT instance, sent_seq FROM export_state "
+	    "WHERE id = 1",
+	[ST_EXPORT_SET] = "UPDATE export_state SET sent_seq = ?, sent_at = ? "
+	    "WHERE id = 1",
 };
 
 struct store {
@@ -1214,4 +1252,61 @@ store_recent_jobs(struct store *s, int64_t since, int max,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(s, "list recent jobs");
+}
+
+int
+store_final_after(struct store *s, int64_t after, size_t max,
+    struct store_final *out, size_t *n)
+{
+	sqlite3_stmt *st = s->st[ST_FINAL_AFTER];
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out[*n].job_id = sqlite3_column_int64(st, 0);
+		out[*n].seq = sqlite3_column_int64(st, 1);
+		out[*n].revision = sqlite3_column_int(st, 2);
+		(*n)++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		fail(s, "list final ledger rows");	/* before the reset */
+		*n = 0;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_export_get(struct store *s, char instance[33], int64_t *sent_seq)
+{
+	sqlite3_stmt *st = s->st[ST_EXPORT_GET];
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		col_copy(st, 0, instance, 33);
+		*sent_seq = sqlite3_column_int64(st, 1);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		fail(s, "read export cursor");	/* before the reset */
+	else if (rc == SQLITE_DONE)
+		snprintf(s->errmsg, sizeof(s->errmsg), "read export cursor: "
+		    "no row");
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_export_set(struct store *s, int64_t sent_seq, int64_t when)
+{
+	sqlite3_stmt *st = s->st[ST_EXPORT_SET];
+
+	if (begin(s) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, sent_seq);
+	sqlite3_bind_int64(st, 2, when);
+	s->pending++;
+	return step_done(s, st, "advance export cursor");
 }

@@ -178,6 +178,36 @@ int	store_ledger_get(struct store *, int64_t job_id,
  * (caller frees), their number in *n. Returns 0 or -1. */
 int	store_ledger_provisional(struct store *, int64_t **ids, size_t *n);
 
+/*---- Export of final ledger rows (see scheduler/push.h) ----*/
+
+/*
+ * A final ledger row in export order. seq (final_seq) is given when a
+ * row turns final, one more than any before, so rows that become final
+ * later come later whatever their job ids; revision counts how often the
+ * row turned final (a final row reopened by a late energy interval and
+ * final again is a new revision with a new seq).
+ */
+struct store_final {
+	int64_t	 job_id;
+	int64_t	 seq;
+	int	 revision;
+};
+
+/*
+ * Up to max final rows with seq > after, in seq order, into out (room
+ * for max); their number in *n. Returns 0 or -1.
+ */
+int	store_final_after(struct store *, int64_t after, size_t max,
+	    struct store_final *out, size_t *n);
+/*
+ * The database's export identity, 32 hex digits made once at random
+ * (instance, NUL-terminated), and the seq up to which an endpoint has
+ * acknowledged rows. Returns 0 or -1.
+ */
+int	store_export_get(struct store *, char instance[33], int64_t *sent_seq);
+/* Records that rows up to sent_seq were acknowledged at `when`. */
+int	store_export_set(struct store *, int64_t sent_seq, int64_t when);
+
 /* Totals over every job's ledger (for /metrics). */
 struct store_totals {
 	double	energy_j, grams, saving_g;
