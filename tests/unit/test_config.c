@@ -347,6 +347,51 @@ test_client_socket(void **state)
 	free(sock);
 }
 
+/*
+ * export: off (and not written back) by default; its values, defaults
+ * and the round trip when set.
+ */
+static void
+test_export(void **state)
+{
+	struct ebb_config *c = config_default();
+	char *path, *errs, *text;
+
+	assert_null(c->export.url);
+	assert_int_equal(c->export.batch, 100);
+	assert_int_equal(c->export.interval, 60);
+	assert_int_equal(c->export.timeout, 30);
+	assert_int_equal(c->export.max_backoff, 300);
+	text = config_dump(c);
+	assert_null(strstr(text, "export:"));
+	free(text);
+	config_free(c);
+
+	path = tu_write_tmp("export.yaml",
+	    "export:\n"
+	    "  url: https://carbon.example.org/v1/rows?team=hpc\n"
+	    "  token_file: /etc/ebb/export.token\n"
+	    "  batch: 500\n"
+	    "  interval: 5m\n"
+	    "sites:\n"
+	    "  - name: a\n");
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	assert_string_equal(c->export.url,
+	    "https://carbon.example.org/v1/rows?team=hpc");
+	assert_string_equal(c->export.token_file, "/etc/ebb/export.token");
+	assert_int_equal(c->export.batch, 500);
+	assert_int_equal(c->export.interval, 300);
+	assert_int_equal(c->export.timeout, 30);
+	round_trip(c);
+	text = config_dump(c);
+	assert_non_null(strstr(text, "export:\n  url: "
+	    "https://carbon.example.org/v1/rows?team=hpc\n"));
+	assert_non_null(strstr(text, "  max_backoff: 5m\n"));
+	free(text);
+	config_free(c);
+	free(path);
+}
+
 /* A config_load() for tu_golden(). */
 /*
  * 30,000 sites, two named again: both found, pointing at the first, in
@@ -410,6 +455,7 @@ main(void)
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_socket_follows_state_dir),
+		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_reserve_auto),
 		cmocka_unit_test(test_all_errors_at_once),

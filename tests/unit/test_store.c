@@ -1,6 +1,7 @@
 /*
  * test_store: a real sqlite file: migrations, insert/get/transition/list,
- * events, uncommitted work lost on close-without-commit, reopen keeps data.
+ * events, uncommitted work lost on close-without-commit, reopen keeps data;
+ * final ledger rows in the order they became final and the export cursor.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -437,6 +438,143 @@ test_recent_jobs(void **state)
 	store_close(s);
 }
 
+/* Puts a ledger for job id, final or not. */
+static void
+put_ledger(struct store *s, int64_t id, int final, double grams)
+{
+	struct store_ledger l = { .energy_j = 3600, .grams = grams,
+	    .counterfactual_g = 2 * grams, .final = final, .settled = 1 };
+
+	snprintf(l.method, sizeof(l.method), "model");
+	assert_int_equal(store_ledger_put(s, id, &l), 0);
+}
+
+static size_t
+finals(struct store *s, int64_t after, struct store_final *out, size_t max)
+{
+	size_t n;
+
+	assert_int_equal(store_final_after(s, after, max, out, &n), 0);
+	return n;
+}
+
+/*
+ * Rows come in the order they became final, not in job order; a reopened
+ * and again final row comes again, as a new revision; the cursor and the
+ * instance survive a reopen.
+ */
+static void
+test_export_order(void **state)
+{
+	char err[256], inst[33], inst2[33];
+	struct store *s = store_open(path, err, sizeof(err));
+	struct store_final f[8];
+	int64_t sent = -1, ids[4];
+	struct store_ledger l;
+
+	assert_non_null(s);
+	for (int i = 0; i < 4; i++) {
+		struct job *j = mkjob("x", 1000);
+
+		assert_int_equal(store_job_insert(s, j), 0);
+		ids[i] = j->id;
+		job_free(j);
+		put_ledger(s, ids[i], 0, 10);
+	}
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_export_get(s, inst, &sent), 0);
+	assert_int_equal(sent, 0);
+	assert_int_equal(strlen(inst), 32);
+	assert_int_equal(strspn(inst, "0123456789abcdef"), 32);
+	assert_int_equal(finals(s, 0, f, 8), 0);
+
+	/* The last job's row is final first, then the first's. */
+	put_ledger(s, ids[3], 1, 10);
+	put_ledger(s, ids[0], 1, 10);
+	assert_int_equal(finals(s, 0, f, 8), 2);
+	assert_int_equal(f[0].job_id, ids[3]);
+	assert_int_equal(f[1].job_id, ids[0]);
+	assert_true(f[0].seq < f[1].seq);
+	assert_int_equal(f[0].revision, 1);
+	/* Acknowledged up to the first: the second still comes. */
+	assert_int_equal(store_export_set(s, f[0].seq, 77), 0);
+	assert_int_equal(finals(s, f[0].seq, f, 8), 1);
+	assert_int_equal(f[0].job_id, ids[0]);
+	/* Settling a final row again keeps its place; max is kept. */
+	put_ledger(s, ids[0], 1, 11);
+	assert_int_equal(finals(s, 0, f, 1), 1);
+	assert_int_equal(f[0].job_id, ids[3]);
+	assert_int_equal(finals(s, 0, f, 8), 2);
+	assert_int_equal(f[1].job_id, ids[0]);
+	assert_int_equal(f[1].revision, 1);
+	/* Job 2, final now, comes after both, its id notwithstanding. */
+	put_ledger(s, ids[1], 1, 10);
+	assert_int_equal(finals(s, f[1].seq, f, 8), 1);
+	assert_int_equal(f[0].job_id, ids[1]);
+	assert_int_equal(store_commit(s), 0);
+
+	/* A late interval reopens the last job's row: it leaves the list;
+	 * final again, it comes last, as revision 2. */
+	assert_int_equal(store_ledger_record(s, ids[3], 100, 200, 5, "model"),
+	    0);
+	assert_int_equal(finals(s, 0, f, 8), 2);
+	assert_int_equal(f[0].job_id, ids[0]);
+	put_ledger(s, ids[3], 1, 12);
+	assert_int_equal(finals(s, 0, f, 8), 3);
+	assert_int_equal(f[2].job_id, ids[3]);
+	assert_int_equal(f[2].revision, 2);
+	assert_true(f[2].seq > f[1].seq);
+	assert_int_equal(store_ledger_get(s, ids[3], &l), 1);
+	assert_true(l.final && l.grams == 12);
+	store_close(s);
+
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(store_export_get(s, inst2, &sent), 0);
+	assert_string_equal(inst, inst2);
+	assert_int_equal(finals(s, sent, f, 8), 3);
+	assert_int_equal(f[0].job_id, ids[0]);
+	store_close(s);
+}
+
+/* Rows final before the export existed are numbered in job order. */
+static void
+test_export_migration(void **state)
+{
+	char err[256], inst[33];
+	struct store *s = store_open(path, err, sizeof(err));
+	struct store_final f[8];
+	int64_t sent;
+	sqlite3 *db;
+
+	assert_non_null(s);
+	/* test_export_order left three final rows, one of them twice. */
+	store_close(s);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP INDEX ledger_jobs_final_seq;"
+	    "ALTER TABLE ledger_jobs DROP COLUMN final_seq;"
+	    "ALTER TABLE ledger_jobs DROP COLUMN revision;"
+	    "DROP TABLE export_state; PRAGMA user_version = 10", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s = store_open(path, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(store_export_get(s, inst, &sent), 0);
+	assert_int_equal(sent, 0);
+	assert_int_equal(finals(s, 0, f, 8), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(f[i].seq, f[i].job_id);
+		assert_int_equal(f[i].revision, 1);
+	}
+	assert_true(f[0].job_id < f[1].job_id && f[1].job_id < f[2].job_id);
+	/* The next one to turn final (job 3, test_lifecycle's) comes after
+	 * them all. */
+	put_ledger(s, 3, 1, 1);
+	assert_int_equal(finals(s, f[2].seq, f, 8), 1);
+	assert_int_equal(f[0].job_id, 3);
+	store_close(s);
+}
+
 static int
 setup(void **state)
 {
@@ -460,6 +598,8 @@ main(void)
 		cmocka_unit_test(test_intensity),
 		cmocka_unit_test(test_recent_jobs),
 		cmocka_unit_test(test_job_control),
+		cmocka_unit_test(test_export_order),
+		cmocka_unit_test(test_export_migration),
 		cmocka_unit_test(test_schema_version),
 	};
 
