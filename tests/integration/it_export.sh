@@ -58,7 +58,7 @@ run_jobs() {
 
 write_config 2 "socket_mode: 0666" "energy:" "  final_after: 0s" "export:" \
     "  url: http://127.0.0.1:$PORT/ingest" "  batch: 3" "  interval: 1s" \
-    "  timeout: 2s" "  max_backoff: 1s" "  token_file: $T/token"
+    "  timeout: 4s" "  max_backoff: 1s" "  token_file: $T/token"
 start_ebbd
 
 # 1. The endpoint is down: rows wait; up: they arrive.
@@ -72,13 +72,14 @@ expect_eq "rows came in batches of at most 3" 0 \
     "$(awk '$3 > 3' "$SINK/requests.log" | wc -l)"
 
 # 2. A row that becomes final after one of a larger job id is not skipped.
-long=$("$EBB" submit -q -- sleep 4)
+long=$("$EBB" submit -q -- sh -c "while [ ! -e $T/go ]; do sleep 0.1; done")
 wait_field "$long" state running 50
 "$EBB" submit -q -- true >/dev/null
 TOTAL=$((TOTAL + 1))
 wait_until 20 keys_are $TOTAL && ok "short job's row sent while job $long runs" ||
     fail "short job: $(nkeys) of $TOTAL rows"
 expect_eq "job $long still running then" running "$(job_field "$long" state)"
+touch "$T/go"
 TOTAL=$((TOTAL + 1))
 wait_final 60; wait_until 30 finals_are $TOTAL
 wait_until 20 keys_are $TOTAL && ok "row of job $long, final later, not skipped" ||
@@ -110,12 +111,12 @@ expect_eq "nothing stored during the 5xx" $((TOTAL - 2)) "$(nkeys)"
 echo ok > "$SINK/mode"
 wait_until 20 keys_are $TOTAL && ok "after the 5xx: $TOTAL rows" || fail "after 5xx: $(nkeys) of $TOTAL"
 
-# 4. A hang: the 2 s timeout ends the POST, the rows are sent again.
+# 4. A hang: the 4 s timeout ends the POST, the rows are sent again.
 echo hang > "$SINK/mode"
 run_jobs 2
 wait_until 20 reqs_at_least hang 2 && ok "hung POST timed out and was retried" ||
     fail "hang: $(nreq hang) tries"
-grep -q "export: timed out after 2.0 s" "$LOG" && ok "timeout logged" || fail "no timeout logged"
+grep -q "export: timed out after 4.0 s" "$LOG" && ok "timeout logged" || fail "no timeout logged"
 echo ok > "$SINK/mode"
 wait_until 20 keys_are $TOTAL && ok "after the hang: $TOTAL rows" || fail "after hang: $(nkeys) of $TOTAL"
 
