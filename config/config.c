@@ -550,6 +550,9 @@ static const struct yt_key export_keys[] = {
 	  .doc = "endpoint final ledger rows are POSTed to (http or https)" },
 	{ .name = "token_file", .type = YT_PATH, .offset = EX(token_file),
 	  .doc = "file holding a bearer token, read before each POST" },
+	{ .name = "ca_file", .type = YT_PATH, .offset = EX(ca_file),
+	  .doc = "PEM file of the CAs an https endpoint's certificate must "
+	  "chain to; default: the system's" },
 	{ .name = "batch", .type = YT_INT, .min = 1, .max = 1000,
 	  .offset = EX(batch), .doc = "most rows in one POST" },
 	{ .name = "interval", .type = YT_DURATION, .min = 1, .max = 86400,

@@ -137,6 +137,7 @@ struct ebb_metrics {
 struct ebb_export {
 	char	*url;			/* http:// or https:// endpoint */
 	char	*token_file;		/* bearer token, read at each send */
+	char	*ca_file;		/* PEM CA bundle; NULL: the system's */
 	int	 batch;			/* most rows in one POST */
 	int64_t	 interval;		/* s between looks for new final rows */
 	int64_t	 timeout;		/* s one POST may take */

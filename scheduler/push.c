@@ -41,6 +41,7 @@
 #define PUSH_MAX_BYTES	(1 << 20)	/* a batch stops growing past this */
 #define PUSH_MAX_ANSWER	(64 << 10)	/* bytes of an answer we take */
 #define PUSH_MAX_TOKEN	4096		/* bytes of the token file */
+#define PUSH_MAX_CA	(1 << 20)	/* bytes of the CA file */
 #define PUSH_FIRST_WAIT	1.0		/* s before the first retry */
 #define PUSH_VERSION	1		/* of the batch document */
 
@@ -107,36 +108,50 @@ retry_later(struct push *p, const char *why, double hint)
 }
 
 /*
- * The bearer token from export.token_file (read each time, so a rotated
- * token is used at once) as an Authorization header in *hdr (caller
- * wipes and frees). 0 without a token file, 1 with, -1 with err.
+ * Reads a small file named in the config (at each send, so a rotated one
+ * is used at once) into *out (caller frees), NUL-terminated, of *len
+ * bytes. -1 with err naming what and path.
+ */
+static int
+read_conf_file(const char *what, const char *path, size_t max, char **out,
+    size_t *len, char *err, size_t errlen)
+{
+	char why[128];
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	rc = fs_read_fd(fd, max, out, len, why, sizeof(why));
+	close(fd);
+	if (rc == -1)
+		snprintf(err, errlen, "%s %s: %s", what, path, why);
+	return rc;
+}
+
+/*
+ * The bearer token from export.token_file as an Authorization header in
+ * *hdr (caller wipes and frees). 0 without a token file, 1 with, -1 with
+ * err.
  */
 static int
 auth_header(const struct push *p, char **hdr, char *err, size_t errlen)
 {
 	const char *path = conf(p)->token_file;
-	char *tok = NULL, why[128];
+	char *tok, why[128];
 	size_t len;
-	int fd, rc;
+	int rc = -1;
 
 	*hdr = NULL;
 	if (path == NULL)
 		return 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "token file %s: %s", path,
-		    strerror(errno));
+	if (read_conf_file("token file", path, PUSH_MAX_TOKEN, &tok, &len, err,
+	    errlen) == -1)
 		return -1;
-	}
-	rc = fs_read_fd(fd, PUSH_MAX_TOKEN, &tok, &len, why, sizeof(why));
-	close(fd);
-	if (rc == -1) {
-		snprintf(err, errlen, "token file %s: %s", path, why);
-		return -1;
-	}
 	while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r' ||
 	    tok[len - 1] == ' ' || tok[len - 1] == '\t'))
 		tok[--len] = '\0';
-	rc = -1;
 	if (strlen(tok) != len)
 		snprintf(err, errlen, "token file %s: has a NUL byte", path);
 	else if (prov_check_secret("token", "export.token_file", tok, 0, why,
@@ -215,9 +230,9 @@ look(struct push *p)
 	struct store_final *rs = xcalloc((size_t)p->limit, sizeof(*rs));
 	struct strbuf body = STRBUF_INIT;
 	const char *hdrs[4];
-	char err[512], *auth = NULL;
+	char err[512], *auth = NULL, *ca = NULL;
 	struct http_req req = { 0 };
-	size_t n;
+	size_t n, calen;
 	ssize_t sent = 0;
 	int h = 0;
 
@@ -235,7 +250,9 @@ look(struct push *p)
 	    "\"instance\":\"%s\",\"sent_at\":%" PRId64 ",\"rows\":[",
 	    PUSH_VERSION, p->instance, ebb_now());
 	if ((sent = add_rows(p, rs, n, &body, err, sizeof(err))) == -1 ||
-	    auth_header(p, &auth, err, sizeof(err)) == -1)
+	    auth_header(p, &auth, err, sizeof(err)) == -1 ||
+	    (x->ca_file != NULL && read_conf_file("CA file", x->ca_file,
+	    PUSH_MAX_CA, &ca, &calen, err, sizeof(err)) == -1))
 		goto fail;
 	strbuf_adds(&body, "]}");
 	hdrs[h++] = "Content-Type: application/json";
@@ -248,6 +265,7 @@ look(struct push *p)
 	req.body = strbuf_str(&body);
 	req.body_len = body.len;
 	req.headers = hdrs;
+	req.ca_pem = ca;
 	req.timeout_s = (double)x->timeout;
 	req.max_body = PUSH_MAX_ANSWER;
 	req.max_tries = 1;	/* retries are ours: with the cursor */
@@ -266,6 +284,7 @@ out:
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
+	free(ca);
 	strbuf_free(&body);
 	free(rs);
 }

@@ -3,9 +3,10 @@
 export-sink: a loopback receiver of ebb's ledger export (docs/export.md)
 that can fail, hang and restart, for it_export.sh.
 
-  export-sink.py DIR PORT
+  export-sink.py DIR PORT [CERT KEY]
 
-Listens on 127.0.0.1:PORT and answers each POST as DIR/mode says. That
+Listens on 127.0.0.1:PORT (with TLS when given a PEM certificate and
+key) and answers each POST as DIR/mode says. That
 file holds one mode per line; a request uses the first line and removes
 it when more lines follow (the last line stays). Modes:
 
@@ -25,6 +26,7 @@ the files, so a restarted sink goes on where the last one stopped.
 """
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -119,6 +121,10 @@ class H(BaseHTTPRequestHandler):
 def main():
     d, port = sys.argv[1], int(sys.argv[2])
     srv = ThreadingHTTPServer(('127.0.0.1', port), H)
+    if len(sys.argv) > 4:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.daemon_threads = True
     srv.dir = d
     print('listening', flush=True)

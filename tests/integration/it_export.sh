@@ -6,7 +6,8 @@
 # holds every final ledger row, equal to `ebb report`'s, each key exactly
 # once except the rows of the one batch whose acknowledgement was lost
 # (the documented duplicate, counted); the rows carry the bearer token. A
-# second user's job name, written to forge a row, arrives as a name.
+# second user's job name, written to forge a row, arrives as a name; an
+# https endpoint is refused until export.ca_file names its CA (SIGHUP).
 . "$(dirname "$0")/lib.sh"
 
 SINK=$T/sink
@@ -21,7 +22,7 @@ PORT=$((20000 + RANDOM % 30000))
 
 start_sink() {
 	python3 "$EBB_SRC/tests/helpers/export-sink.py" "$SINK" "$PORT" \
-	    >>"$SINK/out" 2>&1 &
+	    ${TLS:+"$T/cert.pem" "$T/key.pem"} >>"$SINK/out" 2>&1 &
 	SINK_PID=$!
 	for _ in $(seq 1 100); do
 		[ "$(grep -c listening "$SINK/out")" -ge "${1:-1}" ] && return 0
@@ -166,6 +167,30 @@ stop_ebbd
 start_ebbd
 sleep 3
 expect_eq "nothing resent after a clean restart" "$before" "$(nrows)"
+
+# 9. https, by SIGHUP: without the endpoint's CA the rows wait (the
+#    certificate is checked), with export.ca_file they arrive.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+    -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null ||
+    fail "no test certificate"
+chmod 644 "$T/cert.pem"
+stop_sink
+TLS=1 start_sink 3
+tls_config() {
+	write_config 2 "socket_mode: 0666" "energy:" "  final_after: 0s" "export:" \
+	    "  url: https://127.0.0.1:$PORT/ingest" "  batch: 3" "  interval: 1s" \
+	    "  timeout: 4s" "  max_backoff: 1s" "  token_file: $T/token" "$@"
+}
+tls_config
+kill -HUP "$EBBD_PID"
+run_jobs 1
+wait_until 20 grep -q "export: .*certificate" "$LOG" &&
+    ok "unknown CA refused" || fail "no certificate error: $(grep export: "$LOG" | tail -3)"
+expect_eq "nothing sent to an unverified endpoint" $((TOTAL - 1)) "$(nkeys)"
+tls_config "  ca_file: $T/cert.pem"
+kill -HUP "$EBBD_PID"
+wait_until 20 keys_are $TOTAL && ok "https with ca_file: $TOTAL rows" ||
+    fail "https: $(nkeys) of $TOTAL"
 
 # The receiver's rows against the ledger: the same set, the same rows.
 "$EBB" report --format json | jq -c '[.jobs[] | select(.status == "final")] | sort_by(.id)' > "$T/ledger.json"

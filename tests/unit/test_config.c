@@ -371,6 +371,7 @@ test_export(void **state)
 	    "export:\n"
 	    "  url: https://carbon.example.org/v1/rows?team=hpc\n"
 	    "  token_file: /etc/ebb/export.token\n"
+	    "  ca_file: ca.pem\n"
 	    "  batch: 500\n"
 	    "  interval: 5m\n"
 	    "sites:\n"
@@ -379,6 +380,9 @@ test_export(void **state)
 	assert_string_equal(c->export.url,
 	    "https://carbon.example.org/v1/rows?team=hpc");
 	assert_string_equal(c->export.token_file, "/etc/ebb/export.token");
+	/* Relative to the file's directory. */
+	assert_non_null(strstr(c->export.ca_file, "/ca.pem"));
+	assert_true(c->export.ca_file[0] == '/');
 	assert_int_equal(c->export.batch, 500);
 	assert_int_equal(c->export.interval, 300);
 	assert_int_equal(c->export.timeout, 30);
