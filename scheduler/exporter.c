@@ -1,8 +1,8 @@
 /*
  * exporter: builds the /metrics families from ebbd's state. Reads only:
  * two aggregate queries, one bounded query for the jobs that get series
- * of their own, the carbon manager's series and status, and the
- * sampler's counters. The families, their labels and the bound on
+ * of their own, the carbon manager's series and status, the sampler's
+ * counters, and the ledger export's state (one indexed count). The families, their labels and the bound on
  * series are in docs/metrics.md.
  */
 #include <inttypes.h>
@@ -18,6 +18,7 @@
 #include "scheduler/daemon.h"
 #include "scheduler/exporter.h"
 #include "scheduler/metrics.h"
+#include "scheduler/push.h"
 #include "scheduler/sampler.h"
 #include "scheduler/store.h"
 
@@ -103,6 +104,33 @@ recent(struct ebbd *d, struct metrics_text *t, int64_t now)
 	    (double)(total - mc->job_series) : 0, NULL);
 }
 
+/* The push of final ledger rows, when configured. */
+static void
+export(struct ebbd *d, struct metrics_text *t)
+{
+	struct push_stats st;
+	char err[256];
+	int rc;
+
+	if ((rc = push_stats(d->push, &st, err, sizeof(err))) == -1)
+		log_warnx("metrics: %s", err);
+	if (rc != 0)
+		return;
+	metrics_gauge(t, "ebb_export_rows_waiting",
+	    "Final ledger rows the export endpoint has not acknowledged yet",
+	    (double)st.waiting, NULL);
+	metrics_counter(t, "ebb_export_rows_total",
+	    "Ledger rows the export endpoint acknowledged", (double)st.rows,
+	    NULL);
+	metrics_counter(t, "ebb_export_failures_total",
+	    "Failed tries to send ledger rows to the export endpoint",
+	    (double)st.failures, NULL);
+	if (st.last_ok > 0)
+		metrics_gauge(t, "ebb_export_last_success_timestamp_seconds",
+		    "When the export endpoint last acknowledged rows (Unix "
+		    "time)", (double)st.last_ok, NULL);
+}
+
 void
 exporter_render(void *arg, struct metrics_text *t)
 {
@@ -137,4 +165,5 @@ exporter_render(void *arg, struct metrics_text *t)
 		    sampler_node_joules(d->sampler), "source",
 		    sampler_method(d->sampler), NULL);
 	recent(d, t, now);
+	export(d, t);
 }

@@ -58,6 +58,7 @@ struct push {
 	int		 limit;		/* rows per POST now */
 	int		 failures;	/* in a row */
 	char		 why[128];	/* the last failure, logged once */
+	struct push_stats stats;	/* rows, failures, last_ok */
 };
 
 static const struct ebb_export *
@@ -93,6 +94,7 @@ retry_later(struct push *p, const char *why, double hint)
 	double wait;
 
 	p->failures++;
+	p->stats.failures++;
 	wait = ebb_backoff(p->failures, PUSH_FIRST_WAIT,
 	    (double)conf(p)->max_backoff);
 	if (hint > wait)
@@ -297,10 +299,14 @@ on_answer(void *arg, const struct http_resp *r)
 
 	p->inflight = 0;
 	if (r->error == NULL) {
-		if (store_export_set(p->d->store, p->last, ebb_now()) == -1) {
+		int64_t now = ebb_now();
+
+		if (store_export_set(p->d->store, p->last, now) == -1) {
 			retry_later(p, store_errmsg(p->d->store), 0);
 			return;
 		}
+		p->stats.rows += (int64_t)p->n;
+		p->stats.last_ok = now;
 		if (p->failures > 0)
 			log_info("export: the endpoint takes rows again "
 			    "(after %d failed tries)", p->failures);
@@ -330,7 +336,8 @@ push_new(struct ebbd *d, char *err, size_t errlen)
 	struct push *p = xcalloc(1, sizeof(*p));
 
 	p->d = d;
-	if (store_export_get(d->store, p->instance, &p->sent) == -1) {
+	if (store_export_get(d->store, p->instance, &p->sent,
+	    &p->stats.last_ok) == -1) {
 		snprintf(err, errlen, "export: %s", store_errmsg(d->store));
 		free(p);
 		return NULL;
@@ -386,4 +393,18 @@ push_reconfigure(struct push *p)
 	    every, sizeof(every)));
 	if (!p->inflight)
 		arm(p, 0.);
+}
+
+int
+push_stats(struct push *p, struct push_stats *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	if (p == NULL || conf(p)->url == NULL)
+		return 1;
+	*st = p->stats;
+	if (store_final_count(p->d->store, p->sent, &st->waiting) == -1) {
+		snprintf(err, errlen, "%s", store_errmsg(p->d->store));
+		return -1;
+	}
+	return 0;
 }

@@ -41,4 +41,18 @@ void	push_after_commit(struct push *);
 /* The config was reloaded: takes up its export settings now. */
 void	push_reconfigure(struct push *);
 
+/* How the export is doing (for /metrics). */
+struct push_stats {
+	int64_t	 waiting;	/* final rows not acknowledged yet */
+	int64_t	 rows;		/* rows acknowledged since ebbd started */
+	int64_t	 failures;	/* failed tries since ebbd started */
+	int64_t	 last_ok;	/* last acknowledgement, epoch s; 0 never */
+};
+/*
+ * Fills *st; 0, 1 while the export is off (export.url unset: *st is
+ * zeroed), or -1 with err when the store cannot say.
+ */
+int	push_stats(struct push *, struct push_stats *st, char *err,
+	    size_t errlen);
+
 #endif

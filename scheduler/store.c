@@ -142,8 +142,8 @@ static const char *const migrations[] = {
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
 	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
 	ST_LI_ADD, ST_LJ_OPEN, ST_LI_GET, ST_LI_SET, ST_LJ_PUT, ST_LJ_GET,
-	ST_LJ_PROV, ST_BY_EXT, ST_FINAL_AFTER, ST_EXPORT_GET, ST_EXPORT_SET,
-	ST_N };
+	ST_LJ_PROV, ST_BY_EXT, ST_FINAL_AFTER, ST_FINAL_COUNT, ST_EXPORT_GET,
+	ST_EXPORT_SET, ST_N };
 
 static const char *const stmt_sql[ST_N] = {
 	[ST_INSERT] = "INSERT INTO jobs (name, user, uid, gid, argv, env, "
@@ -228,8 +228,10 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_FINAL_AFTER] = "SELECT job_id, final_seq, revision FROM "
 	    "ledger_jobs WHERE status = 'final' AND final_seq > ? ORDER BY "
 	    "final_seq LIMIT ?",
-	[ST_EXPORT_GET] = "SELECT instance, sent_seq FROM export_state "
-	    "WHERE id = 1",
+	[ST_FINAL_COUNT] = "SELECT count(*) FROM ledger_jobs WHERE "
+	    "status = 'final' AND final_seq > ?",
+	[ST_EXPORT_GET] = "SELECT instance, sent_seq, sent_at FROM "
+	    "export_state WHERE id = 1",
 	[ST_EXPORT_SET] = "UPDATE export_state SET sent_seq = ?, sent_at = ? "
 	    "WHERE id = 1",
 };
@@ -1280,7 +1282,24 @@ store_final_after(struct store *s, int64_t after, size_t max,
 }
 
 int
-store_export_get(struct store *s, char instance[33], int64_t *sent_seq)
+store_final_count(struct store *s, int64_t after, int64_t *n)
+{
+	sqlite3_stmt *st = s->st[ST_FINAL_COUNT];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, after);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		fail(s, "count final ledger rows");	/* before the reset */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_export_get(struct store *s, char instance[33], int64_t *sent_seq,
+    int64_t *sent_at)
 {
 	sqlite3_stmt *st = s->st[ST_EXPORT_GET];
 	int rc = sqlite3_step(st);
@@ -1288,6 +1307,7 @@ store_export_get(struct store *s, char instance[33], int64_t *sent_seq)
 	if (rc == SQLITE_ROW) {
 		col_copy(st, 0, instance, 33);
 		*sent_seq = sqlite3_column_int64(st, 1);
+		*sent_at = sqlite3_column_int64(st, 2);
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		fail(s, "read export cursor");	/* before the reset */

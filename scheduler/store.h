@@ -201,10 +201,14 @@ int	store_final_after(struct store *, int64_t after, size_t max,
 	    struct store_final *out, size_t *n);
 /*
  * The database's export identity, 32 hex digits made once at random
- * (instance, NUL-terminated), and the seq up to which an endpoint has
- * acknowledged rows. Returns 0 or -1.
+ * (instance, NUL-terminated), the seq up to which an endpoint has
+ * acknowledged rows, and when it last did (epoch s, 0 never). Returns 0
+ * or -1.
  */
-int	store_export_get(struct store *, char instance[33], int64_t *sent_seq);
+int	store_export_get(struct store *, char instance[33], int64_t *sent_seq,
+	    int64_t *sent_at);
+/* How many final rows have a seq > after, in *n. Returns 0 or -1. */
+int	store_final_count(struct store *, int64_t after, int64_t *n);
 /* Records that rows up to sent_seq were acknowledged at `when`. */
 int	store_export_set(struct store *, int64_t sent_seq, int64_t when);
 

@@ -67,6 +67,14 @@ render(void *arg, struct metrics_text *t)
 	    "job_name", "train", "user", "alice", "site", "berlin-1", NULL);
 	metrics_gauge(t, "ebb_recent_jobs_omitted",
 	    "Jobs left without series of their own.", 0, NULL);
+	metrics_gauge(t, "ebb_export_rows_waiting",
+	    "Final ledger rows not acknowledged yet.", 3, NULL);
+	metrics_counter(t, "ebb_export_rows_total",
+	    "Ledger rows acknowledged.", 1200, NULL);
+	metrics_counter(t, "ebb_export_failures_total",
+	    "Failed tries to send ledger rows.", 4, NULL);
+	metrics_gauge(t, "ebb_export_last_success_timestamp_seconds",
+	    "When rows were last acknowledged.", 1796605991, NULL);
 }
 
 static void

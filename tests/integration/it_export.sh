@@ -19,6 +19,9 @@ echo "s3cret-token" > "$SINK/token"
 cp "$SINK/token" "$T/token"
 [ "$(id -u)" = 0 ] && chown ebb "$T/token"	# read by the worker
 PORT=$((20000 + RANDOM % 30000))
+MPORT=$((PORT > 35000 ? PORT - 10000 : PORT + 10000))
+# metric NAME: its value at ebbd's /metrics (empty if absent).
+metric() { curl -s "http://127.0.0.1:$MPORT/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 
 start_sink() {
 	python3 "$EBB_SRC/tests/helpers/export-sink.py" "$SINK" "$PORT" \
@@ -57,7 +60,7 @@ run_jobs() {
 	    fail "$TOTAL final ledger rows (have $(final_rows))"
 }
 
-write_config 2 "socket_mode: 0666" "energy:" "  final_after: 0s" "export:" \
+write_config 2 "socket_mode: 0666" "metrics:" "  port: $MPORT" "energy:" "  final_after: 0s" "export:" \
     "  url: http://127.0.0.1:$PORT/ingest" "  batch: 3" "  interval: 1s" \
     "  timeout: 4s" "  max_backoff: 1s" "  token_file: $T/token"
 start_ebbd
@@ -109,6 +112,9 @@ echo fail500 > "$SINK/mode"
 run_jobs 2
 wait_until 20 reqs_at_least fail500 2 && ok "5xx retried" || fail "5xx: $(nreq fail500) tries"
 expect_eq "nothing stored during the 5xx" $((TOTAL - 2)) "$(nkeys)"
+expect_eq "/metrics: 2 rows waiting" 2 "$(metric ebb_export_rows_waiting)"
+[ "$(metric ebb_export_failures_total)" -ge 2 ] && ok "/metrics: failures counted" ||
+    fail "/metrics: failures $(metric ebb_export_failures_total)"
 echo ok > "$SINK/mode"
 wait_until 20 keys_are $TOTAL && ok "after the 5xx: $TOTAL rows" || fail "after 5xx: $(nkeys) of $TOTAL"
 
@@ -177,7 +183,7 @@ chmod 644 "$T/cert.pem"
 stop_sink
 TLS=1 start_sink 3
 tls_config() {
-	write_config 2 "socket_mode: 0666" "energy:" "  final_after: 0s" "export:" \
+	write_config 2 "socket_mode: 0666" "metrics:" "  port: $MPORT" "energy:" "  final_after: 0s" "export:" \
 	    "  url: https://127.0.0.1:$PORT/ingest" "  batch: 3" "  interval: 1s" \
 	    "  timeout: 4s" "  max_backoff: 1s" "  token_file: $T/token" "$@"
 }
@@ -191,6 +197,15 @@ tls_config "  ca_file: $T/cert.pem"
 kill -HUP "$EBBD_PID"
 wait_until 20 keys_are $TOTAL && ok "https with ca_file: $TOTAL rows" ||
     fail "https: $(nkeys) of $TOTAL"
+
+expect_eq "/metrics: nothing waiting" 0 "$(metric ebb_export_rows_waiting)"
+last=$(metric ebb_export_last_success_timestamp_seconds)
+[ -n "$last" ] && [ $(( $(date +%s) - ${last%.*} )) -lt 60 ] &&
+    ok "/metrics: last success just now" || fail "/metrics: last success [$last]"
+if command -v promtool >/dev/null; then
+	curl -s "http://127.0.0.1:$MPORT/metrics" | promtool check metrics &&
+	    ok "promtool accepts the export's metrics" || fail "promtool check metrics"
+fi
 
 # The receiver's rows against the ledger: the same set, the same rows.
 "$EBB" report --format json | jq -c '[.jobs[] | select(.status == "final")] | sort_by(.id)' > "$T/ledger.json"

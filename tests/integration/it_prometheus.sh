@@ -90,7 +90,7 @@ for _ in $(seq 1 300); do
 	sleep 0.1
 done
 [ -n "$scraped" ] || { fail "no successful scrape in 30 s"; finish; }
-expect_eq "samples per scrape" 21 \
+expect_eq "samples per scrape" 25 \
     "$(value 'scrape_samples_scraped{job="ebb"}')"
 
 for sv in queued=3 planned=2 running=1 succeeded=17 failed=1 cancelled=0; do

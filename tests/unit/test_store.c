@@ -469,7 +469,7 @@ test_export_order(void **state)
 	char err[256], inst[33], inst2[33];
 	struct store *s = store_open(path, err, sizeof(err));
 	struct store_final f[8];
-	int64_t sent = -1, ids[4];
+	int64_t sent = -1, at = -1, n = -1, ids[4];
 	struct store_ledger l;
 
 	assert_non_null(s);
@@ -482,8 +482,9 @@ test_export_order(void **state)
 		put_ledger(s, ids[i], 0, 10);
 	}
 	assert_int_equal(store_commit(s), 0);
-	assert_int_equal(store_export_get(s, inst, &sent), 0);
+	assert_int_equal(store_export_get(s, inst, &sent, &at), 0);
 	assert_int_equal(sent, 0);
+	assert_int_equal(at, 0);
 	assert_int_equal(strlen(inst), 32);
 	assert_int_equal(strspn(inst, "0123456789abcdef"), 32);
 	assert_int_equal(finals(s, 0, f, 8), 0);
@@ -498,7 +499,11 @@ test_export_order(void **state)
 	assert_int_equal(f[0].revision, 1);
 	/* Acknowledged up to the first: the second still comes. */
 	assert_int_equal(store_export_set(s, f[0].seq, 77), 0);
+	assert_int_equal(store_final_count(s, f[0].seq, &n), 0);
+	assert_int_equal(n, 1);
 	assert_int_equal(finals(s, f[0].seq, f, 8), 1);
+	assert_int_equal(store_final_count(s, 0, &n), 0);
+	assert_int_equal(n, 2);
 	assert_int_equal(f[0].job_id, ids[0]);
 	/* Settling a final row again keeps its place; max is kept. */
 	put_ledger(s, ids[0], 1, 11);
@@ -530,8 +535,9 @@ test_export_order(void **state)
 
 	s = store_open(path, err, sizeof(err));
 	assert_non_null(s);
-	assert_int_equal(store_export_get(s, inst2, &sent), 0);
+	assert_int_equal(store_export_get(s, inst2, &sent, &at), 0);
 	assert_string_equal(inst, inst2);
+	assert_int_equal(at, 77);
 	assert_int_equal(finals(s, sent, f, 8), 3);
 	assert_int_equal(f[0].job_id, ids[0]);
 	store_close(s);
@@ -544,7 +550,7 @@ test_export_migration(void **state)
 	char err[256], inst[33];
 	struct store *s = store_open(path, err, sizeof(err));
 	struct store_final f[8];
-	int64_t sent;
+	int64_t sent, at;
 	sqlite3 *db;
 
 	assert_non_null(s);
@@ -559,7 +565,7 @@ test_export_migration(void **state)
 	sqlite3_close(db);
 	s = store_open(path, err, sizeof(err));
 	assert_non_null(s);
-	assert_int_equal(store_export_get(s, inst, &sent), 0);
+	assert_int_equal(store_export_get(s, inst, &sent, &at), 0);
 	assert_int_equal(sent, 0);
 	assert_int_equal(finals(s, 0, f, 8), 3);
 	for (int i = 0; i < 3; i++) {
