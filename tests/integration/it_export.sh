@@ -93,10 +93,10 @@ wait_until 20 keys_are $TOTAL && ok "row of job $long, final later, not skipped"
 #     row arrives with that name, and no other row with it.
 if [ "$(id -u)" = 0 ]; then
 	U=ebbexp1
-	id -u $U >/dev/null 2>&1 || useradd -M -N -s /bin/sh $U
+	test_users $U
 	evil='x"},{"key":"forged","id":99}],"rows":[{"\\é'
-	runuser -u $U -- env EBB_SOCKET="$SOCK" "$EBB" submit -q --workdir /tmp \
-	    --name "$evil" -- true >/dev/null || fail "submit as $U"
+	as $U "$EBB" submit -q --workdir /tmp --name "$evil" -- true >/dev/null ||
+	    fail "submit as $U"
 	TOTAL=$((TOTAL + 1))
 	wait_final 60; wait_until 30 finals_are $TOTAL
 	wait_until 20 keys_are $TOTAL && ok "$U's row arrived" || fail "$U's row: $(nkeys) of $TOTAL"
