@@ -42,6 +42,8 @@ struct cli {
 	const char	*socket;	/* from --socket, or NULL */
 	const struct cli_cmd *cmd;	/* the command being run */
 	struct client	*client;	/* opened by the first cli_call */
+	json_t		*results;	/* --json: the per-job results of
+					   cancel, hold, ... gathered here */
 	const char	*where_file;	/* messages name this file and */
 	const char	*where;		/* "LINE:COL" when set (directives) */
 };
@@ -140,6 +142,14 @@ int	cli_jobs_call(struct cli *, const char *cmd, const json_t *all,
 	    const json_t *extra, const char *done);
 int	cli_job_results(struct cli *, const json_t *result, const char *done,
 	    int64_t *last, size_t *n);
+/*
+ * With --json, cli_job_results gathers the results instead of printing
+ * lines: cli_results_begin starts that (when json is set), and
+ * cli_results_end prints them as one JSON array of {"id", "ok", "state" |
+ * "error"} and returns rc.
+ */
+void	cli_results_begin(struct cli *, int json);
+int	cli_results_end(struct cli *, int rc);
 
 /*
  * submit's parsing, apart so tests can check it: builds the "job" object

@@ -46,17 +46,18 @@ cancel_matching(struct cli *c, const json_t *filter, const json_t *ids)
 int
 cmd_cancel(struct cli *c, int argc, char **argv)
 {
-	enum { O_NAME = 256, O_USER, O_STATE };
+	enum { O_NAME = 256, O_USER, O_STATE, O_JSON };
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, O_NAME },
 		{ "user", required_argument, NULL, O_USER },
 		{ "state", required_argument, NULL, O_STATE },
+		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const keys[] = { "name", "user", "state" };
 	json_t *filter = json_object(), *all, *ids;
-	int ch, rc = CLI_OK;
+	int ch, rc = CLI_OK, json = 0;
 	size_t off, i;
 
 	optind = 0;
@@ -64,6 +65,10 @@ cmd_cancel(struct cli *c, int argc, char **argv)
 		if (ch == 'h') {
 			json_decref(filter);
 			return cli_help(c);
+		}
+		if (ch == O_JSON) {
+			json = 1;
+			continue;
 		}
 		if (ch < O_NAME || ch > O_STATE) {
 			json_decref(filter);
@@ -92,6 +97,7 @@ cmd_cancel(struct cli *c, int argc, char **argv)
 		json_decref(filter);
 		return rc;
 	}
+	cli_results_begin(c, json);
 	if (json_object_size(filter) == 0)
 		rc = cli_jobs_call(c, "cancel", all, NULL, "cancelled");
 	else if (json_array_size(all) == 0)
@@ -109,5 +115,5 @@ cmd_cancel(struct cli *c, int argc, char **argv)
 		}
 	json_decref(all);
 	json_decref(filter);
-	return rc;
+	return cli_results_end(c, rc);
 }

@@ -33,7 +33,11 @@ cli_job_results(struct cli *c, const json_t *result, const char *done,
 			*last = id;
 		if (n != NULL)
 			(*n)++;
-		if (!json_is_true(json_object_get(r, "ok"))) {
+		if (c->results != NULL) {
+			json_array_append(c->results, r);
+			if (!json_is_true(json_object_get(r, "ok")))
+				rc = CLI_FAIL;
+		} else if (!json_is_true(json_object_get(r, "ok"))) {
 			if (err != NULL)
 				cli_fail(c, "%s", err);
 			else
@@ -47,6 +51,23 @@ cli_job_results(struct cli *c, const json_t *result, const char *done,
 		else
 			fprintf(c->out, "job %" JSON_INTEGER_FORMAT " %s\n", id,
 			    done);
+	}
+	return rc;
+}
+
+void
+cli_results_begin(struct cli *c, int json)
+{
+	c->results = json ? json_array() : NULL;
+}
+
+int
+cli_results_end(struct cli *c, int rc)
+{
+	if (c->results != NULL) {
+		cli_print_json(c, c->results);
+		json_decref(c->results);
+		c->results = NULL;
 	}
 	return rc;
 }
@@ -93,22 +114,27 @@ cli_jobs_call(struct cli *c, const char *cmd, const json_t *all,
 	return rc;
 }
 
-/* hold, release, start-now: JOB... and -h. */
+/* hold, release, start-now: JOB..., --json and -h. */
 static int
 ids_command(struct cli *c, int argc, char **argv, const char *cmd,
     const char *done)
 {
 	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *ids;
-	int ch, rc;
+	int ch, rc, json = 0;
 
 	optind = 0;
 	while ((ch = cli_getopt(c, argc, argv, ":h", opts)) != -1) {
 		if (ch == 'h')
 			return cli_help(c);
+		if (ch == 'j') {
+			json = 1;
+			continue;
+		}
 		return CLI_USAGE;
 	}
 	if (optind == argc)
@@ -116,7 +142,8 @@ ids_command(struct cli *c, int argc, char **argv, const char *cmd,
 	if ((rc = cli_job_ids(c, argc - optind, argv + optind, &ids)) !=
 	    CLI_OK)
 		return rc;
-	rc = cli_jobs_call(c, cmd, ids, NULL, done);
+	cli_results_begin(c, json);
+	rc = cli_results_end(c, cli_jobs_call(c, cmd, ids, NULL, done));
 	json_decref(ids);
 	return rc;
 }

@@ -320,6 +320,7 @@ cmd_report(struct cli *c, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "by", required_argument, NULL, O_BY },
 		{ "html", required_argument, NULL, O_HTML },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -343,6 +344,9 @@ cmd_report(struct cli *c, int argc, char **argv)
 		} else if (ch == 'U' || ch == 'S') {
 			json_object_set_new(args, ch == 'U' ? "user" : "site",
 			    json_string(optarg));
+		} else if (ch == 'j') {
+			format = FMT_JSON;	/* --json: --format json */
+			formatted = 1;
 		} else if (ch == 'f') {
 			if (strcmp(optarg, "table") == 0)
 				format = FMT_TABLE;

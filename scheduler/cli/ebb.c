@@ -71,7 +71,8 @@ static const struct cli_cmd commands[] = {
 	  "      --json    print the daemon's reply as JSON\n"
 	  "  -h, --help    show this text\n" },
 	{ "cancel", NULL, cmd_cancel, "cancel jobs",
-	  "ebb cancel [--name NAME] [--user USER] [--state STATE] [JOB...]\n"
+	  "ebb cancel [--name NAME] [--user USER] [--state STATE] [--json]\n"
+	  "           [JOB...]\n"
 	  "\n"
 	  "Cancel jobs: those given, or your active jobs that match the\n"
 	  "filters (root and admin_group: anyone's); with both, those given\n"
@@ -83,21 +84,24 @@ static const struct cli_cmd commands[] = {
 	  "      --name NAME    jobs named NAME\n"
 	  "      --user USER    jobs of user USER\n"
 	  "      --state STATE  jobs in STATE: queued, planned or running\n"
+	  "      --json         print the results as a JSON array\n"
 	  "  -h, --help         show this text\n" },
 	{ "hold", NULL, cmd_hold, "keep waiting jobs from starting",
-	  "ebb hold JOB...\n"
+	  "ebb hold [--json] JOB...\n"
 	  "\n"
 	  "Hold queued or planned jobs: a held job is in no plan and never\n"
 	  "starts until released (ebb release). Your jobs (root and\n"
 	  "admin_group: anyone's); not running jobs, nor jobs already in a\n"
 	  "site's own scheduler (Slurm, Kubernetes).\n"
 	  "\n"
+	  "      --json    print the results as a JSON array\n"
 	  "  -h, --help    show this text\n" },
 	{ "release", NULL, cmd_release, "let held jobs be planned again",
-	  "ebb release JOB...\n"
+	  "ebb release [--json] JOB...\n"
 	  "\n"
 	  "Release held jobs: they are planned again at once.\n"
 	  "\n"
+	  "      --json    print the results as a JSON array\n"
 	  "  -h, --help    show this text\n" },
 	{ "update", NULL, cmd_update, "change a waiting job's limits",
 	  "ebb update JOB [--max-delay DUR] [--deadline TIME] "
@@ -114,7 +118,7 @@ static const struct cli_cmd commands[] = {
 	  "      --json           print the updated job as JSON\n"
 	  "  -h, --help           show this text\n" },
 	{ "start-now", NULL, cmd_start_now, "start waiting jobs at once",
-	  "ebb start-now JOB...\n"
+	  "ebb start-now [--json] JOB...\n"
 	  "\n"
 	  "Start queued, planned or held jobs at once, carbon ignored, at\n"
 	  "their first site (else another allowed one) whose cpus and memory\n"
@@ -122,6 +126,7 @@ static const struct cli_cmd commands[] = {
 	  "choice: ebb show says so, and the report claims no saving for it.\n"
 	  "Not on sites with their own scheduler (Slurm, Kubernetes).\n"
 	  "\n"
+	  "      --json    print the results as a JSON array\n"
 	  "  -h, --help    show this text\n" },
 	{ "logs", NULL, cmd_logs, "print a job's output",
 	  "ebb logs [--stderr] [--follow] JOB\n"
@@ -179,6 +184,7 @@ static const struct cli_cmd commands[] = {
 	  "      --site NAME        jobs that ran at site NAME\n"
 	  "      --format FORMAT    table (default), csv, json, or codecarbon\n"
 	  "                         (CodeCarbon's emissions.csv columns, kg)\n"
+	  "      --json             the same as --format json\n"
 	  "      --by KEY           totals per user, site, day or month\n"
 	  "      --html FILE        write the report as one HTML page with\n"
 	  "                         intensity charts (- for standard output)\n"

@@ -51,6 +51,10 @@ wait_reason "$green" held && ok "REASON held" || fail "held job's reason: $(reas
 "$EBB" show "$green" | grep -q '^state: *queued (held)$' && ok "ebb show says held" ||
 	fail "show: $("$EBB" show "$green" | grep '^state')"
 expect_err "hold twice" 1 "ebb hold: job $green: already held" -- "$EBB" hold "$green"
+out=$("$EBB" hold --json "$green"); rc=$?
+expect_eq "hold --json of a held job: exit 1" 1 "$rc"
+expect_eq "hold --json: the refusal as JSON" "$green false job $green: already held" \
+	"$(jq -r '.[0] | "\(.id) \(.ok) \(.error)"' <<<"$out")"
 expect_err "hold a running job" 1 "ebb hold: job $busy: running since $(date -u -d @"$(job_field "$busy" start_time)" +%Y-%m-%dT%H:%M:%SZ): cannot hold it" -- "$EBB" hold "$busy"
 sleep 1.5	# passes come and go: a held job stays out of them
 expect_eq "still held after planning passes" "queued 0" \
@@ -131,7 +135,8 @@ expect_eq "cancel --name" "job $a1 cancelled
 job $a2 cancelled" "$("$EBB" cancel --name batch-a)"
 expect_eq "the others are left" "planned planned running" \
 	"$(job_field "$b1" state) $(job_field "$mine" state) $(job_field "$busy" state)"
-expect_eq "cancel --user --state" "job $mine cancelled" "$("$EBB" cancel --user ebbjc1 --state planned)"
+expect_eq "cancel --user --state --json" "$mine true" \
+	"$("$EBB" cancel --json --user ebbjc1 --state planned | jq -r '.[] | "\(.id) \(.ok)"')"
 expect_eq "cancel --state running" "job $busy is running: stopping it" "$("$EBB" cancel --state running)"
 wait_field "$busy" state cancelled 50 && ok "the running job was cancelled" || fail "busy is $(job_field "$busy" state)"
 expect_eq "batch-b still planned" planned "$(job_field "$b1" state)"
