@@ -114,6 +114,8 @@ job_free(struct job *j)
 	json_decref(j->tags);
 	json_decref(j->groups);
 	free(j->image);
+	free(j->stdout_file);
+	free(j->stderr_file);
 	free(j->policy_applied);
 	free(j->duration_source);
 	free(j->plan_why);
@@ -226,7 +228,8 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 	static const char *const known[] = {
 		"name", "argv", "env", "workdir", "cpus", "mem", "duration",
 		"deadline", "max_delay", "sites", "interruptible", "policy",
-		"tags", "power_w", "data_gb", "image",
+		"tags", "power_w", "data_gb", "image", "stdout_file",
+		"stderr_file",
 	};
 	struct job *j = job_new();
 	const char *key;
@@ -295,6 +298,16 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@")] != '\0')) {
 		snprintf(err, errlen, "image: '%.64s' is not an image "
 		    "reference (letters, digits and ._-/:@)", j->image);
+		goto fail;
+	}
+	if (get_str(req, "stdout_file", 4096, &j->stdout_file, err, errlen) ==
+	    -1 || get_str(req, "stderr_file", 4096, &j->stderr_file, err,
+	    errlen) == -1)
+		goto fail;
+	if (j->image != NULL && (j->stdout_file != NULL ||
+	    j->stderr_file != NULL)) {
+		snprintf(err, errlen, "stdout_file: not for a container (its "
+		    "output stays with Kubernetes: kubectl logs)");
 		goto fail;
 	}
 	if (get_str(req, "name", JOB_NAME_MAX, &j->name, err, errlen) == -1 ||
@@ -409,6 +422,8 @@ job_to_json(const struct job *j)
 	if (j->groups != NULL)
 		json_object_set(o, "groups", j->groups);
 	set_str(o, "image", j->image);
+	set_str(o, "stdout_file", j->stdout_file);
+	set_str(o, "stderr_file", j->stderr_file);
 	json_object_set_new(o, "held", json_boolean(j->held));
 	json_object_set_new(o, "start_now", json_boolean(j->start_now));
 	return o;
@@ -488,6 +503,8 @@ job_from_json(const json_t *o, char *err, size_t errlen)
 	if (json_is_array(json_object_get(o, "groups")))
 		j->groups = json_incref(json_object_get(o, "groups"));
 	j->image = dup_or_null(o, "image");
+	j->stdout_file = dup_or_null(o, "stdout_file");
+	j->stderr_file = dup_or_null(o, "stderr_file");
 	j->held = json_is_true(json_object_get(o, "held"));
 	j->start_now = json_is_true(json_object_get(o, "start_now"));
 	return j;

@@ -66,6 +66,11 @@ struct job {
 	int		 adopted;	/* submitted there, not through ebb */
 	char		*image;		/* container image (Kubernetes sites),
 					   or NULL */
+	char		*stdout_file;	/* the job's stdout goes to this file
+					   (%j: id, %x: name; relative to
+					   workdir), or NULL: kept by ebb */
+	char		*stderr_file;	/* the same for stderr; NULL: into
+					   stdout_file, or kept by ebb */
 	json_t		*groups;	/* the submitter's group ids, from
 					   SO_PEERGROUPS at submit (the job runs
 					   with exactly these), or NULL: not

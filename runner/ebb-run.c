@@ -88,6 +88,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/job.h"
+#include "common/strbuf.h"
 #include "common/xmalloc.h"
 #include "runner/cgroup.h"
 #include "runner/jobmeter.h"
@@ -109,6 +110,9 @@ struct spec {
 	char		**argv;		/* NULL-terminated */
 	char		**env;		/* NULL-terminated */
 	char		*workdir;
+	char		*name;		/* the job's name, or NULL */
+	char		*out_file;	/* stdout to this file (%j, %x), or */
+	char		*err_file;	/* NULL: to the pipes */
 	char		*user;		/* NULL: no supplementary groups */
 	char		*cgroup;	/* NULL: no cgroup */
 	uid_t		 uid;
@@ -211,6 +215,44 @@ env_pass(char **env, const json_t *prefixes)
 	return out;
 }
 
+/* doc[key] if it is a non-empty string, a copy; else NULL. */
+static char *
+opt_str(const json_t *doc, const char *key)
+{
+	const char *v = json_string_value(json_object_get(doc, key));
+
+	return v != NULL && *v != '\0' ? xstrdup(v) : NULL;
+}
+
+/*
+ * An output file name as sbatch writes it: %j the job's id, %x its name,
+ * %% a %; any other % stays. A new string.
+ */
+static char *
+output_name(const char *pat, int64_t id, const char *name)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	for (const char *p = pat; *p != '\0'; p++) {
+		if (p[0] != '%' || p[1] == '\0') {
+			strbuf_addc(&b, *p);
+			continue;
+		}
+		if (p[1] == 'j')
+			strbuf_addf(&b, "%" PRId64, id);
+		else if (p[1] == 'x')
+			strbuf_adds(&b, name ? name : "");
+		else if (p[1] == '%')
+			strbuf_addc(&b, '%');
+		else {
+			strbuf_addc(&b, '%');
+			continue;
+		}
+		p++;
+	}
+	return strbuf_take(&b);
+}
+
 /*
  * Reads the spec from fd. Managed (as root, in the job's process after it
  * became the user): only argv, env and workdir; everything else came from
@@ -262,6 +304,9 @@ spec_load(int fd, struct spec *sp, char *err, size_t errlen)
 	sp->argv = strv_from_json(argv);
 	sp->env = strv_from_json(env);
 	sp->workdir = xstrdup(workdir);
+	sp->name = opt_str(doc, "name");
+	sp->out_file = opt_str(doc, "stdout_file");
+	sp->err_file = opt_str(doc, "stderr_file");
 	if (sp->managed) {
 		json_decref(doc);
 		return 0;
@@ -290,6 +335,9 @@ spec_clear(struct spec *sp)
 	strv_free(sp->argv);
 	strv_free(sp->env);
 	free(sp->workdir);
+	free(sp->name);
+	free(sp->out_file);
+	free(sp->err_file);
 	free(sp->user);
 	free(sp->cgroup);
 	json_decref(sp->energy);
@@ -394,6 +442,36 @@ child_exec(int rfd, const struct spec *sp)
 }
 
 /*
+ * In the job child, as the user, in workdir: the job's stdout (and its
+ * stderr, unless that has its own) into the file it asked for, as sbatch
+ * does with --output/--error.
+ */
+static void
+child_output(int rfd, const struct spec *sp)
+{
+	const char *files[2] = { sp->out_file, sp->err_file };
+
+	for (int k = 0; k < 2; k++) {
+		char *path;
+		int fd;
+
+		if (files[k] == NULL)
+			continue;
+		path = output_name(files[k], sp->job_id, sp->name);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY |
+		    O_CLOEXEC, 0644);
+		if (fd == -1)
+			child_fail(rfd, 126, "%s %s: %s", k == 0 ? "output" :
+			    "error", path, strerror(errno));
+		if (dup2(fd, k + 1) == -1 || (k == 0 && sp->err_file == NULL &&
+		    dup2(fd, 2) == -1))
+			child_fail(rfd, 126, "output: %s", strerror(errno));
+		close(fd);
+		free(path);
+	}
+}
+
+/*
  * The job child, between fork and exec; out/errfd: the output pipes. It
  * reports (code 0 on rfd) when it is ready to exec, and waits on gofd
  * while ebb-run moves it into the job's cgroup: what it did before (as
@@ -426,6 +504,7 @@ child_run(int rfd, int gofd, struct spec *sp, int outfd, int errfd)
 	if (chdir(sp->workdir) == -1)
 		child_fail(rfd, 126, "chdir %s: %s", sp->workdir,
 		    strerror(errno));
+	child_output(rfd, sp);
 	memset(&ready, 0, sizeof(ready));
 	if (write(rfd, &ready, sizeof(ready)) != (ssize_t)sizeof(ready) ||
 	    read(gofd, &go, 1) != 1)

@@ -29,6 +29,7 @@ cmd_logs(struct ebbd *d, const struct peer *p, const json_t *args)
 	char *data, err[512];
 	unsigned char *buf;
 	ssize_t n = 0;
+	const char *file;
 	int fd, eof;
 
 	if (id < 0)
@@ -55,6 +56,15 @@ cmd_logs(struct ebbd *d, const struct peer *p, const json_t *args)
 	}
 	if ((j = cmd_job_for_peer(d, p, id, &reply)) == NULL)
 		return reply;
+	/* --output/--error: the job wrote it into the user's own file. */
+	if ((file = strcmp(stream, "stderr") == 0 && j->stderr_file != NULL ?
+	    j->stderr_file : j->stdout_file) != NULL) {
+		reply = proto_reply_err("failed", "job %lld writes its %s to "
+		    "%s (in %s; %%j is the job id), not to ebb",
+		    (long long)id, stream, file, j->workdir);
+		job_free(j);
+		return reply;
+	}
 	buf = xmalloc((size_t)max);
 	if ((fd = dispatch_open_log(d->dispatch, j, stream, err,
 	    sizeof(err))) >= 0) {

@@ -653,6 +653,12 @@ make_spec(struct dispatch *dp, const struct job *j)
 	json_object_set_new(spec, "name", json_string(j->name));
 	if (j->image != NULL)
 		json_object_set_new(spec, "image", json_string(j->image));
+	if (j->stdout_file != NULL)
+		json_object_set_new(spec, "stdout_file",
+		    json_string(j->stdout_file));
+	if (j->stderr_file != NULL)
+		json_object_set_new(spec, "stderr_file",
+		    json_string(j->stderr_file));
 	if (j->deadline > 0)
 		json_object_set_new(spec, "deadline",
 		    json_integer(j->deadline));

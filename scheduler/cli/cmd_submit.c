@@ -31,7 +31,7 @@
 enum {
 	O_NAME = 256, O_CPUS, O_MEM, O_DURATION, O_DEADLINE, O_MAX_DELAY,
 	O_SITE, O_INTR, O_NO_INTR, O_WORKDIR, O_POLICY, O_EXPORT, O_TAG,
-	O_POWER, O_DATA, O_IMAGE, O_NO_CHECK,
+	O_POWER, O_DATA, O_IMAGE, O_NO_CHECK, O_OUTPUT, O_ERROR,
 };
 
 /* Sets NAME=VALUE (kv) in env, replacing an earlier NAME. */
@@ -139,6 +139,8 @@ static const struct option opts[] = {
 	{ "workdir", required_argument, NULL, O_WORKDIR },
 	{ "policy", required_argument, NULL, O_POLICY },
 	{ "image", required_argument, NULL, O_IMAGE },
+	{ "output", required_argument, NULL, O_OUTPUT },
+	{ "error", required_argument, NULL, O_ERROR },
 	{ "tag", required_argument, NULL, O_TAG },
 	{ "power", required_argument, NULL, O_POWER },
 	{ "data", required_argument, NULL, O_DATA },
@@ -180,6 +182,11 @@ parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 		return CLI_OK;
 	case O_IMAGE:
 		json_object_set_new(over, "image", json_string(arg));
+		return CLI_OK;
+	case O_OUTPUT:
+	case O_ERROR:
+		json_object_set_new(over, opt == O_OUTPUT ? "stdout_file" :
+		    "stderr_file", json_string(arg));
 		return CLI_OK;
 	case O_TAG:
 		if (split_list(c, "--tag", arg, &sites) != CLI_OK)

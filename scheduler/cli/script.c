@@ -45,9 +45,8 @@ static const struct {
 	{ "chdir", 'D', "workdir", C_SAME, NULL },
 	{ "export", 0, "export", C_SAME, NULL },
 	{ "begin", 'b', NULL, C_SAME, "ebb has no earliest start yet" },
-	{ "output", 'o', NULL, C_SAME, "ebb keeps the output: ebb logs JOB" },
-	{ "error", 'e', NULL, C_SAME, "ebb keeps the output: ebb logs "
-	  "--stderr JOB" },
+	{ "output", 'o', "output", C_SAME, NULL },
+	{ "error", 'e', "error", C_SAME, NULL },
 	{ "gpus", 'G', NULL, C_SAME, "ebb does not place GPUs yet" },
 };
 #define NSBATCH	(sizeof(sbatch) / sizeof(sbatch[0]))

@@ -69,6 +69,33 @@ grep -q "not an executable file" "$T/out" && ok "and says so" || fail "message: 
 install -m 700 /dev/null "$T/rootonly.sh"; printf '#!/bin/sh\n#EBB --cpus 1\n' >"$T/rootonly.sh"
 as "$EBB" submit "$T/rootonly.sh" >"$T/out" 2>&1; rc=$?
 expect_eq "another user's unreadable script: exit 2" 2 "$rc"
+# wait_as ID STATE: until the user's job is in STATE (10 s).
+wait_as() {
+	for _ in $(seq 1 100); do
+		[ "$(as "$EBB" show --json "$1" | jq -r .job.state)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# --output/--error, as sbatch: opened by the job as the user, %j and %x.
+oid=$(as "$EBB" submit -q --workdir "$home" --name outjob --output 'out-%j.txt' \
+	--error 'err-%x.txt' -- sh -c 'echo to-out; echo to-err >&2')
+wait_as "$oid" succeeded || fail "output job: $(as "$EBB" show "$oid" | tail -3)"
+expect_eq "stdout into out-%j" "to-out" "$(cat "$home/out-$oid.txt")"
+expect_eq "stderr into err-%x" "to-err" "$(cat "$home/err-outjob.txt")"
+expect_eq "the files are the user's" "ebbit1 ebbit1" \
+	"$(stat -c %U "$home/out-$oid.txt") $(stat -c %U "$home/err-outjob.txt")"
+as "$EBB" logs "$oid" >"$T/out" 2>&1; rc=$?
+expect_eq "ebb logs of such a job: exit 1" 1 "$rc"
+grep -q "writes its stdout to out-%j.txt" "$T/out" && ok "and says where the output went" ||
+	fail "logs: $(cat "$T/out")"
+# A file the user may not write: the job fails; root made nothing there.
+rm -f /root/ebb-it-out.txt
+bid=$(as "$EBB" submit -q --workdir "$home" --output /root/ebb-it-out.txt -- true)
+wait_as "$bid" failed || fail "job $bid: $(as "$EBB" show --json "$bid" | jq -r .job.state)"
+as "$EBB" show --json "$bid" | jq -r .job.reason | grep -q "output /root/ebb-it-out.txt: Permission denied" &&
+	ok "the reason names the file" || fail "reason: $(as "$EBB" show --json "$bid" | jq -r .job.reason)"
+[ ! -e /root/ebb-it-out.txt ] && ok "no file was made as root" || fail "/root/ebb-it-out.txt exists"
 jid=$(as "$EBB" submit --json --workdir "$home" -- true | jq -r .id)
 [ "$jid" -gt "$id" ] 2>/dev/null && ok "submit --json gives the id ($jid)" || fail "submit --json: '$jid'"
 as "$EBB" submit no-such-command-xyz >"$T/out" 2>&1; rc=$?

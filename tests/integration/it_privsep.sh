@@ -144,6 +144,20 @@ kill -0 "$EBBD_PID" 2>/dev/null && fail "parent outlived its worker" ||
 wait "$EBBD_PID" 2>/dev/null; EBBD_PID=
 start_ebbd
 expect_eq "restarted: the job is still failed" failed "$(job_field "$id1" state)"
+# --output as root's ebbd runs it: the file is opened by the job, as its
+# user, after the privileges are dropped: never a root file operation.
+d=$(mktemp -d); chown ebbps1 "$d"
+oid=$(as ebbps1 "$EBB" submit -q --workdir "$d" --output 'o-%j' -- sh -c 'id -u')
+wait_field "$oid" state succeeded 100 || fail "output job: $(job_field "$oid" reason)"
+expect_eq "the job wrote its own file" "$(id -u ebbps1) ebbps1" \
+	"$(cat "$d/o-$oid") $(stat -c %U "$d/o-$oid")"
+ln -s /etc/ebb-it-victim "$d/link"	# a link to a place only root may write
+rm -f /etc/ebb-it-victim
+lid=$(as ebbps1 "$EBB" submit -q --workdir "$d" --output link -- true)
+wait_field "$lid" state failed 100 || fail "link job: $(job_field "$lid" state)"
+[ ! -e /etc/ebb-it-victim ] && ok "an output link to /etc made nothing there" ||
+	fail "/etc/ebb-it-victim was created"
+rm -rf "$d"
 stop_ebbd && ok "stopped cleanly" || fail "exit status"
 [ -e "$SOCK" ] && fail "socket left" || ok "socket removed"
 pgrep -f "ebbd -f -d -c $CONF" >/dev/null && fail "ebbd processes left" ||

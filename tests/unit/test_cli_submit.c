@@ -385,6 +385,26 @@ batch_scripts(void **state)
 	assert_int_equal(num(b.job, "duration"), 600);
 	done(&b);
 
+	/* #SBATCH -o/-e and --output/--error: the files, as written. */
+	put(tmp, "out.sh", "#!/bin/sh\n#SBATCH -o slurm-%j.out -e err.txt\n",
+	    0755);
+	build(&b, "out.sh", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	assert_string_equal(json_string_value(json_object_get(b.job,
+	    "stdout_file")), "slurm-%j.out");
+	assert_string_equal(json_string_value(json_object_get(b.job,
+	    "stderr_file")), "err.txt");
+	done(&b);
+	build(&b, "--output", "o.txt", "out.sh", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	assert_string_equal(json_string_value(json_object_get(b.job,
+	    "stdout_file")), "o.txt");
+	done(&b);
+	build(&b, "--image", "busybox:1.36", "--output", "o.txt", "true", NULL);
+	assert_usage(&b, "ebb submit: stdout_file: not for a container (its "
+	    "output stays with Kubernetes: kubectl logs)\n");
+	done(&b);
+
 	/* A command in PATH wins over a script of that name here. */
 	put(tmp, "true", "#!/bin/sh\necho not true\n", 0755);
 	build(&b, "true", NULL);

@@ -560,7 +560,9 @@ test_export_migration(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP INDEX ledger_jobs_final_seq;"
 	    "ALTER TABLE ledger_jobs DROP COLUMN final_seq;"
 	    "ALTER TABLE ledger_jobs DROP COLUMN revision;"
-	    "DROP TABLE export_state; PRAGMA user_version = 10", NULL, NULL,
+	    "DROP TABLE export_state; ALTER TABLE jobs DROP COLUMN stdout_file;"
+	    "ALTER TABLE jobs DROP COLUMN stderr_file;"
+	    "PRAGMA user_version = 10", NULL, NULL,
 	    NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s = store_open(path, err, sizeof(err));
