@@ -218,7 +218,8 @@ show_job(FILE *f, const json_t *job)
 	static const char *const shown[] = {
 		"id", "name", "user", "uid", "gid", "state", "reason", "argv",
 		"workdir", "env", "cpus", "mem", "duration", "deadline",
-		"max_delay", "sites", "interruptible", "policy", "submit_time",
+		"max_delay", "begin", "sites", "interruptible", "policy",
+		"submit_time",
 		"planned_start", "site", "start_time", "end_time", "exit_code",
 		"signal", "cpu_usec", "peak_mem", "measure", "tags", "power_w",
 		"data_gb", "policy_applied", "duration_source", "plan_why",
@@ -246,6 +247,7 @@ show_job(FILE *f, const json_t *job)
 	kv_dur(f, "duration", cli_get_int(job, "duration", 0), "unknown");
 	kv_time(f, "deadline", cli_get_int(job, "deadline", 0), "none");
 	kv_dur(f, "max_delay", cli_get_int(job, "max_delay", 0), "none");
+	kv_time(f, "begin", cli_get_int(job, "begin", 0), "none");
 	print_list(f, "sites", json_object_get(job, "sites"), 0, "any");
 	kv(f, "interruptible", "%s", json_is_true(json_object_get(job,
 	    "interruptible")) ? "yes" : "no");

@@ -30,7 +30,7 @@
 enum {
 	O_NAME = 256, O_CPUS, O_MEM, O_DURATION, O_DEADLINE, O_MAX_DELAY,
 	O_SITE, O_INTR, O_NO_INTR, O_WORKDIR, O_POLICY, O_EXPORT, O_TAG,
-	O_POWER, O_DATA, O_IMAGE,
+	O_POWER, O_DATA, O_IMAGE, O_BEGIN,
 };
 
 /* Sets NAME=VALUE (kv) in env, replacing an earlier NAME. */
@@ -131,6 +131,7 @@ static const struct option opts[] = {
 	{ "mem", required_argument, NULL, O_MEM },
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "deadline", required_argument, NULL, O_DEADLINE },
+	{ "begin", required_argument, NULL, O_BEGIN },
 	{ "max-delay", required_argument, NULL, O_MAX_DELAY },
 	{ "site", required_argument, NULL, O_SITE },
 	{ "interruptible", no_argument, NULL, O_INTR },
@@ -207,9 +208,12 @@ parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 		json_object_set_new(over, "max_delay", json_integer(v));
 		return CLI_OK;
 	case O_DEADLINE:
+	case O_BEGIN:
 		if (ebb_parse_time(arg, c->now, &v, err, sizeof(err)) == -1)
-			return cli_usage_error(c, "--deadline: %s", err);
-		json_object_set_new(over, "deadline", json_integer(v));
+			return cli_usage_error(c, "--%s: %s", opt == O_BEGIN ?
+			    "begin" : "deadline", err);
+		json_object_set_new(over, opt == O_BEGIN ? "begin" :
+		    "deadline", json_integer(v));
 		return CLI_OK;
 	case O_SITE:
 		if (split_list(c, "--site", arg, &sites) != CLI_OK)

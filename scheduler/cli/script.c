@@ -41,7 +41,7 @@ static const struct {
 	{ "deadline", 0, "deadline", C_SAME, NULL },
 	{ "chdir", 'D', "workdir", C_SAME, NULL },
 	{ "export", 0, "export", C_SAME, NULL },
-	{ "begin", 'b', NULL, C_SAME, "ebb has no earliest start yet" },
+	{ "begin", 'b', "begin", C_SAME, NULL },
 	{ "output", 'o', NULL, C_SAME, "ebb keeps the output: ebb logs JOB" },
 	{ "error", 'e', NULL, C_SAME, "ebb keeps the output: ebb logs "
 	  "--stderr JOB" },

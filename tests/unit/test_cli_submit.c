@@ -109,7 +109,8 @@ every_option(void **state)
 	build(&b, "--name", "train", "--cpus", "4", "--mem", "512M",
 	    "--duration", "1h30m", "--deadline", "now+6h", "--site", "a,b",
 	    "--interruptible", "--policy", "night", "--tag", "gpu,eu",
-	    "--power", "150", "--data", "2.5", "-q", "--", "python3",
+	    "--power", "150", "--data", "2.5", "--begin", "now+1h", "-q", "--",
+	    "python3",
 	    "-u", "train.py", NULL);
 	assert_int_equal(b.rc, CLI_OK);
 	assert_non_null(b.job);
@@ -120,6 +121,7 @@ every_option(void **state)
 	assert_int_equal(num(b.job, "mem"), 512 * 1024 * 1024);
 	assert_int_equal(num(b.job, "duration"), 5400);
 	assert_int_equal(num(b.job, "deadline"), T_NOW + 6 * 3600);
+	assert_int_equal(num(b.job, "begin"), T_NOW + 3600);
 	assert_null(json_object_get(b.job, "max_delay"));
 	assert_list(json_object_get(b.job, "sites"), "a|b");
 	assert_true(json_is_true(json_object_get(b.job, "interruptible")));
@@ -254,6 +256,17 @@ usage_errors(void **state)
 	    "delay, not both\n");
 	done(&b);
 
+	build(&b, "--begin", "soon", "true", NULL);
+	assert_usage(&b, "ebb submit: --begin: bad time 'soon': "
+	    "expected 2026-11-22T18:00 (local time; Z or +01:00 for another "
+	    "zone), 2026-11-22, 16:00, tomorrow 06:00, now+6h or now-7d\n");
+	done(&b);
+
+	build(&b, "--begin", "now+2h", "--deadline", "now+1h", "true", NULL);
+	assert_usage(&b, "ebb submit: begin: 2023-11-15T00:13:20Z is after the "
+	    "latest start the deadline 2023-11-14T23:13:20Z allows\n");
+	done(&b);
+
 	build(&b, "--site", "a,,b", "true", NULL);
 	assert_usage(&b, "ebb submit: --site: empty site name in 'a,,b'\n");
 	done(&b);
@@ -308,6 +321,7 @@ batch_scripts(void **state)
 	    "#SBATCH --partition gpu --account=lab\n"
 	    "#EBB --max-delay 6h --interruptible\n"
 	    "#EBB --tag 'nightly,etl'\n"
+	    "#SBATCH -b now+2h\n"
 	    "echo start\n"
 	    "#EBB --cpus 64\n", 0755);
 	/* A file of that name in the current directory, as sbatch reads it;
@@ -324,6 +338,8 @@ batch_scripts(void **state)
 	assert_int_equal(num(b.job, "max_delay"), 6 * 3600);
 	assert_true(json_is_true(json_object_get(b.job, "interruptible")));
 	assert_list(json_object_get(b.job, "tags"), "nightly|etl");
+	assert_int_equal(num(b.job, "begin"), T_NOW + 2 * 3600);
+	assert_null(strstr(b.h.err, "ignoring #SBATCH -b"));
 	/* Unknown #SBATCH options are named, not refused. */
 	assert_non_null(strstr(b.h.err, "ebb submit: job.sh:6:9: ignoring #SBATCH "
 	    "--partition"));

@@ -1,0 +1,81 @@
+#!/bin/bash
+# it_submit_plan: when a submitted job may start, in a real daemon.
+# --begin: a job is not started before its begin (on a 1-minute planning
+# grid it starts in the first slot at or after it), and a max delay counts
+# from the begin: with it the job reaches the site's dip, without it not.
+. "$(dirname "$0")/lib.sh"
+
+dip_trace "$T/trace.csv"
+now=$DIP_NOW
+write_config 2 "slot: 1m" "planner:" "  default_max_delay: 0s"
+site_trace XX "$T/trace.csv"
+start_ebbd
+wait_provider_ok
+
+sub=$(date +%s)
+later=$("$EBB" submit -q --name later --begin now+40s -- true)
+begin=$(job_field "$later" begin)
+[ "$begin" -ge $((sub + 40)) ] && [ "$begin" -le $((sub + 42)) ] &&
+	ok "begin stored ($((begin - sub)) s after submit)" ||
+	fail "begin $begin, submitted at $sub"
+wait_field "$later" state planned 50 && ok "a job with a begin is planned" ||
+	fail "later is $(job_field "$later" state)"
+ps=$(job_field "$later" planned_start)
+[ "$ps" -ge "$begin" ] && [ "$ps" -lt $((begin + 60)) ] &&
+	ok "planned at its begin's slot (+$((ps - begin)) s)" ||
+	fail "planned at $ps, begin $begin"
+"$EBB" show "$later" | grep -q '^begin: ' && ok "ebb show prints begin" ||
+	fail "ebb show: $("$EBB" show "$later")"
+# A job without one, submitted after it, runs at once.
+quick=$("$EBB" submit -q --name quick -- true)
+wait_field "$quick" state succeeded 50 && ok "a job without a begin runs at once" ||
+	fail "quick is $(job_field "$quick" state)"
+# Until a moment before its begin it has not started.
+while [ "$(date +%s)" -lt $((begin - 2)) ]; do
+	st=$(job_field "$later" state)
+	[ "$st" = planned ] || break
+	sleep 1
+done
+expect_eq "still waiting 2 s before its begin" planned "$(job_field "$later" state)"
+wait_field "$later" state succeeded $(( (ps - $(date +%s) + 20) * 5 )) &&
+	ok "it ran once its begin came" || fail "later is $(job_field "$later" state)"
+st=$(job_field "$later" start_time)
+[ "$st" -ge "$begin" ] && ok "started at $((st - begin)) s past its begin" ||
+	fail "started at $st, before its begin $begin"
+
+# The dip comes 4 h from now. A 30-minute job that may start 2 h after a
+# begin 3 h from now waits for it; 2 h after its submit it could not.
+dipstart=$(( now / 3600 * 3600 + 4 * 3600 ))
+flex=$("$EBB" submit -q --name flex --duration 30m --begin now+3h --max-delay 2h -- true)
+wait_field "$flex" state planned 50
+ps=$(job_field "$flex" planned_start)
+[ "$ps" -ge "$dipstart" ] && [ "$ps" -lt $(( dipstart + 1800 )) ] &&
+	ok "max delay counted from begin: planned into the dip" ||
+	fail "planned at $(date -u -d @"$ps" +%H:%M), dip at $(date -u -d @$dipstart +%H:%M)"
+expect_eq "why" green "$(job_field "$flex" plan_why)"
+early=$("$EBB" submit -q --name early --duration 30m --max-delay 2h -- true)
+wait_field "$early" state planned 50
+ps=$(job_field "$early" planned_start)
+[ "$ps" -lt "$dipstart" ] && ok "without a begin it starts before the dip" ||
+	fail "planned at $(date -u -d @"$ps" +%H:%M) without a begin"
+# A begin further ahead than any plan reaches (7 days) waits queued; a
+# restart keeps begins and plans.
+far=$("$EBB" submit -q --name far --begin now+8d -- true)
+sleep 1
+expect_eq "a begin past the furthest plan: queued" queued "$(job_field "$far" state)"
+before="$(job_field "$flex" begin) $(job_field "$flex" planned_start) $(job_field "$far" begin)"
+stop_ebbd; start_ebbd
+expect_eq "begins and plan kept across a restart" "$before" \
+	"$(job_field "$flex" begin) $(job_field "$flex" planned_start) $(job_field "$far" begin)"
+"$EBB" cancel "$flex" "$early" "$far" >/dev/null
+
+# Bad begins: the daemon's words, exit 2.
+dl=$(( $(date +%s) / 60 * 60 + 7200 ))
+fmt() { date -u -d @"$1" +%Y-%m-%dT%H:%M:%SZ; }
+expect_err "a begin after the deadline allows" 2 \
+	"ebb submit: begin: $(fmt $((dl - 600))) is after the latest start the deadline $(fmt $dl) allows for a duration of 20m" -- \
+	"$EBB" submit --begin "$(fmt $((dl - 600)))" --deadline "$(fmt $dl)" --duration 20m -- true
+expect_err "a begin too far ahead" 2 \
+	"ebb submit: begin: 2099-01-01T00:00:00Z is more than 366d ahead" -- \
+	"$EBB" submit --begin 2099-01-01T00:00:00Z -- true
+finish
