@@ -145,6 +145,7 @@ static const struct option opts[] = {
 	{ "export", required_argument, NULL, O_EXPORT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "dry-run", no_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -442,7 +443,7 @@ check_command(struct cli *c, const json_t *job, const char *shown)
 }
 
 int
-submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
+submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *flags)
 {
 	json_t *over = json_object(), *dir = json_object(), *job = NULL;
 	json_t *cmd, *env;
@@ -453,15 +454,17 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 	int ch, rc = CLI_USAGE;
 
 	*jobp = NULL;
-	*quiet = 0;
+	*flags = 0;
 	optind = 0;
 	while ((ch = cli_getopt(c, argc, argv, "+:f:qh", opts)) != -1) {
 		if (ch == 'f')
 			file = optarg;
 		else if (ch == 'q')
-			*quiet = 1;
+			*flags |= SUBMIT_QUIET;
 		else if (ch == 'j')
-			*quiet = 2;
+			*flags |= SUBMIT_JSON;
+		else if (ch == 'n')
+			*flags |= SUBMIT_DRY_RUN;
 		else if (ch == 'h') {
 			rc = cli_help(c);
 			goto out;
@@ -537,23 +540,63 @@ out:
 	return rc;
 }
 
+/* What a dry run's reply says the job would get. */
+static void
+print_dry_run(struct cli *c, const json_t *job)
+{
+	const char *why = cli_get_str(job, "plan_why");
+	double e = json_number_value(json_object_get(job, "expected_g"));
+	double n = json_number_value(json_object_get(job, "now_g"));
+	int64_t start = cli_get_int(job, "planned_start", 0);
+	char t[32], d[32];
+
+	if (json_string_value(json_object_get(job, "site")) == NULL)
+		fprintf(c->out, "would wait queued: no room for it within the "
+		    "planning horizon (%s)\n", why);
+	else if (start <= c->now)
+		fprintf(c->out, "would start now on %s (%s)\n",
+		    cli_get_str(job, "site"), why);
+	else
+		fprintf(c->out, "would start on %s at %s (%s)\n",
+		    cli_get_str(job, "site"), cli_fmt_when(start, t, sizeof(t)),
+		    why);
+	if (strcmp(why, "no-forecast") == 0)
+		fprintf(c->out, "expected: unknown (no intensity known for its "
+		    "sites)\n");
+	else if (json_string_value(json_object_get(job, "site")) != NULL)
+		fprintf(c->out, "expected: %.3g gCO2e (starting now at its "
+		    "first site: %.3g g, saving %.3g g, %.1f%%)\n", e, n, n - e,
+		    n > 0 ? 100 * (n - e) / n : 0.0);
+	fprintf(c->out, "estimate: %s (%s)\n", ebb_fmt_duration(cli_get_int(job,
+	    "duration", 0), d, sizeof(d)), cli_get_str(job,
+	    "duration_source"));
+	if (json_string_value(json_object_get(job, "policy_applied")) != NULL)
+		fprintf(c->out, "policy: %s\n", cli_get_str(job,
+		    "policy_applied"));
+	fprintf(c->out, "dry run: nothing was queued\n");
+}
+
 int
 cmd_submit(struct cli *c, int argc, char **argv)
 {
 	json_t *job, *result;
-	int quiet, rc;
+	int flags, rc;
 	json_int_t id;
 
-	if ((rc = submit_build(c, argc, argv, &job, &quiet)) != CLI_OK ||
+	if ((rc = submit_build(c, argc, argv, &job, &flags)) != CLI_OK ||
 	    job == NULL)
 		return rc;
-	if ((rc = cli_call(c, "submit", json_pack("{s:o}", "job", job),
-	    &result)) != CLI_OK)
+	if ((rc = cli_call(c, "submit", flags & SUBMIT_DRY_RUN ?
+	    json_pack("{s:o, s:b}", "job", job, "dry_run", 1) :
+	    json_pack("{s:o}", "job", job), &result)) != CLI_OK)
 		return rc;
 	id = json_integer_value(json_object_get(result, "id"));
-	if (quiet == 2)		/* --json: the daemon's reply, {"id": N} */
+	if (flags & SUBMIT_JSON)	/* the daemon's reply: {"id": N}, or
+					   {"dry_run": true, "job": {...}} */
 		cli_print_json(c, result);
-	else if (quiet)
+	else if (flags & SUBMIT_DRY_RUN)
+		print_dry_run(c, json_object_get(result, "job"));
+	else if (flags & SUBMIT_QUIET)
 		fprintf(c->out, "%" JSON_INTEGER_FORMAT "\n", id);
 	else
 		fprintf(c->out, "submitted job %" JSON_INTEGER_FORMAT "\n", id);

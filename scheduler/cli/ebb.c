@@ -51,6 +51,10 @@ static const struct cli_cmd commands[] = {
 	  "                         NAME and NAME=VALUE items, optionally "
 	  "after\n"
 	  "                         ALL or NONE: --export=ALL,DEBUG=1\n"
+	  "      --dry-run          queue nothing: show where and when it "
+	  "would\n"
+	  "                         start, its expected emissions and the "
+	  "saving\n"
 	  "  -q, --quiet            print only the job id\n"
 	  "      --json             print the reply as JSON: {\"id\": N}\n"
 	  "  -h, --help             show this text\n" },

@@ -3,14 +3,64 @@
 # --begin: a job is not started before its begin (on a 1-minute planning
 # grid it starts in the first slot at or after it), and a max delay counts
 # from the begin: with it the job reaches the site's dip, without it not.
+# --dry-run: the plan a job would get, the same as its submit then gets,
+# and nothing queued (the job ids go on as if it had not been asked), for
+# root and for an ordinary user.
 . "$(dirname "$0")/lib.sh"
 
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root to create a test user"; exit 77; }
+share_bins
+id -u ebbsp1 >/dev/null 2>&1 || useradd -M -N -s /bin/sh ebbsp1
+getent group ebbsp >/dev/null || groupadd ebbsp
+usermod -a -G ebbsp ebbsp1
+as1() { (cd / && setpriv --reuid=ebbsp1 --regid="$(id -g ebbsp1)" --init-groups \
+	env -i PATH=/usr/bin:/bin EBB_SOCKET="$SOCK" "$@"); }
 dip_trace "$T/trace.csv"
 now=$DIP_NOW
-write_config 2 "slot: 1m" "planner:" "  default_max_delay: 0s"
+write_config 2 "socket_group: ebbsp" "slot: 1m" "planner:" "  default_max_delay: 0s"
 site_trace XX "$T/trace.csv"
 start_ebbd
 wait_provider_ok
+dipstart=$(( now / 3600 * 3600 + 4 * 3600 ))
+
+# A dry run: where, when, how much, and the saving; nothing queued.
+first=$("$EBB" submit -q --name first -- true)
+wait_field "$first" state succeeded 50
+out=$("$EBB" submit --dry-run --name flex --duration 30m --max-delay 12h -- true)
+echo "$out" | grep -qE '^would start on local at .* \(green\)$' &&
+	echo "$out" | grep -qE '^expected: .* gCO2e \(starting now at its first site: .*, saving .*%\)$' &&
+	echo "$out" | grep -qx 'estimate: 30m (user)' &&
+	echo "$out" | grep -qx 'dry run: nothing was queued' &&
+	ok "ebb submit --dry-run prints the plan" || fail "dry run printed: $out"
+dry=$("$EBB" submit --dry-run --json --name flex --duration 30m --max-delay 12h -- true)
+expect_eq "--json: a dry run's reply" "true green local null" \
+	"$(echo "$dry" | jq -r '"\(.dry_run) \(.job.plan_why) \(.job.site) \(.job.id)"')"
+dps=$(echo "$dry" | jq -r .job.planned_start)
+[ "$dps" -ge "$dipstart" ] && [ "$dps" -lt $(( dipstart + 1800 )) ] &&
+	ok "the dry run's plan is in the dip" ||
+	fail "dry run planned at $(date -u -d @"$dps" +%H:%M), dip at $(date -u -d @$dipstart +%H:%M)"
+echo "$dry" | jq -e '.job.expected_g > 0 and .job.now_g > 3 * .job.expected_g' >/dev/null &&
+	ok "expected and now emissions" || fail "dry run: $dry"
+expect_eq "a dry run queues nothing" 0 "$("$EBB" queue --json | jq length)"
+flex=$("$EBB" submit -q --name flex --duration 30m --max-delay 12h -- true)
+expect_eq "the job ids go on as if there had been no dry run" $((first + 1)) "$flex"
+wait_field "$flex" state planned 50
+expect_eq "the submit gets the plan the dry run showed" "$dps" "$(job_field "$flex" planned_start)"
+# Beside the planned job, in the room its plan leaves: the same plan.
+out=$("$EBB" submit --dry-run --json --name flex --duration 30m --max-delay 12h -- true)
+expect_eq "again, beside the planned job" "$dps" "$(echo "$out" | jq -r .job.planned_start)"
+# An interruptible job is planned by a pass over the whole queue.
+out=$("$EBB" submit --dry-run --json --interruptible --duration 30m --max-delay 12h -- true)
+expect_eq "an interruptible one (a pass over the queue)" "green $dps" \
+	"$(echo "$out" | jq -r '"\(.job.plan_why) \(.job.planned_start)"')"
+expect_eq "still nothing queued but the real job" "$flex" "$("$EBB" queue --json | jq -r '[.[].id] | join(" ")')"
+"$EBB" cancel "$flex" >/dev/null
+# An ordinary user's dry run is theirs and queues nothing either.
+out=$(as1 "$EBB" submit --dry-run --json -- /bin/true)
+expect_eq "a user's dry run" "ebbsp1 run-now" "$(echo "$out" | jq -r '"\(.job.user) \(.job.plan_why)"')"
+expect_eq "nothing queued for the user" 0 "$("$EBB" queue --all --json | jq '[.[] | select(.user == "ebbsp1")] | length')"
+expect_err "a dry run is checked like a submit" 2 "ebb submit: sites: unknown site 'mars'" \
+	-- as1 "$EBB" submit --dry-run --site mars -- /bin/true
 
 sub=$(date +%s)
 later=$("$EBB" submit -q --name later --begin now+40s -- true)
@@ -45,7 +95,6 @@ st=$(job_field "$later" start_time)
 
 # The dip comes 4 h from now. A 30-minute job that may start 2 h after a
 # begin 3 h from now waits for it; 2 h after its submit it could not.
-dipstart=$(( now / 3600 * 3600 + 4 * 3600 ))
 flex=$("$EBB" submit -q --name flex --duration 30m --begin now+3h --max-delay 2h -- true)
 wait_field "$flex" state planned 50
 ps=$(job_field "$flex" planned_start)

@@ -21,7 +21,7 @@
 struct built {
 	struct harness	 h;
 	json_t		*job;
-	int		 quiet, rc;
+	int		 flags, rc;
 };
 
 /* The current directory the next build() runs in (else T_CWD). */
@@ -44,7 +44,7 @@ build(struct built *b, ...)
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		argc++;
 	va_end(ap);
-	b->rc = submit_build(&b->h.c, argc, argv, &b->job, &b->quiet);
+	b->rc = submit_build(&b->h.c, argc, argv, &b->job, &b->flags);
 	fflush(b->h.c.out);
 	fflush(b->h.c.err);
 }
@@ -114,7 +114,7 @@ every_option(void **state)
 	    "-u", "train.py", NULL);
 	assert_int_equal(b.rc, CLI_OK);
 	assert_non_null(b.job);
-	assert_int_equal(b.quiet, 1);
+	assert_int_equal(b.flags, SUBMIT_QUIET);
 	assert_string_equal(json_string_value(json_object_get(b.job, "name")),
 	    "train");
 	assert_int_equal(num(b.job, "cpus"), 4);
@@ -144,10 +144,17 @@ defaults_and_no_dashes(void **state)
 {
 	struct built b;
 
+	/* --dry-run is a flag of the command, not part of the job. */
+	build(&b, "--dry-run", "--json", "true", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	assert_int_equal(b.flags, SUBMIT_DRY_RUN | SUBMIT_JSON);
+	assert_null(json_object_get(b.job, "dry_run"));
+	done(&b);
+
 	/* Options stop at the command: -n and --cpus belong to echo. */
 	build(&b, "echo", "-n", "--cpus", "9", NULL);
 	assert_int_equal(b.rc, CLI_OK);
-	assert_int_equal(b.quiet, 0);
+	assert_int_equal(b.flags, 0);
 	assert_list(json_object_get(b.job, "argv"), "echo|-n|--cpus|9");
 	assert_null(json_object_get(b.job, "cpus"));
 	assert_null(json_object_get(b.job, "name"));
@@ -370,6 +377,12 @@ batch_scripts(void **state)
 	put(tmp, "bad.sh", "#!/bin/sh\n#EBB --file x.yaml\n", 0755);
 	build(&b, "./bad.sh", NULL);
 	snprintf(want, sizeof(want), "ebb submit: ./bad.sh:2:6: --file is "
+	    "not a directive (see ebb submit --help)\n");
+	assert_usage(&b, want);
+	done(&b);
+	put(tmp, "bad.sh", "#!/bin/sh\n#EBB --dry-run\n", 0755);
+	build(&b, "./bad.sh", NULL);
+	snprintf(want, sizeof(want), "ebb submit: ./bad.sh:2:6: --dry-run is "
 	    "not a directive (see ebb submit --help)\n");
 	assert_usage(&b, want);
 	done(&b);
