@@ -176,7 +176,7 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 	static const char *const known[] = {
 		"name", "argv", "env", "workdir", "cpus", "mem", "duration",
 		"deadline", "max_delay", "sites", "interruptible", "policy",
-		"tags", "power_w", "data_gb", "image", "begin",
+		"tags", "power_w", "data_gb", "image", "begin", "gpus",
 	};
 	struct job *j = job_new();
 	const char *key;
@@ -261,6 +261,10 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 	if (get_int(req, "cpus", 1, 4096, &n, err, errlen) == -1)
 		goto fail;
 	j->cpus = (int)n;
+	n = 0;
+	if (get_int(req, "gpus", 0, JOB_GPUS_MAX, &n, err, errlen) == -1)
+		goto fail;
+	j->gpus = (int)n;
 	if (get_int(req, "mem", 0, INT64_MAX, &j->mem, err, errlen) == -1 ||
 	    get_int(req, "duration", 0, INT64_C(100) * 365 * 86400,
 	    &j->duration, err, errlen) == -1 ||
@@ -343,6 +347,7 @@ job_to_json(const struct job *j)
 	json_object_set(o, "env", j->env ? j->env : json_array());
 	set_str(o, "workdir", j->workdir);
 	json_object_set_new(o, "cpus", json_integer(j->cpus));
+	json_object_set_new(o, "gpus", json_integer(j->gpus));
 	json_object_set_new(o, "mem", json_integer(j->mem));
 	json_object_set_new(o, "duration", json_integer(j->duration));
 	json_object_set_new(o, "deadline", json_integer(j->deadline));
@@ -424,6 +429,7 @@ job_from_json(const json_t *o, char *err, size_t errlen)
 	j->env = json_deep_copy(json_object_get(o, "env"));
 	j->workdir = dup_or_null(o, "workdir");
 	j->cpus = (int)int_or(o, "cpus", 1);
+	j->gpus = (int)int_or(o, "gpus", 0);
 	j->mem = int_or(o, "mem", 0);
 	j->duration = int_or(o, "duration", 0);
 	j->deadline = int_or(o, "deadline", 0);

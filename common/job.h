@@ -31,6 +31,7 @@ struct job {
 	json_t		*env;		/* array of "KEY=VALUE" strings */
 	char		*workdir;	/* absolute path */
 	int		 cpus;
+	int		 gpus;		/* 0 = none */
 	int64_t		 mem;		/* bytes; 0 = no limit */
 	int64_t		 duration;	/* estimate, s; 0 = unknown */
 	int64_t		 deadline;	/* latest end, epoch s; 0 = none */
@@ -77,6 +78,7 @@ struct job {
 
 /* Longest job name and requested policy name, in bytes. */
 #define JOB_NAME_MAX	128
+#define JOB_GPUS_MAX	1024	/* GPUs a job may ask for */
 #define JOB_BEGIN_MAX	((int64_t)366 * 86400)	/* furthest begin ahead, s */
 #define JOB_IMAGE_MAX	1024	/* bytes of a container image reference */
 

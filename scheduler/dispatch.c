@@ -538,7 +538,7 @@ dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 	const struct ebb_config *cfg = dp->d->cfg;
 	const struct policy_rule *rule = NULL;
 	struct plan_job pj;
-	int best = 0;
+	int best = 0, bestgpus = 0;
 	int64_t bestmem = 0, hist;
 	size_t i;
 	json_t *v;
@@ -596,10 +596,17 @@ dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 			best = cfg->sites[s].cpus;
 		if (cfg->sites[s].memory > bestmem)
 			bestmem = cfg->sites[s].memory;
+		if (cfg->sites[s].gpus > bestgpus)
+			bestgpus = cfg->sites[s].gpus;
 	}
 	if (j->cpus > best) {
 		snprintf(err, errlen, "cpus: %d is more than any allowed site "
 		    "has (%d)", j->cpus, best);
+		return -1;
+	}
+	if (j->gpus > bestgpus) {
+		snprintf(err, errlen, "gpus: %d is more than any allowed site "
+		    "has (%d)", j->gpus, bestgpus);
 		return -1;
 	}
 	if (j->mem > bestmem) {
@@ -644,6 +651,8 @@ make_spec(struct dispatch *dp, const struct job *j)
 	json_object_set_new(spec, "name", json_string(j->name));
 	if (j->image != NULL)
 		json_object_set_new(spec, "image", json_string(j->image));
+	if (j->gpus > 0)
+		json_object_set_new(spec, "gpus", json_integer(j->gpus));
 	if (j->deadline > 0)
 		json_object_set_new(spec, "deadline",
 		    json_integer(j->deadline));
@@ -680,24 +689,29 @@ queue_launch(struct dispatch *dp, const struct job *j)
 	l->start = j->planned_start;
 }
 
-/* Free cpus and memory at a site now, from the jobs running there. */
+/*
+ * Free cpus, gpus and memory at a site now, from the jobs running there
+ * (a frozen job keeps its gpus: their memory is held).
+ */
 static int
 fits_now(struct dispatch *dp, const struct active *a, int site)
 {
 	const struct ebb_site *s = &dp->d->cfg->sites[site];
-	int cpus = s->cpus;
+	int cpus = s->cpus, gpus = s->gpus;
 	int64_t mem = s->memory;
 
 	for (size_t i = 0; i < dp->nact; i++) {
 		const struct active *o = &dp->act[i];
 
+		if (o->state == JOB_RUNNING && o->site == site)
+			gpus -= o->pj.gpus;
 		if (o->state == JOB_RUNNING && o->site == site &&
 		    o->paused != 1) {
 			cpus -= o->pj.cpus;
 			mem -= o->mem;
 		}
 	}
-	return a->pj.cpus <= cpus && a->mem <= mem;
+	return a->pj.cpus <= cpus && a->mem <= mem && a->pj.gpus <= gpus;
 }
 
 /* The model's slots [*a, *b] that [from, to) touches; 0 if none. */
@@ -852,14 +866,16 @@ at_earliest(enum plan_why why)
  * Capacity came free at a site (a job there ended): starts at once the
  * waiting jobs planned there that the plan has due, or that want to run
  * as early as they can (run-now, late, threshold: planned later only for
- * want of room), in the order of their planned starts, while their whole
+ * want of room; not those that need gpus, which the model does not
+ * count: they wait for a pass), in the order of their planned starts,
+ * while their whole
  * run fits both the cpus and memory free now and the room the plan leaves
  * every other job. So no planned job loses its room, nothing starts
  * before its earliest start or moves site, and the first of them that
  * does not fit stops the rest (no overtaking). Returns 1 when that
  * happened after at least one start: the room went to the jobs in line
  * for it and the plan of every other job holds, so no pass is needed
- * now; else 0.
+ * now (unless a job planned there needs gpus); else 0.
  */
 static int
 start_freed(struct dispatch *dp, int site)
@@ -868,7 +884,7 @@ start_freed(struct dispatch *dp, int site)
 	int64_t now = ebb_now();
 	struct active **c;
 	size_t n = 0;
-	int started = 0, full = 0;
+	int started = 0, full = 0, gpus = 0;
 
 	if (m->ns == 0 || now >= m->t0 + (int64_t)m->ns * m->slot ||
 	    places(dp, site))
@@ -877,8 +893,11 @@ start_freed(struct dispatch *dp, int site)
 	for (size_t i = 0; i < dp->nact; i++) {
 		struct active *a = &dp->act[i];
 
-		if (a->state == JOB_PLANNED && a->site == site && a->held &&
-		    !a->handed && !a->pj.interruptible && a->cancel_by == NULL)
+		if (a->state != JOB_PLANNED || a->site != site)
+			continue;
+		gpus |= a->pj.gpus > 0;
+		if (a->held && !a->handed && !a->pj.interruptible &&
+		    a->pj.gpus == 0 && a->cancel_by == NULL)
 			c[n++] = a;
 	}
 	qsort(c, n, sizeof(*c), start_order);
@@ -905,7 +924,7 @@ start_freed(struct dispatch *dp, int site)
 		started = 1;
 	}
 	free(c);
-	return started && full;
+	return started && full && !gpus;
 }
 
 /*
@@ -1103,7 +1122,7 @@ site_series(struct dispatch *dp, const struct plan_params *pp, int64_t now,
 		const struct ebb_site *c = &cfg->sites[s];
 
 		sites[s].cpus = c->cpus;
-		sites[s].gpus = 0;
+		sites[s].gpus = c->gpus;
 		sites[s].pue = c->pue;
 		sites[s].reserve = load_site_reserve(cfg, s, dp->load, now);
 		if (dp->d->carbon == NULL || c->providers.n == 0 ||
@@ -1158,7 +1177,8 @@ model_slot(const struct dispatch *dp, const struct plan_params *pp,
  * counting from the model's slot *k0. Returns -1, having computed
  * nothing, when a full pass is needed instead: no model (no pass yet) or
  * a grid that does not reach a job's deadline, a job that is
- * interruptible or may go to a site that takes jobs at plan time, or one
+ * interruptible, needs gpus (the model counts cpus only) or may go to a
+ * site that takes jobs at plan time, or one
  * that would be late or find no room (then the queue is planned again,
  * least slack first). Changes nothing.
  */
@@ -1183,7 +1203,7 @@ fresh_compute(struct dispatch *dp, struct active **fr, size_t nf,
 		const struct active *a = fr[i];
 
 		if (a->state != JOB_QUEUED || a->pj.interruptible ||
-		    a->handed || a->cancel_by != NULL)
+		    a->pj.gpus > 0 || a->handed || a->cancel_by != NULL)
 			return -1;
 		for (size_t s = 0; s < cfg->nsites; s++)
 			if ((a->pj.sites >> s & 1) && places(dp, (int)s))

@@ -66,6 +66,7 @@ sched_plan_job(const struct ebb_config *cfg, const struct job *j,
 	memset(pj, 0, sizeof(*pj));
 	pj->id = j->id;
 	pj->cpus = j->cpus;
+	pj->gpus = j->gpus;
 	pj->power_w = sched_power(cfg, j, rule);
 	pj->duration = dur;
 	pj->earliest = from > now ? from : now;

@@ -217,7 +217,7 @@ show_job(FILE *f, const json_t *job)
 {
 	static const char *const shown[] = {
 		"id", "name", "user", "uid", "gid", "state", "reason", "argv",
-		"workdir", "env", "cpus", "mem", "duration", "deadline",
+		"workdir", "env", "cpus", "gpus", "mem", "duration", "deadline",
 		"max_delay", "begin", "sites", "interruptible", "policy",
 		"submit_time",
 		"planned_start", "site", "start_time", "end_time", "exit_code",
@@ -243,6 +243,8 @@ show_job(FILE *f, const json_t *job)
 	kv(f, "env", "%zu variables", json_array_size(json_object_get(job,
 	    "env")));
 	kv(f, "cpus", "%" PRId64, cli_get_int(job, "cpus", 0));
+	if (cli_get_int(job, "gpus", 0) > 0)
+		kv(f, "gpus", "%" PRId64, cli_get_int(job, "gpus", 0));
 	kv_size(f, "mem", cli_get_int(job, "mem", 0), 1, "none");
 	kv_dur(f, "duration", cli_get_int(job, "duration", 0), "unknown");
 	kv_time(f, "deadline", cli_get_int(job, "deadline", 0), "none");

@@ -30,7 +30,7 @@
 enum {
 	O_NAME = 256, O_CPUS, O_MEM, O_DURATION, O_DEADLINE, O_MAX_DELAY,
 	O_SITE, O_INTR, O_NO_INTR, O_WORKDIR, O_POLICY, O_EXPORT, O_TAG,
-	O_POWER, O_DATA, O_IMAGE, O_BEGIN,
+	O_POWER, O_DATA, O_IMAGE, O_BEGIN, O_GPUS,
 };
 
 /* Sets NAME=VALUE (kv) in env, replacing an earlier NAME. */
@@ -128,6 +128,7 @@ static const struct option opts[] = {
 	{ "file", required_argument, NULL, 'f' },
 	{ "name", required_argument, NULL, O_NAME },
 	{ "cpus", required_argument, NULL, O_CPUS },
+	{ "gpus", required_argument, NULL, O_GPUS },
 	{ "mem", required_argument, NULL, O_MEM },
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "deadline", required_argument, NULL, O_DEADLINE },
@@ -192,6 +193,14 @@ parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 			return cli_usage_error(c, "--cpus: bad number '%s' (use "
 			    "1 to 4096)", arg);
 		json_object_set_new(over, "cpus", json_integer(n));
+		return CLI_OK;
+	case O_GPUS:
+		n = strtol(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || n < 0 ||
+		    n > JOB_GPUS_MAX)
+			return cli_usage_error(c, "--gpus: bad number '%s' (use "
+			    "0 to %d)", arg, JOB_GPUS_MAX);
+		json_object_set_new(over, "gpus", json_integer(n));
 		return CLI_OK;
 	case O_MEM:
 		if (ebb_parse_size(arg, &v, err, sizeof(err)) == -1)

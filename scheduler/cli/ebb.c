@@ -23,6 +23,7 @@ static const struct cli_cmd commands[] = {
 	  "  -f, --file FILE        read the job from a YAML job file\n"
 	  "      --name NAME        job name (default: basename of CMD)\n"
 	  "      --cpus N           CPUs, 1 to 4096 (default 1)\n"
+	  "      --gpus N           GPUs, 0 to 1024 (default 0)\n"
 	  "      --mem SIZE         memory limit, e.g. 512M, 4G (default none)\n"
 	  "      --duration DUR     run-time estimate, e.g. 90m, 2h (s m h d w)\n"
 	  "      --deadline TIME    latest end: 2026-11-22T18:00 (local "

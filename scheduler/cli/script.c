@@ -45,7 +45,7 @@ static const struct {
 	{ "output", 'o', NULL, C_SAME, "ebb keeps the output: ebb logs JOB" },
 	{ "error", 'e', NULL, C_SAME, "ebb keeps the output: ebb logs "
 	  "--stderr JOB" },
-	{ "gpus", 'G', NULL, C_SAME, "ebb does not place GPUs yet" },
+	{ "gpus", 'G', "gpus", C_SAME, NULL },
 };
 #define NSBATCH	(sizeof(sbatch) / sizeof(sbatch[0]))
 

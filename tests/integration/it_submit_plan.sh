@@ -3,6 +3,8 @@
 # --begin: a job is not started before its begin (on a 1-minute planning
 # grid it starts in the first slot at or after it), and a max delay counts
 # from the begin: with it the job reaches the site's dip, without it not.
+# --gpus: on a site with one GPU (and cpus to spare) two GPU jobs run one
+# after the other.
 # --dry-run: the plan a job would get, the same as its submit then gets,
 # and nothing queued (the job ids go on as if it had not been asked), for
 # root and for an ordinary user.
@@ -18,6 +20,7 @@ as1() { (cd / && setpriv --reuid=ebbsp1 --regid="$(id -g ebbsp1)" --init-groups 
 dip_trace "$T/trace.csv"
 now=$DIP_NOW
 write_config 2 "socket_group: ebbsp" "slot: 1m" "planner:" "  default_max_delay: 0s"
+echo "    gpus: 1" >> "$CONF"
 site_trace XX "$T/trace.csv"
 start_ebbd
 wait_provider_ok
@@ -118,12 +121,26 @@ expect_eq "begins and plan kept across a restart" "$before" \
 	"$(job_field "$flex" begin) $(job_field "$flex" planned_start) $(job_field "$far" begin)"
 "$EBB" cancel "$flex" "$early" "$far" >/dev/null
 
+# Two 1-GPU jobs on the site's one GPU: the second starts once the first
+# has ended, though cpus are free.
+g1=$("$EBB" submit -q --name g1 --gpus 1 --duration 5s -- sleep 2)
+g2=$("$EBB" submit -q --name g2 --gpus 1 --duration 5s -- sleep 2)
+wait_field "$g2" state succeeded 100 && wait_field "$g1" state succeeded 10 &&
+	ok "both GPU jobs ran" || fail "g1 $(job_field "$g1" state), g2 $(job_field "$g2" state)"
+[ "$(job_field "$g2" start_time)" -ge "$(job_field "$g1" end_time)" ] &&
+	ok "one after the other on the one GPU" ||
+	fail "g2 started at $(job_field "$g2" start_time), g1 ended at $(job_field "$g1" end_time)"
+expect_eq "ebb show prints gpus" "gpus: 1" "$("$EBB" show "$g1" | grep '^gpus:' | tr -s ' ')"
+
 # Bad begins: the daemon's words, exit 2.
 dl=$(( $(date +%s) / 60 * 60 + 7200 ))
 fmt() { date -u -d @"$1" +%Y-%m-%dT%H:%M:%SZ; }
 expect_err "a begin after the deadline allows" 2 \
 	"ebb submit: begin: $(fmt $((dl - 600))) is after the latest start the deadline $(fmt $dl) allows for a duration of 20m" -- \
 	"$EBB" submit --begin "$(fmt $((dl - 600)))" --deadline "$(fmt $dl)" --duration 20m -- true
+expect_err "more GPUs than the site has" 2 \
+	"ebb submit: gpus: 2 is more than any allowed site has (1)" -- \
+	"$EBB" submit --gpus 2 -- true
 expect_err "a begin too far ahead" 2 \
 	"ebb submit: begin: 2099-01-01T00:00:00Z is more than 366d ahead" -- \
 	"$EBB" submit --begin 2099-01-01T00:00:00Z -- true

@@ -106,7 +106,7 @@ every_option(void **state)
 {
 	struct built b;
 
-	build(&b, "--name", "train", "--cpus", "4", "--mem", "512M",
+	build(&b, "--name", "train", "--cpus", "4", "--gpus", "1", "--mem", "512M",
 	    "--duration", "1h30m", "--deadline", "now+6h", "--site", "a,b",
 	    "--interruptible", "--policy", "night", "--tag", "gpu,eu",
 	    "--power", "150", "--data", "2.5", "--begin", "now+1h", "-q", "--",
@@ -118,6 +118,7 @@ every_option(void **state)
 	assert_string_equal(json_string_value(json_object_get(b.job, "name")),
 	    "train");
 	assert_int_equal(num(b.job, "cpus"), 4);
+	assert_int_equal(num(b.job, "gpus"), 1);
 	assert_int_equal(num(b.job, "mem"), 512 * 1024 * 1024);
 	assert_int_equal(num(b.job, "duration"), 5400);
 	assert_int_equal(num(b.job, "deadline"), T_NOW + 6 * 3600);
@@ -263,6 +264,11 @@ usage_errors(void **state)
 	    "delay, not both\n");
 	done(&b);
 
+	build(&b, "--gpus", "a100:1", "true", NULL);
+	assert_usage(&b, "ebb submit: --gpus: bad number 'a100:1' (use 0 to "
+	    "1024)\n");
+	done(&b);
+
 	build(&b, "--begin", "soon", "true", NULL);
 	assert_usage(&b, "ebb submit: --begin: bad time 'soon': "
 	    "expected 2026-11-22T18:00 (local time; Z or +01:00 for another "
@@ -329,6 +335,7 @@ batch_scripts(void **state)
 	    "#EBB --max-delay 6h --interruptible\n"
 	    "#EBB --tag 'nightly,etl'\n"
 	    "#SBATCH -b now+2h\n"
+	    "#SBATCH --gpus=2\n"
 	    "echo start\n"
 	    "#EBB --cpus 64\n", 0755);
 	/* A file of that name in the current directory, as sbatch reads it;
@@ -346,6 +353,7 @@ batch_scripts(void **state)
 	assert_true(json_is_true(json_object_get(b.job, "interruptible")));
 	assert_list(json_object_get(b.job, "tags"), "nightly|etl");
 	assert_int_equal(num(b.job, "begin"), T_NOW + 2 * 3600);
+	assert_int_equal(num(b.job, "gpus"), 2);
 	assert_null(strstr(b.h.err, "ignoring #SBATCH -b"));
 	/* Unknown #SBATCH options are named, not refused. */
 	assert_non_null(strstr(b.h.err, "ebb submit: job.sh:6:9: ignoring #SBATCH "

@@ -31,7 +31,8 @@ test_valid(void **state)
 	char err[256];
 	struct job *j = submit("{\"argv\": [\"/bin/echo\", \"hi\"], \"workdir\":"
 	    " \"/tmp\", \"cpus\": 2, \"duration\": 600, \"max_delay\": 3600,"
-	    " \"sites\": [\"a\"], \"interruptible\": true}", err, sizeof(err));
+	    " \"sites\": [\"a\"], \"interruptible\": true, \"gpus\": 2}", err,
+	    sizeof(err));
 	json_t *o;
 	struct job *k;
 
@@ -49,6 +50,7 @@ test_valid(void **state)
 	assert_non_null(k);
 	assert_int_equal(k->id, 7);
 	assert_int_equal(k->duration, 600);
+	assert_int_equal(k->gpus, 2);
 	assert_true(json_equal(k->argv, j->argv));
 	assert_string_equal(k->workdir, "/tmp");
 	json_decref(o);
@@ -87,6 +89,8 @@ test_errors(void **state)
 		    "deadline: give a deadline or a max delay, not both" },
 		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"interruptible\": 1}",
 		    "interruptible: must be true or false" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"gpus\": 1025}",
+		    "gpus: 1025 is out of range [0, 1024]" },
 		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"begin\": \"now\"}",
 		    "begin: must be an integer" },
 		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"begin\": "
