@@ -868,9 +868,9 @@ at_earliest(enum plan_why why)
  * as early as they can (run-now, late, threshold: planned later only for
  * want of room; not those that need gpus, which the model does not
  * count: they wait for a pass), in the order of their planned starts,
- * while their whole
- * run fits both the cpus and memory free now and the room the plan leaves
- * every other job. So no planned job loses its room, nothing starts
+ * while their whole run fits both the cpus and memory free now and the
+ * room the plan leaves every other job. So no planned job loses its
+ * room, nothing starts
  * before its earliest start or moves site, and the first of them that
  * does not fit stops the rest (no overtaking). Returns 1 when that
  * happened after at least one start: the room went to the jobs in line
@@ -1174,13 +1174,12 @@ model_slot(const struct dispatch *dp, const struct plan_params *pp,
  * pass would plan them after every other job, on what is left of the last
  * pass's grid: every other plan holds. On 0, res has the others' room
  * first and fr's placements from res->a[*first] on, fr's slot indexes
- * counting from the model's slot *k0. Returns -1, having computed
- * nothing, when a full pass is needed instead: no model (no pass yet) or
- * a grid that does not reach a job's deadline, a job that is
- * interruptible, needs gpus (the model counts cpus only) or may go to a
- * site that takes jobs at plan time, or one
- * that would be late or find no room (then the queue is planned again,
- * least slack first). Changes nothing.
+ * counting from the model's slot *k0. Returns -1 (res empty) when a full
+ * pass is needed instead: no model (no pass yet) or a grid that does not
+ * reach a job's deadline, a job that is interruptible, needs gpus (the
+ * model counts cpus only) or may go to a site that takes jobs at plan
+ * time, or one that would be late or find no room (then the queue is
+ * planned again, least slack first). Changes nothing.
  */
 static int
 fresh_compute(struct dispatch *dp, struct active **fr, size_t nf,
