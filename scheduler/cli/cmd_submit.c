@@ -557,12 +557,18 @@ print_dry_run(struct cli *c, const json_t *job)
 	double e = json_number_value(json_object_get(job, "expected_g"));
 	double n = json_number_value(json_object_get(job, "now_g"));
 	int64_t start = cli_get_int(job, "planned_start", 0);
+	int64_t begin = cli_get_int(job, "begin", 0);
 	char t[32], d[32];
 
-	if (json_string_value(json_object_get(job, "site")) == NULL)
+	if (json_string_value(json_object_get(job, "site")) == NULL &&
+	    begin > 0)
+		fprintf(c->out, "would wait queued: its begin (%s) is further "
+		    "ahead than plans reach, or no site has room for it\n",
+		    cli_fmt_when(begin, t, sizeof(t)));
+	else if (json_string_value(json_object_get(job, "site")) == NULL)
 		fprintf(c->out, "would wait queued: no room for it within the "
 		    "planning horizon (%s)\n", why);
-	else if (start <= c->now)
+	else if (start <= ebb_now())	/* the plan was made before now */
 		fprintf(c->out, "would start now on %s (%s)\n",
 		    cli_get_str(job, "site"), why);
 	else

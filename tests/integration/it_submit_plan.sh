@@ -58,6 +58,8 @@ expect_eq "an interruptible one (a pass over the queue)" "green $dps" \
 	"$(echo "$out" | jq -r '"\(.job.plan_why) \(.job.planned_start)"')"
 expect_eq "still nothing queued but the real job" "$flex" "$("$EBB" queue --json | jq -r '[.[].id] | join(" ")')"
 "$EBB" cancel "$flex" >/dev/null
+expect_eq "a job without limits: at once" "would start now on local (run-now)" \
+	"$("$EBB" submit --dry-run -- true | head -n 1)"
 # An ordinary user's dry run is theirs and queues nothing either.
 out=$(as1 "$EBB" submit --dry-run --json -- /bin/true)
 expect_eq "a user's dry run" "ebbsp1 run-now" "$(echo "$out" | jq -r '"\(.job.user) \(.job.plan_why)"')"
@@ -112,6 +114,8 @@ ps=$(job_field "$early" planned_start)
 	fail "planned at $(date -u -d @"$ps" +%H:%M) without a begin"
 # A begin further ahead than any plan reaches (7 days) waits queued; a
 # restart keeps begins and plans.
+"$EBB" submit --dry-run --begin now+8d -- true | grep -q '^would wait queued: its begin (.*) is further ahead than plans reach' &&
+	ok "a dry run says so" || fail "dry run: $("$EBB" submit --dry-run --begin now+8d -- true)"
 far=$("$EBB" submit -q --name far --begin now+8d -- true)
 sleep 1
 expect_eq "a begin past the furthest plan: queued" queued "$(job_field "$far" state)"
