@@ -229,7 +229,7 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 		"name", "argv", "env", "workdir", "cpus", "mem", "duration",
 		"deadline", "max_delay", "sites", "interruptible", "policy",
 		"tags", "power_w", "data_gb", "image", "stdout_file",
-		"stderr_file",
+		"stderr_file", "begin", "gpus",
 	};
 	struct job *j = job_new();
 	const char *key;
@@ -324,12 +324,18 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 	if (get_int(req, "cpus", 1, 4096, &n, err, errlen) == -1)
 		goto fail;
 	j->cpus = (int)n;
+	n = 0;
+	if (get_int(req, "gpus", 0, JOB_GPUS_MAX, &n, err, errlen) == -1)
+		goto fail;
+	j->gpus = (int)n;
 	if (get_int(req, "mem", 0, INT64_MAX, &j->mem, err, errlen) == -1 ||
 	    get_int(req, "duration", 0, INT64_C(100) * 365 * 86400,
 	    &j->duration, err, errlen) == -1 ||
 	    get_int(req, "max_delay", 0, INT64_C(100) * 365 * 86400,
 	    &j->max_delay, err, errlen) == -1 ||
 	    get_int(req, "deadline", 0, INT64_MAX / 2, &j->deadline, err,
+	    errlen) == -1 ||
+	    get_int(req, "begin", 0, INT64_MAX / 2, &j->begin, err,
 	    errlen) == -1)
 		goto fail;
 	if ((v = json_object_get(req, "interruptible")) != NULL) {
@@ -354,6 +360,26 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 		snprintf(err, errlen, "deadline: %s is too soon for a "
 		    "duration of %s", ebb_fmt_time(j->deadline, t1, sizeof(t1)),
 		    ebb_fmt_duration(j->duration, t2, sizeof(t2)));
+		goto fail;
+	}
+	/* A begin that has come (now, or a past time) is no later start. */
+	if (j->begin <= now)
+		j->begin = 0;
+	if (j->begin > now + JOB_BEGIN_MAX) {
+		snprintf(err, errlen, "begin: %s is more than %s ahead",
+		    ebb_fmt_time(j->begin, t1, sizeof(t1)),
+		    ebb_fmt_duration(JOB_BEGIN_MAX, t2, sizeof(t2)));
+		goto fail;
+	}
+	if (j->begin != 0 && j->deadline != 0 &&
+	    j->begin > j->deadline - (j->duration > 0 ? j->duration : 1)) {
+		snprintf(err, errlen, "begin: %s is after the latest start "
+		    "the deadline %s allows", ebb_fmt_time(j->begin, t1,
+		    sizeof(t1)), ebb_fmt_time(j->deadline, t2, sizeof(t2)));
+		if (j->duration > 0)
+			snprintf(err + strlen(err), errlen - strlen(err),
+			    " for a duration of %s", ebb_fmt_duration(
+			    j->duration, t1, sizeof(t1)));
 		goto fail;
 	}
 	j->state = JOB_QUEUED;
@@ -384,10 +410,12 @@ job_to_json(const struct job *j)
 	json_object_set(o, "env", j->env ? j->env : json_array());
 	set_str(o, "workdir", j->workdir);
 	json_object_set_new(o, "cpus", json_integer(j->cpus));
+	json_object_set_new(o, "gpus", json_integer(j->gpus));
 	json_object_set_new(o, "mem", json_integer(j->mem));
 	json_object_set_new(o, "duration", json_integer(j->duration));
 	json_object_set_new(o, "deadline", json_integer(j->deadline));
 	json_object_set_new(o, "max_delay", json_integer(j->max_delay));
+	json_object_set_new(o, "begin", json_integer(j->begin));
 	json_object_set(o, "sites", j->sites ? j->sites : json_array());
 	json_object_set_new(o, "interruptible",
 	    json_boolean(j->interruptible));
@@ -468,10 +496,12 @@ job_from_json(const json_t *o, char *err, size_t errlen)
 	j->env = json_deep_copy(json_object_get(o, "env"));
 	j->workdir = dup_or_null(o, "workdir");
 	j->cpus = (int)int_or(o, "cpus", 1);
+	j->gpus = (int)int_or(o, "gpus", 0);
 	j->mem = int_or(o, "mem", 0);
 	j->duration = int_or(o, "duration", 0);
 	j->deadline = int_or(o, "deadline", 0);
 	j->max_delay = int_or(o, "max_delay", 0);
+	j->begin = int_or(o, "begin", 0);
 	j->sites = json_deep_copy(json_object_get(o, "sites"));
 	j->interruptible = json_is_true(json_object_get(o, "interruptible"));
 	j->policy = dup_or_null(o, "policy");
@@ -511,6 +541,12 @@ job_from_json(const json_t *o, char *err, size_t errlen)
 }
 
 int64_t
+job_earliest_start(const struct job *j)
+{
+	return j->begin > j->submit_time ? j->begin : j->submit_time;
+}
+
+int64_t
 job_latest_start(const struct job *j)
 {
 	int64_t a = 0, b = 0;
@@ -518,7 +554,7 @@ job_latest_start(const struct job *j)
 	if (j->deadline != 0)
 		a = j->deadline - j->duration;
 	if (j->max_delay != 0)
-		b = j->submit_time + j->max_delay;
+		b = job_earliest_start(j) + j->max_delay;
 	if (a == 0)
 		return b;
 	if (b == 0)

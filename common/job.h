@@ -31,10 +31,14 @@ struct job {
 	json_t		*env;		/* array of "KEY=VALUE" strings */
 	char		*workdir;	/* absolute path */
 	int		 cpus;
+	int		 gpus;		/* 0 = none */
 	int64_t		 mem;		/* bytes; 0 = no limit */
 	int64_t		 duration;	/* estimate, s; 0 = unknown */
 	int64_t		 deadline;	/* latest end, epoch s; 0 = none */
-	int64_t		 max_delay;	/* latest start - submit, s; 0 = none */
+	int64_t		 max_delay;	/* latest start - earliest start (submit,
+					   or begin when given), s; 0 = none */
+	int64_t		 begin;		/* earliest start, epoch s; 0 = none
+					   (the submit time) */
 	json_t		*sites;		/* array of site names; empty = any */
 	int		 interruptible;
 	char		*policy;	/* requested policy name or NULL */
@@ -106,6 +110,8 @@ const char *job_wait_text(enum job_wait);
 #define JOB_NAME_MAX	128
 /* PATH for a job whose environment has none (ebb-run, Slurm, ebb submit). */
 #define JOB_DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+#define JOB_GPUS_MAX	1024	/* GPUs a job may ask for */
+#define JOB_BEGIN_MAX	((int64_t)366 * 86400)	/* furthest begin ahead, s */
 #define JOB_IMAGE_MAX	1024	/* bytes of a container image reference */
 
 const char *job_state_name(enum job_state);
@@ -130,6 +136,8 @@ json_t	*job_to_json(const struct job *);
 /* Inverse of job_to_json, for stored and replied records; NULL if malformed. */
 struct job *job_from_json(const json_t *, char *err, size_t errlen);
 
+/* The earliest time the job may start: its begin, else its submit time. */
+int64_t	job_earliest_start(const struct job *);
 /* The latest time the job may start and still meet its limits (0: none). */
 int64_t	job_latest_start(const struct job *);
 

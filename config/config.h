@@ -85,6 +85,7 @@ struct ebb_site {
 	char	*name;		/* unique, [A-Za-z0-9_.-]+ */
 	char	*backend;	/* "local", "slurm" or "kubernetes" */
 	int	 cpus;		/* capacity; default: online CPUs */
+	int	 gpus;		/* capacity; default 0: none */
 	int64_t	 memory;	/* bytes; default: physical memory */
 	char	*zone;		/* grid zone id, or NULL */
 	double	 pue;		/* >= 1.0, default 1.0 */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/job.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
 #include "config/jobfile.h"
@@ -27,10 +28,12 @@ struct jobspec {
 	char			*command;
 	struct yt_strlist	 argv;
 	int			 cpus;
+	int			 gpus;
 	int64_t			 mem;
 	int64_t			 duration;
 	int64_t			 deadline;
 	int64_t			 max_delay;
+	int64_t			 begin;
 	struct yt_strlist	 sites;
 	int			 interruptible;
 	char			*workdir;
@@ -65,6 +68,9 @@ static const struct yt_key job_keys[] = {
 	{ .name = "cpus", .type = YT_INT, .min = 1, .max = 4096,
 	  .offset = offsetof(struct jobspec, cpus),
 	  .doc = "CPUs the job needs" },
+	{ .name = "gpus", .type = YT_INT, .min = 0, .max = JOB_GPUS_MAX,
+	  .offset = offsetof(struct jobspec, gpus),
+	  .doc = "GPUs the job needs" },
 	{ .name = "mem", .type = YT_SIZE,
 	  .offset = offsetof(struct jobspec, mem),
 	  .doc = "memory limit" },
@@ -76,7 +82,10 @@ static const struct yt_key job_keys[] = {
 	  .doc = "latest end, ISO-8601 or now+DURATION" },
 	{ .name = "max_delay", .type = YT_DURATION,
 	  .offset = offsetof(struct jobspec, max_delay),
-	  .doc = "latest start after submission" },
+	  .doc = "latest start after submission (or begin)" },
+	{ .name = "begin", .type = YT_TIME,
+	  .offset = offsetof(struct jobspec, begin),
+	  .doc = "earliest start, ISO-8601 or now+DURATION" },
 	{ .name = "sites", .type = YT_STRLIST,
 	  .offset = offsetof(struct jobspec, sites),
 	  .doc = "sites the job may run at; default: any" },
@@ -203,6 +212,10 @@ to_json(const struct yt_node *root, const struct jobspec *j)
 		json_object_set_new(o, "workdir", json_string(j->workdir));
 	if (yt_get(root, "cpus") != NULL)
 		json_object_set_new(o, "cpus", json_integer(j->cpus));
+	if (yt_get(root, "gpus") != NULL)
+		json_object_set_new(o, "gpus", json_integer(j->gpus));
+	if (yt_get(root, "begin") != NULL)
+		json_object_set_new(o, "begin", json_integer(j->begin));
 	if (yt_get(root, "mem") != NULL)
 		json_object_set_new(o, "mem", json_integer(j->mem));
 	if (yt_get(root, "duration") != NULL)

@@ -425,6 +425,9 @@ check_delay(const struct policy_rule *r, const struct job *j,
 		    ebb_fmt_duration(r->max_delay_cap, b, sizeof(b)), r->name);
 		return -1;
 	}
+	/* counted, as a max_delay is, from a begin yet to come */
+	if (j->begin > now)
+		now = j->begin;
 	if (j->deadline != 0 && (delay = j->deadline - now - duration) >
 	    r->max_delay_cap) {
 		snprintf(err, errlen, "deadline: %s allows a delay of %s, more "

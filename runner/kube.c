@@ -1099,6 +1099,7 @@ manifest(struct backend *b, const struct kjob *k)
 	const char *image = json_string_value(json_object_get(s, "image"));
 	json_int_t cpus = json_integer_value(json_object_get(s, "cpus"));
 	json_int_t mem = json_integer_value(json_object_get(s, "mem"));
+	json_int_t gpus = json_integer_value(json_object_get(s, "gpus"));
 	json_int_t deadline = json_integer_value(json_object_get(s,
 	    "deadline"));
 	char ids[32], when[32], *user;
@@ -1120,6 +1121,9 @@ manifest(struct backend *b, const struct kjob *k)
 	if (mem > 0)
 		json_object_set_new(res, "memory", json_sprintf("%"
 		    JSON_INTEGER_FORMAT, mem));
+	if (gpus > 0)	/* the device plugin's resource; limit = request */
+		json_object_set_new(res, "nvidia.com/gpu", json_sprintf("%"
+		    JSON_INTEGER_FORMAT, gpus));
 	ctr = json_pack("{s:s, s:s, s:O, s:o, s:{s:O, s:O}, s:{s:b, s:{s:[s]}}}",
 	    "name", "job", "image", image != NULL ? image : "",
 	    "command", json_object_get(s, "argv"), "env", env,

@@ -917,6 +917,9 @@ sbatch(struct backend *b, struct sjob *s)
 	args[n++] = xstrdup("--ntasks=1");
 	args[n++] = xasprintf("--cpus-per-task=%d", (int)json_integer_value(
 	    json_object_get(sp, "cpus")));
+	if (json_integer_value(json_object_get(sp, "gpus")) > 0)
+		args[n++] = xasprintf("--gpus=%d", (int)json_integer_value(
+		    json_object_get(sp, "gpus")));
 	if (mem > 0)
 		args[n++] = xasprintf("--mem=%" PRId64 "M", (mem + (1 << 20) -
 		    1) >> 20);

@@ -2,7 +2,8 @@
  * cmd_submit: the "submit" command. Validates the job (common/job.c),
  * stamps its owner from the peer's credentials, lets dispatch apply its
  * policy and duration estimate and check it against the sites, and stores
- * it; the reply waits for the commit.
+ * it; the reply waits for the commit. With "dry_run" it stores nothing and
+ * answers with the plan the job would get (dispatch_preview()).
  */
 #include <stdio.h>
 
@@ -18,13 +19,17 @@ json_t *
 cmd_submit(struct ebbd *d, const struct peer *p, const json_t *args)
 {
 	json_t *spec = json_object_get(args, "job");
+	json_t *dry = json_object_get(args, "dry_run");
 	struct job *j;
 	char err[512];
 	const char *full;
 
 	if (spec == NULL)
 		return proto_reply_err("usage", "submit: missing \"job\"");
-	if ((full = store_full(d->store)) != NULL)
+	if (dry != NULL && !json_is_boolean(dry))
+		return proto_reply_err("usage", "submit: \"dry_run\" must be "
+		    "true or false");
+	if (!json_is_true(dry) && (full = store_full(d->store)) != NULL)
 		return proto_reply_err("unavailable", "no new jobs: the file "
 		    "system of ebbd's state is full (%s); queued and running "
 		    "jobs go on, and submitting works again once space is "
@@ -45,6 +50,16 @@ cmd_submit(struct ebbd *d, const struct peer *p, const json_t *args)
 	if (dispatch_admit(d->dispatch, j, err, sizeof(err)) == -1) {
 		job_free(j);
 		return proto_reply_err("usage", "%s", err);
+	}
+	if (json_is_true(dry)) {
+		dispatch_preview(d->dispatch, j);
+		spec = job_to_json(j);
+		json_object_del(spec, "id");
+		json_object_del(spec, "env");
+		json_object_del(spec, "groups");
+		job_free(j);
+		return proto_reply_ok(json_pack("{s:b, s:o}", "dry_run", 1,
+		    "job", spec));
 	}
 	j->reason = xasprintf("submitted by %s", p->user);
 	if (store_job_insert(d->store, j) == -1) {

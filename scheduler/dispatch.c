@@ -547,7 +547,7 @@ dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 	const struct ebb_config *cfg = dp->d->cfg;
 	const struct policy_rule *rule = NULL;
 	struct plan_job pj;
-	int best = 0;
+	int best = 0, bestgpus = 0;
 	int64_t bestmem = 0, hist;
 	size_t i;
 	json_t *v;
@@ -605,10 +605,17 @@ dispatch_admit(struct dispatch *dp, struct job *j, char *err, size_t errlen)
 			best = cfg->sites[s].cpus;
 		if (cfg->sites[s].memory > bestmem)
 			bestmem = cfg->sites[s].memory;
+		if (cfg->sites[s].gpus > bestgpus)
+			bestgpus = cfg->sites[s].gpus;
 	}
 	if (j->cpus > best) {
 		snprintf(err, errlen, "cpus: %d is more than any allowed site "
 		    "has (%d)", j->cpus, best);
+		return -1;
+	}
+	if (j->gpus > bestgpus) {
+		snprintf(err, errlen, "gpus: %d is more than any allowed site "
+		    "has (%d)", j->gpus, bestgpus);
 		return -1;
 	}
 	if (j->mem > bestmem) {
@@ -659,6 +666,8 @@ make_spec(struct dispatch *dp, const struct job *j)
 	if (j->stderr_file != NULL)
 		json_object_set_new(spec, "stderr_file",
 		    json_string(j->stderr_file));
+	if (j->gpus > 0)
+		json_object_set_new(spec, "gpus", json_integer(j->gpus));
 	if (j->deadline > 0)
 		json_object_set_new(spec, "deadline",
 		    json_integer(j->deadline));
@@ -695,24 +704,29 @@ queue_launch(struct dispatch *dp, const struct job *j)
 	l->start = j->planned_start;
 }
 
-/* Free cpus and memory at a site now, from the jobs running there. */
+/*
+ * Free cpus, gpus and memory at a site now, from the jobs running there
+ * (a frozen job keeps its gpus: their memory is held).
+ */
 static int
 fits_now(struct dispatch *dp, const struct active *a, int site)
 {
 	const struct ebb_site *s = &dp->d->cfg->sites[site];
-	int cpus = s->cpus;
+	int cpus = s->cpus, gpus = s->gpus;
 	int64_t mem = s->memory;
 
 	for (size_t i = 0; i < dp->nact; i++) {
 		const struct active *o = &dp->act[i];
 
+		if (o->state == JOB_RUNNING && o->site == site)
+			gpus -= o->pj.gpus;
 		if (o->state == JOB_RUNNING && o->site == site &&
 		    o->paused != 1) {
 			cpus -= o->pj.cpus;
 			mem -= o->mem;
 		}
 	}
-	return a->pj.cpus <= cpus && a->mem <= mem;
+	return a->pj.cpus <= cpus && a->mem <= mem && a->pj.gpus <= gpus;
 }
 
 /* The model's slots [*a, *b] that [from, to) touches; 0 if none. */
@@ -866,14 +880,16 @@ at_earliest(enum plan_why why)
  * Capacity came free at a site (a job there ended): starts at once the
  * waiting jobs planned there that the plan has due, or that want to run
  * as early as they can (run-now, late, threshold: planned later only for
- * want of room), in the order of their planned starts, while their whole
- * run fits both the cpus and memory free now and the room the plan leaves
- * every other job. So no planned job loses its room, nothing starts
+ * want of room; not those that need gpus, which the model does not
+ * count: they wait for a pass), in the order of their planned starts,
+ * while their whole run fits both the cpus and memory free now and the
+ * room the plan leaves every other job. So no planned job loses its
+ * room, nothing starts
  * before its earliest start or moves site, and the first of them that
  * does not fit stops the rest (no overtaking). Returns 1 when that
  * happened after at least one start: the room went to the jobs in line
  * for it and the plan of every other job holds, so no pass is needed
- * now; else 0.
+ * now (unless a job planned there needs gpus); else 0.
  */
 static int
 start_freed(struct dispatch *dp, int site)
@@ -882,7 +898,7 @@ start_freed(struct dispatch *dp, int site)
 	int64_t now = ebb_now();
 	struct active **c;
 	size_t n = 0;
-	int started = 0, full = 0;
+	int started = 0, full = 0, gpus = 0;
 
 	if (m->ns == 0 || now >= m->t0 + (int64_t)m->ns * m->slot ||
 	    places(dp, site))
@@ -891,8 +907,11 @@ start_freed(struct dispatch *dp, int site)
 	for (size_t i = 0; i < dp->nact; i++) {
 		struct active *a = &dp->act[i];
 
-		if (a->state == JOB_PLANNED && a->site == site && a->held &&
-		    !a->handed && !a->pj.interruptible && a->cancel_by == NULL)
+		if (a->state != JOB_PLANNED || a->site != site)
+			continue;
+		gpus |= a->pj.gpus > 0;
+		if (a->held && !a->handed && !a->pj.interruptible &&
+		    a->pj.gpus == 0 && a->cancel_by == NULL)
 			c[n++] = a;
 	}
 	qsort(c, n, sizeof(*c), start_order);
@@ -919,7 +938,7 @@ start_freed(struct dispatch *dp, int site)
 		started = 1;
 	}
 	free(c);
-	return started && full;
+	return started && full && !gpus;
 }
 
 /*
@@ -1117,7 +1136,7 @@ site_series(struct dispatch *dp, const struct plan_params *pp, int64_t now,
 		const struct ebb_site *c = &cfg->sites[s];
 
 		sites[s].cpus = c->cpus;
-		sites[s].gpus = 0;
+		sites[s].gpus = c->gpus;
 		sites[s].pue = c->pue;
 		sites[s].reserve = load_site_reserve(cfg, s, dp->load, now);
 		if (dp->d->carbon == NULL || c->providers.n == 0 ||
@@ -1149,59 +1168,59 @@ wake_by(struct dispatch *dp, int64_t when, int64_t now)
 	ev_timer_start(dp->d->loop, &dp->wake);
 }
 
+/* The model's slot of pp's t0 in *k0; -1 if it has none for pp. */
+static int
+model_slot(const struct dispatch *dp, const struct plan_params *pp,
+    size_t *k0)
+{
+	const struct capmodel *m = &dp->cap;
+
+	if (m->ns == 0 || m->nsites != dp->d->cfg->nsites ||
+	    m->slot != pp->slot || pp->t0 < m->t0 ||
+	    (*k0 = (size_t)((pp->t0 - m->t0) / pp->slot)) >= m->ns)
+		return -1;
+	return 0;
+}
+
 /*
- * Plans only the jobs submitted since the last pass, in the room the last
- * plan left (the capacity model, kept up to date since), as a pass would
- * plan them after every other job, on what is left of the last pass's
- * grid: every other plan holds. Returns -1,
- * having changed nothing, when a full pass is needed instead: no model
- * (no pass yet) or a grid that does not reach a new job's deadline, a new
- * job that is interruptible or may go to a site that takes jobs at plan
+ * Plans the queued jobs fr (nf of them, none in the capacity model yet)
+ * in the room the last plan left (the model, kept up to date since), as a
+ * pass would plan them after every other job, on what is left of the last
+ * pass's grid: every other plan holds. On 0, res has the others' room
+ * first and fr's placements from res->a[*first] on, fr's slot indexes
+ * counting from the model's slot *k0. Returns -1 (res empty) when a full
+ * pass is needed instead: no model (no pass yet) or a grid that does not
+ * reach a job's deadline, a job that is interruptible, needs gpus (the
+ * model counts cpus only) or may go to a site that takes jobs at plan
  * time, or one that would be late or find no room (then the queue is
- * planned again, least slack first).
+ * planned again, least slack first). Changes nothing.
  */
 static int
-plan_fresh(struct dispatch *dp)
+fresh_compute(struct dispatch *dp, struct active **fr, size_t nf,
+    int64_t now, struct plan_result *res, size_t *first, size_t *k0)
 {
 	const struct ebb_config *cfg = dp->d->cfg;
-	struct capmodel *m = &dp->cap;
+	const struct capmodel *m = &dp->cap;
 	struct plan_site sites[MAX_SITES];
 	struct ci_series ser[MAX_SITES];
 	struct plan_params pp;
 	struct plan_job *pj;
-	struct plan_result res;
-	struct active **fr;
-	int64_t now = ebb_now();
-	size_t k0, nf = 0, npj = 0, cap;
-	int rc = -1;
+	size_t npj = 0, cap;
+	int rc;
 	char err[256];
-	double started;
 
-	ev_now_update(dp->d->loop);
-	started = ev_now(dp->d->loop);
 	sched_params(cfg, now, &pp);
-	if (m->ns == 0 || m->nsites != cfg->nsites || m->slot != pp.slot ||
-	    pp.t0 < m->t0 || (k0 = (size_t)((pp.t0 - m->t0) / pp.slot)) >=
-	    m->ns)
+	if (model_slot(dp, &pp, k0) == -1)
 		return -1;
-	fr = xmalloc((dp->nact + 1) * sizeof(*fr));
-	for (size_t i = 0; i < dp->nact; i++) {
-		struct active *a = &dp->act[i];
+	for (size_t i = 0; i < nf; i++) {
+		const struct active *a = fr[i];
 
-		if (!a->fresh)
-			continue;
 		if (a->state != JOB_QUEUED || a->pj.interruptible || a->hold ||
-		    a->handed || a->cancel_by != NULL)
-			goto out;
+		    a->pj.gpus > 0 || a->handed || a->cancel_by != NULL)
+			return -1;
 		for (size_t s = 0; s < cfg->nsites; s++)
 			if ((a->pj.sites >> s & 1) && places(dp, (int)s))
-				goto out;
-		fr[nf++] = a;
-	}
-	if (nf == 0) {
-		dp->dirty = 0;
-		rc = 0;
-		goto out;
+				return -1;
 	}
 	/* the room the others take, as one running job per run of slots
 	 * with the same use */
@@ -1210,7 +1229,7 @@ plan_fresh(struct dispatch *dp)
 	for (size_t s = 0; s < m->nsites; s++) {
 		const int *c = m->cpu + s * m->ns;
 
-		for (size_t k = k0, e; k < m->ns; k = e) {
+		for (size_t k = *k0, e; k < m->ns; k = e) {
 			int used = cfg->sites[s].cpus - c[k];
 
 			for (e = k + 1; e < m->ns && c[e] == c[k]; e++)
@@ -1236,28 +1255,64 @@ plan_fresh(struct dispatch *dp)
 	/* the rest of the model's grid, if it reaches every new deadline
 	 * (and a new job's length past now) */
 	pp.nslots = 1;
-	if (plan_grid_slots(&pp, pj + npj, nf) > m->ns - k0) {
+	if (plan_grid_slots(&pp, pj + npj, nf) > m->ns - *k0) {
 		free(pj);
-		goto out;
+		return -1;
 	}
-	pp.nslots = m->ns - k0;
+	pp.nslots = m->ns - *k0;
 	site_series(dp, &pp, now, sites, ser);
-	if (plan_compute(&pp, sites, cfg->nsites, pj, npj + nf, &res, err,
+	if (plan_compute(&pp, sites, cfg->nsites, pj, npj + nf, res, err,
 	    sizeof(err)) == -1) {
 		log_warnx("planning new jobs failed: %s", err);
-		res.n = 0;
-		res.a = NULL;
+		res->n = 0;
+		res->a = NULL;
 	}
-	rc = res.n == npj + nf ? 0 : -1;
+	rc = res->n == npj + nf ? 0 : -1;
 	for (size_t i = 0; rc == 0 && i < nf; i++)
-		if (res.a[npj + i].why == PLAN_LATE ||
-		    res.a[npj + i].why == PLAN_NO_ROOM)
+		if (res->a[npj + i].why == PLAN_LATE ||
+		    res->a[npj + i].why == PLAN_NO_ROOM)
 			rc = -1;
-	if (rc == 0)
-		dp->dirty = 0;
-	for (size_t i = 0; rc == 0 && i < nf; i++) {
+	free(pj);
+	for (size_t s = 0; s < cfg->nsites; s++)
+		ci_series_free(&ser[s]);
+	if (rc == -1)
+		plan_result_free(res);
+	*first = npj;
+	return rc;
+}
+
+/*
+ * Plans only the jobs submitted since the last pass (fresh_compute());
+ * -1, having changed nothing, when a full pass is needed instead.
+ */
+static int
+plan_fresh(struct dispatch *dp)
+{
+	struct plan_result res;
+	struct plan_params pp;
+	struct active **fr;
+	int64_t now = ebb_now();
+	size_t nf = 0, first, k0;
+	double started;
+
+	ev_now_update(dp->d->loop);
+	started = ev_now(dp->d->loop);
+	sched_params(dp->d->cfg, now, &pp);
+	if (model_slot(dp, &pp, &k0) == -1)
+		return -1;
+	fr = xmalloc((dp->nact + 1) * sizeof(*fr));
+	for (size_t i = 0; i < dp->nact; i++)
+		if (dp->act[i].fresh)
+			fr[nf++] = &dp->act[i];
+	if (nf > 0 && fresh_compute(dp, fr, nf, now, &res, &first, &k0) ==
+	    -1) {
+		free(fr);
+		return -1;
+	}
+	dp->dirty = 0;
+	for (size_t i = 0; i < nf; i++) {
 		struct active *a = fr[i];
-		const struct plan_assign *r = &res.a[npj + i];
+		const struct plan_assign *r = &res.a[first + i];
 
 		a->why = r->why;
 		a->why_set = 1;
@@ -1271,19 +1326,15 @@ plan_fresh(struct dispatch *dp)
 		if (a->state == JOB_QUEUED)
 			kick(dp);
 	}
-	plan_result_free(&res);
-	free(pj);
-	for (size_t s = 0; s < cfg->nsites; s++)
-		ci_series_free(&ser[s]);
-	if (rc == 0) {
+	free(fr);
+	if (nf > 0) {
+		plan_result_free(&res);
 		/* (pass_s stays the last full pass's: it spaces passes) */
 		ev_now_update(dp->d->loop);
 		log_debug("new jobs planned without a pass: %zu in %.3f s",
 		    nf, ev_now(dp->d->loop) - started);
 	}
-out:
-	free(fr);
-	return rc;
+	return 0;
 }
 
 /* One planning pass over every active job, on the current intensities. */
@@ -1369,6 +1420,56 @@ plan_pass(struct dispatch *dp)
 	dp->pass_s = dp->pass_end - started;
 	log_debug("planning pass: %zu active jobs in %.3f s", dp->nact,
 	    dp->pass_s);
+}
+
+void
+dispatch_preview(struct dispatch *dp, struct job *j)
+{
+	const struct ebb_config *cfg = dp->d->cfg;
+	struct active tmp, *fr = &tmp;
+	struct plan_site sites[MAX_SITES];
+	struct ci_series ser[MAX_SITES];
+	struct plan_params pp;
+	struct plan_job *pj;
+	struct plan_result res;
+	int64_t now = ebb_now();
+	size_t first, k0;
+	char err[256];
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.id = j->id;
+	tmp.mem = j->mem;
+	tmp.submit_time = j->submit_time;
+	tmp.site = -1;
+	tmp.state = JOB_QUEUED;
+	sched_plan_job(cfg, j, rule_named(dp, j->policy_applied),
+	    j->submit_time, &tmp.pj);
+	/* As a submit now would be planned: in the room the last plan
+	 * left, else by a pass over the queue with it. */
+	if (fresh_compute(dp, &fr, 1, now, &res, &first, &k0) == -1) {
+		sched_params(cfg, now, &pp);
+		pj = xcalloc(dp->nact + 1, sizeof(*pj));
+		for (size_t i = 0; i < dp->nact; i++)
+			plan_view(&dp->act[i], now, pp.slot, &pj[i]);
+		plan_view(&tmp, now, pp.slot, &pj[dp->nact]);
+		pp.nslots = plan_grid_slots(&pp, pj, dp->nact + 1);
+		site_series(dp, &pp, now, sites, ser);
+		if (plan_compute(&pp, sites, cfg->nsites, pj, dp->nact + 1,
+		    &res, err, sizeof(err)) == -1) {
+			log_warnx("planning a dry run failed: %s", err);
+			res.n = 0;
+			res.a = NULL;
+		}
+		free(pj);
+		for (size_t s = 0; s < cfg->nsites; s++)
+			ci_series_free(&ser[s]);
+		first = dp->nact;
+	}
+	if (first < res.n) {
+		explain(dp, j, &res.a[first]);
+		j->state = j->site != NULL ? JOB_PLANNED : JOB_QUEUED;
+	}
+	plan_result_free(&res);
 }
 
 /* A pass, or for new jobs alone just them (plan_fresh()). */

@@ -38,6 +38,13 @@ int	dispatch_recover(struct dispatch *, char *err, size_t errlen);
  */
 int	dispatch_admit(struct dispatch *, struct job *, char *err,
 	    size_t errlen);
+/*
+ * Plans an admitted job that is not stored or indexed (a dry run) as a
+ * submit now would be, against the current queue, and fills in its
+ * site, planned_start, plan_why, expected_g, now_g and alt_* (state
+ * planned, or queued when it would find no room). Changes nothing else.
+ */
+void	dispatch_preview(struct dispatch *, struct job *);
 /* Plan again soon (new intensity data, a policy change). */
 void	dispatch_replan(struct dispatch *);
 /* A job was stored: index it and plan again. */

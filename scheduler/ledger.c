@@ -117,8 +117,9 @@ site_of(const struct ebb_config *cfg, const struct job *j, const char *name,
 }
 
 /*
- * The counterfactual: the intervals back to back from the submit time at
- * the origin, with the job's signal. NAN when any of it has no intensity.
+ * The counterfactual: the intervals back to back from the submit time (a
+ * job's begin, when it gave one: it could not have run before) at the
+ * origin, with the job's signal. NAN when any of it has no intensity.
  */
 static int
 counterfactual(struct carbon *c, const struct job *j,
@@ -127,7 +128,7 @@ counterfactual(struct carbon *c, const struct job *j,
     int *all_actual, char *err, size_t errlen)
 {
 	struct ci_series s;
-	int64_t t = j->submit_time, end = j->submit_time;
+	int64_t t = job_earliest_start(j), end = t;
 	int rc = 0;
 
 	*grams = NAN;

@@ -2053,6 +2053,10 @@ plan_grid_slots(const struct plan_params *p, const struct plan_job *j,
 
 		if (d > end)
 			end = d;
+		/* a begin further ahead than the horizon */
+		if (!j[i].fixed && j[i].earliest + j[i].duration > end)
+			end = j[i].earliest + j[i].duration < cap ?
+			    j[i].earliest + j[i].duration : cap;
 		if (j[i].fixed && j[i].start + j[i].duration > busy)
 			busy = j[i].start + j[i].duration;
 		else if (!j[i].fixed && j[i].duration > longest)

@@ -146,7 +146,8 @@ void	plan_result_free(struct plan_result *);
 
 /*
  * The grid a plan of these jobs needs: p->nslots, or more so that every
- * deadline lies on it, and any queued job fits after the last running job
+ * deadline lies on it, a queued job fits after its earliest start (a
+ * begin past the horizon), and any queued job fits after the last running job
  * ends (so a job that needs a whole site is placed, and holds its place,
  * rather than finding no room); at most PLAN_MAX_WINDOW after now.
  * Callers size the intensity arrays with it.

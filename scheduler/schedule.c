@@ -59,15 +59,17 @@ sched_plan_job(const struct ebb_config *cfg, const struct job *j,
 	    .margin_max = cfg->planner.safety_margin_max };
 	int64_t dur = j->duration > 0 ? j->duration : cfg->slot;
 	int64_t need = dur + plan_margin(&pm, dur);
+	int64_t from = job_earliest_start(j);	/* delays count from here */
 	size_t i;
 	json_t *v;
 
 	memset(pj, 0, sizeof(*pj));
 	pj->id = j->id;
 	pj->cpus = j->cpus;
+	pj->gpus = j->gpus;
 	pj->power_w = sched_power(cfg, j, rule);
 	pj->duration = dur;
-	pj->earliest = j->submit_time > now ? j->submit_time : now;
+	pj->earliest = from > now ? from : now;
 	pj->interruptible = j->interruptible;
 	pj->data_gb = j->data_gb;
 	if (json_array_size(j->sites) == 0)
@@ -94,10 +96,9 @@ sched_plan_job(const struct ebb_config *cfg, const struct job *j,
 	if (j->deadline > 0)
 		pj->deadline = j->deadline;
 	else if (j->max_delay > 0)
-		pj->deadline = j->submit_time + j->max_delay + need;
+		pj->deadline = from + j->max_delay + need;
 	else if (cfg->planner.default_max_delay > 0)
-		pj->deadline = j->submit_time +
-		    cfg->planner.default_max_delay + need;
+		pj->deadline = from + cfg->planner.default_max_delay + need;
 	else
 		pj->run_now = 1;
 	if (rule != NULL) {

@@ -3,10 +3,12 @@
  * series to planner input, shared by ebbd (dispatch.c) and `ebb simulate`
  * (simulate.c), so both plan the same way.
  *
- * It decides what a job's limits mean: a deadline is its latest end; a max
- * delay gives a latest start (latest end = submit + max delay + duration
- * with the safety margin); a job with neither waits at most the planner's
- * default_max_delay (0: it runs at once). It owns no state.
+ * It decides what a job's limits mean: a job starts no earlier than its
+ * begin (else its submit time); a deadline is its latest end; a max
+ * delay gives a latest start (latest end = begin or submit + max delay +
+ * duration with the safety margin); a job with neither waits at most the
+ * planner's default_max_delay past that (0: it runs at once). It owns no
+ * state.
  */
 #ifndef EBB_SCHEDULE_H
 #define EBB_SCHEDULE_H

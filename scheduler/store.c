@@ -133,6 +133,11 @@ static const char *const migrations[] = {
 	/* 12: where a job's output goes (ebb submit --output/--error) */
 	"ALTER TABLE jobs ADD COLUMN stdout_file TEXT;"
 	"ALTER TABLE jobs ADD COLUMN stderr_file TEXT;",
+
+	/* 13: a job's earliest start (ebb submit --begin), 0: none, and the
+	 * GPUs it needs */
+	"ALTER TABLE jobs ADD COLUMN begin INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define JOB_COLS "id, name, user, uid, gid, argv, env, workdir, cpus, mem, " \
@@ -141,7 +146,7 @@ static const char *const migrations[] = {
 	"signal, cpu_usec, peak_mem, measure, reason, tags, power_w, " \
 	"data_gb, policy_applied, duration_source, plan_why, expected_g, " \
 	"now_g, alt_site, alt_start, alt_g, ext_id, adopted, groups, image, " \
-	"held, start_now, stdout_file, stderr_file"
+	"held, start_now, stdout_file, stderr_file, begin, gpus"
 
 enum { ST_INSERT, ST_GET, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT,
 	ST_ROLLBACK, ST_CI_PUT, ST_CI_GET, ST_PROV_PUT, ST_PROV_GET, ST_RUNS,
@@ -154,9 +159,9 @@ static const char *const stmt_sql[ST_N] = {
 	    "workdir, cpus, mem, duration, deadline, max_delay, sites, "
 	    "interruptible, policy, state, submit_time, reason, tags, power_w, "
 	    "data_gb, policy_applied, duration_source, site, ext_id, adopted, "
-	    "groups, image, stdout_file, stderr_file) "
+	    "groups, image, stdout_file, stderr_file, begin, gpus) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
 	[ST_SAVE] = "UPDATE jobs SET state = ?, planned_start = ?, site = ?, "
 	    "start_time = ?, end_time = ?, exit_code = ?, signal = ?, "
@@ -587,6 +592,8 @@ store_job_insert(struct store *s, struct job *j)
 	bind_text(st, i++, j->image);
 	bind_text(st, i++, j->stdout_file);
 	bind_text(st, i++, j->stderr_file);
+	sqlite3_bind_int64(st, i++, j->begin);
+	sqlite3_bind_int(st, i++, j->gpus);
 	if (step_done(s, st, "insert job") == -1)
 		return -1;
 	j->id = sqlite3_last_insert_rowid(s->db);
@@ -671,6 +678,8 @@ row_job(sqlite3_stmt *st, int with_env)
 	j->start_now = sqlite3_column_int(st, i++);
 	j->stdout_file = col_text(st, i++);
 	j->stderr_file = col_text(st, i++);
+	j->begin = sqlite3_column_int64(st, i++);
+	j->gpus = sqlite3_column_int(st, i++);
 	return j;
 }
 

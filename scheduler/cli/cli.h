@@ -154,11 +154,15 @@ int	cli_results_end(struct cli *, int rc);
 /*
  * submit's parsing, apart so tests can check it: builds the "job" object
  * of a submit request from the command's argv. Returns CLI_OK with *job set
- * (caller decrefs) and *quiet set: 1 for -q, 2 for --json, or the exit status after printing
- * why (CLI_OK after --help, with *job NULL).
+ * (caller decrefs) and *flags holding SUBMIT_QUIET, SUBMIT_JSON and
+ * SUBMIT_DRY_RUN for -q, --json and --dry-run, or the exit status after
+ * printing why (CLI_OK after --help, with *job NULL).
  */
+#define SUBMIT_QUIET	1
+#define SUBMIT_JSON	2
+#define SUBMIT_DRY_RUN	4
 int	submit_build(struct cli *, int argc, char **argv, json_t **job,
-	    int *quiet);
+	    int *flags);
 
 /*
  * forecast's parsing, apart so tests can check it: builds the args of a

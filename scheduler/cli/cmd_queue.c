@@ -219,8 +219,9 @@ show_job(FILE *f, const json_t *job)
 {
 	static const char *const shown[] = {
 		"id", "name", "user", "uid", "gid", "state", "reason", "argv",
-		"workdir", "env", "cpus", "mem", "duration", "deadline",
-		"max_delay", "sites", "interruptible", "policy", "submit_time",
+		"workdir", "env", "cpus", "gpus", "mem", "duration", "deadline",
+		"max_delay", "begin", "sites", "interruptible", "policy",
+		"submit_time",
 		"planned_start", "site", "start_time", "end_time", "exit_code",
 		"signal", "cpu_usec", "peak_mem", "measure", "tags", "power_w",
 		"data_gb", "policy_applied", "duration_source", "plan_why",
@@ -249,10 +250,13 @@ show_job(FILE *f, const json_t *job)
 	kv(f, "env", "%zu variables", json_array_size(json_object_get(job,
 	    "env")));
 	kv(f, "cpus", "%" PRId64, cli_get_int(job, "cpus", 0));
+	if (cli_get_int(job, "gpus", 0) > 0)
+		kv(f, "gpus", "%" PRId64, cli_get_int(job, "gpus", 0));
 	kv_size(f, "mem", cli_get_int(job, "mem", 0), 1, "none");
 	kv_dur(f, "duration", cli_get_int(job, "duration", 0), "unknown");
 	kv_time(f, "deadline", cli_get_int(job, "deadline", 0), "none");
 	kv_dur(f, "max_delay", cli_get_int(job, "max_delay", 0), "none");
+	kv_time(f, "begin", cli_get_int(job, "begin", 0), "none");
 	print_list(f, "sites", json_object_get(job, "sites"), 0, "any");
 	kv(f, "interruptible", "%s", json_is_true(json_object_get(job,
 	    "interruptible")) ? "yes" : "no");

@@ -31,7 +31,8 @@
 enum {
 	O_NAME = 256, O_CPUS, O_MEM, O_DURATION, O_DEADLINE, O_MAX_DELAY,
 	O_SITE, O_INTR, O_NO_INTR, O_WORKDIR, O_POLICY, O_EXPORT, O_TAG,
-	O_POWER, O_DATA, O_IMAGE, O_NO_CHECK, O_OUTPUT, O_ERROR,
+	O_POWER, O_DATA, O_IMAGE, O_NO_CHECK, O_OUTPUT, O_ERROR, O_BEGIN,
+	O_GPUS,
 };
 
 /* Sets NAME=VALUE (kv) in env, replacing an earlier NAME. */
@@ -129,9 +130,11 @@ static const struct option opts[] = {
 	{ "file", required_argument, NULL, 'f' },
 	{ "name", required_argument, NULL, O_NAME },
 	{ "cpus", required_argument, NULL, O_CPUS },
+	{ "gpus", required_argument, NULL, O_GPUS },
 	{ "mem", required_argument, NULL, O_MEM },
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "deadline", required_argument, NULL, O_DEADLINE },
+	{ "begin", required_argument, NULL, O_BEGIN },
 	{ "max-delay", required_argument, NULL, O_MAX_DELAY },
 	{ "site", required_argument, NULL, O_SITE },
 	{ "interruptible", no_argument, NULL, O_INTR },
@@ -148,6 +151,7 @@ static const struct option opts[] = {
 	{ "no-check", no_argument, NULL, O_NO_CHECK },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "dry-run", no_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -212,6 +216,14 @@ parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 			    "1 to 4096)", arg);
 		json_object_set_new(over, "cpus", json_integer(n));
 		return CLI_OK;
+	case O_GPUS:
+		n = strtol(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || n < 0 ||
+		    n > JOB_GPUS_MAX)
+			return cli_usage_error(c, "--gpus: bad number '%s' (use "
+			    "0 to %d)", arg, JOB_GPUS_MAX);
+		json_object_set_new(over, "gpus", json_integer(n));
+		return CLI_OK;
 	case O_MEM:
 		if (ebb_parse_size(arg, &v, err, sizeof(err)) == -1)
 			return cli_usage_error(c, "--mem: %s", err);
@@ -228,9 +240,12 @@ parse_value(struct cli *c, int opt, const char *arg, json_t *over)
 		json_object_set_new(over, "max_delay", json_integer(v));
 		return CLI_OK;
 	case O_DEADLINE:
+	case O_BEGIN:
 		if (ebb_parse_time(arg, c->now, &v, err, sizeof(err)) == -1)
-			return cli_usage_error(c, "--deadline: %s", err);
-		json_object_set_new(over, "deadline", json_integer(v));
+			return cli_usage_error(c, "--%s: %s", opt == O_BEGIN ?
+			    "begin" : "deadline", err);
+		json_object_set_new(over, opt == O_BEGIN ? "begin" :
+		    "deadline", json_integer(v));
 		return CLI_OK;
 	case O_SITE:
 		if (split_list(c, "--site", arg, &sites) != CLI_OK)
@@ -526,12 +541,13 @@ check_command(struct cli *c, const json_t *job, const char *shown)
 /*
  * Where argv[0] is a batch script (find_script): reads its directives
  * into dir, names the job after it unless something else does, and runs a
- * copy kept as it is now. *script is the script's path, *shown its name
+ * copy kept as it is now (unless !keep: a dry run keeps nothing). *script is the script's path, *shown its name
  * as written (both new, or NULL for a command). Returns an exit status.
  */
 static int
 take_script(struct cli *c, json_t *av, const json_t *over, json_t *job,
-    json_t *dir, char **export, int *no_check, char **shown, char **script)
+    json_t *dir, char **export, int *no_check, char **shown, char **script,
+    int keep)
 {
 	const char *wd = json_string_value(json_object_get(over, "workdir"));
 	char *base, *text, *copy, err[256];
@@ -576,7 +592,7 @@ take_script(struct cli *c, json_t *av, const json_t *over, json_t *job,
 		json_object_set_new(job, "name", json_stringn(b + 1,
 		    strnlen(b + 1, JOB_NAME_MAX)));
 	}
-	if (rc == CLI_OK) {
+	if (rc == CLI_OK && keep) {
 		if ((copy = keep_script(c, *script, text, len, err,
 		    sizeof(err))) == NULL) {
 			fprintf(c->err, "ebb submit: %s: no copy kept (%s): the "
@@ -592,7 +608,7 @@ take_script(struct cli *c, json_t *av, const json_t *over, json_t *job,
 }
 
 int
-submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
+submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *flags)
 {
 	json_t *over = json_object(), *dir = json_object(), *job = NULL;
 	json_t *cmd, *env;
@@ -603,15 +619,17 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 	int ch, rc = CLI_USAGE, no_check = 0;
 
 	*jobp = NULL;
-	*quiet = 0;
+	*flags = 0;
 	optind = 0;
 	while ((ch = cli_getopt(c, argc, argv, "+:f:qh", opts)) != -1) {
 		if (ch == 'f')
 			file = optarg;
 		else if (ch == 'q')
-			*quiet = 1;
+			*flags |= SUBMIT_QUIET;
 		else if (ch == 'j')
-			*quiet = 2;
+			*flags |= SUBMIT_JSON;
+		else if (ch == 'n')
+			*flags |= SUBMIT_DRY_RUN;
 		else if (ch == 'h') {
 			rc = cli_help(c);
 			goto out;
@@ -646,7 +664,7 @@ submit_build(struct cli *c, int argc, char **argv, json_t **jobp, int *quiet)
 	if (json_object_get(over, "image") == NULL &&
 	    json_object_get(job, "image") == NULL &&
 	    (rc = take_script(c, cmd, over, job, dir, &dir_export, &no_check,
-	    &shown, &script)) != CLI_OK)
+	    &shown, &script, !(*flags & SUBMIT_DRY_RUN))) != CLI_OK)
 		goto out;
 	rc = CLI_USAGE;
 	overlay(job, dir);
@@ -701,23 +719,69 @@ out:
 	return rc;
 }
 
+/* What a dry run's reply says the job would get. */
+static void
+print_dry_run(struct cli *c, const json_t *job)
+{
+	const char *why = cli_get_str(job, "plan_why");
+	double e = json_number_value(json_object_get(job, "expected_g"));
+	double n = json_number_value(json_object_get(job, "now_g"));
+	int64_t start = cli_get_int(job, "planned_start", 0);
+	int64_t begin = cli_get_int(job, "begin", 0);
+	char t[32], d[32];
+
+	if (json_string_value(json_object_get(job, "site")) == NULL &&
+	    begin > 0)
+		fprintf(c->out, "would wait queued: its begin (%s) is further "
+		    "ahead than plans reach, or no site has room for it\n",
+		    cli_fmt_when(begin, t, sizeof(t)));
+	else if (json_string_value(json_object_get(job, "site")) == NULL)
+		fprintf(c->out, "would wait queued: no room for it within the "
+		    "planning horizon (%s)\n", why);
+	else if (start <= ebb_now())	/* the plan was made before now */
+		fprintf(c->out, "would start now on %s (%s)\n",
+		    cli_get_str(job, "site"), why);
+	else
+		fprintf(c->out, "would start on %s at %s (%s)\n",
+		    cli_get_str(job, "site"), cli_fmt_when(start, t, sizeof(t)),
+		    why);
+	if (strcmp(why, "no-forecast") == 0)
+		fprintf(c->out, "expected: unknown (no intensity known for its "
+		    "sites)\n");
+	else if (json_string_value(json_object_get(job, "site")) != NULL)
+		fprintf(c->out, "expected: %.3g gCO2e (starting now at its "
+		    "first site: %.3g g, saving %.3g g, %.1f%%)\n", e, n, n - e,
+		    n > 0 ? 100 * (n - e) / n : 0.0);
+	fprintf(c->out, "estimate: %s (%s)\n", ebb_fmt_duration(cli_get_int(job,
+	    "duration", 0), d, sizeof(d)), cli_get_str(job,
+	    "duration_source"));
+	if (json_string_value(json_object_get(job, "policy_applied")) != NULL)
+		fprintf(c->out, "policy: %s\n", cli_get_str(job,
+		    "policy_applied"));
+	fprintf(c->out, "dry run: nothing was queued\n");
+}
+
 int
 cmd_submit(struct cli *c, int argc, char **argv)
 {
 	json_t *job, *result;
-	int quiet, rc;
+	int flags, rc;
 	json_int_t id;
 
-	if ((rc = submit_build(c, argc, argv, &job, &quiet)) != CLI_OK ||
+	if ((rc = submit_build(c, argc, argv, &job, &flags)) != CLI_OK ||
 	    job == NULL)
 		return rc;
-	if ((rc = cli_call(c, "submit", json_pack("{s:o}", "job", job),
-	    &result)) != CLI_OK)
+	if ((rc = cli_call(c, "submit", flags & SUBMIT_DRY_RUN ?
+	    json_pack("{s:o, s:b}", "job", job, "dry_run", 1) :
+	    json_pack("{s:o}", "job", job), &result)) != CLI_OK)
 		return rc;
 	id = json_integer_value(json_object_get(result, "id"));
-	if (quiet == 2)		/* --json: the daemon's reply, {"id": N} */
+	if (flags & SUBMIT_JSON)	/* the daemon's reply: {"id": N}, or
+					   {"dry_run": true, "job": {...}} */
 		cli_print_json(c, result);
-	else if (quiet)
+	else if (flags & SUBMIT_DRY_RUN)
+		print_dry_run(c, json_object_get(result, "job"));
+	else if (flags & SUBMIT_QUIET)
 		fprintf(c->out, "%" JSON_INTEGER_FORMAT "\n", id);
 	else
 		fprintf(c->out, "submitted job %" JSON_INTEGER_FORMAT "\n", id);

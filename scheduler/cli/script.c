@@ -44,10 +44,10 @@ static const struct {
 	{ "deadline", 0, "deadline", C_SAME, NULL },
 	{ "chdir", 'D', "workdir", C_SAME, NULL },
 	{ "export", 0, "export", C_SAME, NULL },
-	{ "begin", 'b', NULL, C_SAME, "ebb has no earliest start yet" },
+	{ "begin", 'b', "begin", C_SAME, NULL },
 	{ "output", 'o', "output", C_SAME, NULL },
 	{ "error", 'e', "error", C_SAME, NULL },
-	{ "gpus", 'G', NULL, C_SAME, "ebb does not place GPUs yet" },
+	{ "gpus", 'G', "gpus", C_SAME, NULL },
 };
 #define NSBATCH	(sizeof(sbatch) / sizeof(sbatch[0]))
 

@@ -3,7 +3,8 @@
 # which validates every Job against the batch/v1 schema) holds the Job.
 # With a 1-minute grid green a little ahead, a job submitted by an
 # ordinary user to a kubernetes site becomes a suspended Job at once,
-# labelled with its id, running as that user's uid and gid; a re-plan
+# labelled with its id, running as that user's uid and gid, with the GPUs it
+# asked for as an nvidia.com/gpu limit; a re-plan
 # only moves the release; at the planned minute a merge patch with the
 # Job's resourceVersion releases it; the cluster's end reaches ebb (state,
 # report with a modelled energy). Cancel deletes the Job (propagation
@@ -42,6 +43,7 @@ cat >>"$CONF" <<EOC
   - name: k8s
     backend: kubernetes
     cpus: 8
+    gpus: 2
     kubernetes:
       kubeconfig: $KUBECONFIG
       node_selector: {ebb.dev/pool: green}
@@ -60,7 +62,7 @@ site_trace YY "$T/clean.csv" "min_refresh: 1m"
 start_ebbd
 
 # 1. Deferred: a suspended Job at once, as the user.
-id=$(as_user submit -q --name green --site k8s --image busybox:1.36 \
+id=$(as_user submit -q --name green --site k8s --image busybox:1.36 --gpus 1 \
 	--duration 20s --max-delay 8m -- sh -c 'echo hello')
 wait_field "$id" state planned && ok "planned" || fail "job is $(job_field "$id" state)"
 expect_eq "planned into the green minute" $(( green * 60 )) "$(job_field "$id" planned_start)"
@@ -76,6 +78,8 @@ expect_eq "image and command" 'busybox:1.36 ["sh","-c","echo hello"]' \
 	"$(jq -c -r '.spec.template.spec.containers[0] | "\(.image) \(.command)"' <<<"$job")"
 expect_eq "node selector of the site" green \
 	"$(jq -r '.spec.template.spec.nodeSelector["ebb.dev/pool"]' <<<"$job")"
+expect_eq "its GPUs, limit and request" "1 1" \
+	"$(jq -r '.spec.template.spec.containers[0].resources | "\(.limits["nvidia.com/gpu"]) \(.requests["nvidia.com/gpu"])"' <<<"$job")"
 expect_eq "no privilege escalation" false \
 	"$(jq -r '.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation' <<<"$job")"
 

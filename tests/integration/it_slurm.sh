@@ -7,7 +7,8 @@
 # through ebb ends the Slurm job. A plain `sbatch --comment=ebb:...` job
 # is deferred by job_submit.lua, adopted by ebbd and started in the green
 # minute. Bad input: an unknown partition (sbatch's message reaches the
-# user) and Slurm commands missing from PATH (config check).
+# user), a GPU job on a node without GPUs (its --gpus reaches sbatch,
+# which refuses it) and Slurm commands missing from PATH (config check).
 . "$(dirname "$0")/lib.sh"
 start_slurm a 17817
 share_bins
@@ -31,6 +32,7 @@ write_config 1 "slot: 1m" "max_gap: 0s" "planner:" "  safety_margin: 0" \
 	"  replan: 1m" "  default_max_delay: 0s"
 site_trace XX "$T/trace.csv" "min_refresh: 1m"
 slurm_site hpc "$SLURM_CONF_a"
+echo "    gpus: 1" >> "$CONF"
 site_trace XX "$T/trace.csv" "min_refresh: 1m"
 slurm_site badpart "$SLURM_CONF_a" "partition: nosuch"
 site_trace XX "$T/trace.csv" "min_refresh: 1m"
@@ -107,6 +109,13 @@ wait_field "$bad" state failed && ok "unknown partition: job failed" ||
 job_field "$bad" reason | grep -q "badpart refused the job: sbatch: error:.*[Pp]artition" &&
 	ok "sbatch's message reaches the user: $(job_field "$bad" reason)" ||
 	fail "reason: $(job_field "$bad" reason)"
+# GPUs go to sbatch as --gpus: this node has none, so Slurm refuses.
+gpu=$("$EBB" submit -q --name gpu --site hpc --gpus 1 -- true)
+wait_field "$gpu" state failed && ok "a GPU job Slurm has no GPUs for: failed" ||
+	fail "GPU job is $(job_field "$gpu" state)"
+job_field "$gpu" reason | grep -qiE "hpc refused the job: sbatch: error:.*(gres|gpu)" &&
+	ok "asked Slurm for the GPU: $(job_field "$gpu" reason)" ||
+	fail "reason: $(job_field "$gpu" reason)"
 out=$(env PATH=/nonexistent "$EBBD" -n -c "$CONF" 2>&1); rc=$?
 expect_eq "config check fails without Slurm commands" 1 "$rc"
 echo "$out" | grep -q "^$CONF:[0-9]*:[0-9]*: slurm: sbatch, squeue, scontrol, scancel, sacct not found in \$PATH" &&

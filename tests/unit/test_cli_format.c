@@ -155,6 +155,7 @@ static const char show_text[] =
     "duration:      1h30m\n"
     "deadline:      2023-11-15T22:13:20Z\n"
     "max_delay:     none\n"
+    "begin:         none\n"
     "sites:         a, b\n"
     "interruptible: yes\n"
     "policy:        -\n"

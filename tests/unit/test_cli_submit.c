@@ -22,7 +22,7 @@
 struct built {
 	struct harness	 h;
 	json_t		*job;
-	int		 quiet, rc;
+	int		 flags, rc;
 };
 
 /* The current directory and environment of build() (else T_CWD, t_env). */
@@ -46,7 +46,7 @@ build(struct built *b, ...)
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		argc++;
 	va_end(ap);
-	b->rc = submit_build(&b->h.c, argc, argv, &b->job, &b->quiet);
+	b->rc = submit_build(&b->h.c, argc, argv, &b->job, &b->flags);
 	fflush(b->h.c.out);
 	fflush(b->h.c.err);
 }
@@ -108,20 +108,23 @@ every_option(void **state)
 {
 	struct built b;
 
-	build(&b, "--name", "train", "--cpus", "4", "--mem", "512M",
+	build(&b, "--name", "train", "--cpus", "4", "--gpus", "1", "--mem", "512M",
 	    "--duration", "1h30m", "--deadline", "now+6h", "--site", "a,b",
 	    "--interruptible", "--policy", "night", "--tag", "gpu,eu",
-	    "--power", "150", "--data", "2.5", "-q", "--", "python3",
+	    "--power", "150", "--data", "2.5", "--begin", "now+1h", "-q", "--",
+	    "python3",
 	    "-u", "train.py", NULL);
 	assert_int_equal(b.rc, CLI_OK);
 	assert_non_null(b.job);
-	assert_int_equal(b.quiet, 1);
+	assert_int_equal(b.flags, SUBMIT_QUIET);
 	assert_string_equal(json_string_value(json_object_get(b.job, "name")),
 	    "train");
 	assert_int_equal(num(b.job, "cpus"), 4);
+	assert_int_equal(num(b.job, "gpus"), 1);
 	assert_int_equal(num(b.job, "mem"), 512 * 1024 * 1024);
 	assert_int_equal(num(b.job, "duration"), 5400);
 	assert_int_equal(num(b.job, "deadline"), T_NOW + 6 * 3600);
+	assert_int_equal(num(b.job, "begin"), T_NOW + 3600);
 	assert_null(json_object_get(b.job, "max_delay"));
 	assert_list(json_object_get(b.job, "sites"), "a|b");
 	assert_true(json_is_true(json_object_get(b.job, "interruptible")));
@@ -144,10 +147,17 @@ defaults_and_no_dashes(void **state)
 {
 	struct built b;
 
+	/* --dry-run is a flag of the command, not part of the job. */
+	build(&b, "--dry-run", "--json", "true", NULL);
+	assert_int_equal(b.rc, CLI_OK);
+	assert_int_equal(b.flags, SUBMIT_DRY_RUN | SUBMIT_JSON);
+	assert_null(json_object_get(b.job, "dry_run"));
+	done(&b);
+
 	/* Options stop at the command: -n and --cpus belong to echo. */
 	build(&b, "echo", "-n", "--cpus", "9", NULL);
 	assert_int_equal(b.rc, CLI_OK);
-	assert_int_equal(b.quiet, 0);
+	assert_int_equal(b.flags, 0);
 	assert_list(json_object_get(b.job, "argv"), "echo|-n|--cpus|9");
 	assert_null(json_object_get(b.job, "cpus"));
 	assert_null(json_object_get(b.job, "name"));
@@ -256,6 +266,22 @@ usage_errors(void **state)
 	    "delay, not both\n");
 	done(&b);
 
+	build(&b, "--gpus", "a100:1", "true", NULL);
+	assert_usage(&b, "ebb submit: --gpus: bad number 'a100:1' (use 0 to "
+	    "1024)\n");
+	done(&b);
+
+	build(&b, "--begin", "soon", "true", NULL);
+	assert_usage(&b, "ebb submit: --begin: bad time 'soon': "
+	    "expected 2026-11-22T18:00 (local time; Z or +01:00 for another "
+	    "zone), 2026-11-22, 16:00, tomorrow 06:00, now+6h or now-7d\n");
+	done(&b);
+
+	build(&b, "--begin", "now+2h", "--deadline", "now+1h", "true", NULL);
+	assert_usage(&b, "ebb submit: begin: 2023-11-15T00:13:20Z is after the "
+	    "latest start the deadline 2023-11-14T23:13:20Z allows\n");
+	done(&b);
+
 	build(&b, "--site", "a,,b", "true", NULL);
 	assert_usage(&b, "ebb submit: --site: empty site name in 'a,,b'\n");
 	done(&b);
@@ -319,6 +345,8 @@ batch_scripts(void **state)
 	    "#SBATCH --partition gpu --account=lab\n"
 	    "#EBB --max-delay 6h --interruptible\n"
 	    "#EBB --tag 'nightly,etl'\n"
+	    "#SBATCH -b now+2h\n"
+	    "#SBATCH --gpus=2\n"
 	    "echo start\n"
 	    "#EBB --cpus 64\n", 0755);
 	/* A file of that name in the current directory, as sbatch reads it;
@@ -350,6 +378,9 @@ batch_scripts(void **state)
 	text = joined(json_object_get(b.job, "env"));
 	assert_non_null(strstr(text, want));
 	free(text);
+	assert_int_equal(num(b.job, "begin"), T_NOW + 2 * 3600);
+	assert_int_equal(num(b.job, "gpus"), 2);
+	assert_null(strstr(b.h.err, "ignoring #SBATCH -b"));
 	/* Unknown #SBATCH options are named, not refused. */
 	assert_non_null(strstr(b.h.err, "ebb submit: job.sh:6:9: ignoring "
 	    "#SBATCH --partition"));
@@ -443,6 +474,12 @@ batch_scripts(void **state)
 	put(tmp, "bad.sh", "#!/bin/sh\n#EBB --file x.yaml\n", 0755);
 	build(&b, "./bad.sh", NULL);
 	snprintf(want, sizeof(want), "ebb submit: ./bad.sh:2:6: --file is "
+	    "not a directive (see ebb submit --help)\n");
+	assert_usage(&b, want);
+	done(&b);
+	put(tmp, "bad.sh", "#!/bin/sh\n#EBB --dry-run\n", 0755);
+	build(&b, "./bad.sh", NULL);
+	snprintf(want, sizeof(want), "ebb submit: ./bad.sh:2:6: --dry-run is "
 	    "not a directive (see ebb submit --help)\n");
 	assert_usage(&b, want);
 	done(&b);

@@ -1,6 +1,6 @@
 /*
  * test_job: submit validation (the one place that decides what a client may
- * ask for), JSON round trip and latest start.
+ * ask for), JSON round trip, earliest (begin) and latest start.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +31,8 @@ test_valid(void **state)
 	char err[256];
 	struct job *j = submit("{\"argv\": [\"/bin/echo\", \"hi\"], \"workdir\":"
 	    " \"/tmp\", \"cpus\": 2, \"duration\": 600, \"max_delay\": 3600,"
-	    " \"sites\": [\"a\"], \"interruptible\": true}", err, sizeof(err));
+	    " \"sites\": [\"a\"], \"interruptible\": true, \"gpus\": 2}", err,
+	    sizeof(err));
 	json_t *o;
 	struct job *k;
 
@@ -49,6 +50,7 @@ test_valid(void **state)
 	assert_non_null(k);
 	assert_int_equal(k->id, 7);
 	assert_int_equal(k->duration, 600);
+	assert_int_equal(k->gpus, 2);
 	assert_true(json_equal(k->argv, j->argv));
 	assert_string_equal(k->workdir, "/tmp");
 	assert_false(k->held);
@@ -104,6 +106,21 @@ test_errors(void **state)
 		    "deadline: give a deadline or a max delay, not both" },
 		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"interruptible\": 1}",
 		    "interruptible: must be true or false" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"gpus\": 1025}",
+		    "gpus: 1025 is out of range [0, 1024]" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"begin\": \"now\"}",
+		    "begin: must be an integer" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"begin\": "
+		    "1831708800}",
+		    "begin: 2028-01-17T08:00:00Z is more than 366d ahead" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"begin\": "
+		    "1800002400, \"deadline\": 1800003600, \"duration\": 1800}",
+		    "begin: 2027-01-15T08:40:00Z is after the latest start the "
+		    "deadline 2027-01-15T09:00:00Z allows for a duration of 30m" },
+		{ "{\"argv\": [\"x\"], \"workdir\": \"/\", \"begin\": "
+		    "1800003600, \"deadline\": 1800003600}",
+		    "begin: 2027-01-15T09:00:00Z is after the latest start the "
+		    "deadline 2027-01-15T09:00:00Z allows" },
 	};
 	char err[256];
 
@@ -111,6 +128,44 @@ test_errors(void **state)
 		assert_null(submit(cases[i][0], err, sizeof(err)));
 		assert_string_equal(err, cases[i][1]);
 	}
+}
+
+/* A begin is the earliest start; a max delay counts from it. */
+static void
+test_begin(void **state)
+{
+	char err[256];
+	struct job *j = submit("{\"argv\": [\"x\"], \"workdir\": \"/\", "
+	    "\"begin\": 1800007200, \"max_delay\": 3600}", err, sizeof(err));
+	struct job *k;
+	json_t *o;
+
+	assert_non_null(j);
+	assert_int_equal(j->begin, NOW + 7200);
+	assert_int_equal(job_earliest_start(j), NOW + 7200);
+	assert_int_equal(job_latest_start(j), NOW + 7200 + 3600);
+	o = job_to_json(j);
+	k = job_from_json(o, err, sizeof(err));
+	assert_non_null(k);
+	assert_int_equal(k->begin, NOW + 7200);
+	json_decref(o);
+	job_free(k);
+	job_free(j);
+	/* one that has come is none: the submit time is the earliest */
+	j = submit("{\"argv\": [\"x\"], \"workdir\": \"/\", \"begin\": "
+	    "1799990000, \"max_delay\": 60}", err, sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(j->begin, 0);
+	assert_int_equal(job_earliest_start(j), NOW);
+	assert_int_equal(job_latest_start(j), NOW + 60);
+	job_free(j);
+	/* with a deadline: as late as it allows */
+	j = submit("{\"argv\": [\"x\"], \"workdir\": \"/\", \"begin\": "
+	    "1800001800, \"deadline\": 1800003600, \"duration\": 1800}", err,
+	    sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(job_latest_start(j), NOW + 1800);
+	job_free(j);
 }
 
 static void
@@ -139,6 +194,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_begin),
 		cmocka_unit_test(test_states),
 	};
 

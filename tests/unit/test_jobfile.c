@@ -54,6 +54,8 @@ test_every_key(void **state)
 	    "name: train\n"
 	    "argv: [python3, train.py, --epochs, 3]\n"
 	    "cpus: 4\n"
+	    "gpus: 1\n"
+	    "begin: 2026-01-01T12:00:00Z\n"
 	    "mem: 2G\n"
 	    "duration: 1h30m\n"
 	    "deadline: 2026-01-02T01:00:00+01:00\n"
@@ -68,12 +70,13 @@ test_every_key(void **state)
 	    "  OMP_NUM_THREADS: 4\n"
 	    "  EMPTY: ''\n");
 	char *want = xasprintf("{\"argv\":[\"python3\",\"train.py\","
-	    "\"--epochs\",\"3\"],\"cpus\":4,\"data_gb\":2.5,\"deadline\":%lld,\"duration\":5400,"
-	    "\"env\":[\"OMP_NUM_THREADS=4\",\"EMPTY=\"],\"interruptible\":true,"
+	    "\"--epochs\",\"3\"],\"begin\":%lld,\"cpus\":4,\"data_gb\":2.5,\"deadline\":%lld,\"duration\":5400,"
+	    "\"env\":[\"OMP_NUM_THREADS=4\",\"EMPTY=\"],\"gpus\":1,"
+	    "\"interruptible\":true,"
 	    "\"mem\":2147483648,\"name\":\"train\",\"policy\":\"batch\","
 	    "\"power_w\":150.0,\"sites\":[\"local\",\"gpu\"],"
 	    "\"tags\":[\"gpu\"],\"workdir\":\"%s/runs/1\"}",
-	    (long long)(NOW + 86400), tu_tmpdir());
+	    (long long)1767268800, (long long)(NOW + 86400), tu_tmpdir());
 
 	assert_json(o, want);
 	free(want);

@@ -342,7 +342,8 @@ test_margin_cap(void **state)
 	plan_result_free(&r);
 }
 
-/* A job's window reaches its deadline, whatever the horizon. */
+/* A job's window reaches its deadline (or its begin), whatever the
+ * horizon. */
 static void
 test_grid_to_deadline(void **state)
 {
@@ -353,6 +354,12 @@ test_grid_to_deadline(void **state)
 	j[0].deadline = T0 + 100 * H;
 	assert_int_equal(plan_grid_slots(&p, j, 2), 100);
 	j[1].deadline = T0 + 1000 * H;		/* at most 7 days */
+	assert_int_equal(plan_grid_slots(&p, j, 2), 7 * 24);
+	/* and a job's earliest start (a begin) with its run after it */
+	j[0].deadline = j[1].deadline = 0;
+	j[1].earliest = T0 + 60 * H;
+	assert_int_equal(plan_grid_slots(&p, j, 2), 61);
+	j[1].earliest = T0 + 300 * H;		/* at most 7 days */
 	assert_int_equal(plan_grid_slots(&p, j, 2), 7 * 24);
 }
 

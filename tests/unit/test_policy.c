@@ -474,6 +474,19 @@ test_apply_caps(void **state)
 	assert_int_equal(policy_apply(ml, j, NOW, err, sizeof(err)), 0);
 	assert_int_equal(j->duration, 7200);
 	job_free(j);
+	/* ... counted from a begin yet to come */
+	j = job("train", "alice", NULL);
+	j->begin = NOW + 3 * 86400;
+	j->deadline = j->begin + 86400 + 2 * 3600;
+	assert_int_equal(policy_apply(ml, j, NOW, err, sizeof(err)), 0);
+	job_free(j);
+	j = job("train", "alice", NULL);
+	j->begin = NOW + 3 * 86400;
+	j->deadline = j->begin + 86400 + 2 * 3600 + 60;
+	assert_int_equal(policy_apply(ml, j, NOW, err, sizeof(err)), -1);
+	assert_string_equal(err, "deadline: 2026-01-05T02:01:00Z allows a "
+	    "delay of 1d1m, more than the 1d allowed by policy 'ml'");
+	job_free(j);
 
 	j = job("etl", "bob", NULL);
 	json_array_append_new(j->sites, json_string("eu-north"));

@@ -65,6 +65,8 @@ test_lifecycle(void **state)
 
 	assert_non_null(s);
 	a->duration_source = strdup("history");
+	a->begin = 5000;
+	a->gpus = 3;
 	assert_int_equal(store_job_insert(s, a), 0);
 	assert_int_equal(store_job_insert(s, b), 0);
 	assert_int_equal(a->id, 1);
@@ -88,6 +90,8 @@ test_lifecycle(void **state)
 	assert_int_equal(g->cpu_usec, 123456);
 	assert_string_equal(g->reason, "exit code 0");
 	assert_string_equal(g->duration_source, "history");
+	assert_int_equal(g->begin, 5000);
+	assert_int_equal(g->gpus, 3);
 	assert_string_equal(json_string_value(json_array_get(g->env, 0)),
 	    "A=1");
 	job_free(g);
@@ -562,6 +566,8 @@ test_export_migration(void **state)
 	    "ALTER TABLE ledger_jobs DROP COLUMN revision;"
 	    "DROP TABLE export_state; ALTER TABLE jobs DROP COLUMN stdout_file;"
 	    "ALTER TABLE jobs DROP COLUMN stderr_file;"
+	    "ALTER TABLE jobs DROP COLUMN begin;"
+	    "ALTER TABLE jobs DROP COLUMN gpus;"
 	    "PRAGMA user_version = 10", NULL, NULL,
 	    NULL), SQLITE_OK);
 	sqlite3_close(db);
