@@ -12,8 +12,8 @@
  * scored half of each series (the second; -f the first), from the history
  * before it; the target is the slot ending 24 h after the origin. At that
  * lead same-hour-yesterday is the last known value. Features, for target
- * T and a slot of `day` slots a day:
- *   y1..y7   the value k days before T (y1 is the last known value),
+ * T:
+ *   y1..y7   the value 1..7 days before T (y1 is the last known value),
  *   prof     the mean of the values 1..21 days before T (the same time of
  *            day: a flat 21-day daily profile),
  *   mean24   the mean of the last 24 h of history,
@@ -340,8 +340,8 @@ main(int argc, char **argv)
 			shared = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench-forecast-oracle [-f] [-v] "
-			    "[-t traces_dir] [-s shared_dir]\n");
+			fprintf(stderr, "usage: bench-forecast-oracle [-f] "
+			    "[-v] [-t traces_dir] [-s shared_dir]\n");
 			return 2;
 		}
 	}
@@ -351,9 +351,10 @@ main(int argc, char **argv)
 	    "mean24, 1; +ebb: and ebb's forecast; /hour: per origin hour), "
 	    "out: +ebb fitted\non the other half; floor: the family whose "
 	    "in-sample fit reaches %.2f, or none.\n\n"
-	    "%-12s %5s %5s %7s %7s %7s %7s %9s %7s  %s\n", first_half ? "first" :
-	    "second", FLOOR_RATIO, "zone", "slot", "origs", "yday",
-	    "ebb", "hist", "+ebb", "+ebb/hour", "out", "floor");
+	    "%-12s %5s %5s %7s %7s %7s %7s %9s %7s  %s\n",
+	    first_half ? "first" : "second", FLOOR_RATIO, "zone", "slot",
+	    "origs", "yday", "ebb", "hist", "+ebb", "+ebb/hour", "out",
+	    "floor");
 	for (size_t i = 0; i < n_em_zones; i++) {
 		struct series s;
 
