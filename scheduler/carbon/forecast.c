@@ -77,8 +77,8 @@ static const struct {
 	int	min_samples;	/* fewer backtest errors: no interval */
 	double	tail;		/* TAIL: backtest tails kept beyond the band */
 	double	margin;		/* MARGIN: share yesterday must err less by */
-	double	var_k;		/* VAR_K: scale exp(-var_k * log-variance) */
-	double	floor;		/* FLOOR: g/kWh, least value taken as is */
+	double	var_k;		/* VAR_K: scale exp(-VAR_K s^2) */
+	double	floor;		/* FLOOR: g/kWh, least value used */
 } par = { 21, 0.9, 1800, 24 * 3600, 0.4, 0.75, 3600, 7, 6 * 3600, 3, 20,
     0.6, 0.2, 0.75, 1 };
 
@@ -270,7 +270,7 @@ quantile(const double *v, size_t n, double q)
 /* Per hour of lead (index h: leads in (h, h + 1] hours). */
 struct judge {
 	int	yesterday;	/* same-hour-yesterday erred less */
-	double	scale;		/* the forecast's factor (1 when yesterday) */
+	double	scale;		/* factor on the forecast; 1: yesterday */
 	double	lo, hi;		/* quantiles of actual / forecast; NAN */
 };
 
@@ -447,7 +447,7 @@ fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
 		if (jd[h].yesterday && T >= start + k * nb &&
 		    !isnan(hist[T - k * nb]))
 			out[j] = hist[T - k * nb];
-		else if (h == 0)	/* the variance grows from 0 at lead 0 */
+		else if (h == 0)	/* the variance grows from lead 0 */
 			out[j] *= pow(jd[h].scale, fmin(1, (double)(L *
 			    (size_t)slot) / 3600));
 		else
