@@ -345,7 +345,7 @@ backtest(const double *hist, size_t start, size_t n, int64_t slot,
 
 		/* The variance, pooled symmetrically: the first hours' errors
 		 * grow fast with lead, so theirs stay among themselves. */
-		for (size_t q = h - (h - h0); q <= h + (h - h0) && q < nh; q++)
+		for (size_t q = h0; q <= 2 * h - h0 && q < nh; q++)
 			for (size_t i = 0; i < ns[q]; i++) {
 				double l = log(rm[q * per + i]);
 
@@ -355,10 +355,14 @@ backtest(const double *hist, size_t start, size_t n, int64_t slot,
 			}
 		for (size_t q = h0; q <= h + (size_t)par.pool && q < nh; q++)
 			np += ns[q];
-		if (np < (size_t)par.min_samples || nv == 0)
+		if (np < (size_t)par.min_samples)
 			continue;
-		sl /= (double)nv;
-		sc = exp(-par.var_k * fmax(sl2 / (double)nv - sl * sl, 0));
+		sc = 1;
+		if (nv != 0) {
+			sl /= (double)nv;
+			sc = exp(-par.var_k * fmax(sl2 / (double)nv - sl * sl,
+			    0));
+		}
 		for (size_t q = h0; q <= h + (size_t)par.pool && q < nh; q++)
 			for (size_t i = 0; i < ns[q]; i++) {
 				em += fabs(sc / rm[q * per + i] - 1);
