@@ -38,11 +38,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/series.h"
 #include "common/timefmt.h"
 #include "common/xmalloc.h"
-#include "scheduler/carbon/ci.h"
 #include "scheduler/carbon/forecast.h"
-#include "scheduler/carbon/provider.h"
 
 #define HOUR		3600
 #define DAY		86400
@@ -58,26 +57,6 @@ static const char *const method_names[NMETHODS] = { "ebb", "persistence",
     "yesterday" };
 static const int horizon_hours[NHORIZONS] = { 1, 6, 24, 48 };
 
-static const char *const em_zones[] = { "AU-VIC", "CA-ON", "CL-SIC",
-    "DE-LU", "GB", "KR", "SG", "US-CAL-CISO", "US-MIDA-PJM", "US-NY-NYIS" };
-
-static const struct {
-	const char	*name, *file;
-} lwa_zones[] = {
-	{ "DE-2020", "ger_ci.csv" },
-	{ "GB-2020", "gb_ci.csv" },
-	{ "FR-2020", "fr_ci.csv" },
-};
-
-#define EM_LCA	"Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (LCA)"
-
-/* One zone's intensity on a slot grid. */
-struct series {
-	double	*v;
-	size_t	 n;
-	int64_t	 slot, t0;
-};
-
 struct score {
 	double	ape[NHORIZONS];	/* sums of absolute percentage errors */
 	size_t	nape[NHORIZONS];
@@ -85,52 +64,6 @@ struct score {
 	size_t	nrho[2];
 	size_t	cov[3], ncov;	/* actuals below, inside, above the interval */
 };
-
-/* Reads a trace through the trace provider onto a grid of `slot`. */
-static int
-load_series(const char *path, const char *column, int64_t slot,
-    struct series *s, char *err, size_t errlen)
-{
-	struct provider_conf conf;
-	struct pstate st;
-	struct ci_batch b;
-	struct ci_rejects rej = { 0 };
-	int64_t t1;
-	int rc;
-
-	memset(&conf, 0, sizeof(conf));
-	memset(&st, 0, sizeof(st));
-	conf.file = xstrdup(path);
-	conf.value_column = column != NULL ? xstrdup(column) : NULL;
-	conf.scale = 1;
-	st.conf = &conf;
-	ci_batch_init(&b, path, CI_AVERAGE, "trace");
-	rc = prov_trace_ops.load(&st, INT64_MAX / 2, 0, INT64_MAX / 2, &b,
-	    err, errlen);
-	prov_trace_ops.clear(&st);
-	free(conf.file);
-	free(conf.value_column);
-	if (rc == 0)
-		ci_sanitize(&b, INT64_MAX / 2, &rej);
-	if (rc == 0 && b.n == 0) {
-		snprintf(err, errlen, "%s: no usable points", path);
-		rc = -1;
-	}
-	if (rc == -1) {
-		ci_batch_free(&b);
-		return -1;
-	}
-	s->slot = slot;
-	s->t0 = b.pts[0].t - b.pts[0].t % slot;
-	t1 = b.pts[b.n - 1].t + slot;
-	s->n = (size_t)((t1 - s->t0) / slot);
-	s->v = xmalloc(s->n * sizeof(*s->v));
-	ci_resample(b.pts, b.n, slot, s->t0, s->t0 + (int64_t)s->n * slot,
-	    slot, s->v);
-	ci_fill_gaps(s->v, s->n, (size_t)(2 * HOUR / slot), NULL);
-	ci_batch_free(&b);
-	return 0;
-}
 
 struct ranked {
 	double	v;
@@ -518,7 +451,7 @@ main(int argc, char **argv)
 	    "%-12s %6s %6s  %-11s %7s %7s %7s %7s  %6s %6s\n", first_half ?
 	    "first (tuning)" : "second", "zone", "slot",
 	    "origs", "method", "1h", "6h", "24h", "48h", "rank1", "rank2");
-	for (size_t i = 0; i < sizeof(em_zones) / sizeof(em_zones[0]); i++) {
+	for (size_t i = 0; i < n_em_zones; i++) {
 		struct series s;
 
 		path = xasprintf("%s/%s_2023_hourly.csv", traces, em_zones[i]);
@@ -533,8 +466,7 @@ main(int argc, char **argv)
 		free(s.v);
 	}
 	if (is_dir(data)) {
-		for (size_t i = 0; i < sizeof(lwa_zones) / sizeof(lwa_zones[0]);
-		    i++) {
+		for (size_t i = 0; i < n_lwa_zones; i++) {
 			struct series s;
 
 			path = xasprintf("%s/%s", data, lwa_zones[i].file);
