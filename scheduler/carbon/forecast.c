@@ -1,11 +1,7 @@
 /*
  * forecast: ebb's own carbon-intensity forecaster (see forecast.h).
  *
- * The method works on the logarithm of the intensity (a value under
- * FLOOR g/kWh counts as FLOOR): the grid's swings are multiplicative (a
- * calm night doubles a windy night's intensity, whatever the level), and
- * the error that matters, MAPE, is relative. In three steps over the last
- * FC_HISTORY_DAYS days:
+ * The method, in three steps over the last FC_HISTORY_DAYS days:
  *  1. Day type. The mean of weekend slots (Saturday and Sunday, UTC) and
  *     of weekday slots, each less the overall mean, times 0.75, gives an
  *     additive adjustment per day type (grids burn less fossil fuel on
@@ -21,34 +17,21 @@
  *     the grid for hours, a share of it for days. What the last known slot
  *     deviates beyond that mean fades faster, as exp(-l / LAST_TAU) (this
  *     matters only when LEVEL_SECS spans several slots).
- * The exponential of steps 1-3 estimates the median intensity.
- * Scale, fallback and interval (on hourly means when slots are shorter):
- * the same forecast is issued again from origins every ORIGIN_STEP over
- * the last HOLD_DAYS days of the history (each from the history before
- * it) and scored on what followed, together with same-hour-yesterday (the
+ * Fallback and interval (on hourly means when slots are shorter): the
+ * same forecast is issued again from origins every ORIGIN_STEP over the
+ * last HOLD_DAYS days of the history (each from the history before it)
+ * and scored on what followed, together with same-hour-yesterday (the
  * value k days before the target, k the fewest whole days reaching back
  * before the origin). Per hour of lead, pooled over POOL hours either
- * side (for the variance, no further than the hour's own lead: the first
- * hours' errors grow fast), the forecast is scaled by exp(-VAR_K * s^2),
- * s^2 the variance of log(actual / forecast) there, and in the first
- * hour by that to the power lead / 1 h. The absolute percentage error of
- * a log-normal actual with log-variance s^2 is least at exp(-s^2) times
- * its median, so where the backtest erred widely the forecast leans low
- * (VAR_K 0.5, 0.75 and 1 tried, within 0.12 point of each other on the
- * mean ratio). Then yesterday forecasts where its relative error there is
- * MARGIN smaller than the scaled forecast's and 0.5 % of the actual
- * smaller on average; quantiles of actual / forecast there, times the
- * forecast, give the interval: TAIL times FC_LO_Q and 1 - TAIL times
- * (1 - FC_HI_Q), since a week of errors understates the tails (with
- * FC_LO_Q and FC_HI_Q themselves, 70-78 % of the bench's actuals fell
- * inside the 80 % interval).
+ * side, yesterday forecasts where its relative error there is MARGIN
+ * smaller and 0.5 % of the actual smaller on average; quantiles of
+ * actual / forecast there, times the forecast, give the interval: TAIL
+ * times FC_LO_Q and 1 - TAIL times (1 - FC_HI_Q), since a week of errors
+ * understates the tails (with FC_LO_Q and FC_HI_Q themselves, 70-78 % of
+ * the bench's actuals fell inside the 80 % interval).
  * The constants of steps 1-3 were tuned on the first half of each bench
- * trace (bench/forecast.c reports the second half), first on the
- * intensity itself and kept in the log space, where they were still the
- * best of those tried (LEVEL_KEEP 0.3-0.6, LEVEL_TAU 12-48 h, DAY_DECAY
- * 0.85-0.95, PROFILE_DAYS 14-28, the day-type share 0.5-1, a day type per
- * weekday); VAR_K too; MARGIN (0.03, 0.1, 0.2, 0.35 tried) and TAIL were
- * chosen on the bench's own figures.
+ * trace (bench/forecast.c reports the second half); MARGIN (0.03, 0.1,
+ * 0.2, 0.35 tried) and TAIL were chosen on the bench's own figures.
  * Nothing here reads the clock or does I/O, and nothing is kept between
  * calls.
  */
@@ -77,10 +60,8 @@ static const struct {
 	int	min_samples;	/* fewer backtest errors: no interval */
 	double	tail;		/* TAIL: backtest tails kept beyond the band */
 	double	margin;		/* MARGIN: share yesterday must err less by */
-	double	var_k;		/* VAR_K: scale exp(-VAR_K s^2) */
-	double	floor;		/* FLOOR: g/kWh, least value used */
 } par = { 21, 0.9, 1800, 24 * 3600, 0.4, 0.75, 3600, 7, 6 * 3600, 3, 20,
-    0.6, 0.2, 0.75, 1 };
+    0.6, 0.2 };
 
 static int64_t
 floor_mod(int64_t a, int64_t b)
@@ -124,20 +105,23 @@ fill_profile(double *p, size_t nb)
 	return 0;
 }
 
-/*
- * Steps 1-3 on a series (the log of the intensity), the arguments as
- * fc_forecast's; slot divides a day.
- */
+/* The point forecast (steps 1-3); the arguments as fc_forecast's. */
 static int
-profile_model(const double *hist, size_t n, int64_t slot, int64_t t_first,
+point(const double *hist, size_t n, int64_t slot, int64_t t_first,
     size_t horizon, double *out, char *err, size_t errlen)
 {
-	size_t nb = (size_t)(DAY / slot), start, pstart, last = 0;
+	size_t nb, start, pstart, last = 0;
 	double sum[2] = { 0, 0 }, cnt[2] = { 0, 0 }, adj[2] = { 0, 0 };
 	double *prof, *wsum, dev = 0, ndev = 0, dlast = 0;
 	double dw[FC_HISTORY_DAYS + 1];
 	int have_last = 0;
 
+	if (slot <= 0 || DAY % slot != 0) {
+		snprintf(err, errlen, "slot %lld s does not divide a day",
+		    (long long)slot);
+		return -1;
+	}
+	nb = (size_t)(DAY / slot);
 	start = n > FC_HISTORY_DAYS * nb ? n - FC_HISTORY_DAYS * nb : 0;
 	pstart = n > (size_t)par.profile_days * nb ?
 	    n - (size_t)par.profile_days * nb : 0;
@@ -209,44 +193,14 @@ profile_model(const double *hist, size_t n, int64_t slot, int64_t t_first,
 		double lead = (double)((n + j - 1 - last) * (size_t)slot);
 		double g = par.level_keep + (1 - par.level_keep) *
 		    exp(-lead / par.level_tau);
-
-		out[j] = prof[floor_mod(t, DAY) / slot] + adj[is_weekend(t)] +
+		double v = prof[floor_mod(t, DAY) / slot] + adj[is_weekend(t)] +
 		    dev * g + (dlast - dev) * exp(-lead / par.last_tau);
+
+		out[j] = v > 0 ? v : 0;
 	}
 	free(prof);
 	free(wsum);
 	return 0;
-}
-
-/*
- * The point forecast, unscaled: steps 1-3 in the log space; the arguments
- * as fc_forecast's.
- */
-static int
-point(const double *hist, size_t n, int64_t slot, int64_t t_first,
-    size_t horizon, double *out, char *err, size_t errlen)
-{
-	size_t nb, start;
-	double *lh;
-	int rc;
-
-	if (slot <= 0 || DAY % slot != 0) {
-		snprintf(err, errlen, "slot %lld s does not divide a day",
-		    (long long)slot);
-		return -1;
-	}
-	nb = (size_t)(DAY / slot);
-	start = n > FC_HISTORY_DAYS * nb ? n - FC_HISTORY_DAYS * nb : 0;
-	lh = xmalloc((n - start + 1) * sizeof(*lh));
-	for (size_t i = start; i < n; i++)
-		lh[i - start] = isnan(hist[i]) ? NAN : log(fmax(hist[i],
-		    par.floor));
-	rc = profile_model(lh, n - start, slot, t_first + (int64_t)start *
-	    slot, horizon, out, err, errlen);
-	for (size_t j = 0; rc == 0 && j < horizon; j++)
-		out[j] = exp(out[j]);
-	free(lh);
-	return rc;
 }
 
 static int
@@ -270,7 +224,6 @@ quantile(const double *v, size_t n, double q)
 /* Per hour of lead (index h: leads in (h, h + 1] hours). */
 struct judge {
 	int	yesterday;	/* same-hour-yesterday erred less */
-	double	scale;		/* factor on the forecast; 1: yesterday */
 	double	lo, hi;		/* quantiles of actual / forecast; NAN */
 };
 
@@ -300,7 +253,6 @@ backtest(const double *hist, size_t start, size_t n, int64_t slot,
 
 	for (size_t h = 0; h < nh; h++) {
 		jd[h].yesterday = 0;
-		jd[h].scale = 1;
 		jd[h].lo = jd[h].hi = NAN;
 	}
 	if (step == 0)
@@ -340,46 +292,27 @@ backtest(const double *hist, size_t start, size_t n, int64_t slot,
 	buf = xmalloc(cap * sizeof(*buf));
 	for (size_t h = 0; h < nh; h++) {
 		size_t h0 = h > (size_t)par.pool ? h - (size_t)par.pool : 0;
-		size_t np = 0, nv = 0;
-		double em = 0, ey = 0, sl = 0, sl2 = 0, sc, *r;
+		size_t np = 0;
+		double em = 0, ey = 0, *r;
 
-		/* The variance, pooled symmetrically: the first hours' errors
-		 * grow fast with lead, so theirs stay among themselves. */
-		for (size_t q = h0; q <= 2 * h - h0 && q < nh; q++)
-			for (size_t i = 0; i < ns[q]; i++) {
-				double l = log(rm[q * per + i]);
-
-				sl += l;
-				sl2 += l * l;
-				nv++;
-			}
 		for (size_t q = h0; q <= h + (size_t)par.pool && q < nh; q++)
-			np += ns[q];
+			for (size_t i = 0; i < ns[q]; i++) {
+				em += fabs(1 / rm[q * per + i] - 1);
+				ey += fabs(1 / ry[q * per + i] - 1);
+				np++;
+			}
 		if (np < (size_t)par.min_samples)
 			continue;
-		sc = 1;
-		if (nv != 0) {
-			sl /= (double)nv;
-			sc = exp(-par.var_k * fmax(sl2 / (double)nv - sl * sl,
-			    0));
-		}
-		for (size_t q = h0; q <= h + (size_t)par.pool && q < nh; q++)
-			for (size_t i = 0; i < ns[q]; i++) {
-				em += fabs(sc / rm[q * per + i] - 1);
-				ey += fabs(1 / ry[q * per + i] - 1);
-			}
 		/* Less than 0.5 % apart on average is a tie: the model. */
 		jd[h].yesterday = ey < (1 - par.margin) * em &&
 		    em - ey > 5e-3 * (double)np;
-		if (!jd[h].yesterday)
-			jd[h].scale = sc;
 		if (!band)
 			continue;
 		r = jd[h].yesterday ? ry : rm;
 		np = 0;
 		for (size_t q = h0; q <= h + (size_t)par.pool && q < nh; q++)
 			for (size_t i = 0; i < ns[q]; i++)
-				buf[np++] = r[q * per + i] / jd[h].scale;
+				buf[np++] = r[q * per + i];
 		qsort(buf, np, sizeof(*buf), cmp_double);
 		jd[h].lo = quantile(buf, np, par.tail * FC_LO_Q);
 		jd[h].hi = quantile(buf, np, 1 - par.tail * (1 - FC_HI_Q));
@@ -451,11 +384,6 @@ fc_forecast_band(const double *hist, size_t n, int64_t slot, int64_t t_first,
 		if (jd[h].yesterday && T >= start + k * nb &&
 		    !isnan(hist[T - k * nb]))
 			out[j] = hist[T - k * nb];
-		else if (h == 0)	/* the variance grows from lead 0 */
-			out[j] *= pow(jd[h].scale, fmin(1, (double)(L *
-			    (size_t)slot) / 3600));
-		else
-			out[j] *= jd[h].scale;
 		/* The interval holds the forecast even when it is biased. */
 		if (lo != NULL)
 			lo[j] = isnan(jd[h].lo) ? NAN : out[j] * fmin(jd[h].lo,

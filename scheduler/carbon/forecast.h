@@ -5,13 +5,11 @@
  * Pure and deterministic: history in, forecast out, no I/O, no clock.
  * The history is one zone's intensity on the slot grid (ci_resample's
  * output, NAN where unknown). The forecast is a recent daily profile with
- * a weekday/weekend adjustment, plus the last deviation from it fading
- * with lead time, all on the log of the intensity; it is scaled down
- * where its own recent errors were wide (the value that minimises the
- * expected absolute percentage error, below the median); per lead time it
- * falls back to same-hour-yesterday where that erred less on the last
- * days of the history, and it comes with a prediction interval calibrated
- * on those days; forecast.c says how.
+ * a weekday/weekend adjustment, plus the deviation from it that a
+ * regression fitted on the history predicts from recent deviations; per
+ * lead time it falls back to same-hour-yesterday where that erred less
+ * on the last days of the history, and it comes with a prediction
+ * interval calibrated on those days; forecast.c says how.
  */
 #ifndef EBB_FORECAST_H
 #define EBB_FORECAST_H
