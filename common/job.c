@@ -222,6 +222,47 @@ get_str(const json_t *req, const char *field, size_t maxlen, char **out,
 	return 0;
 }
 
+int
+job_check_limits(const struct job *j, int64_t now, char *err, size_t errlen)
+{
+	char t1[32], t2[32];
+
+	if (j->deadline != 0 && j->max_delay != 0) {
+		snprintf(err, errlen, "deadline: give a deadline or a max "
+		    "delay, not both");
+		return -1;
+	}
+	if (j->deadline != 0 && j->deadline <= now) {
+		snprintf(err, errlen, "deadline: %s is in the past",
+		    ebb_fmt_time(j->deadline, t1, sizeof(t1)));
+		return -1;
+	}
+	if (j->deadline != 0 && now + j->duration > j->deadline) {
+		snprintf(err, errlen, "deadline: %s is too soon for a "
+		    "duration of %s", ebb_fmt_time(j->deadline, t1, sizeof(t1)),
+		    ebb_fmt_duration(j->duration, t2, sizeof(t2)));
+		return -1;
+	}
+	if (j->begin > now + JOB_BEGIN_MAX) {
+		snprintf(err, errlen, "begin: %s is more than %s ahead",
+		    ebb_fmt_time(j->begin, t1, sizeof(t1)),
+		    ebb_fmt_duration(JOB_BEGIN_MAX, t2, sizeof(t2)));
+		return -1;
+	}
+	if (j->begin != 0 && j->deadline != 0 &&
+	    j->begin > j->deadline - (j->duration > 0 ? j->duration : 1)) {
+		snprintf(err, errlen, "begin: %s is after the latest start "
+		    "the deadline %s allows", ebb_fmt_time(j->begin, t1,
+		    sizeof(t1)), ebb_fmt_time(j->deadline, t2, sizeof(t2)));
+		if (j->duration > 0)
+			snprintf(err + strlen(err), errlen - strlen(err),
+			    " for a duration of %s", ebb_fmt_duration(
+			    j->duration, t1, sizeof(t1)));
+		return -1;
+	}
+	return 0;
+}
+
 struct job *
 job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 {
@@ -235,7 +276,6 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 	const char *key;
 	json_t *v;
 	int64_t n;
-	char t1[32], t2[32];
 
 	if (!json_is_object(req)) {
 		snprintf(err, errlen, "job: must be an object");
@@ -346,42 +386,11 @@ job_from_submit(const json_t *req, int64_t now, char *err, size_t errlen)
 		}
 		j->interruptible = json_is_true(v);
 	}
-	if (j->deadline != 0 && j->max_delay != 0) {
-		snprintf(err, errlen, "deadline: give a deadline or a max "
-		    "delay, not both");
-		goto fail;
-	}
-	if (j->deadline != 0 && j->deadline <= now) {
-		snprintf(err, errlen, "deadline: %s is in the past",
-		    ebb_fmt_time(j->deadline, t1, sizeof(t1)));
-		goto fail;
-	}
-	if (j->deadline != 0 && now + j->duration > j->deadline) {
-		snprintf(err, errlen, "deadline: %s is too soon for a "
-		    "duration of %s", ebb_fmt_time(j->deadline, t1, sizeof(t1)),
-		    ebb_fmt_duration(j->duration, t2, sizeof(t2)));
-		goto fail;
-	}
 	/* A begin that has come (now, or a past time) is no later start. */
 	if (j->begin <= now)
 		j->begin = 0;
-	if (j->begin > now + JOB_BEGIN_MAX) {
-		snprintf(err, errlen, "begin: %s is more than %s ahead",
-		    ebb_fmt_time(j->begin, t1, sizeof(t1)),
-		    ebb_fmt_duration(JOB_BEGIN_MAX, t2, sizeof(t2)));
+	if (job_check_limits(j, now, err, errlen) == -1)
 		goto fail;
-	}
-	if (j->begin != 0 && j->deadline != 0 &&
-	    j->begin > j->deadline - (j->duration > 0 ? j->duration : 1)) {
-		snprintf(err, errlen, "begin: %s is after the latest start "
-		    "the deadline %s allows", ebb_fmt_time(j->begin, t1,
-		    sizeof(t1)), ebb_fmt_time(j->deadline, t2, sizeof(t2)));
-		if (j->duration > 0)
-			snprintf(err + strlen(err), errlen - strlen(err),
-			    " for a duration of %s", ebb_fmt_duration(
-			    j->duration, t1, sizeof(t1)));
-		goto fail;
-	}
 	j->state = JOB_QUEUED;
 	j->submit_time = now;
 	return j;

@@ -131,6 +131,14 @@ void	job_free(struct job *);
  */
 struct job *job_from_submit(const json_t *req, int64_t now, char *err,
 	    size_t errlen);
+/*
+ * The limits of a job that must hold together at now (submit and `ebb
+ * update` both): a deadline or a max delay, not both; a deadline in the
+ * future that leaves its duration; a begin within JOB_BEGIN_MAX and before
+ * the latest start. 0, or -1 with the reason in err (naming the field).
+ */
+int	job_check_limits(const struct job *, int64_t now, char *err,
+	    size_t errlen);
 /* Full JSON form of a job (new reference). */
 json_t	*job_to_json(const struct job *);
 /* Inverse of job_to_json, for stored and replied records; NULL if malformed. */

@@ -374,8 +374,9 @@ fmt_utc(int64_t t, const char *fmt, char *buf, size_t len)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, fmt, &tm);
+	/* A time no calendar holds (past year 2^31) prints as such. */
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, fmt, &tm) == 0)
+		snprintf(buf, len, "%s", len > 7 ? "invalid" : "");
 	return buf;
 }
 
@@ -393,8 +394,11 @@ ebb_fmt_local(int64_t t, char *buf, size_t len)
 	long off;
 	size_t n;
 
-	localtime_r(&tt, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (localtime_r(&tt, &tm) == NULL || (n = strftime(buf, len,
+	    "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+		snprintf(buf, len, "%s", len > 7 ? "invalid" : "");
+		return buf;
+	}
 	off = tm.tm_gmtoff;
 	if (off == 0)
 		snprintf(buf + n, len - n, "Z");

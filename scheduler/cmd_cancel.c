@@ -131,6 +131,10 @@ cmd_cancel(struct ebbd *d, const struct peer *p, const json_t *args)
 			m.ids[i] = json_integer_value(v);
 		qsort(m.ids, m.nids, sizeof(*m.ids), id_cmp);
 	}
+	/* The database picks them (index on uid, name), not a scan here. */
+	f.after_id = m.after;
+	f.name = m.name;
+	f.user = m.user;
 	m.found = json_array();
 	if (store_jobs_foreach(d->store, &f, match_cb, &m) == -1) {
 		free(m.ids);

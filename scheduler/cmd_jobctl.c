@@ -17,6 +17,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/daemon.h"
 #include "scheduler/dispatch.h"
+#include "scheduler/store.h"
 
 static int
 hold_one(struct ebbd *d, const struct peer *p, struct job *j, const void *arg,
@@ -33,6 +34,18 @@ start_one(struct ebbd *d, const struct peer *p, struct job *j,
 	return dispatch_start_now(d->dispatch, j, p->user, err, errlen);
 }
 
+/* Job control writes history: none of it once the state disk is short. */
+static json_t *
+refuse_full(struct ebbd *d)
+{
+	const char *full = store_full(d->store);
+
+	return full == NULL ? NULL : proto_reply_err("unavailable", "no job "
+	    "control: the file system of ebbd's state is full (%s); queued and "
+	    "running jobs go on, and this works again once space is freed",
+	    full);
+}
+
 static json_t *
 each(struct ebbd *d, const struct peer *p, const json_t *args, cmd_job_fn fn,
     const void *arg)
@@ -41,6 +54,8 @@ each(struct ebbd *d, const struct peer *p, const json_t *args, cmd_job_fn fn,
 	json_t *usage = NULL;
 
 	if (cmd_arg_ids(args, 1, &ids, &usage) == -1)
+		return usage;
+	if ((usage = refuse_full(d)) != NULL)
 		return usage;
 	return proto_reply_ok(json_pack("{s:o}", "results", cmd_each_job(d, p,
 	    ids, fn, arg)));
@@ -120,8 +135,24 @@ cmd_update(struct ebbd *d, const struct peer *p, const json_t *args)
 	if (hd && dl != 0 && dl <= ebb_now())
 		return proto_reply_err("usage", "deadline: %s is not in the "
 		    "future", ebb_fmt_time(dl, t, sizeof(t)));
+	if ((reply = refuse_full(d)) != NULL)
+		return reply;
 	if ((j = cmd_job_for_peer(d, p, id, &reply)) == NULL)
 		return reply;
+	if ((!hd || dl == j->deadline) && (!hm || md == j->max_delay) &&
+	    (!hu || du == j->duration)) {
+		/* Nothing changes: no history, no re-plan. */
+		reply = proto_reply_ok(json_pack("{s:I, s:s, s:o}", "id",
+		    (json_int_t)id, "state", job_state_name(j->state), "job",
+		    job_to_json(j)));
+		job_free(j);
+		return reply;
+	}
+	/* A deadline replaces a max delay and the other way, as at submit. */
+	if (hd && dl != 0 && !hm)
+		j->max_delay = 0;
+	if (hm && md != 0 && !hd)
+		j->deadline = 0;
 	if (hd) {
 		j->deadline = dl;
 		strbuf_addf(&what, "deadline %s", dl ? ebb_fmt_time(dl, t,
@@ -139,8 +170,10 @@ cmd_update(struct ebbd *d, const struct peer *p, const json_t *args)
 		strbuf_addf(&what, "%sduration %s", what.len ? ", " : "",
 		    ebb_fmt_duration(du, t, sizeof(t)));
 	}
-	if (dispatch_update(d->dispatch, j, p->user, strbuf_str(&what), err,
-	    sizeof(err)) == -1)
+	if (job_check_limits(j, ebb_now(), err, sizeof(err)) == -1)
+		reply = proto_reply_err("usage", "%s", err);
+	else if (dispatch_update(d->dispatch, j, p->user, strbuf_str(&what),
+	    err, sizeof(err)) == -1)
 		reply = proto_reply_err("failed", "%s", err);
 	else
 		reply = proto_reply_ok(json_pack("{s:I, s:s, s:o}", "id",

@@ -809,6 +809,17 @@ store_jobs_foreach(struct store *s, const struct store_filter *f,
 		snprintf(where + n, sizeof(where) - n, " AND submit_time >= "
 		    "%lld", (long long)f->submitted_since);
 	}
+	if (f->after_id > 0) {
+		size_t n = strlen(where);
+
+		snprintf(where + n, sizeof(where) - n, " AND id > %lld",
+		    (long long)f->after_id);
+	}
+	/* Names come from users: bound, never written into the SQL. */
+	if (f->name != NULL)
+		strcat(where, " AND name = ?1");
+	if (f->user != NULL)
+		strcat(where, " AND user = ?2");
 	{
 		char *sql = xasprintf("SELECT " JOB_COLS " FROM jobs WHERE %s "
 		    "ORDER BY id", where);
@@ -818,6 +829,10 @@ store_jobs_foreach(struct store *s, const struct store_filter *f,
 	}
 	if (rc != SQLITE_OK)
 		return fail(s, "list jobs");
+	if (f->name != NULL)
+		sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+	if (f->user != NULL)
+		sqlite3_bind_text(st, 2, f->user, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct job *j = row_job(st, f->with_env);
 		int stop = cb(arg, j);

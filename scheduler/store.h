@@ -25,6 +25,9 @@ struct store_filter {
 	unsigned	states;		/* bit (1u << state); 0: any */
 	int		with_env;	/* load env (large) too */
 	int64_t		submitted_since; /* epoch s; 0: any submit time */
+	int64_t		after_id;	/* only ids above it; 0: any */
+	const char	*name;		/* only jobs so named; NULL: any */
+	const char	*user;		/* only this user's; NULL: any */
 };
 
 /* Opens (creating and migrating) the database; NULL with err set. */

@@ -191,12 +191,11 @@ cli_strftime(int64_t t, const char *fmt, char *buf, size_t len)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (show_utc)
-		gmtime_r(&tt, &tm);
-	else
-		localtime_r(&tt, &tm);
-	if (strftime(buf, len, fmt, &tm) == 0 && len > 0)
-		buf[0] = '\0';
+	if ((show_utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) == NULL ||
+	    strftime(buf, len, fmt, &tm) == 0) {
+		if (len > 0)
+			buf[0] = '\0';
+	}
 	return buf;
 }
 

@@ -14,32 +14,34 @@
 #include "common/proto.h"
 #include "scheduler/cli/cli.h"
 
-/* The filtered cancel: pages of matching jobs until ebbd has no more. */
+/*
+ * The filtered cancel: pages of matching jobs until ebbd has no more (a
+ * job it refuses does not stop the others); counts them into *n.
+ */
 static int
-cancel_matching(struct cli *c, const json_t *filter, const json_t *ids)
+cancel_matching(struct cli *c, const json_t *filter, const json_t *ids,
+    size_t *n)
 {
 	json_t *args, *result;
-	int64_t after = 0;
-	size_t n = 0;
+	int64_t after = 0, before;
 	int rc = CLI_OK, ch, more;
 
 	do {
+		before = after;
 		args = json_deep_copy(filter);
 		json_object_set_new(args, "after", json_integer(after));
 		if (ids != NULL)
 			json_object_set(args, "ids", (json_t *)ids);
 		if ((ch = cli_call(c, "cancel", args, &result)) != CLI_OK)
 			return ch;
-		if (cli_job_results(c, result, "cancelled", &after, &n) !=
+		if (cli_job_results(c, result, "cancelled", &after, n) !=
 		    CLI_OK)
 			rc = CLI_FAIL;
-		more = json_is_true(json_object_get(result, "more"));
+		/* A page that moves nothing on ends it (no loop forever). */
+		more = json_is_true(json_object_get(result, "more")) &&
+		    after > before;
 		json_decref(result);
-	} while (more && rc == CLI_OK);
-	if (n == 0)
-		return cli_fail(c, ids == NULL ? "no active job that you may "
-		    "cancel matches" : "none of these jobs is active and "
-		    "matches");
+	} while (more);
 	return rc;
 }
 
@@ -58,7 +60,7 @@ cmd_cancel(struct cli *c, int argc, char **argv)
 	static const char *const keys[] = { "name", "user", "state" };
 	json_t *filter = json_object(), *all, *ids;
 	int ch, rc = CLI_OK, json = 0;
-	size_t off, i;
+	size_t off, i, n = 0;
 
 	optind = 0;
 	while ((ch = cli_getopt(c, argc, argv, ":h", opts)) != -1) {
@@ -101,7 +103,7 @@ cmd_cancel(struct cli *c, int argc, char **argv)
 	if (json_object_size(filter) == 0)
 		rc = cli_jobs_call(c, "cancel", all, NULL, "cancelled");
 	else if (json_array_size(all) == 0)
-		rc = cancel_matching(c, filter, NULL);
+		rc = cancel_matching(c, filter, NULL, &n);
 	else
 		for (off = 0; off < json_array_size(all);
 		    off += EBB_PROTO_MAX_IDS) {
@@ -109,10 +111,16 @@ cmd_cancel(struct cli *c, int argc, char **argv)
 			for (i = off; i < json_array_size(all) &&
 			    i < off + EBB_PROTO_MAX_IDS; i++)
 				json_array_append(ids, json_array_get(all, i));
-			if ((ch = cancel_matching(c, filter, ids)) != CLI_OK)
+			if ((ch = cancel_matching(c, filter, ids, &n)) !=
+			    CLI_OK)
 				rc = ch;
 			json_decref(ids);
 		}
+	/* A filter that matched nothing, over all the ids, is an error. */
+	if (json_object_size(filter) > 0 && n == 0)
+		rc = cli_fail(c, json_array_size(all) == 0 ? "no active job "
+		    "that you may cancel matches" : "none of these jobs is "
+		    "active and matches");
 	json_decref(all);
 	json_decref(filter);
 	return cli_results_end(c, rc);
