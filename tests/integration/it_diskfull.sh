@@ -44,6 +44,12 @@ expect_eq "a submit is refused" 1 "$rc"
 echo "$out" | grep -q "file system of ebbd's state is full" &&
 	ok "with a clear message" || fail "message: $out"
 "$EBB" queue --all >/dev/null && ok "reads are served" || fail "ebb queue failed"
+# Job control writes history: refused too (each hold or release spent
+# the reserve until ebbd could commit nothing and exited).
+out=$("$EBB" hold "$id" 2>&1); rc=$?
+expect_eq "a hold is refused while full" 1 "$rc"
+echo "$out" | grep -q "no job control: the file system of ebbd's state is full" &&
+	ok "with a clear message" || fail "hold: $out"
 expect_eq "the job that filled it is final" 1 \
 	"$("$EBB" show --json "$id" | jq '[.job.state] | map(select(. == "succeeded" or . == "failed")) | length')"
 

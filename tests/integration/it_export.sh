@@ -229,6 +229,7 @@ dups=$(jq -r .key "$SINK/rows.jsonl" | sort | uniq -d | wc -l)
 expect_eq "duplicates: exactly the rows of the batch whose answer was lost" "$lost" "$dups"
 expect_eq "no key more than twice" 0 "$(jq -r .key "$SINK/rows.jsonl" | sort | uniq -c | awk '$1 > 2' | wc -l)"
 expect_eq "no request without the token" 0 "$(grep -c unauthorized "$SINK/requests.log")"
+expect_eq "the token is never logged" 0 "$(grep -c s3cret "$LOG")"
 seqs=$(jq -s -r 'group_by(.key) | map(.[0].seq) | sort | map(tostring) | join(" ")' "$SINK/rows.jsonl")
 expect_eq "seq numbers unique" "$TOTAL" "$(echo "$seqs" | wc -w)"
 finish

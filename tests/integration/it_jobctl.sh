@@ -88,6 +88,14 @@ wait_reason "$green" green-window && ok "still waiting for the green window" ||
 expect_err "update a running job" 1 "ebb update: job $busy: running since $(date -u -d @"$(job_field "$busy" start_time)" +%Y-%m-%dT%H:%M:%SZ): cannot update it" -- "$EBB" update "$busy" --duration 2h
 expect_err "update an ended job" 1 "ebb update: job $upd: already succeeded: cannot update it" -- "$EBB" update "$upd" --duration 2h
 expect_err "a deadline in the past" 2 "ebb update: deadline: 2001-01-01T00:00:00Z is not in the future" -- "$EBB" update "$green" --deadline 2001-01-01T00:00:00Z
+out=$("$EBB" update "$green" --deadline now+10m 2>&1); rc=$?
+expect_eq "a deadline too soon for the duration, as at submit: exit 2" 2 "$rc"
+echo "$out" | grep -q "is too soon for a duration of 20m" && ok "and says so" ||
+	fail "too-soon deadline: $out"
+n0=$("$EBB" show --json "$green" | jq '.events | length')
+"$EBB" update "$green" --duration 20m >/dev/null || fail "update to the same duration"
+expect_eq "an update that changes nothing writes no history" "$n0" \
+	"$("$EBB" show --json "$green" | jq '.events | length')"
 
 # --- start-now
 expect_err "start-now without room" 1 "ebb start-now: job $wide: no site it may run on has room for it now (its cpus and memory are taken, or planned for other jobs); it stays planned" -- "$EBB" start-now "$wide"
