@@ -4,10 +4,6 @@ BUILD      ?= build
 TESTBUILD  ?= build-test
 FUZZBUILD  ?= build-fuzz
 JOBS       ?= $(shell nproc)
-# Most integration tests wait on minute slots, not the CPU (a 2-core run
-# keeps the cores half busy): one test more than cores keeps make test
-# under 10 minutes on 2 cores.
-TESTJOBS   ?= $(shell echo $$(( $$(nproc) + 1 )))
 
 .PHONY: all deps build demo test bench bench-slurm stress fuzz install clean
 
@@ -27,7 +23,7 @@ test: deps
 	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DEBB_SANITIZE=ON \
 	    -DEBB_WERROR=ON
 	cmake --build $(TESTBUILD) -j$(JOBS)
-	cd $(TESTBUILD) && ctest --output-on-failure -j$(TESTJOBS)
+	cd $(TESTBUILD) && ctest --output-on-failure -j$(JOBS)
 
 bench: build
 	bash bench/run.sh $(BUILD)
