@@ -18,6 +18,9 @@ usermod -a -G ebbrp ebbrp1; usermod -a -G ebbrp ebbrp2
 write_config 2 "socket_group: ebbrp"
 site_de_trace
 start_ebbd
+# The forecast a job was planned on is the one known at its submit: the
+# trace must have been read by then (on a loaded machine it may not be).
+wait_provider_ok || fail "the trace provider never answered"
 as() { local u=$1; shift
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env EBB_SOCKET="$SOCK" "$@"; }
 
