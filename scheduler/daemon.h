@@ -42,6 +42,9 @@ struct ebbd {
 	struct priv		*priv;		/* the privileged process */
 	struct privd		*privd;		/* it, when in this process
 						   (not root), else NULL */
+	int			 priv_gone;	/* it died: stopping, and what
+						   it was asked did not
+						   necessarily fail */
 };
 
 /*

@@ -1901,6 +1901,17 @@ dispatch_after_commit(struct dispatch *dp)
 		    sizeof(err))) == -1) {
 			char why[600];
 
+			/* The privileged process died with the request: it
+			 * may or may not have started the supervisor. The
+			 * job stays as it is; the next ebbd's adoption sees
+			 * which, and launches it if it never started. */
+			if (dp->d->priv_gone) {
+				log_warnx("job %" PRId64 ": launch interrupted: "
+				    "%s; left to the next start", l[i].id, err);
+				json_decref(l[i].spec);
+				continue;
+			}
+
 			snprintf(why, sizeof(why), "launch failed: %s",
 			    l[i].bk ? err : "no backend");
 			record_end(dp, l[i].id, JOB_FAILED, why, NULL);

@@ -451,6 +451,7 @@ on_priv_gone(void *arg)
 {
 	struct ebbd *d = arg;
 
+	d->priv_gone = 1;
 	log_warnx("stopping: the privileged process is gone");
 	ev_break(d->loop, EVBREAK_ALL);
 }
