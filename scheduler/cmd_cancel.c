@@ -25,10 +25,8 @@ cancel_one(struct ebbd *d, const struct peer *p, struct job *j,
 
 /* Which active jobs a filtered cancel takes, a page at a time. */
 struct match {
-	const char	*name, *user;
 	int64_t		*ids;		/* sorted; NULL: any id */
 	size_t		 nids;
-	int64_t		 after;
 	json_t		*found;		/* ids, at most EBB_PROTO_MAX_IDS */
 	int		 more;
 };
@@ -46,11 +44,9 @@ match_cb(void *arg, const struct job *j)
 {
 	struct match *m = arg;
 
-	if (j->id <= m->after ||
-	    (m->name != NULL && strcmp(j->name ? j->name : "", m->name) != 0) ||
-	    (m->user != NULL && strcmp(j->user ? j->user : "", m->user) != 0) ||
-	    (m->ids != NULL && bsearch(&j->id, m->ids, m->nids,
-	    sizeof(*m->ids), id_cmp) == NULL))
+	/* after, name and user: the query's (store_jobs_foreach). */
+	if (m->ids != NULL && bsearch(&j->id, m->ids, m->nids,
+	    sizeof(*m->ids), id_cmp) == NULL)
 		return 0;
 	if (json_array_size(m->found) == EBB_PROTO_MAX_IDS) {
 		m->more = 1;
@@ -95,11 +91,11 @@ cmd_cancel(struct ebbd *d, const struct peer *p, const json_t *args)
 	size_t i;
 	int st;
 
-	if (filter_str(args, "name", &m.name, &reply) == -1 ||
-	    filter_str(args, "user", &m.user, &reply) == -1 ||
+	if (filter_str(args, "name", &f.name, &reply) == -1 ||
+	    filter_str(args, "user", &f.user, &reply) == -1 ||
 	    filter_str(args, "state", &state, &reply) == -1)
 		return reply;
-	if (m.name == NULL && m.user == NULL && state == NULL) {
+	if (f.name == NULL && f.user == NULL && state == NULL) {
 		if (json_object_get(args, "ids") == NULL)
 			return proto_reply_err("usage", "give the ids of the "
 			    "jobs to cancel, or a filter (name, user, "
@@ -122,7 +118,7 @@ cmd_cancel(struct ebbd *d, const struct peer *p, const json_t *args)
 		if (!json_is_integer(v))
 			return proto_reply_err("usage", "after: must be an "
 			    "integer");
-		m.after = json_integer_value(v);
+		f.after_id = json_integer_value(v);
 	}
 	if (ids != NULL) {
 		m.nids = json_array_size(ids);
@@ -132,9 +128,6 @@ cmd_cancel(struct ebbd *d, const struct peer *p, const json_t *args)
 		qsort(m.ids, m.nids, sizeof(*m.ids), id_cmp);
 	}
 	/* The database picks them (index on uid, name), not a scan here. */
-	f.after_id = m.after;
-	f.name = m.name;
-	f.user = m.user;
 	m.found = json_array();
 	if (store_jobs_foreach(d->store, &f, match_cb, &m) == -1) {
 		free(m.ids);
