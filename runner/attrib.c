@@ -79,11 +79,14 @@ attrib_split(const struct attrib_node *node, struct attrib_job *jobs,
 
 	if (check(node, jobs, n, err, errlen) == -1)
 		return -1;
-	u = fmin(fmax(node->busy_frac, 0), 1);
 	for (size_t i = 0; i < n; i++) {
 		cpu_sum += jobs[i].cpu_s;
 		res_sum += jobs[i].reserved_cpus;
 	}
+	/* /proc/stat counts jiffies; the cgroups, nanoseconds: where the
+	 * jobs alone were busier than it says, they are right. */
+	u = fmin(fmax(fmax(node->busy_frac, cpu_sum / ((double)node->ncpus *
+	    node->interval_s)), 0), 1);
 	dram = node->dram_j;
 	pkg = node->energy_j - dram;
 	active = pkg * u;

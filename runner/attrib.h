@@ -6,8 +6,10 @@
  * The node energy E (J) holds a DRAM part D (0 when unknown or when E is
  * psys, which already covers memory); the rest, P = E - D, is CPU-side.
  * With u the node's busy fraction (from /proc/stat: (total - idle -
- * iowait) / total) and B = u x ncpus x interval the CPU time of
- * everything that ran (if the jobs' CPU time adds up to more, that sum):
+ * iowait) / total, raised to sum(cpu) / (ncpus x interval) where the
+ * jobs' CPU time says more: jiffies are coarse, cgroups count ns) and
+ * B = u x ncpus x interval the CPU time of everything that ran (if the
+ * jobs' CPU time adds up to more, that sum):
  *
  *   active  = P x u, split by CPU time: job j gets active x cpu_j / B; the
  *             share of non-job CPU time (system, daemons) is unattributed.

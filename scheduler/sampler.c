@@ -31,6 +31,8 @@ struct tracked {
 	int		 cpus;
 	int64_t		 usec;		/* cgroup CPU time at the last sample */
 	int		 known;		/* usec read at least once */
+	int		 gone;		/* its cgroup vanished; waited
+					   for its result (no more) */
 	double		 joules;	/* not yet in the ledger */
 	int64_t		 since;		/* start of that energy, epoch s */
 };
@@ -50,7 +52,18 @@ struct sampler {
 	char			*state_path;	/* <state_dir>/energy.json */
 	json_t			*saved;		/* what the last ebbd left */
 	int			 restored;	/* looked at it already */
+	/* Energy of the intervals held back while a job's result is on
+	 * its way (sample()), J. */
+	double			 held_node_j, held_dram_j;
+	int			 held;		/* an interval is held back */
 };
+
+/*
+ * How long a sample waits for the result of a job whose cgroup vanished
+ * (it ended: ebb-run removed its group before ebbd heard), ns. Results
+ * come within milliseconds; this bounds a group removed by someone else.
+ */
+#define HOLD_MAX_NS	(5 * 1000000000LL)
 
 /* Busy fraction of the node since the last call, from /proc/stat. */
 static double
@@ -227,7 +240,12 @@ flush(struct sampler *s, struct tracked *t, int64_t now, int last)
 /*
  * Samples the meter and gives each job its share of the energy since the
  * last sample. A job that just ended (`ended`) has no cgroup any more: its
- * CPU time comes from its result (`ended_usec`).
+ * CPU time comes from its result (`ended_usec`). One whose cgroup vanished
+ * has ended too, but ebbd has not heard yet: the interval is held back
+ * (its energy kept for the next sample, which then spans both) until its
+ * result brings its CPU time, so the end of a job is never split without
+ * it. Nothing is saved while an interval is held, so a restart then takes
+ * the counters up from before it.
  */
 static void
 sample(struct sampler *s, int64_t ended, int64_t ended_usec)
@@ -236,23 +254,52 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 	struct attrib_node node;
 	struct attrib_job *aj;
 	int64_t now = ebb_now(), slot = s->d->cfg->slot;
+	int64_t mono, *usage;
 	double unattributed, busy;
-	int64_t mono;
+	int hold = 0;
 	char err[256];
 
 	if (energy_meter_sample(s->meter, &dl, err, sizeof(err)) == -1) {
 		log_warnx("energy: %s", err);
 		return;
 	}
+	mono = ebb_mono_ns();
+	usage = xcalloc(s->n ? s->n : 1, sizeof(*usage));
+	for (size_t i = 0; i < s->n; i++) {
+		struct tracked *t = &s->jobs[i];
+
+		if (t->id != ended && t->cgroup != NULL &&
+		    cg_usage_by_name(t->cgroup, &usage[i]) == 0)
+			continue;
+		usage[i] = -1;
+		if (t->id != ended && t->cgroup != NULL && t->known &&
+		    !t->gone && ended < 0) {
+			if (mono - s->last_ns < HOLD_MAX_NS) {
+				log_debug("energy: job %" PRId64 "'s cgroup "
+				    "is gone: interval held for its result",
+				    t->id);
+				hold = 1;
+			} else
+				t->gone = 1;
+		}
+	}
+	if (hold) {
+		if (dl.primed) {
+			s->held_node_j += dl.node_j;
+			s->held_dram_j += dl.psys_j > 0 ? 0 : dl.dram_j;
+			s->held = 1;
+		}
+		free(usage);
+		return;
+	}
 	busy = busy_fraction(s);
 	aj = xcalloc(s->n ? s->n : 1, sizeof(*aj));
 	for (size_t i = 0; i < s->n; i++) {
 		struct tracked *t = &s->jobs[i];
-		int64_t u;
 
 		aj[i].reserved_cpus = t->cpus;
 		if (t->id == ended && ended_usec >= 0) {
-			double cap = (double)(ebb_mono_ns() - s->last_ns) / 1e9 *
+			double cap = (double)(mono - s->last_ns) / 1e9 *
 			    t->cpus;
 
 			/* Never sampled (a short job): all its CPU time is
@@ -263,19 +310,20 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 				aj[i].cpu_s = 0;
 			if (aj[i].cpu_s > cap)
 				aj[i].cpu_s = cap;
-		} else if (t->cgroup != NULL &&
-		    cg_usage_by_name(t->cgroup, &u) == 0) {
-			if (t->known && u >= t->usec)
-				aj[i].cpu_s = (double)(u - t->usec) / 1e6;
-			t->usec = u;
+		} else if (usage[i] >= 0) {
+			if (t->known && usage[i] >= t->usec)
+				aj[i].cpu_s = (double)(usage[i] - t->usec) /
+				    1e6;
+			t->usec = usage[i];
 			t->known = 1;
 		}
 	}
-	mono = ebb_mono_ns();
-	if (dl.primed && mono > s->last_ns) {
+	free(usage);
+	if ((dl.primed || s->held) && mono > s->last_ns) {
 		memset(&node, 0, sizeof(node));
-		node.energy_j = dl.node_j;
-		node.dram_j = dl.psys_j > 0 ? 0 : dl.dram_j;
+		node.energy_j = s->held_node_j + (dl.primed ? dl.node_j : 0);
+		node.dram_j = s->held_dram_j + (dl.primed && dl.psys_j <= 0 ?
+		    dl.dram_j : 0);
 		node.interval_s = (double)(mono - s->last_ns) / 1e9;
 		node.busy_frac = busy;
 		node.ncpus = s->ncpus;
@@ -284,11 +332,19 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 		    sizeof(err)) == -1)
 			log_warnx("energy attribution: %s", err);
 		else {
-			s->node_j += dl.node_j;
-			for (size_t i = 0; i < s->n; i++)
+			s->node_j += node.energy_j;
+			for (size_t i = 0; i < s->n; i++) {
 				s->jobs[i].joules += aj[i].energy_j;
+				log_debug("energy: job %" PRId64 ": %.3f CPU "
+				    "s in %.3f s of %.2f J (busy %.3f): "
+				    "%.2f J", s->jobs[i].id, aj[i].cpu_s,
+				    node.interval_s, node.energy_j, busy,
+				    aj[i].energy_j);
+			}
 		}
 	}
+	s->held_node_j = s->held_dram_j = 0;
+	s->held = 0;
 	free(aj);
 	/* One ledger interval per planning slot. */
 	if (ci_slot_floor(now, slot) != ci_slot_floor(s->last, slot))

@@ -24,7 +24,7 @@ MPORT=$((PORT > 35000 ? PORT - 10000 : PORT + 10000))
 metric() { curl -s "http://127.0.0.1:$MPORT/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 
 start_sink() {
-	python3 "$EBB_SRC/tests/helpers/export-sink.py" "$SINK" "$PORT" \
+	python3 "$EBB_TREE/tests/helpers/export-sink.py" "$SINK" "$PORT" \
 	    ${TLS:+"$T/cert.pem" "$T/key.pem"} >>"$SINK/out" 2>&1 &
 	SINK_PID=$!
 	for _ in $(seq 1 100); do

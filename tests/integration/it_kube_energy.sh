@@ -18,7 +18,7 @@ if ! PROM=$(command -v prometheus); then
 	exit 77
 fi
 . "$(dirname "$0")/lib.sh"
-. "$EBB_SRC/tests/integration/kube-lib.sh"
+. "$EBB_TREE/tests/integration/kube-lib.sh"
 kube_need
 PROM_PID= FIX_PID=
 stop_all() {
@@ -34,7 +34,7 @@ chmod 755 "$T/kf"; chmod 644 "$T/kf/kubeconfig" "$T/kf/ca.crt" "$T/kf/cli.crt"
 [ "$(id -u)" = 0 ] && chown ebb "$T/kf/cli.key"
 
 : >"$T/kepler.ctl"
-/usr/bin/python3 "$EBB_SRC/tests/helpers/kepler-fixture.py" "$T/kepler.ctl" >"$T/fix.port" &
+/usr/bin/python3 "$EBB_TREE/tests/helpers/kepler-fixture.py" "$T/kepler.ctl" >"$T/fix.port" &
 FIX_PID=$!
 for _ in $(seq 1 50); do [ -s "$T/fix.port" ] && break; sleep 0.1; done
 cat >"$T/prometheus.yml" <<EOC

@@ -40,10 +40,10 @@ kube_certs() {
 
 kube_launch() {
 	rm -f "$KF_DIR/port"
-	"$KF_PY" "$EBB_SRC/tests/helpers/kube-fake.py" --cert "$KF_DIR/srv.crt" \
+	"$KF_PY" "$EBB_TREE/tests/helpers/kube-fake.py" --cert "$KF_DIR/srv.crt" \
 	    --key "$KF_DIR/srv.key" --ca "$KF_DIR/ca.crt" \
 	    --token "$(cat "$KF_DIR/token")" \
-	    --schema "$EBB_SRC/tests/data/k8s/job-batch-v1.json" \
+	    --schema "$EBB_TREE/tests/data/k8s/job-batch-v1.json" \
 	    --state "$KF_DIR/state.json" --port "${1:-0}" ${KF_ARGS:-} \
 	    >"$KF_DIR/port" 2>>"$KF_DIR/fake.log" &
 	KF_PID=$!

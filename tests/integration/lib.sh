@@ -24,7 +24,9 @@ if [ "$(id -u)" = 0 ] && ! id ebb >/dev/null 2>&1; then
 	    { echo "cannot create user ebb"; exit 1; }
 fi
 # That user reads the bundled traces: use a copy where it cannot reach
-# the source tree (a checkout under a private home directory).
+# the source tree (a checkout under a private home directory). The tests'
+# own helpers, run as root, stay where they are (EBB_TREE).
+EBB_TREE=$EBB_SRC
 if [ "$(id -u)" = 0 ] && ! runuser -u ebb -- test -r \
     "$EBB_SRC/examples/traces/DE-LU_2023_hourly.csv"; then
 	mkdir -p "$T/src" && cp -r "$EBB_SRC/examples" "$T/src/" &&

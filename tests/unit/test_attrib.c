@@ -66,22 +66,34 @@ static void
 test_edge_cases(void **state)
 {
 	struct attrib_node node = { 400, 0, 10, 0.25, 4, ATTRIB_IDLE_NONE };
-	struct attrib_job jobs[2] = { { 10, 4, 0 }, { 30, 4, 0 } };
+	struct attrib_job jobs[2] = { { 10, 4, 0 }, { 10, 4, 0 } };
 	double un;
 	char err[256];
 
-	/* The jobs claim 40 s of CPU but the node was busy 10 s: 40 s wins. */
+	/* /proc/stat says 10 s busy, the jobs' cgroups 20 s: the node was
+	 * half busy (u 0.5), active 200 J, by CPU time. */
 	assert_int_equal(attrib_split(&node, jobs, 2, &un, err, sizeof(err)),
 	    0);
-	assert_close(jobs[0].energy_j, 25);
-	assert_close(jobs[1].energy_j, 75);
-	assert_close(un, 300);
+	assert_close(jobs[0].energy_j, 100);
+	assert_close(jobs[1].energy_j, 100);
+	assert_close(un, 200);
 	/* Over-reserved: idle by res / sum(res) = 8, all of it handed out. */
 	node.idle = ATTRIB_IDLE_BY_RESERVATION;
 	assert_int_equal(attrib_split(&node, jobs, 2, &un, err, sizeof(err)),
 	    0);
-	assert_close(jobs[0].energy_j, 25 + 150);
+	assert_close(jobs[0].energy_j, 100 + 100);
 	assert_close(un, 0);
+	/* The jobs claim 50 s of 40 s of CPU: all busy, and their sum is
+	 * what ran (B = 50 s). */
+	node.idle = ATTRIB_IDLE_NONE;
+	jobs[0].cpu_s = 20;
+	jobs[1].cpu_s = 30;
+	assert_int_equal(attrib_split(&node, jobs, 2, &un, err, sizeof(err)),
+	    0);
+	assert_close(jobs[0].energy_j, 160);
+	assert_close(jobs[1].energy_j, 240);
+	assert_close(un, 0);
+	jobs[0].cpu_s = 10;
 	/* No jobs: everything is unattributed, whatever the rule. */
 	node.idle = ATTRIB_IDLE_PROPORTIONAL;
 	assert_int_equal(attrib_split(&node, NULL, 0, &un, err, sizeof(err)),
