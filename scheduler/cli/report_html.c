@@ -148,7 +148,11 @@ job_forecasts(struct cli *c, const json_t *rows, json_t *out)
 		if (site == NULL || submit <= 0 || start <= 0)
 			continue;
 		if (end <= 0)
-			end = c->now > start ? c->now : start + 1;
+			end = c->now;
+		/* A job of less than a second keeps one, as in the ledger:
+		 * else its forecast has no width to be drawn in. */
+		if (end <= start)
+			end = start + 1;
 		used++;
 		rc = series_call(c, json_pack("{s:s, s:I, s:I, s:i, s:I}",
 		    "target", site, "from", (json_int_t)start, "hours",

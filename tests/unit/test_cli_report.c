@@ -363,6 +363,49 @@ report_html_page(void **state)
 	h_done(&h);
 }
 
+/*
+ * A job shorter than a second (start and end in the same second) still
+ * has the forecast it was planned on drawn, over the second it keeps.
+ */
+#define REPLY_SHORT "{\"v\":1,\"ok\":true,\"result\":{\"jobs\":[" \
+	"{\"id\":9,\"user\":\"ann\",\"name\":\"quick\",\"site\":\"a\"," \
+	"\"submit\":1700000000,\"start\":1700003700,\"end\":1700003700," \
+	"\"energy_kwh\":0.001,\"unknown_kwh\":0.0,\"method\":\"rapl\"," \
+	"\"intensity_g_per_kwh\":150.0,\"signal\":\"average\"," \
+	"\"emissions_g\":0.15,\"embodied_g\":0.0,\"counterfactual_g\":null," \
+	"\"saving_g\":null,\"saving_pct\":null,\"status\":\"final\"}]," \
+	"\"totals\":[]}}"
+
+static void
+report_html_short_job(void **state)
+{
+	static const char *const replies[] = {
+		REPLY_SHORT, HTML_POINTS("actual"), HTML_POINTS("forecast"),
+		NULL,
+	};
+	char path[] = "/tmp/test_cli_report.XXXXXX", file[64], *page;
+	struct harness h;
+	struct fake f;
+
+	assert_non_null(mkdtemp(path));
+	snprintf(file, sizeof(file), "%s/r.html", path);
+	fake_start(&f, replies);
+	h_init(&h, t_env);
+	assert_int_equal(h_run(&h, "--socket", f.sock, "report", "--html",
+	    file, NULL), CLI_OK);
+	fake_wait(&f);
+	assert_req(&f, 2, "{\"args\":{\"asof\":1700000000,\"from\":"
+	    "1700003700,\"hours\":1,\"target\":\"a\",\"window\":0},"
+	    "\"cmd\":\"forecast\",\"v\":1}");
+	assert_non_null(page = tu_slurp(file, NULL));
+	assert_non_null(strstr(page, "<path class=\"used\" d=\"M"));
+	free(page);
+	unlink(file);
+	rmdir(path);
+	json_decref(f.reqs);
+	h_done(&h);
+}
+
 static void
 report_usage(void **state)
 {
@@ -410,6 +453,7 @@ main(void)
 		cmocka_unit_test(report_groups_month),
 		cmocka_unit_test(report_codecarbon),
 		cmocka_unit_test(report_html_page),
+		cmocka_unit_test(report_html_short_job),
 		cmocka_unit_test(csv_fields),
 		cmocka_unit_test(report_usage),
 	};
