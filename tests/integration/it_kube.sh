@@ -16,7 +16,7 @@
 # job allowed on both runs where the grid is clean now. Bad input: an
 # image that is not an image reference, a job without an image.
 . "$(dirname "$0")/lib.sh"
-. "$EBB_TREE/tests/integration/kube-lib.sh"
+. "$(dirname "$0")/kube-lib.sh"
 kube_need
 U=ebbk8s1
 id -u $U >/dev/null 2>&1 || useradd -M -N -s /bin/sh $U

@@ -18,7 +18,7 @@ if ! PROM=$(command -v prometheus); then
 	exit 77
 fi
 . "$(dirname "$0")/lib.sh"
-. "$EBB_TREE/tests/integration/kube-lib.sh"
+. "$(dirname "$0")/kube-lib.sh"
 kube_need
 PROM_PID= FIX_PID=
 stop_all() {

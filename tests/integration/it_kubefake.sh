@@ -10,7 +10,7 @@
 # an expired resourceVersion.
 set -u
 : "${EBB_SRC:?run through ctest}"
-. "$EBB_TREE/tests/integration/kube-lib.sh"
+. "$(dirname "$0")/kube-lib.sh"
 kube_need
 command -v kubectl >/dev/null ||
     { echo "SKIP: kubectl not installed (Debian kubernetes-client; sh .ci/deps)"; exit 77; }
