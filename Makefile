@@ -23,7 +23,7 @@ test: deps
 	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DEBB_SANITIZE=ON \
 	    -DEBB_WERROR=ON
 	cmake --build $(TESTBUILD) -j$(JOBS)
-	cd $(TESTBUILD) && ctest --output-on-failure -j$(JOBS)
+	sh tests/run.sh $(TESTBUILD) $(JOBS)
 
 bench: build
 	bash bench/run.sh $(BUILD)

@@ -15,7 +15,8 @@ kill9_ebbd
 start_ebbd
 wait_final 30
 expect_eq "job $id survived kill -9 and ran once" 1 "$(grep -c once "$marker")"
-expect_eq "job $id state" succeeded "$(job_field "$id" state)"
+expect_eq "job $id state" succeeded "$(job_field "$id" state)" ||
+	{ "$EBB" show "$id"; grep -E "job $id[^0-9]" "$LOG"; }
 
 # 2. queued behind a running blocker when ebbd dies: the blocker's supervisor
 #    lives on, the restarted ebbd re-adopts it, then runs the queued job once.

@@ -52,7 +52,7 @@ cleanup() {
 		kill -KILL "$sup" 2>/dev/null
 	done
 	if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then
-		echo "--- ebbd log ($LOG) ---"; tail -n 40 "$LOG" 2>/dev/null
+		echo "--- ebbd log ($LOG) ---"; tail -n 80 "$LOG" 2>/dev/null
 	fi
 	[ "${KEEP:-0}" = 1 ] || rm -rf "$T"
 }
@@ -73,10 +73,10 @@ share_bins() {
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok: $*"; }
 
-# expect_eq WHAT EXPECTED ACTUAL
+# expect_eq WHAT EXPECTED ACTUAL; returns 1 when they differ.
 expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else
-		fail "$1: expected [$2], got [$3]"; fi
+		fail "$1: expected [$2], got [$3]"; return 1; fi
 }
 
 # expect_err WHAT EXIT EXPECTED-STDERR -- CMD...: exact stderr and exit code.
