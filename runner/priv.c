@@ -203,8 +203,17 @@ send_req(struct priv *p, struct privmsg *pm, char *err, size_t errlen)
 	if (++p->seq == 0)
 		p->seq = 1;
 	pm->seq = p->seq;
+	errno = 0;
 	if (privmsg_send(p->fd, pm, err, errlen) == -1) {
-		if (pm->type != PRIV_START)	/* too large: the caller's */
+		/*
+		 * A start that does not encode is the caller's; a channel
+		 * the other end closed is not, whatever was sent: the
+		 * privileged process is gone (killed), and the caller must
+		 * know it now, not when the loop next reads the socket (a
+		 * launch sent into it would be recorded as failed).
+		 */
+		if (pm->type != PRIV_START || errno == EPIPE ||
+		    errno == ECONNRESET || errno == ENOTCONN)
 			lost(p, err);
 		errno = EIO;
 		return -1;

@@ -19,19 +19,26 @@ if chrt -f 10 true 2>/dev/null; then chrt -f 10 $feeder & else $feeder & fi
 FEEDER=$!
 trap 'kill $FEEDER 2>/dev/null; cleanup' EXIT
 for _ in $(seq 1 100); do [ -s "$T/proc/stat" ] && break; sleep 0.05; done
+
+# truth ID WHAT: job ID succeeded, and its recorded energy is within 1 %
+# of 25 W x its CPU seconds.
+truth() {
+	local id=$1 what=$2 c j
+	wait_field "$id" state succeeded 150
+	expect_eq "$what: the burner finished" succeeded "$(job_field "$id" state)"
+	c=$(awk -v u="$(job_field "$id" cpu_usec)" 'BEGIN { print u / 1e6 }')
+	j=$("$EBB" report --format json "$id" | jq '.jobs[0].energy_kwh * 3.6e6')
+	awk -v j="$j" -v c="$c" -v w="$what" 'BEGIN { t = 25 * c; d = (j - t) / t
+		printf "%s: measured %.1f J, truth %.1f J (25 W x %.3f CPU s): %+.2f %%\n", w, j, t, c, 100 * d
+		exit !(d < 0.01 && d > -0.01) }' && ok "$what: energy within 1 % of the truth" ||
+		fail "$what: job energy $j J for $c CPU s at 25 W"
+}
 write_config 2 "energy:" "  powercap_root: $T/powercap" "  procfs_root: $T/proc" "  idle: none"
 site_de_trace
 start_ebbd
 id=$("$EBB" submit -q --name truth -- "$EBB_BURN" 8000)
-for _ in $(seq 1 300); do [ "$(job_field "$id" state)" = succeeded ] && break; sleep 0.1; done
-expect_eq "burner finished" succeeded "$(job_field "$id" state)"
-cpu_s=$(awk -v u="$(job_field "$id" cpu_usec)" 'BEGIN { print u / 1e6 }')
-row=$("$EBB" report --format json "$id" | jq '.rows[0] // .jobs[0] // .[0]')
-j=$(echo "$row" | jq '.energy_kwh * 3.6e6')
-awk -v j="$j" -v c="$cpu_s" 'BEGIN { t = 25 * c; d = (j - t) / t
-	printf "measured %.1f J, truth %.1f J (25 W x %.3f CPU s): %+.2f %%\n", j, t, c, 100 * d
-	exit !(d < 0.01 && d > -0.01) }' && ok "job energy within 1 % of the truth" ||
-	fail "job energy ${j} J for ${cpu_s} CPU s at 25 W"
+truth "$id" "a job"
+row=$("$EBB" report --format json "$id" | jq '.jobs[0]')
 # Emissions are the sum over the job's ledger intervals of E x I x PUE.
 sum=$(sqlite3 "$STATE/ebb.db" "SELECT total(energy_j / 3.6e6 * intensity * pue) FROM ledger_intervals WHERE job_id = $id")
 g=$(echo "$row" | jq .emissions_g)
@@ -42,19 +49,12 @@ awk -v a="$sum" -v b="$g" 'BEGIN { exit !(b > 0 && (a - b) * (a - b) < 1e-18 + 1
 # restarted ebbd takes the counters up where it left them, and the job's
 # energy is still the truth.
 id=$("$EBB" submit -q --name truth2 -- "$EBB_BURN" 8000)
-for _ in $(seq 1 50); do [ "$(job_field "$id" state)" = running ] && break; sleep 0.1; done
+wait_field "$id" state running 25
 sleep 2.5
 kill9_ebbd
 sleep 2
 start_ebbd
-for _ in $(seq 1 300); do [ "$(job_field "$id" state)" = succeeded ] && break; sleep 0.1; done
-expect_eq "burner finished across a restart" succeeded "$(job_field "$id" state)"
-cpu_s=$(awk -v u="$(job_field "$id" cpu_usec)" 'BEGIN { print u / 1e6 }')
-j=$("$EBB" report --format json "$id" | jq '(.rows[0] // .jobs[0] // .[0]).energy_kwh * 3.6e6')
-awk -v j="$j" -v c="$cpu_s" 'BEGIN { t = 25 * c; d = (j - t) / t
-	printf "across a restart: measured %.1f J, truth %.1f J: %+.2f %%\n", j, t, 100 * d
-	exit !(d < 0.01 && d > -0.01) }' && ok "energy within 1 % across a kill -9 of ebbd" ||
-	fail "job energy ${j} J for ${cpu_s} CPU s at 25 W across a restart"
+truth "$id" "across a kill -9 of ebbd"
 # The job's cgroup goes a moment before ebbd hears its result: here the
 # job stops its supervisor as it ends and the test removes the group at
 # once, then lets the supervisor go on 2.5 s later. A sample that finds
@@ -62,7 +62,7 @@ awk -v j="$j" -v c="$cpu_s" 'BEGIN { t = 25 * c; d = (j - t) / t
 # job's CPU time since the sample before (up to a second of it, 25 J)
 # would count against nothing.
 id=$("$EBB" submit -q --name held -- sh -c "\"$EBB_BURN\" 4000; kill -STOP \$PPID")
-for _ in $(seq 1 50); do [ "$(job_field "$id" state)" = running ] && break; sleep 0.1; done
+wait_field "$id" state running 25
 sup=$(pgrep -f "ebb-run .*$STATE/" | head -1)
 cg=
 for _ in $(seq 1 50); do
@@ -79,14 +79,7 @@ expect_eq "the cgroup removed as the job ended" "" "$(ls -d /sys/fs/cgroup/cpuac
 expect_eq "its supervisor stopped" T "$(awk '{print $3}' /proc/$sup/stat)"
 sleep 2.5
 kill -CONT "$sup"
-for _ in $(seq 1 100); do [ "$(job_field "$id" state)" = succeeded ] && break; sleep 0.1; done
-expect_eq "the job succeeded" succeeded "$(job_field "$id" state)"
-cpu_s=$(awk -v u="$(job_field "$id" cpu_usec)" 'BEGIN { print u / 1e6 }')
-j=$("$EBB" report --format json "$id" | jq '(.rows[0] // .jobs[0] // .[0]).energy_kwh * 3.6e6')
-awk -v j="$j" -v c="$cpu_s" 'BEGIN { t = 25 * c; d = (j - t) / t
-	printf "cgroup gone before the result: measured %.1f J, truth %.1f J: %+.2f %%\n", j, t, 100 * d
-	exit !(d < 0.01 && d > -0.01) }' && ok "energy within 1 % when the cgroup goes first" ||
-	fail "job energy ${j} J for ${cpu_s} CPU s at 25 W, cgroup gone first"
+truth "$id" "its cgroup gone before its result"
 grep -q "job $id's cgroup is gone: interval held" "$LOG" && ok "the interval was held" ||
 	fail "no interval held for job $id"
 finish

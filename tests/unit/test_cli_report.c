@@ -265,6 +265,23 @@ report_codecarbon(void **state)
 #define HTML_NONE "{\"v\":1,\"ok\":false,\"code\":\"failed\"," \
 	"\"error\":\"site b has no <carbon> providers\"}"
 
+/*
+ * Runs `ebb report --html FILE` against a fake daemon that gives replies,
+ * FILE being r.html in a new temporary directory made from dir.
+ */
+static void
+html_run(const char *const *replies, char *dir, char *file, size_t filelen,
+    struct harness *h, struct fake *f)
+{
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, filelen, "%s/r.html", dir);
+	fake_start(f, replies);
+	h_init(h, t_env);
+	assert_int_equal(h_run(h, "--socket", f->sock, "report", "--html",
+	    file, NULL), CLI_OK);
+	fake_wait(f);
+}
+
 static void
 report_html_page(void **state)
 {
@@ -278,13 +295,7 @@ report_html_page(void **state)
 	FILE *in;
 	long len;
 
-	assert_non_null(mkdtemp(path));
-	snprintf(file, sizeof(file), "%s/r.html", path);
-	fake_start(&f, replies);
-	h_init(&h, t_env);
-	assert_int_equal(h_run(&h, "--socket", f.sock, "report", "--html",
-	    file, NULL), CLI_OK);
-	fake_wait(&f);
+	html_run(replies, path, file, sizeof(file), &h, &f);
 	assert_string_equal(h.err, "");
 	assert_string_equal(h.out, "");
 	assert_req(&f, 1, "{\"args\":{\"from\":1699999200,\"hours\":2,"
@@ -387,13 +398,7 @@ report_html_short_job(void **state)
 	struct harness h;
 	struct fake f;
 
-	assert_non_null(mkdtemp(path));
-	snprintf(file, sizeof(file), "%s/r.html", path);
-	fake_start(&f, replies);
-	h_init(&h, t_env);
-	assert_int_equal(h_run(&h, "--socket", f.sock, "report", "--html",
-	    file, NULL), CLI_OK);
-	fake_wait(&f);
+	html_run(replies, path, file, sizeof(file), &h, &f);
 	assert_req(&f, 2, "{\"args\":{\"asof\":1700000000,\"from\":"
 	    "1700003700,\"hours\":1,\"target\":\"a\",\"window\":0},"
 	    "\"cmd\":\"forecast\",\"v\":1}");

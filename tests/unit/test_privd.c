@@ -390,6 +390,43 @@ test_malformed_ends_channel(void **state)
 	assert_true(gone);
 }
 
+static void
+set_flag(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+/*
+ * A start sent into a channel whose other end is closed (the privileged
+ * process was killed): it fails, and the worker learns at once that the
+ * privileged process is gone (on_gone), so it leaves the job to the next
+ * ebbd instead of recording it as failed. Needs no root.
+ */
+static void
+test_start_into_closed_channel(void **state)
+{
+	struct ev_loop *l = ev_loop_new(0);
+	struct priv_cred c = { .uid = 1000, .gid = 1000, .groups = { 1000 },
+	    .ngroups = 1 };
+	struct priv *p;
+	int sv[2], flag = 0;
+	char err[256];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	p = priv_open(l, sv[1], NULL, set_flag, &flag);
+	close(sv[0]);
+	assert_int_equal(priv_start(p, 1, &c, 0, 0, 0, "{}", 2, err,
+	    sizeof(err)), -1);
+	assert_int_equal(flag, 1);
+	assert_non_null(strstr(err, "send: "));
+	/* And everything after says so without trying. */
+	assert_int_equal(priv_adopt(p, 1, err, sizeof(err)), -1);
+	assert_string_equal(err, "the privileged process is gone");
+	priv_close(p);
+	ev_loop_destroy(l);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -405,6 +442,7 @@ main(void)
 		T(test_run_seq_unique),
 		cmocka_unit_test(test_sent_fds_stay),
 		T(test_malformed_ends_channel),
+		cmocka_unit_test(test_start_into_closed_channel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
