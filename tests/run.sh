@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh BUILD [JOBS]: the ctest run of `make test`, in two lanes at once.
 # The tests labelled `wait` (tests/CMakeLists.txt) spend minutes waiting on
-# minute slots with little CPU: they run three at a time beside the rest,
+# minute slots with little CPU: they run four at a time beside the rest,
 # which run JOBS (default: the number of cores) at a time. The waiting
 # lane's output comes after the other's; the exit status is non-zero if
 # any test failed in either.
@@ -10,7 +10,7 @@ build=${1:?usage: run.sh BUILD [JOBS]}
 jobs=${2:-$(nproc)}
 cd "$build" || exit 1
 out=$(mktemp) || exit 1
-ctest --output-on-failure -L wait -j3 >"$out" 2>&1 &
+ctest --output-on-failure -L wait -j4 >"$out" 2>&1 &
 lane=$!
 ctest --output-on-failure -LE wait -j"$jobs"
 rc=$?
