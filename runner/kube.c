@@ -739,11 +739,17 @@ do_energy(struct backend *b, struct kjob *k)
 		*p++ = *c;
 	}
 	*p = '\0';
-	/* cAdvisor also has a pod-level series (container=""): not it. */
-	q = xasprintf("sum(%s{%s=\"%s\",%s=~\"%s-[a-z0-9]{5}\"%s})",
-	    kepler[k->metric].metric, kepler[k->metric].ns_label, b->ns,
-	    kepler[k->metric].pod_label, name, kepler[k->metric].cpu ?
-	    ",container!=\"\"" : "");
+	/*
+	 * cAdvisor also has a pod-level series (container=""): not it. Each
+	 * point is the counter's highest sample of the step before it: a
+	 * plain lookup at a point past the end finds the series gone with
+	 * its pod (stale) and the run's last seconds, up to a step of them,
+	 * would be lost.
+	 */
+	q = xasprintf("sum(max_over_time(%s{%s=\"%s\",%s=~\"%s-[a-z0-9]{5}\""
+	    "%s}[%" PRId64 "s]))", kepler[k->metric].metric,
+	    kepler[k->metric].ns_label, b->ns, kepler[k->metric].pod_label,
+	    name, kepler[k->metric].cpu ? ",container!=\"\"" : "", step);
 	free(name);
 	eq = http_escape(q);
 	path = xasprintf("/api/v1/query_range?query=%s&start=%" PRId64

@@ -31,6 +31,7 @@ struct tracked {
 	int		 cpus;
 	int64_t		 usec;		/* cgroup CPU time at the last sample */
 	int		 known;		/* usec read at least once */
+	int		 seen;		/* its cgroup read at least once */
 	int		 gone;		/* its cgroup vanished; waited
 					   for its result (no more) */
 	double		 joules;	/* not yet in the ledger */
@@ -272,8 +273,9 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 		    cg_usage_by_name(t->cgroup, &usage[i]) == 0)
 			continue;
 		usage[i] = -1;
-		if (t->id != ended && t->cgroup != NULL && t->known &&
-		    !t->gone && ended < 0) {
+		/* Only a group that was there can have vanished: one that
+		 * never was (no cgroups here) holds nothing. */
+		if (t->id != ended && t->seen && !t->gone && ended < 0) {
 			if (mono - s->last_ns < HOLD_MAX_NS) {
 				log_debug("energy: job %" PRId64 "'s cgroup "
 				    "is gone: interval held for its result",
@@ -315,7 +317,7 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 				aj[i].cpu_s = (double)(usage[i] - t->usec) /
 				    1e6;
 			t->usec = usage[i];
-			t->known = 1;
+			t->known = t->seen = 1;
 		}
 	}
 	free(usage);

@@ -37,7 +37,7 @@ for i in $(seq 1 40); do
 	submit out succeeded 0 -- sh -c "echo out-$i; echo err-$i >&2"
 	want_out[$LAST]="out-$i"; want_err[$LAST]="err-$i"
 	if [ $((i % 2)) = 0 ]; then
-		submit burn succeeded 0 -- "$T/conc.sh" "$EBB_BURN" 1000
+		submit burn succeeded 0 -- "$EBB_BURN" 1000
 	else
 		submit sleep succeeded 0 -- "$T/conc.sh" sleep 0.1
 	fi
@@ -63,8 +63,10 @@ for id in "${!want_out[@]}"; do
 done
 expect_eq "captured stdout and stderr of 40 jobs" 0 $bad
 
-# CPU time measured for the 1 s burners: within 10 % (the job is the
-# burner and its wrapper, whose few processes cost some ms of their own).
+# CPU time measured for the 1 s burners: within 10 %. They run bare: the
+# concurrency wrapper's dozen processes cost tens of ms of their own, and
+# over 150 ms on a loaded machine (make test's other lane), which is not
+# what this measures. The wrapped sleep jobs watch the concurrency.
 bad=0
 for id in "${burners[@]}"; do
 	us=$(jq -r ".[] | select(.id == $id) | .cpu_usec" "$T/all.json")
