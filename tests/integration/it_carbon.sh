@@ -115,15 +115,17 @@ fault() {
 	"$EBB" sites --refresh >/dev/null
 	if [ "${mode%%:*}" = hang ]; then
 		sleep 0.5
-		# the best of three (a loaded machine slows one client's
-		# start-up; a loop blocked by the 30 s hang slows them all)
+		# the best of three, under 3 s: a loop blocked by the 30 s
+		# hang answers none of them before it ends, while a loaded
+		# machine (make test's other lane) slows an ASan client's
+		# start-up alone to half a second
 		ms=999999
 		for _ in 1 2 3; do
 			t0=$(date +%s%N); "$EBB" queue >/dev/null
 			t=$(( ($(date +%s%N) - t0) / 1000000 ))
 			[ "$t" -lt "$ms" ] && ms=$t
 		done
-		[ "$ms" -lt 500 ] && ok "$mode: control socket answers in ${ms} ms during the hang" ||
+		[ "$ms" -lt 3000 ] && ok "$mode: control socket answers in ${ms} ms during the hang" ||
 			fail "$mode: control socket took ${ms} ms"
 	fi
 	wait_try local electricitymaps "$before"
