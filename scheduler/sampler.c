@@ -166,7 +166,14 @@ restore_state(struct sampler *s)
 		    "range"));
 		n++;
 	}
+	/*
+	 * Only while jobs ran: the time since the last ebbd saved with no
+	 * job running belonged to none, and the first sample after it
+	 * would hand its energy (its idle share, by the proportional rule)
+	 * to whichever job runs first.
+	 */
 	if (then > 0 && then <= now && now - then < 86400 && n > 0 &&
+	    json_array_size(json_object_get(doc, "jobs")) > 0 &&
 	    energy_meter_restore(s->meter, r, n) == 0) {
 		s->last = then;
 		s->last_real_ns = json_integer_value(json_object_get(doc,
@@ -472,6 +479,7 @@ sampler_job_ended(struct sampler *s, int64_t id, int64_t cpu_usec)
 		flush(s, &s->jobs[i], ebb_now(), 1);
 		free(s->jobs[i].cgroup);
 		s->jobs[i] = s->jobs[--s->n];
+		save_state(s);		/* without it */
 		break;
 	}
 	if (s->n == 0)

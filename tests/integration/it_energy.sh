@@ -70,4 +70,17 @@ EOF
 else
 	echo "skip: Prometheus scrape: the prometheus binary is not installed"
 fi
+# ebbd stopped with no job running, then started 8 s later: the time it
+# was down belonged to no job. A job that ends at once gets the energy of
+# its own moment, not the gap's idle share (the default proportional rule
+# would hand it most of 8 s x 50 W).
+stop_ebbd
+sleep 8
+start_ebbd
+id=$("$EBB" submit -q --name quick -- true)
+wait_field "$id" state succeeded 50
+j=$("$EBB" report --format json "$id" | jq '.jobs[0].energy_kwh * 3.6e6')
+awk -v j="$j" 'BEGIN { exit !(j < 40) }' &&
+	ok "a job after a restart with none running: $j J, not the gap's" ||
+	fail "a job after a restart with none running got $j J"
 finish

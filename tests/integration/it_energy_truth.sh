@@ -10,15 +10,20 @@
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for cgroups"; exit 77; }
 
-pc=$T/powercap/intel-rapl:0
-mkdir -p "$pc" "$T/proc"
+# The fake trees live in memory (/dev/shm), as sysfs and procfs do: on a
+# disk, another test's fsyncs stalled a rename of the counter for seconds
+# and the samples saw a stale counter then a jump.
+fake=$(mktemp -d /dev/shm/ebb-fake.XXXXXX 2>/dev/null) || fake=$T/fake
+mkdir -p "$fake"; chmod 755 "$fake"
+pc=$fake/powercap/intel-rapl:0
+mkdir -p "$pc" "$fake/proc"
 echo package-0 > "$pc/name"
 echo 262143328850 > "$pc/max_energy_range_uj"
-feeder="python3 $EBB_TREE/tests/helpers/fake-counters.py $pc $T/proc 50"
+feeder="python3 $EBB_TREE/tests/helpers/fake-counters.py $pc $fake/proc 50"
 if chrt -f 10 true 2>/dev/null; then chrt -f 10 $feeder & else $feeder & fi
 FEEDER=$!
-trap 'kill $FEEDER 2>/dev/null; cleanup' EXIT
-for _ in $(seq 1 100); do [ -s "$T/proc/stat" ] && break; sleep 0.05; done
+trap 'kill $FEEDER 2>/dev/null; rm -rf "$fake"; cleanup' EXIT
+for _ in $(seq 1 100); do [ -s "$fake/proc/stat" ] && break; sleep 0.05; done
 
 # truth ID WHAT: job ID succeeded, and its recorded energy is within 1 %
 # of 25 W x its CPU seconds.
@@ -33,7 +38,7 @@ truth() {
 		exit !(d < 0.01 && d > -0.01) }' && ok "$what: energy within 1 % of the truth" ||
 		fail "$what: job energy $j J for $c CPU s at 25 W"
 }
-write_config 2 "energy:" "  powercap_root: $T/powercap" "  procfs_root: $T/proc" "  idle: none"
+write_config 2 "energy:" "  powercap_root: $fake/powercap" "  procfs_root: $fake/proc" "  idle: none"
 site_de_trace
 start_ebbd
 id=$("$EBB" submit -q --name truth -- "$EBB_BURN" 8000)
