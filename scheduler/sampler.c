@@ -137,6 +137,27 @@ save_state(struct sampler *s)
 	free(text);
 }
 
+/* Whether a job the saved state lists is still running, by the store. */
+static int
+saved_running(struct sampler *s, const json_t *doc)
+{
+	struct job *j;
+	json_t *sj;
+	size_t i;
+	int running = 0;
+
+	json_array_foreach(json_object_get(doc, "jobs"), i, sj) {
+		if (store_job_get(s->d->store, json_integer_value(
+		    json_object_get(sj, "id")), &j) != 1)
+			continue;
+		running = j->state == JOB_RUNNING;
+		job_free(j);
+		if (running)
+			break;
+	}
+	return running;
+}
+
 /* Takes up the counters the last ebbd left, if they fit; once. */
 static void
 restore_state(struct sampler *s)
@@ -167,13 +188,13 @@ restore_state(struct sampler *s)
 		n++;
 	}
 	/*
-	 * Only while jobs ran: the time since the last ebbd saved with no
-	 * job running belonged to none, and the first sample after it
-	 * would hand its energy (its idle share, by the proportional rule)
-	 * to whichever job runs first.
+	 * Only while a job it lists still runs: the time since the last
+	 * ebbd saved with no job running belonged to none, and the first
+	 * sample after it would hand its energy (its idle share, by the
+	 * proportional rule) to whichever job runs first.
 	 */
 	if (then > 0 && then <= now && now - then < 86400 && n > 0 &&
-	    json_array_size(json_object_get(doc, "jobs")) > 0 &&
+	    saved_running(s, doc) &&
 	    energy_meter_restore(s->meter, r, n) == 0) {
 		s->last = then;
 		s->last_real_ns = json_integer_value(json_object_get(doc,
