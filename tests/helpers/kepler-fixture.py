@@ -14,8 +14,10 @@ pod_name, container_name="job", mode="dynamic"}, and for KIND cpu:
 container_cpu_usage_seconds_total{namespace, pod, container="job"} (plus
 the pod-level series with container="" that cAdvisor also exports, at
 twice the value, which a reader must leave out) = RATE x (min(now, END) -
-START), for each line whose START has passed; a container is gone (no
-series) two seconds after its END, as they drop ended containers. The
+START), for each line whose START has passed, never less than a value
+it served before (a counter; the END may be written a moment after a
+later time was served); a container is gone (no series) two seconds
+after its END, as they drop ended containers. The
 first line on stdout is the port (127.0.0.1).
 """
 import sys
@@ -51,6 +53,11 @@ class H(BaseHTTPRequestHandler):
             if now < start or (end is not None and now > end + 2):
                 continue
             t = min(now, end) if end is not None else now
+            # A counter never goes down: an END written a moment after
+            # a value was served must not take that value back.
+            key = (kind, ns, pod)
+            t = max(t, self.server.served.get(key, t))
+            self.server.served[key] = t
             if kind == 'cpu':
                 cpu.append('container_cpu_usage_seconds_total{namespace="%s",'
                            'pod="%s",container="job"} %.3f'
@@ -72,5 +79,6 @@ class H(BaseHTTPRequestHandler):
 
 srv = ThreadingHTTPServer(('127.0.0.1', 0), H)
 srv.control = sys.argv[1]
+srv.served = {}
 print(srv.server_address[1], flush=True)
 srv.serve_forever()

@@ -81,7 +81,9 @@ ctl() { # END (empty: running)
 }
 ctl ""
 sleep 8
-t1=$(date +%s)
+# The end with its fraction: a whole second would put the end before a
+# value already served, and the counter would go down (read as a reset).
+t1=$(date +%s.%N)
 ctl "$t1"
 for j in "$name" "$mname" "$(job_field "$u" ext_id)"; do
 	kube_api POST "/fake/complete/default/$j" >/dev/null
@@ -101,8 +103,8 @@ rm=$("$EBB" report --format json "$m")
 expect_eq "a Job Kepler never saw: modelled" model "$(jq -r '.jobs[0].method' <<<"$rm")"
 cu=$(job_field "$m" cpu_usec)
 awk -v c="$cu" -v a="$t0" -v b="$t1" 'BEGIN { w = 0.5 * (b - a) * 1e6; exit !(c > w - 1e6 && c < w + 1e6) }' &&
-	ok "from the kubelet's CPU time, the container's not the pod's ($cu us, 0.5 cpu x $((t1 - t0)) s)" ||
-	fail "cpu_usec $cu, want about $(( (t1 - t0) * 500000 ))"
+	ok "from the kubelet's CPU time, the container's not the pod's ($cu us, 0.5 cpu x $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s)" ||
+	fail "cpu_usec $cu, want about $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 500000 }')"
 ru=$("$EBB" report --format json "$u")
 expect_eq "a Job nobody measured: modelled too" model "$(jq -r '.jobs[0].method' <<<"$ru")"
 awk -v a="$(jq '.jobs[0].energy_kwh' <<<"$rm")" -v b="$(jq '.jobs[0].energy_kwh' <<<"$ru")" \
