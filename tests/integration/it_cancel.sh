@@ -24,7 +24,10 @@ t0=$(date +%s%N)
 "$EBB" cancel "$run" >/dev/null
 wait_state "$run" cancelled && ok "running job cancelled" || fail "not cancelled"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-[ "$ms" -lt 1500 ] && ok "SIGTERM ended it at once (${ms} ms)" || fail "took ${ms} ms"
+# The signal says SIGTERM ended it, not the SIGKILL after the 2 s grace;
+# the time (which counts the ASan clients that poll, slow on a loaded
+# machine: 1.76 s once) only bounds it.
+[ "$ms" -lt 3000 ] && ok "SIGTERM ended it (${ms} ms)" || fail "took ${ms} ms"
 expect_eq "killed by SIGTERM" 15 "$(job_field "$run" signal)"
 
 stubborn=$("$EBB" submit -q -- sh -c 'trap "" TERM; echo armed; while :; do sleep 0.1; done')
