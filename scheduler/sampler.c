@@ -53,10 +53,10 @@ struct sampler {
 	char			*state_path;	/* <state_dir>/energy.json */
 	json_t			*saved;		/* what the last ebbd left */
 	int			 restored;	/* looked at it already */
-	/* Energy of the intervals held back while a job's result is on
-	 * its way (sample()), J. */
-	double			 held_node_j, held_dram_j;
-	int			 held;		/* an interval is held back */
+	/* The energy since the last split (more than one sample's while
+	 * an interval is held for a job's result: sample()), J. */
+	double			 pend_node_j, pend_dram_j;
+	int			 pending;	/* any primed sample in it */
 };
 
 /*
@@ -293,6 +293,11 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 		return;
 	}
 	mono = ebb_mono_ns();
+	if (dl.primed) {
+		s->pend_node_j += dl.node_j;
+		s->pend_dram_j += dl.psys_j > 0 ? 0 : dl.dram_j;
+		s->pending = 1;
+	}
 	usage = xcalloc(s->n ? s->n : 1, sizeof(*usage));
 	for (size_t i = 0; i < s->n; i++) {
 		struct tracked *t = &s->jobs[i];
@@ -314,11 +319,6 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 		}
 	}
 	if (hold) {
-		if (dl.primed) {
-			s->held_node_j += dl.node_j;
-			s->held_dram_j += dl.psys_j > 0 ? 0 : dl.dram_j;
-			s->held = 1;
-		}
 		free(usage);
 		return;
 	}
@@ -349,11 +349,10 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 		}
 	}
 	free(usage);
-	if ((dl.primed || s->held) && mono > s->last_ns) {
+	if (s->pending && mono > s->last_ns) {
 		memset(&node, 0, sizeof(node));
-		node.energy_j = s->held_node_j + (dl.primed ? dl.node_j : 0);
-		node.dram_j = s->held_dram_j + (dl.primed && dl.psys_j <= 0 ?
-		    dl.dram_j : 0);
+		node.energy_j = s->pend_node_j;
+		node.dram_j = s->pend_dram_j;
 		node.interval_s = (double)(mono - s->last_ns) / 1e9;
 		node.busy_frac = busy;
 		node.ncpus = s->ncpus;
@@ -373,8 +372,8 @@ sample(struct sampler *s, int64_t ended, int64_t ended_usec)
 			}
 		}
 	}
-	s->held_node_j = s->held_dram_j = 0;
-	s->held = 0;
+	s->pend_node_j = s->pend_dram_j = 0;
+	s->pending = 0;
 	free(aj);
 	/* One ledger interval per planning slot. */
 	if (ci_slot_floor(now, slot) != ci_slot_floor(s->last, slot))
@@ -500,7 +499,6 @@ sampler_job_ended(struct sampler *s, int64_t id, int64_t cpu_usec)
 		flush(s, &s->jobs[i], ebb_now(), 1);
 		free(s->jobs[i].cgroup);
 		s->jobs[i] = s->jobs[--s->n];
-		save_state(s);		/* without it */
 		break;
 	}
 	if (s->n == 0)

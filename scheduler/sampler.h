@@ -9,8 +9,8 @@
  * running there is no timer. Counters are cumulative, and every sample
  * leaves the readings and each job's CPU time in <state_dir>/energy.json,
  * so a gap (ebbd restarting) loses time resolution, never energy: the
- * first sample after it covers the whole gap (taken up only if jobs were
- * running when it was saved). GPU energy (NVML) is measured by the meter
+ * first sample after it covers the whole gap (taken up only if a job it
+ * lists still runs). GPU energy (NVML) is measured by the meter
  * but not yet attributed to jobs.
  */
 #ifndef EBB_SAMPLER_H
