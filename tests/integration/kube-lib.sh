@@ -11,10 +11,9 @@
 # Needs python3 with jsonschema (Debian python3-jsonschema) and openssl;
 # kube_need skips the test (exit 77) with a reason when they are missing.
 
+: "${EBB_SRC:?}"
 # The tests' own files, wherever lib.sh (if sourced) put the examples.
 : "${EBB_TREE:=$EBB_SRC}"
-
-: "${EBB_SRC:?}"
 KF_PY=/usr/bin/python3
 
 kube_need() {
